@@ -1,0 +1,254 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace MedZoo.Engine.IO;
+
+/// <summary>
+/// A volume as read from a file: voxels in their type of origin, a linear scaling
+/// (value = raw × <see cref="Slope"/> + <see cref="Intercept"/>, NIfTI's scl_slope/scl_inter) and
+/// geometry. Voxel order is the file order, i index fastest: element
+/// <c>((c·Z + k)·Y + j)·X + i</c>, i.e. a C-order array of shape (C, Z, Y, X) — the layout of a
+/// torch tensor (C, D, H, W) with D = k, H = j, W = i. Extra dimensions beyond the third (time
+/// points, modalities of a 4D file) are flattened into channels.
+/// Keeping the raw type makes round trips exact for every datatype (an int64 label survives a
+/// write/read unchanged) and costs no more memory than the file's data.
+/// </summary>
+public sealed class Volume
+{
+    private readonly byte[] _raw;
+    private readonly int[] _shape;
+
+    /// <param name="raw">Voxels in <paramref name="dataType"/>, little-endian, file order; owned by the volume afterwards.</param>
+    /// <param name="dataType">Storage type.</param>
+    /// <param name="shape">Dimensions as the file declares them (at least 1; spatial first).</param>
+    /// <param name="geometry">Voxel-to-world mapping.</param>
+    /// <param name="slope">Scale applied on access; 0 or non-finite means no scaling (1).</param>
+    /// <param name="intercept">Offset applied on access; non-finite means 0.</param>
+    public Volume(byte[] raw, VoxelType dataType, ReadOnlySpan<int> shape, VolumeGeometry geometry, double slope = 1, double intercept = 0)
+    {
+        ArgumentNullException.ThrowIfNull(raw);
+        ArgumentNullException.ThrowIfNull(geometry);
+        if (shape.Length is < 1 or > 7)
+            throw new ArgumentException($"a volume has 1 to 7 dimensions, got {shape.Length}", nameof(shape));
+        long count = 1;
+        foreach (var d in shape)
+        {
+            if (d <= 0) throw new ArgumentException($"dimensions must be positive, got ({string.Join(", ", shape.ToArray())})", nameof(shape));
+            count *= d;
+        }
+        if (count * dataType.Size() != raw.LongLength)
+            throw new ArgumentException($"shape ({string.Join(", ", shape.ToArray())}) of {dataType.Name()} needs {count * dataType.Size()} bytes, got {raw.LongLength}", nameof(raw));
+        _raw = raw;
+        _shape = shape.ToArray();
+        DataType = dataType;
+        Geometry = geometry;
+        var noScale = slope == 0 || !double.IsFinite(slope);
+        Slope = noScale ? 1 : slope;
+        Intercept = noScale || !double.IsFinite(intercept) ? 0 : intercept;
+    }
+
+    /// <summary>Storage type of origin.</summary>
+    public VoxelType DataType { get; }
+
+    /// <summary>Dimensions as declared by the file, e.g. (X, Y, Z) or (X, Y, Z, T).</summary>
+    public IReadOnlyList<int> Shape => _shape;
+
+    /// <summary>(X, Y, Z): the first three dimensions, 1 where the file has fewer.</summary>
+    public (int X, int Y, int Z) Size => (_shape[0], _shape.Length > 1 ? _shape[1] : 1, _shape.Length > 2 ? _shape[2] : 1);
+
+    /// <summary>Voxels per channel (X·Y·Z).</summary>
+    public int VoxelsPerChannel => Size.X * Size.Y * Size.Z;
+
+    /// <summary>Product of the dimensions beyond the third (1 for a 3D volume).</summary>
+    public int Channels => _shape.Skip(3).Aggregate(1, (a, b) => a * b);
+
+    /// <summary>Total number of voxels over all channels.</summary>
+    public long Count => (long)VoxelsPerChannel * Channels;
+
+    /// <summary>Scale applied to raw values (1 = none).</summary>
+    public double Slope { get; }
+
+    /// <summary>Offset applied to raw values (0 = none).</summary>
+    public double Intercept { get; }
+
+    /// <summary>True if values are stored raw × slope + intercept with a non-identity scaling.</summary>
+    public bool IsScaled => Slope != 1 || Intercept != 0;
+
+    /// <summary>Voxel-to-world mapping.</summary>
+    public VolumeGeometry Geometry { get; }
+
+    /// <summary>Raw storage bytes (little-endian, file order). Do not modify.</summary>
+    public ReadOnlySpan<byte> RawBytes => _raw;
+
+    /// <summary>Raw voxels reinterpreted as <typeparamref name="T"/>, which must match <see cref="DataType"/>.</summary>
+    public ReadOnlySpan<T> Raw<T>() where T : unmanaged
+    {
+        if (Marshal.SizeOf<T>() != DataType.Size() || ClrType(DataType) != typeof(T))
+            throw new InvalidOperationException($"volume holds {DataType.Name()}, not {typeof(T).Name}");
+        return MemoryMarshal.Cast<byte, T>(_raw);
+    }
+
+    /// <summary>Scaled values of every channel as float32 (shape (C, Z, Y, X) flattened).</summary>
+    public float[] ToFloatArray()
+    {
+        var result = new float[Count];
+        CopyScaled<float>(0, Count, result);
+        return result;
+    }
+
+    /// <summary>Scaled values of one channel as float32 (shape (Z, Y, X) flattened).</summary>
+    public float[] ChannelToFloatArray(int channel)
+    {
+        if ((uint)channel >= (uint)Channels)
+            throw new ArgumentOutOfRangeException(nameof(channel), channel, $"volume has {Channels} channel(s)");
+        var result = new float[VoxelsPerChannel];
+        CopyScaled<float>((long)channel * VoxelsPerChannel, VoxelsPerChannel, result);
+        return result;
+    }
+
+    /// <summary>Scaled values of every channel as float64.</summary>
+    public double[] ToDoubleArray()
+    {
+        var result = new double[Count];
+        CopyScaled<double>(0, Count, result);
+        return result;
+    }
+
+    /// <summary>Scaled value of one element (flat index in file order).</summary>
+    public double GetValue(long index)
+    {
+        if ((ulong)index >= (ulong)Count) throw new ArgumentOutOfRangeException(nameof(index));
+        return RawAt(index) * Slope + Intercept;
+    }
+
+    /// <summary>Min, max, mean and sum over finite scaled values (all channels), and NaN count.</summary>
+    public VoxelStatistics ComputeStatistics()
+    {
+        double min = double.PositiveInfinity, max = double.NegativeInfinity, sum = 0;
+        long finite = 0, nans = 0;
+        // Kahan-free pairwise-ish accumulation: blocks keep float64 error well below test tolerances.
+        const int block = 4096;
+        var buffer = new double[block];
+        for (long start = 0; start < Count; start += block)
+        {
+            var n = (int)Math.Min(block, Count - start);
+            CopyScaled<double>(start, n, buffer);
+            double blockSum = 0;
+            for (var i = 0; i < n; i++)
+            {
+                var v = buffer[i];
+                if (double.IsNaN(v)) { nans++; continue; }
+                if (double.IsInfinity(v)) continue;
+                finite++;
+                blockSum += v;
+                if (v < min) min = v;
+                if (v > max) max = v;
+            }
+            sum += blockSum;
+        }
+        return finite == 0
+            ? new VoxelStatistics(double.NaN, double.NaN, double.NaN, 0, nans, finite)
+            : new VoxelStatistics(min, max, sum / finite, sum, nans, finite);
+    }
+
+    private double RawAt(long i) => DataType switch
+    {
+        VoxelType.UInt8 => _raw[i],
+        VoxelType.Int8 => (sbyte)_raw[i],
+        VoxelType.UInt16 => MemoryMarshal.Cast<byte, ushort>(_raw)[(int)i],
+        VoxelType.Int16 => MemoryMarshal.Cast<byte, short>(_raw)[(int)i],
+        VoxelType.UInt32 => MemoryMarshal.Cast<byte, uint>(_raw)[(int)i],
+        VoxelType.Int32 => MemoryMarshal.Cast<byte, int>(_raw)[(int)i],
+        VoxelType.UInt64 => MemoryMarshal.Cast<byte, ulong>(_raw)[(int)i],
+        VoxelType.Int64 => MemoryMarshal.Cast<byte, long>(_raw)[(int)i],
+        VoxelType.Float32 => MemoryMarshal.Cast<byte, float>(_raw)[(int)i],
+        VoxelType.Float64 => MemoryMarshal.Cast<byte, double>(_raw)[(int)i],
+        _ => throw new InvalidOperationException(),
+    };
+
+    private void CopyScaled<TOut>(long start, long count, Span<TOut> dest) where TOut : unmanaged, IFloatingPointIeee754<TOut>
+    {
+        var s = (int)start;
+        var n = (int)count;
+        switch (DataType)
+        {
+            case VoxelType.UInt8: Convert(_raw.AsSpan(s, n), dest); break;
+            case VoxelType.Int8: Convert(MemoryMarshal.Cast<byte, sbyte>(_raw.AsSpan()).Slice(s, n), dest); break;
+            case VoxelType.UInt16: Convert(MemoryMarshal.Cast<byte, ushort>(_raw.AsSpan()).Slice(s, n), dest); break;
+            case VoxelType.Int16: Convert(MemoryMarshal.Cast<byte, short>(_raw.AsSpan()).Slice(s, n), dest); break;
+            case VoxelType.UInt32: Convert(MemoryMarshal.Cast<byte, uint>(_raw.AsSpan()).Slice(s, n), dest); break;
+            case VoxelType.Int32: Convert(MemoryMarshal.Cast<byte, int>(_raw.AsSpan()).Slice(s, n), dest); break;
+            case VoxelType.UInt64: Convert(MemoryMarshal.Cast<byte, ulong>(_raw.AsSpan()).Slice(s, n), dest); break;
+            case VoxelType.Int64: Convert(MemoryMarshal.Cast<byte, long>(_raw.AsSpan()).Slice(s, n), dest); break;
+            case VoxelType.Float32: Convert(MemoryMarshal.Cast<byte, float>(_raw.AsSpan()).Slice(s, n), dest); break;
+            case VoxelType.Float64: Convert(MemoryMarshal.Cast<byte, double>(_raw.AsSpan()).Slice(s, n), dest); break;
+        }
+    }
+
+    private void Convert<TIn, TOut>(ReadOnlySpan<TIn> src, Span<TOut> dest)
+        where TIn : unmanaged, INumberBase<TIn>
+        where TOut : unmanaged, IFloatingPointIeee754<TOut>
+    {
+        if (!IsScaled)
+        {
+            for (var i = 0; i < src.Length; i++) dest[i] = TOut.CreateTruncating(src[i]);
+            return;
+        }
+        // Scale in float64 whatever the output, as nibabel does, so float32 output is correctly rounded.
+        for (var i = 0; i < src.Length; i++)
+            dest[i] = TOut.CreateTruncating(double.CreateTruncating(src[i]) * Slope + Intercept);
+    }
+
+    /// <summary>The CLR type that stores <paramref name="t"/>.</summary>
+    public static Type ClrType(VoxelType t) => t switch
+    {
+        VoxelType.UInt8 => typeof(byte),
+        VoxelType.Int8 => typeof(sbyte),
+        VoxelType.UInt16 => typeof(ushort),
+        VoxelType.Int16 => typeof(short),
+        VoxelType.UInt32 => typeof(uint),
+        VoxelType.Int32 => typeof(int),
+        VoxelType.UInt64 => typeof(ulong),
+        VoxelType.Int64 => typeof(long),
+        VoxelType.Float32 => typeof(float),
+        VoxelType.Float64 => typeof(double),
+        _ => throw new ArgumentOutOfRangeException(nameof(t)),
+    };
+
+    private static VoxelType VoxelTypeOf<T>() where T : unmanaged =>
+        typeof(T) == typeof(byte) ? VoxelType.UInt8
+        : typeof(T) == typeof(sbyte) ? VoxelType.Int8
+        : typeof(T) == typeof(ushort) ? VoxelType.UInt16
+        : typeof(T) == typeof(short) ? VoxelType.Int16
+        : typeof(T) == typeof(uint) ? VoxelType.UInt32
+        : typeof(T) == typeof(int) ? VoxelType.Int32
+        : typeof(T) == typeof(ulong) ? VoxelType.UInt64
+        : typeof(T) == typeof(long) ? VoxelType.Int64
+        : typeof(T) == typeof(float) ? VoxelType.Float32
+        : typeof(T) == typeof(double) ? VoxelType.Float64
+        : throw new NotSupportedException($"{typeof(T).Name} is not a voxel type");
+
+    /// <summary>
+    /// A volume over a copy of <paramref name="data"/> (file order, i fastest; channels last in
+    /// <paramref name="shape"/>), e.g. a float32 image or a uint8 label map.
+    /// </summary>
+    public static Volume FromArray<T>(ReadOnlySpan<T> data, ReadOnlySpan<int> shape, VolumeGeometry? geometry = null) where T : unmanaged
+    {
+        var bytes = MemoryMarshal.AsBytes(data).ToArray();
+        return new Volume(bytes, VoxelTypeOf<T>(), shape, geometry ?? VolumeGeometry.Identity);
+    }
+
+    /// <summary>
+    /// A new volume on the same grid and geometry as <paramref name="like"/> (e.g. a prediction for
+    /// an input), with <paramref name="channels"/> channels of <paramref name="data"/>.
+    /// </summary>
+    public static Volume Like<T>(Volume like, ReadOnlySpan<T> data, int channels = 1) where T : unmanaged
+    {
+        var (x, y, z) = like.Size;
+        int[] shape = channels == 1 && like._shape.Length <= 3 ? like._shape.ToArray() : channels == 1 ? [x, y, z] : [x, y, z, channels];
+        return FromArray(data, shape, like.Geometry);
+    }
+}
+
+/// <summary>Statistics over finite scaled voxel values; NaN when there is none.</summary>
+public readonly record struct VoxelStatistics(double Min, double Max, double Mean, double Sum, long NanCount, long FiniteCount);

@@ -1,6 +1,11 @@
+using MedZoo.Web.Accounts;
 using MedZoo.Web.Components;
+using MedZoo.Web.Live;
+using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 
 namespace MedZoo.Web.Hosting;
@@ -18,6 +23,8 @@ public static class WebHostingExtensions
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
             builder.WebHost.UseUrls(DefaultUrl);
 
+        builder.AddMedZooAccounts();
+        builder.AddMedZooRuns();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         return builder;
@@ -28,16 +35,36 @@ public static class WebHostingExtensions
         if (!app.Environment.IsDevelopment())
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseAntiforgery();
-        app.MapStaticAssets();
+        // The sign-in page needs the stylesheets before anyone is signed in.
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapAccountEndpoints();
+        app.MapRunEndpoints();
+        app.MapHub<TrainingHub>(TrainingHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
-        app.Lifetime.ApplicationStarted.Register(() =>
-        {
-            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
-            foreach (var a in addresses ?? [])
-                Console.WriteLine($"MedZoo dashboard: {a}");
-        });
+        app.Lifetime.ApplicationStarted.Register(() => PrintWelcome(app));
         return app;
+    }
+
+    private static void PrintWelcome(WebApplication app)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var data = app.Services.GetRequiredService<IOptions<DataOptions>>().Value;
+        var users = app.Services.GetRequiredService<UserService>();
+        var admin = app.Services.GetRequiredService<IOptions<AdminOptions>>().Value;
+        foreach (var a in addresses)
+            Console.WriteLine($"MedZoo dashboard: {a}");
+        Console.WriteLine($"Data folder: {data.DataDirectory}");
+        var first = addresses.FirstOrDefault() ?? DefaultUrl;
+        if (!users.HasUsers)
+            Console.WriteLine($"No accounts yet: open {first.TrimEnd('/')}{AccountEndpoints.SetupPath} to create the first admin " +
+                              $"(or set {AdminOptions.Section.Replace(":", "__", StringComparison.Ordinal)}__UserName and __Password).");
+        else if (admin.IsConfigured)
+            Console.WriteLine($"Sign in as '{admin.UserName}' with the configured password.");
+        else
+            Console.WriteLine("Sign in with your MedZoo account.");
     }
 }

@@ -1,0 +1,35 @@
+using MedZoo.Web.Live;
+using MedZoo.Web.Persistence;
+
+namespace MedZoo.Web.Runs;
+
+/// <summary>Registers persistence, live streaming and run hosting.</summary>
+public static class RunsExtensions
+{
+    /// <summary>
+    /// The database and repositories, the event recorder, the notifier and hub bridge, the run
+    /// worker and service. Hosted services stop in reverse order, so the worker (registered after
+    /// the recorder) stops its runs before the recorder writes the last events.
+    /// </summary>
+    public static WebApplicationBuilder AddMedZooRuns(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<DataOptions>(builder.Configuration.GetSection(DataOptions.Section));
+        services.Configure<RunsOptions>(builder.Configuration.GetSection(RunsOptions.Section));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<MedZooDatabase>();
+        services.AddSingleton<RunRepository>();
+        services.AddSingleton<LiteDbCheckpointStore>();
+        services.AddSingleton<RunEventRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunEventRecorder>());
+        services.AddSingleton<RunNotifier>();
+        services.AddHostedService<HubBridge>();
+        services.AddHostedService<RunJournalImporter>();
+        services.AddSingleton<RunWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunWorker>());
+        services.AddSingleton<RunService>();
+        services.AddSignalR().AddJsonProtocol(o => LiveJson.Configure(o.PayloadSerializerOptions));
+        services.ConfigureHttpJsonOptions(o => LiveJson.Configure(o.SerializerOptions));
+        return builder;
+    }
+}

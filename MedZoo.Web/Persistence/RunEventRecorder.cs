@@ -21,6 +21,7 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
     private const int BatchSize = 512;
     private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
     private long _dropped;
+    private long _backlog; // counted here: a single-reader channel cannot count its items
 
     /// <summary>Bulk updates dropped because the writer fell behind.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
@@ -28,12 +29,13 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
     /// <summary>Queues an update for writing; never blocks.</summary>
     public void Enqueue(RunUpdate update)
     {
-        if (update.Event is StepCompleted or SlicePreview && _queue.Reader.Count >= MaxBacklog)
+        if (update.Event is StepCompleted or SlicePreview && Interlocked.Read(ref _backlog) >= MaxBacklog)
         {
             Interlocked.Increment(ref _dropped);
             return;
         }
-        _queue.Writer.TryWrite(new Item(update, null));
+        Interlocked.Increment(ref _backlog);
+        if (!_queue.Writer.TryWrite(new Item(update, null))) Interlocked.Decrement(ref _backlog);
     }
 
     /// <summary>Completes once everything queued before the call is written.</summary>
@@ -64,7 +66,11 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
         while (true)
         {
             batch.Clear();
-            while (batch.Count < BatchSize && _queue.Reader.TryRead(out var item)) batch.Add(item);
+            while (batch.Count < BatchSize && _queue.Reader.TryRead(out var item))
+            {
+                batch.Add(item);
+                if (item.Update is not null) Interlocked.Decrement(ref _backlog);
+            }
             if (batch.Count == 0) return;
             try
             {

@@ -65,7 +65,7 @@ public sealed class ScriptedRunExecutor : IRunExecutor
         {
             for (var step = 1; step <= c.StepsPerEpoch; step++)
             {
-                if (x.Control.WaitWhilePaused() || !Pass(x.Control))
+                if (Paused(x) || !Pass(x.Control))
                 {
                     o.OnEvent(new RunFinished { RunId = x.RunId, Outcome = RunOutcome.Stopped, Reason = "stopped by the user", EpochsCompleted = epochsDone, BestEpoch = bestEpoch, BestMeanForegroundDice = best });
                     return;
@@ -104,6 +104,16 @@ public sealed class ScriptedRunExecutor : IRunExecutor
             epochsDone = epoch;
         }
         o.OnEvent(new RunFinished { RunId = x.RunId, Outcome = RunOutcome.Completed, EpochsCompleted = c.Epochs, BestEpoch = bestEpoch, BestMeanForegroundDice = best });
+    }
+
+    // Like the trainer: announce a pause, hold between batches, announce the resume. True when stopped.
+    private static bool Paused(RunExecution x)
+    {
+        if (!x.Control.IsPaused) return x.Control.IsStopRequested;
+        x.Observer.OnEvent(new RunStateChanged { RunId = x.RunId, Paused = true });
+        var stop = x.Control.WaitWhilePaused();
+        if (!stop) x.Observer.OnEvent(new RunStateChanged { RunId = x.RunId, Paused = false });
+        return stop;
     }
 
     // Waits for the test to allow the next step; false when stopped meanwhile.

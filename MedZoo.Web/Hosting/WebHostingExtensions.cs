@@ -34,7 +34,10 @@ public static class WebHostingExtensions
     {
         if (!app.Environment.IsDevelopment())
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
-        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        // Page requests get a friendly 404 page; API, hub and form posts get the bare status code (a re-executed
+        // page would turn their 401/403 into a sign-in redirect).
+        app.UseWhen(ctx => HttpMethods.IsGet(ctx.Request.Method) && !IsApiOrHub(ctx.Request.Path),
+            b => b.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
@@ -48,6 +51,9 @@ public static class WebHostingExtensions
         app.Lifetime.ApplicationStarted.Register(() => PrintWelcome(app));
         return app;
     }
+
+    /// <summary>True for paths served to programs rather than browsers' pages.</summary>
+    public static bool IsApiOrHub(PathString path) => path.StartsWithSegments("/api") || path.StartsWithSegments("/hubs");
 
     private static void PrintWelcome(WebApplication app)
     {

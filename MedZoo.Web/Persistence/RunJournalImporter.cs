@@ -100,7 +100,7 @@ public sealed class RunJournalImporter(
             await recorder.FlushAsync(cancellation).ConfigureAwait(false);
         }
         journal.Offset += consumed;
-        if (run is not null && !finished && consumed == 0 && WriterIsGone(run))
+        if (run is not null && !finished && WriterIsGone(run))
         {
             var stored = runs.Update(run.Id, r =>
             {

@@ -1,4 +1,8 @@
 using MedZoo.Web.Live;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.Extensions.Options;
 using MedZoo.Web.Persistence;
 
 namespace MedZoo.Web.Runs;
@@ -15,6 +19,12 @@ public static class RunsExtensions
     {
         var services = builder.Services;
         services.Configure<DataOptions>(builder.Configuration.GetSection(DataOptions.Section));
+        // Sign-in cookies are encrypted with data-protection keys; keeping them in the data folder
+        // (a Docker volume) means users stay signed in across restarts and container rebuilds.
+        // Bound through options so that the folder is read when the app starts, after every configuration source.
+        services.AddDataProtection().SetApplicationName("MedZoo");
+        services.AddOptions<KeyManagementOptions>().Configure<IOptions<DataOptions>, ILoggerFactory>((o, data, logs) =>
+            o.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(data.Value.DataDirectory, "keys")), logs));
         services.Configure<RunsOptions>(builder.Configuration.GetSection(RunsOptions.Section));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<MedZooDatabase>();

@@ -38,12 +38,30 @@ public static class DeepSupervision
             return oneHot.clone();
         if (mode == DeepSupervisionTargetMode.Nearest)
             return nn.functional.interpolate(oneHot, size, mode: InterpolationMode.Nearest);
-        return spatial switch
+        using var scope = NewDisposeScope();
+        var pooled = oneHot.alias();
+        for (var axis = 0; axis < spatial; axis++)
+            pooled = AdaptiveMax(pooled, axis + 2, size[axis]);
+        return pooled.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Adaptive max-pooling along one dimension with torch's bins [⌊i·n/m⌋, ⌈(i+1)·n/m⌉). Max is separable
+    /// over a box, so pooling the axes one after another equals adaptive_max_pool3d — which TorchSharp
+    /// 0.107 cannot be used for: its adaptive_max_pool3d calls the 1-D native kernel and throws.
+    /// </summary>
+    private static Tensor AdaptiveMax(Tensor x, int dim, long outputSize)
+    {
+        var inputSize = x.shape[dim];
+        if (inputSize == outputSize) return x.alias();
+        var bins = new Tensor[outputSize];
+        for (long i = 0; i < outputSize; i++)
         {
-            3 => nn.functional.adaptive_max_pool3d(oneHot, size),
-            2 => nn.functional.adaptive_max_pool2d(oneHot, size),
-            _ => nn.functional.adaptive_max_pool1d(oneHot, size[0]),
-        };
+            var start = i * inputSize / outputSize;
+            var end = ((i + 1) * inputSize + outputSize - 1) / outputSize;
+            bins[i] = x.narrow(dim, start, end - start).amax([dim], keepdim: true);
+        }
+        return cat(bins, dim);
     }
 
     /// <summary>

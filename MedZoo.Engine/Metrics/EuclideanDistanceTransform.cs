@@ -43,39 +43,76 @@ public static class EuclideanDistanceTransform
             throw new ArgumentException($"grid has {grid.LongLength} voxels, shape {shape} needs {shape.VoxelCount}", nameof(grid));
         if (!spacing.IsValid)
             throw new ArgumentException("voxel spacing must be positive (use a VoxelSpacing constructor)", nameof(spacing));
-        int d = shape.Depth, h = shape.Height, w = shape.Width;
-        // W is contiguous; H and D passes gather strided lines into a buffer.
-        Pass(grid, lines: d * h, length: w, stride: 1, start: line => (long)line * w, spacing.Width * spacing.Width);
-        Pass(grid, lines: d * w, length: h, stride: w, start: line => (long)(line / w) * h * w + line % w, spacing.Height * spacing.Height);
-        Pass(grid, lines: h * w, length: d, stride: (long)h * w, start: line => line, spacing.Depth * spacing.Depth);
+        int depth = shape.Depth, height = shape.Height, width = shape.Width;
+        var plane = height * width;
+
+        // Along W: rows are contiguous.
+        if (width > 1)
+            Parallel.For(0, depth, () => new Scratch(width, 0), (d, _, s) =>
+            {
+                for (var h = 0; h < height; h++)
+                    TransformLine(grid.AsSpan(d * plane + h * width, width), spacing.Width * spacing.Width, s);
+                return s;
+            }, _ => { });
+
+        // Along H and D the lines are strided: copy a slab transposed so each line is contiguous, transform,
+        // copy back. Slab rows are read and written whole, which keeps the passes cache-friendly.
+        if (height > 1)
+            Parallel.For(0, depth, () => new Scratch(height, plane), (d, _, s) =>
+            {
+                var slab = grid.AsSpan(d * plane, plane);
+                Transpose(slab, s.Slab, height, width);
+                for (var w = 0; w < width; w++)
+                    TransformLine(s.Slab.AsSpan(w * height, height), spacing.Height * spacing.Height, s);
+                Transpose(s.Slab, slab, width, height);
+                return s;
+            }, _ => { });
+
+        if (depth > 1)
+            Parallel.For(0, height, () => new Scratch(depth, depth * width), (h, _, s) =>
+            {
+                for (var d = 0; d < depth; d++)
+                {
+                    var row = grid.AsSpan(d * plane + h * width, width);
+                    for (var w = 0; w < width; w++) s.Slab[w * depth + d] = row[w];
+                }
+                for (var w = 0; w < width; w++)
+                    TransformLine(s.Slab.AsSpan(w * depth, depth), spacing.Depth * spacing.Depth, s);
+                for (var d = 0; d < depth; d++)
+                {
+                    var row = grid.AsSpan(d * plane + h * width, width);
+                    for (var w = 0; w < width; w++) row[w] = s.Slab[w * depth + d];
+                }
+                return s;
+            }, _ => { });
     }
 
-    private static void Pass(double[] grid, int lines, int length, long stride, Func<int, long> start, double weight)
+    /// <summary>Transforms one contiguous line in place (skipping lines without any finite sample).</summary>
+    private static void TransformLine(Span<double> line, double weight, Scratch s)
     {
-        if (length == 1) return;
-        Parallel.For(0, lines, () => new Scratch(length), (line, _, s) =>
+        var any = false;
+        foreach (var v in line)
+            if (!double.IsPositiveInfinity(v)) { any = true; break; }
+        if (!any) return;
+        Transform1D(line, s.Output, weight, s.Vertices, s.Boundaries);
+        s.Output.AsSpan(0, line.Length).CopyTo(line);
+    }
+
+    /// <summary>dst (columns × rows) = transpose of src (rows × columns).</summary>
+    private static void Transpose(ReadOnlySpan<double> src, Span<double> dst, int rows, int columns)
+    {
+        for (var r = 0; r < rows; r++)
         {
-            var origin = start(line);
-            var any = false;
-            for (var q = 0; q < length; q++)
-            {
-                var value = grid[origin + q * stride];
-                s.Input[q] = value;
-                any |= !double.IsPositiveInfinity(value);
-            }
-            if (!any) return s;
-            Transform1D(s.Input, s.Output, weight, s.Vertices, s.Boundaries);
-            for (var q = 0; q < length; q++)
-                grid[origin + q * stride] = s.Output[q];
-            return s;
-        }, _ => { });
+            var row = src.Slice(r * columns, columns);
+            for (var c = 0; c < columns; c++) dst[c * rows + r] = row[c];
+        }
     }
 
     /// <summary>
     /// 1D squared-distance transform d(q) = min_p (weight·(q − p)² + f(p)) as the lower envelope of
     /// parabolas rooted at the finite samples; samples at +∞ are skipped so they cannot produce ∞ − ∞.
     /// </summary>
-    internal static void Transform1D(double[] f, double[] d, double weight, int[] v, double[] z)
+    internal static void Transform1D(ReadOnlySpan<double> f, Span<double> d, double weight, Span<int> v, Span<double> z)
     {
         var n = f.Length;
         var k = -1;
@@ -98,7 +135,7 @@ public static class EuclideanDistanceTransform
         }
         if (k < 0)
         {
-            Array.Fill(d, double.PositiveInfinity);
+            d[..n].Fill(double.PositiveInfinity);
             return;
         }
         z[k + 1] = double.PositiveInfinity;
@@ -111,11 +148,12 @@ public static class EuclideanDistanceTransform
         }
     }
 
-    private sealed class Scratch(int length)
+    /// <summary>Per-thread buffers: one line's output and envelope, plus a transposed slab.</summary>
+    private sealed class Scratch(int length, int slab)
     {
-        public double[] Input { get; } = new double[length];
         public double[] Output { get; } = new double[length];
         public int[] Vertices { get; } = new int[length];
         public double[] Boundaries { get; } = new double[length + 1];
+        public double[] Slab { get; } = new double[slab];
     }
 }

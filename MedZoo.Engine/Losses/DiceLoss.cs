@@ -15,18 +15,20 @@ namespace MedZoo.Engine.Losses;
 /// hard prediction are not scored (the empty-class rule on <see cref="LossOptions"/>). The result lies in
 /// [0, 1]: ≈ 0 for a perfect prediction, ≈ 1 when nothing overlaps.
 /// <para>
-/// <b>MedicalZoo mode</b> (<see cref="LossOptions.MedicalZooDice"/>) reproduces MedicalZooPytorch's
-/// <c>DiceLoss</c> (<c>lib/losses3D/dice.py</c>, <c>BaseClass.py</c>, <c>basic.py</c>, adapted from
-/// pytorch-3dunet): the target is expanded to one-hot; probabilities come from sigmoid (the default of
-/// its older releases) or softmax over all channels (the default of the current one); each channel is
-/// flattened over batch and space together, so one Dice per class for the whole batch:
+/// <b>MedicalZoo mode</b> (<see cref="LossOptions.MedicalZooDice"/>; factory name "medicalzoo_dice", which
+/// also scores the background as MedicalZoo does by default) reproduces MedicalZooPytorch's <c>DiceLoss</c>
+/// (<c>lib/losses3D/dice.py</c>, <c>BaseClass.py</c>, <c>basic.py</c>, adapted from pytorch-3dunet): the
+/// target is expanded to one-hot; probabilities come from a softmax over all channels (sigmoid with
+/// Activation=Sigmoid; one stored release of MedicalZoo defaults to sigmoid, the one with
+/// <c>skip_background_class</c> to softmax); each channel is flattened over batch and space together, so
+/// there is one Dice per class for the whole batch:
 /// <c>dice_c = 2·w_c·Σ p·t / max(Σ p² + Σ t², 1e-6)</c> (weights multiply the numerator only, no smoothing);
 /// the loss is <c>1 − mean_c dice_c</c>. A class absent from the target therefore scores 0 whatever the
-/// prediction — the bug the empty-class rule fixes — and, by default, the background is scored.
-/// With <see cref="LossOptions.IncludeBackground"/> false we drop channel 0 after normalising over all
-/// channels. MedicalZoo's current <c>skip_background_class=True</c> path differs and is not reproduced:
-/// it removes channel 0 before the softmax (normalising over the foreground channels only) and then
-/// removes the first remaining Dice again (<c>per_channel_dice[1:]</c>), so class 1 is never scored.
+/// prediction — the bug the empty-class rule fixes — and the background is scored unless
+/// <see cref="LossOptions.IncludeBackground"/> is false, in which case we drop channel 0 after normalising
+/// over all channels. MedicalZoo's <c>skip_background_class=True</c> path differs and is not reproduced:
+/// it removes channel 0 before the softmax (normalising over the foreground channels only) and then drops
+/// the first remaining Dice again (<c>per_channel_dice[1:]</c>), so class 1 is never scored.
 /// MedicalZoo also returns the per-channel Dice values; use <see cref="PerClassSoftDice"/> for those.
 /// </para>
 /// </summary>

@@ -36,11 +36,14 @@ public static class LossFactory
             o => new BCEDiceLoss(o)),
         new(new("vae", "RESNET3DVAE: segmentation loss + 0.1 L2 reconstruction + 0.1 KL (Myronenko 2018)", ["resnet3dvae"]),
             CreateVae),
-        new(new("medicalzoo_dice", "MedicalZooPytorch's Dice arithmetic: batch-pooled, squared, absent classes score 0", ["medzoo_dice"]),
+        // MedicalZoo's default configuration: its arithmetic with the background scored. DiceLoss with
+        // LossOptions.MedicalZooDice set directly keeps the caller's IncludeBackground instead.
+        new(new("medicalzoo_dice", "MedicalZooPytorch's Dice as it trains by default: batch-pooled, squared, background and absent classes scored", ["medzoo_dice"]),
             o =>
             {
                 var copy = o.Clone();
                 copy.MedicalZooDice = true;
+                copy.IncludeBackground = true;
                 return new DiceLoss(copy);
             }),
     ];

@@ -170,6 +170,7 @@ public sealed class SegmentationMetrics
     /// <summary>Volume in mm³ of each label 0 … classes − 1 of a (D, H, W) label map (e.g. a prediction without ground truth).</summary>
     public static double[] ClassVolumesMm3<T>(ReadOnlySpan<T> labels, int classes, VoxelSpacing spacing) where T : unmanaged, IBinaryInteger<T>
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(classes, 1);
         if (!spacing.IsValid)
             throw new ArgumentException("voxel spacing must be positive (use a VoxelSpacing constructor)", nameof(spacing));
         var counts = new long[classes];

@@ -60,12 +60,13 @@ public class LossFactoryTests
     }
 
     [Fact]
-    public void Create_MedicalZooDice_SetsTheModeWithoutChangingTheCallersOptions()
+    public void Create_MedicalZooDice_SetsMedicalZoosDefaultsWithoutChangingTheCallersOptions()
     {
         var options = new LossOptions();
         using var loss = LossFactory.Create("medicalzoo_dice", options);
-        Assert.True(((DiceLoss)loss).Options.MedicalZooDice);
-        Assert.False(options.MedicalZooDice);
+        Assert.True(loss.Options.MedicalZooDice);
+        Assert.True(loss.Options.IncludeBackground);
+        Assert.False(options.MedicalZooDice || options.IncludeBackground);
     }
 
     [Fact]

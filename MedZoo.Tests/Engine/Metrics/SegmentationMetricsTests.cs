@@ -16,7 +16,7 @@ public class SegmentationMetricsTests
     [Fact]
     public void Add_HandCase_ScoresOverlappingClass()
     {
-        var scores = new SegmentationMetrics(5).Add<byte>(HandPrediction, HandTruth, HandShape, HandSpacing, "hand");
+        var scores = new SegmentationMetrics(5).Add(HandPrediction, HandTruth, HandShape, HandSpacing, "hand");
         var c = scores.Classes[1];
         Assert.Equal(ClassPresence.Both, c.Presence);
         Assert.Equal(0.4, c.Dice, 12);        // 2·2 / (6 + 4)

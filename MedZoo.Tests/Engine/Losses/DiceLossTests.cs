@@ -210,6 +210,18 @@ public class DiceLossTests
     }
 
     [Fact]
+    public void PerClassSoftDice_Repeated_LeavesNoTensorBehind()
+    {
+        using var labels = Labels(2, 3, 4, seed: 14);
+        using var logits = RandomLogits(2, 3, 4, seed: 14);
+        DiceLoss.PerClassSoftDice(logits, labels);
+        var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (var i = 0; i < 20; i++)
+            DiceLoss.PerClassSoftDice(logits, labels);
+        Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
     public void Forward_TargetLayouts_GiveTheSameLoss()
     {
         using var scope = NewDisposeScope();

@@ -155,6 +155,21 @@ public class SegmentationMetricsTests
     }
 
     [Fact]
+    public void Add_Tensors_LeavesNoTensorBehind()
+    {
+        var generator = new Generator(8);
+        using var logits = randn([2, 3, 4, 5, 6], generator: generator);
+        using var labels = randint(0, 3, [2, 4, 5, 6], generator: generator);
+        var metrics = new SegmentationMetrics(3);
+        metrics.Add(logits, labels, VoxelSpacing.Isotropic());
+        var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (var i = 0; i < 20; i++)
+            metrics.Add(logits, labels, VoxelSpacing.Isotropic());
+        Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        Assert.Equal(42, metrics.Count);
+    }
+
+    [Fact]
     public void Add_LabelOutOfRange_ThrowsNamingTheLabel()
     {
         var truth = (byte[])HandTruth.Clone();

@@ -186,3 +186,24 @@ public sealed class FirstRunSetupTests
         Assert.False(app.Services.GetRequiredService<UserService>().HasUsers);
     }
 }
+
+/// <summary>Signed-in sessions survive a restart: the cookie keys live in the data folder.</summary>
+public sealed class SessionRestartTests
+{
+    [Fact]
+    public async Task Restart_SameDataFolder_KeepsUsersSignedIn()
+    {
+        using var folder = MedZooAppFactory.NewDataFolder();
+        HttpClient client;
+        await using (var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor()))
+        {
+            (client, _) = await SignIn.AsAsync(app.Start(), MedZooAppFactory.AdminName, MedZooAppFactory.AdminPassword);
+        }
+        Assert.True(Directory.EnumerateFiles(Path.Combine(folder.Path, "keys")).Any());
+        await using var again = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        var address = again.Start();
+        // Cookies are scoped to the host, not the port, so the jar sends the cookie to the new server.
+        using var response = await client.GetAsync(new Uri(address, "/api/runs"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+}

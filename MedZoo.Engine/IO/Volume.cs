@@ -17,6 +17,7 @@ public sealed class Volume
 {
     private readonly byte[] _raw;
     private readonly int[] _shape;
+    private readonly double[] _zooms;
 
     /// <param name="raw">Voxels in <paramref name="dataType"/>, little-endian, file order; owned by the volume afterwards.</param>
     /// <param name="dataType">Storage type.</param>
@@ -24,7 +25,11 @@ public sealed class Volume
     /// <param name="geometry">Voxel-to-world mapping.</param>
     /// <param name="slope">Scale applied on access; 0 or non-finite means no scaling (1).</param>
     /// <param name="intercept">Offset applied on access; non-finite means 0.</param>
-    public Volume(byte[] raw, VoxelType dataType, ReadOnlySpan<int> shape, VolumeGeometry geometry, double slope = 1, double intercept = 0)
+    /// <param name="zooms">Grid spacing along every dimension of <paramref name="shape"/> (nibabel's
+    /// get_zooms: mm for the spatial ones, e.g. seconds for time); empty means the geometry's spacing
+    /// for the spatial dimensions and 1 for the others.</param>
+    public Volume(byte[] raw, VoxelType dataType, ReadOnlySpan<int> shape, VolumeGeometry geometry, double slope = 1, double intercept = 0,
+        ReadOnlySpan<double> zooms = default)
     {
         ArgumentNullException.ThrowIfNull(raw);
         ArgumentNullException.ThrowIfNull(geometry);
@@ -38,8 +43,19 @@ public sealed class Volume
         }
         if (count * dataType.Size() != raw.LongLength)
             throw new ArgumentException($"shape ({string.Join(", ", shape.ToArray())}) of {dataType.Name()} needs {count * dataType.Size()} bytes, got {raw.LongLength}", nameof(raw));
+        if (!zooms.IsEmpty && zooms.Length != shape.Length)
+            throw new ArgumentException($"zooms must have one value per dimension ({shape.Length}), got {zooms.Length}", nameof(zooms));
         _raw = raw;
         _shape = shape.ToArray();
+        if (zooms.IsEmpty)
+        {
+            _zooms = new double[shape.Length];
+            for (var d = 0; d < shape.Length; d++) _zooms[d] = d < 3 ? geometry.Spacing[d] : 1;
+        }
+        else
+        {
+            _zooms = zooms.ToArray();
+        }
         DataType = dataType;
         Geometry = geometry;
         var noScale = slope == 0 || !double.IsFinite(slope);
@@ -52,6 +68,9 @@ public sealed class Volume
 
     /// <summary>Dimensions as declared by the file, e.g. (X, Y, Z) or (X, Y, Z, T).</summary>
     public IReadOnlyList<int> Shape => _shape;
+
+    /// <summary>Grid spacing along each dimension of <see cref="Shape"/> (nibabel's get_zooms()).</summary>
+    public IReadOnlyList<double> Zooms => _zooms;
 
     /// <summary>(X, Y, Z): the first three dimensions, 1 where the file has fewer.</summary>
     public (int X, int Y, int Z) Size => (_shape[0], _shape.Length > 1 ? _shape[1] : 1, _shape.Length > 2 ? _shape[2] : 1);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using MedZoo.Engine.IO.Nifti;
+using MedZoo.Engine.IO.Streams;
 
 namespace MedZoo.Engine.IO.Analyze;
 
@@ -52,7 +53,7 @@ internal static class AnalyzeInterpreter
             DataType = type,
             Shape = shape,
             Zooms = zooms,
-            Geometry = new VolumeGeometry(OriginAffine(h, spacing), spacing),
+            Geometry = DataLayout.Geometry(path, OriginAffine(h, spacing), spacing),
             Slope = slope,
             Intercept = inter,
             BigEndian = h.BigEndian,

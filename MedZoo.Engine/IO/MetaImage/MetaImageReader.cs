@@ -136,7 +136,7 @@ internal static class MetaImageReader
             dataPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, dataFile);
         }
 
-        var geometry = Geometry(n, spacing, offset, matrix);
+        var geometry = Geometry(path, n, spacing, offset, matrix);
         // Components become the channel dimension, which a Volume expects after three spatial ones,
         // so a 2D vector image (X, Y) × C is (X, Y, 1, C).
         long[] shape = channels > 1 ? [.. dimSize, .. Enumerable.Repeat(1L, Math.Max(0, 3 - n)), channels] : dimSize;
@@ -160,7 +160,7 @@ internal static class MetaImageReader
     }
 
     /// <summary>The RAS affine of ITK's LPS index-to-world mapping (see the class remarks).</summary>
-    private static VolumeGeometry Geometry(int n, double[] spacing, double[] offset, double[]? matrix)
+    private static VolumeGeometry Geometry(string path, int n, double[] spacing, double[] offset, double[]? matrix)
     {
         var a = new double[16];
         var s = new double[3];
@@ -178,7 +178,7 @@ internal static class MetaImageReader
             a[c * 4 + 3] = c < 2 ? -o : o;
         }
         a[15] = 1;
-        return new VolumeGeometry(a, s);
+        return DataLayout.Geometry(path, a, s);
     }
 
     /// <summary>(voxel, channel) interleaved → (channel, voxel) planes, the layout of <see cref="Volume"/>.</summary>

@@ -90,7 +90,7 @@ internal static class NiftiInterpreter
             DataType = type,
             Shape = shape,
             Zooms = zooms,
-            Geometry = new VolumeGeometry(affine, spatial, space),
+            Geometry = DataLayout.Geometry(path, affine, spatial, space),
             Slope = slope,
             Intercept = inter,
             BigEndian = h.BigEndian,

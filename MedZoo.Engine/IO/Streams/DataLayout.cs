@@ -41,4 +41,15 @@ internal static class DataLayout
 
     /// <summary>The declared shape as the int dimensions of a <see cref="Volume"/> (checked by <see cref="CheckFits"/>).</summary>
     public static int[] VolumeShape(IReadOnlyList<long> shape) => shape.Select(d => checked((int)d)).ToArray();
+
+    /// <summary>
+    /// A geometry from header values, failing with a <see cref="VolumeFormatException"/> (not the
+    /// constructor's ArgumentException) when extreme but finite header numbers multiply to infinity.
+    /// </summary>
+    public static VolumeGeometry Geometry(string path, double[] affine, double[] spacing, WorldSpace space = WorldSpace.Unknown)
+    {
+        if (affine.Any(v => !double.IsFinite(v)))
+            throw new VolumeFormatException(path, $"header geometry gives a non-finite affine ({string.Join(", ", affine.Take(12).Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)))})");
+        return new VolumeGeometry(affine, spacing, space);
+    }
 }

@@ -30,12 +30,16 @@ internal static class DataLayout
     public static long CheckFits(VolumeHeader header, VolumeInput input)
     {
         var what = $"{ShapeText(header.Shape)} {header.DataType.Name()} voxels";
+        // The message names the data file (the one that is too short); say which header made the claim.
+        var declares = string.Equals(Path.GetFullPath(header.Path), Path.GetFullPath(input.Path), StringComparison.Ordinal)
+            ? "header declares"
+            : $"header {Path.GetFileName(header.Path)} declares";
         if (Bytes(header.Shape, header.DataType.Size()) is not { } bytes)
-            throw input.Fail($"header declares {what}: more bytes than any file can hold");
+            throw input.Fail($"{declares} {what}: more bytes than any file can hold");
         if (header.DataOffset > input.MaxLength || bytes > input.MaxLength - header.DataOffset)
-            throw input.Fail($"header declares {what} ({bytes} bytes from byte {header.DataOffset}) but {input.DescribeBound()}");
+            throw input.Fail($"{declares} {what} ({bytes} bytes from byte {header.DataOffset}) but {input.DescribeBound()}");
         if (bytes > Array.MaxLength)
-            throw input.Fail($"header declares {what} ({bytes} bytes); a volume can hold at most {Array.MaxLength} bytes (2 GiB)");
+            throw input.Fail($"{declares} {what} ({bytes} bytes); a volume can hold at most {Array.MaxLength} bytes (2 GiB)");
         return bytes;
     }
 

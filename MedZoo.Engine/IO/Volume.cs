@@ -143,6 +143,24 @@ public sealed class Volume
     /// <summary>Min, max, mean and sum over finite scaled values (all channels), and NaN count.</summary>
     public VoxelStatistics ComputeStatistics()
     {
+        // Integers up to 32 bits have no NaN/∞ and sum exactly in a long: one tight pass over the raw
+        // values, then the affine scaling applied to min, max and sum (a slope < 0 swaps min and max).
+        (double Min, double Max, long Sum)? raw = DataType switch
+        {
+            VoxelType.UInt8 => IntegerStatistics<byte>(_raw),
+            VoxelType.Int8 => IntegerStatistics(MemoryMarshal.Cast<byte, sbyte>(_raw.AsSpan())),
+            VoxelType.UInt16 => IntegerStatistics(MemoryMarshal.Cast<byte, ushort>(_raw.AsSpan())),
+            VoxelType.Int16 => IntegerStatistics(MemoryMarshal.Cast<byte, short>(_raw.AsSpan())),
+            VoxelType.UInt32 => IntegerStatistics(MemoryMarshal.Cast<byte, uint>(_raw.AsSpan())),
+            VoxelType.Int32 => IntegerStatistics(MemoryMarshal.Cast<byte, int>(_raw.AsSpan())),
+            _ => null,
+        };
+        if (raw is var (rawMin, rawMax, rawSum))
+        {
+            double lo = rawMin * Slope + Intercept, hi = rawMax * Slope + Intercept;
+            var total = IsScaled ? rawSum * Slope + Intercept * Count : rawSum;
+            return new VoxelStatistics(Math.Min(lo, hi), Math.Max(lo, hi), total / Count, total, 0, Count);
+        }
         double min = double.PositiveInfinity, max = double.NegativeInfinity, sum = 0;
         long finite = 0, nans = 0;
         // Kahan-free pairwise-ish accumulation: blocks keep float64 error well below test tolerances.
@@ -168,6 +186,19 @@ public sealed class Volume
         return finite == 0
             ? new VoxelStatistics(double.NaN, double.NaN, double.NaN, 0, nans, finite)
             : new VoxelStatistics(min, max, sum / finite, sum, nans, finite);
+    }
+
+    private static (double Min, double Max, long Sum) IntegerStatistics<T>(ReadOnlySpan<T> values) where T : unmanaged, IBinaryInteger<T>
+    {
+        T min = values[0], max = values[0];
+        long sum = 0;
+        foreach (var v in values)
+        {
+            if (v < min) min = v;
+            if (v > max) max = v;
+            sum += long.CreateTruncating(v);
+        }
+        return (double.CreateTruncating(min), double.CreateTruncating(max), sum);
     }
 
     private double RawAt(long i) => DataType switch

@@ -172,10 +172,11 @@ internal static class MetaImageReader
                 // Column c (image axis c) is values [c·n .. c·n+n) of TransformMatrix.
                 var d = r < n && c < n ? (matrix is null ? (r == c ? 1 : 0) : matrix[c * n + r]) : (r == c ? 1 : 0);
                 var lps = d * s[c];
-                a[r * 4 + c] = r < 2 ? -lps : lps;
+                // 0.0 − x rather than −x: no negative zeros in the affine (they print as "-0").
+                a[r * 4 + c] = r < 2 ? 0.0 - lps : lps;
             }
             var o = c < n ? offset[c] : 0;
-            a[c * 4 + 3] = c < 2 ? -o : o;
+            a[c * 4 + 3] = c < 2 ? 0.0 - o : o;
         }
         a[15] = 1;
         return DataLayout.Geometry(path, a, s);

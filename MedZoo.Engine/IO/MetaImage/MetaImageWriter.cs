@@ -53,7 +53,7 @@ internal static class MetaImageWriter
                 double v;
                 if (r < 3 && c < 3)
                 {
-                    var lps = r < 2 ? -a[r * 4 + c] : a[r * 4 + c];
+                    var lps = r < 2 ? 0.0 - a[r * 4 + c] : a[r * 4 + c];
                     v = lps / g.Spacing[c];
                 }
                 else
@@ -62,7 +62,7 @@ internal static class MetaImageWriter
                 }
                 matrix[c * n + r] = v;
             }
-            offset[c] = c < 3 ? (c < 2 ? -a[c * 4 + 3] : a[c * 4 + 3]) : 0;
+            offset[c] = c < 3 ? (c < 2 ? 0.0 - a[c * 4 + 3] : a[c * 4 + 3]) : 0;
         }
         double[] spacing = [.. g.Spacing, .. zooms.Skip(3)];
 
@@ -137,5 +137,5 @@ internal static class MetaImageWriter
     }
 
     private static string Numbers(IEnumerable<double> values) =>
-        string.Join(" ", values.Select(v => (v == 0 ? 0.0 : v).ToString("R", Inv)));
+        string.Join(" ", values.Select(v => (v + 0.0).ToString("R", Inv)));
 }

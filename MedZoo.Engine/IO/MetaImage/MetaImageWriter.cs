@@ -64,7 +64,8 @@ internal static class MetaImageWriter
             }
             offset[c] = c < 3 ? (c < 2 ? 0.0 - a[c * 4 + 3] : a[c * 4 + 3]) : 0;
         }
-        double[] spacing = [.. g.Spacing, .. zooms.Skip(3)];
+        // MetaImage spacing must be positive; NIfTI often has 0 for a time step it does not know.
+        double[] spacing = [.. g.Spacing, .. zooms.Skip(3).Select(z => double.IsFinite(z) && z > 0 ? z : 1)];
 
         var dataName = Path.GetFileNameWithoutExtension(path) + (options.Compress ? ".zraw" : ".raw");
         var lines = new List<string>

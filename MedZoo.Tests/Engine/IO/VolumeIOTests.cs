@@ -346,6 +346,35 @@ public class VolumeIOTests
         Assert.InRange(allocated, v.RawBytes.Length, v.RawBytes.Length + (2 << 20));
     }
 
+    [Fact]
+    public void Read_FreeSurferLongVector_TakesLengthFromGlmin()
+    {
+        // FreeSurfer stores vectors longer than int16 as dims (-1, 1, 1) with the length in glmin.
+        using var tmp = TestPaths.NewTempFolder();
+        var path = tmp.File("fs.nii");
+        VolumeIO.Write(Volume.FromArray<byte>(new byte[40000], [40000, 1, 1]), path, new VolumeWriteOptions { NiftiVersion = 2 });
+        var v2 = File.ReadAllBytes(path);
+        var h = NiftiWriter.BuildHeader(Volume.FromArray<byte>([0], [1, 1, 1]), 1, pair: false, bigEndian: false).ToBytes();
+        BitConverter.TryWriteBytes(h.AsSpan(42), (short)-1);
+        BitConverter.TryWriteBytes(h.AsSpan(144), 40000);
+        File.WriteAllBytes(path, [.. h, 0, 0, 0, 0, .. v2.AsSpan(544)]);
+
+        var v = VolumeIO.Read(path);
+
+        Assert.Equal([40000, 1, 1], v.Shape);
+    }
+
+    [Fact]
+    public void Write_MetaImageWithUnknownTimeStep_WritesSpacingOne()
+    {
+        using var tmp = TestPaths.NewTempFolder();
+        var volume = TestVolumes.Random(VoxelType.UInt8, [2, 2, 2, 3], seed: 4, zooms: [1.5, 1.25, 2.5, 0]);
+
+        VolumeIO.Write(volume, tmp.File("t.mha"));
+
+        Assert.Equal([1.5, 1.25, 2.5, 1], VolumeIO.Read(tmp.File("t.mha")).Zooms);
+    }
+
     internal static void PatchFloat(string path, int offset, float value)
     {
         var bytes = File.ReadAllBytes(path);

@@ -48,7 +48,7 @@ public sealed record VolumeHeader
     /// <summary>Free text of the header (NIfTI descrip), empty when none.</summary>
     public string Description { get; init; } = "";
 
-    /// <summary>Number of stored values (product of <see cref="Shape"/>).</summary>
+    /// <summary>Number of stored values (product of <see cref="Shape"/>; readers reject headers where it overflows).</summary>
     public long Count => Shape.Aggregate(1L, (a, b) => a * b);
 
     /// <summary>Bytes of voxel data.</summary>

@@ -24,7 +24,11 @@ internal static class MetaImageReader
         {
             var mh = MetaImageHeader.Read(input);
             var plan = Interpret(mh, path);
-            if (headerOnly) return (plan.Header, null);
+            if (headerOnly)
+            {
+                DataLayout.CheckComputable(plan.Header);
+                return (plan.Header, null);
+            }
 
             var header = plan.Header;
             var local = plan.DataFile is null;

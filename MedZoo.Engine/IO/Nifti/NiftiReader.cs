@@ -20,7 +20,12 @@ internal static class NiftiReader
         if (!IsNiftiMagic(h))
             throw input.Fail($"not a NIfTI file: magic is {Quote(h.Magic)}, expected \"n+1\" (NIfTI-1) or \"n+2\" (NIfTI-2); an Analyze header belongs in a .hdr/.img pair");
         var header = NiftiInterpreter.Interpret(h, path, path, single: true, compressed: input.IsCompressed);
-        if (headerOnly) return (header, null);
+        if (headerOnly)
+        {
+            // The file is open anyway: a header-only read rejects the same impossible sizes as a full one.
+            DataLayout.CheckFits(header, input);
+            return (header, null);
+        }
         return (header, ReadVoxels(header, input));
     }
 
@@ -42,7 +47,11 @@ internal static class NiftiReader
                     : throw hdrInput.Fail($"sizeof_hdr is 540 (NIfTI-2) but magic is {Quote(h.Magic)}, not \"ni2\" or \"n+2\"");
         }
         // A header alone is enough to describe the volume; only its voxels need the .img.
-        if (headerOnly) return (header with { Compressed = IsGzipName(header.DataPath) }, null);
+        if (headerOnly)
+        {
+            DataLayout.CheckComputable(header);
+            return (header with { Compressed = IsGzipName(header.DataPath) }, null);
+        }
         var imgPath = imgCandidates.FirstOrDefault(File.Exists)
             ?? throw new VolumeFormatException(hdrPath, $"image file {Path.GetFileName(imgCandidates[0])} not found next to the header (a .hdr/.img pair needs both)");
         using var imgInput = VolumeInput.OpenFile(imgPath);

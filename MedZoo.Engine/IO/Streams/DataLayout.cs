@@ -24,6 +24,16 @@ internal static class DataLayout
     }
 
     /// <summary>
+    /// Fails when the size <paramref name="header"/> declares cannot even be computed (a header-only
+    /// read has no data file to compare with, but its Count and DataBytes must stay meaningful).
+    /// </summary>
+    public static void CheckComputable(VolumeHeader header)
+    {
+        if (Bytes(header.Shape, header.DataType.Size()) is null)
+            throw new VolumeFormatException(header.Path, $"header declares {ShapeText(header.Shape)} {header.DataType.Name()} voxels: more bytes than any file can hold");
+    }
+
+    /// <summary>
     /// Fails unless <paramref name="header"/>'s voxels, starting at its data offset, can come out of
     /// <paramref name="input"/> and fit in memory as one volume.
     /// </summary>

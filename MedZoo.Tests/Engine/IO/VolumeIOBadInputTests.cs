@@ -73,6 +73,20 @@ public class VolumeIOBadInputTests
 
     [Theory]
     [InlineData("dims exceed file")]
+    [InlineData("dims overflow")]
+    [InlineData("negative dim")]
+    public void ReadHeader_DamagedNifti1_RejectsWhatReadRejects(string name)
+    {
+        var (damage, expected) = Nifti1Cases[name];
+        using var tmp = TestPaths.NewTempFolder();
+        File.WriteAllBytes(tmp.File("h.nii"), damage(ValidNifti1()));
+
+        var e = Assert.Throws<VolumeFormatException>(() => VolumeIO.ReadHeader(tmp.File("h.nii")));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData("dims exceed file")]
     [InlineData("dims claim terabytes")]
     [InlineData("truncated data")]
     [InlineData("unknown datatype")]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MedZoo.Tests.Engine.Data.Datasets;
 using MedZoo.Tests.TestSupport;
 using MedZoo.Web.Cli;
 
@@ -43,6 +44,27 @@ public class DatasetVerbTests
         var errors = doc.RootElement.GetProperty("errors").EnumerateArray().Select(e => e.GetString()!).ToArray();
         Assert.Contains(errors, e => e.Contains("subject 'subject-1'") && e.Contains(Path.Combine(dir.Path, "subject-1-T2.hdr")));
         Assert.Contains(errors, e => e.Contains("subject 'subject-2'") && e.Contains("subject-2-T2.img"));
+    }
+
+    [Fact]
+    public void Check_ChallengeLayoutWithBadLabel_ReportsTheOthersAndNamesTheFile()
+    {
+        using var dir = TestPaths.NewTempFolder();
+        ISegDatasetTests.WriteSubjects(dir.Path, [1, 2, 3]);
+        var label = File.ReadAllBytes(Path.Combine(dir.Path, "subject-3-label.img"));
+        label[0] = 77;
+        File.WriteAllBytes(Path.Combine(dir.Path, "subject-3-label.img"), label);
+        var (code, stdout, _) = Run("dataset", "check", "--name", "iseg2017", "--path", dir.Path, "--json");
+        Assert.Equal(1, code);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Equal(3, root.GetProperty("subjects").GetInt32());
+        Assert.Equal(2, root.GetProperty("loaded").GetInt32());
+        var error = Assert.Single(root.GetProperty("errors").EnumerateArray()).GetString()!;
+        Assert.Contains("subject 'subject-3'", error);
+        Assert.Contains("subject-3-label.hdr", error);
+        Assert.Contains("77 (1 voxels)", error);
+        Assert.Equal([1.0, 1.0, 1.0], root.GetProperty("subjectDetails")[0].GetProperty("spacing").EnumerateArray().Select(v => v.GetDouble()));
     }
 
     [Fact]

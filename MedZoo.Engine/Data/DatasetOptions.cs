@@ -81,7 +81,8 @@ public sealed class DatasetOptions
     {
         if (string.IsNullOrWhiteSpace(Name))
             throw new ArgumentException($"{nameof(Name)}: a dataset name is required: use one of {string.Join(", ", DatasetCatalog.Names)}", nameof(Name));
-        var definition = DatasetCatalog.Get(Name);
+        var definition = DatasetCatalog.Find(Name)
+            ?? throw new ArgumentException($"{nameof(Name)}: unknown dataset '{Name}': use one of {string.Join(", ", DatasetCatalog.Names)}", nameof(Name));
         if (definition.RequiresPath && string.IsNullOrWhiteSpace(Path))
             throw new ArgumentException($"{nameof(Path)}: dataset '{definition.Name}' is read from a folder: give its path", nameof(Path));
         if (Modalities is not null && Modalities.Any(string.IsNullOrWhiteSpace))

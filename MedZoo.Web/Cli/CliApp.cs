@@ -12,6 +12,7 @@ public static class CliApp
     /// <summary>Every verb, in the order the help lists them.</summary>
     public static IReadOnlyList<ICliVerb> Verbs { get; } =
     [
+        new Verbs.InspectVerb(),
         new Verbs.DatasetVerb(),
     ];
 

@@ -340,6 +340,8 @@ public static class BrainPhantom
             {
                 var tz = qz - _tz; var ty = qy - _ty; var tx = qx - _tx;
                 var r = Math.Sqrt(tz * tz + ty * ty + tx * tx);
+                // The shape fields stretch a radius by at most 1 + 0.25·max|field| (< 1.7): skip them beyond that.
+                if (r > 1.7 * _oedemaRadius) return cls;
                 var bump = 1 + 0.12 * _tumourShape!.At(d, h, w);
                 var rt = r / bump;
                 if (rt < _necroticRadius) return Ncr;

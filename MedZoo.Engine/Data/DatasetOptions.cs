@@ -61,7 +61,10 @@ public sealed class DatasetOptions
     /// <summary>Threads that read and preprocess subjects; 0 = one per processor.</summary>
     public int LoadThreads { get; set; }
 
-    /// <summary>Folder for the optional disk cache of preprocessed subjects (a second run then reads no source file); null = memory only.</summary>
+    /// <summary>
+    /// Folder for the optional disk cache of preprocessed subjects (a second run then reads no source
+    /// file); null = memory only. Not used for synthetic data, which is generated faster than it is read.
+    /// </summary>
     public string? CacheDirectory { get; set; }
 
     /// <summary>The parsed <see cref="Normalization"/>.</summary>

@@ -12,6 +12,8 @@ public static class CliApp
     /// <summary>Every verb, in the order the help lists them.</summary>
     public static IReadOnlyList<ICliVerb> Verbs { get; } =
     [
+        new Verbs.InspectVerb(),
+        new Verbs.DatasetVerb(),
     ];
 
     /// <summary>True if <paramref name="args"/> ask for a CLI verb or help rather than the dashboard.</summary>

@@ -54,9 +54,9 @@ public sealed class AccessE2ETests
         gate.Release(2);
         await BrowserSession.WaitAsync(page, "() => Number(document.querySelector('#chart-loss')?.dataset.points) >= 2");
 
-        await page.GotoAsync("/runs/new");
+        await BrowserSession.GotoAsync(page, "/runs/new");
         await page.WaitForSelectorAsync("#not-authorized");
-        await page.GotoAsync("/runs");
+        await BrowserSession.GotoAsync(page, "/runs");
         await page.WaitForSelectorAsync("#runs-grid");
         Assert.Equal(0, await page.Locator("#delete-selected").CountAsync());
         gate.Release(1000);

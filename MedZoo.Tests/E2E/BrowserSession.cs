@@ -60,8 +60,19 @@ public sealed class BrowserSession : IAsyncDisposable
         await page.FillAsync("#username", user);
         await page.FillAsync("#password", password);
         await page.ClickAsync("#signin-submit");
-        await page.WaitForSelectorAsync("#current-user");
+        await WaitInteractiveAsync(page);
     }
+
+    /// <summary>Loads a page and waits until its circuit is live (clicks on a prerendered page are lost).</summary>
+    public static async Task GotoAsync(IPage page, string path)
+    {
+        await page.GotoAsync(path);
+        await WaitInteractiveAsync(page);
+    }
+
+    /// <summary>Waits until the dashboard's circuit is connected and has rendered.</summary>
+    public static Task WaitInteractiveAsync(IPage page) =>
+        page.WaitForSelectorAsync("#mz-interactive[data-ready=true]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
 
     /// <summary>Waits until a JavaScript condition holds on the page.</summary>
     public static Task WaitAsync(IPage page, string condition, object? arg = null) =>

@@ -1,5 +1,6 @@
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Components;
+using MedZoo.Web.Datasets;
 using MedZoo.Web.Live;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
@@ -25,6 +26,7 @@ public static class WebHostingExtensions
 
         builder.AddMedZooAccounts();
         builder.AddMedZooRuns();
+        builder.AddMedZooDatasets();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         return builder;

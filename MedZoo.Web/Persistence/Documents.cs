@@ -240,5 +240,10 @@ public sealed class JournalDocument
     public string RunId { get; set; } = "";
     /// <summary>Bytes of the file already imported (always at a line boundary).</summary>
     public long Offset { get; set; }
+    /// <summary>
+    /// The run's last sequence number when this journal began: a journal numbers its events from 1,
+    /// so a second session of the same run (a resume) continues after the first one's events.
+    /// </summary>
+    public long SeqBase { get; set; }
     public bool Finished { get; set; }
 }

@@ -53,8 +53,12 @@ public static class RunJournal
         return o;
     }
 
-    /// <summary>The journal path of a run in a journal folder.</summary>
-    public static string PathFor(string journalDirectory, string runId) => Path.Combine(journalDirectory, runId + Extension);
+    /// <summary>
+    /// A new journal path for a session of a run: the run id plus the writer's process id and start
+    /// time, so a resumed run's journal never collides with one not yet imported.
+    /// </summary>
+    public static string PathFor(string journalDirectory, string runId) =>
+        Path.Combine(journalDirectory, $"{runId}.{Environment.ProcessId}.{DateTime.UtcNow:yyyyMMddHHmmssfff}{Extension}");
 
     /// <summary>The header line.</summary>
     public static string HeaderLine(RunJournalHeader header)

@@ -22,7 +22,7 @@ public sealed class RunJournalImporter(
     ILogger<RunJournalImporter> logger) : BackgroundService
 {
     /// <summary>How often journals are polled (the dashboard shows CLI runs this much behind at most).</summary>
-    public static TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -81,15 +81,17 @@ public sealed class RunJournalImporter(
             var (header, update) = RunJournal.ParseLine(line);
             if (header is not null)
             {
-                run = runs.Get(header.RunId) ?? CreateRun(header);
+                var existing = runs.Get(header.RunId);
+                run = existing is null ? CreateRun(header) : ContinueRun(existing, header);
                 journal.RunId = run.Id;
+                journal.SeqBase = run.LastSeq;
                 notifier.BeginRun(run.Id, run.LastSeq);
                 notifier.PublishStatus(run.Id, run.Status);
                 continue;
             }
             if (update is null || run is null) continue;
             if (update.Event.RunId != run.Id) continue;
-            notifier.PublishNumbered(update.Seq, update.Event);
+            notifier.PublishNumbered(journal.SeqBase + update.Seq, update.Event);
             if (update.Event is CheckpointSaved c && File.Exists(c.Location))
                 checkpoints.Import(run.Id, c.Kind, c.Epoch, c.Location);
             if (update.Event is RunFinished) finished = true;
@@ -134,6 +136,19 @@ public sealed class RunJournalImporter(
         logger.LogInformation("Recording command-line run {RunId} ({Name}) from its journal", run.Id, run.Name);
         return run;
     }
+
+    // A headless resume of a run the store already has: a new session of the same run.
+    private RunDocument ContinueRun(RunDocument run, RunJournalHeader h) =>
+        runs.Update(run.Id, r =>
+        {
+            r.Status = RunStatus.Running;
+            r.Reason = null;
+            r.FinishedAt = null;
+            r.Sessions++;
+            r.SessionStartedAt = h.CreatedAt;
+            r.ProcessId = h.ProcessId;
+            r.Host = h.Host;
+        })!;
 
     // Only a writer on this host can be checked; one elsewhere (a shared folder) is assumed alive.
     private static bool WriterIsGone(RunDocument run)

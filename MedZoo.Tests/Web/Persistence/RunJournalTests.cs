@@ -97,6 +97,28 @@ public sealed class RunJournalTests
     }
 
     [Fact]
+    public async Task ImportAll_SecondSessionOfTheSameRun_ContinuesItsHistory()
+    {
+        await using var f = new StoreFixture();
+        var dir = f.Database.Options.JournalDirectory;
+        var importer = Importer(f);
+        for (var session = 1; session <= 2; session++)
+        {
+            using (var journal = new RunJournalWriter(dir, Header("cli-4", Environment.ProcessId)))
+            {
+                journal.OnEvent(new StepCompleted { RunId = "cli-4", Epoch = session, Step = 1, StepsPerEpoch = 1, GlobalStep = session, Loss = 1, LearningRate = 1 });
+                journal.OnEvent(new RunFinished { RunId = "cli-4", Outcome = session == 1 ? RunOutcome.Stopped : RunOutcome.Completed, EpochsCompleted = session });
+            }
+            await importer.ImportAllAsync();
+        }
+        var run = f.Runs.Get("cli-4")!;
+        Assert.Equal(RunStatus.Completed, run.Status);
+        Assert.Equal(2, run.Sessions);
+        Assert.Equal([1L, 2], f.Runs.Metrics("cli-4").Select(m => m.GlobalStep));
+        Assert.Equal(2, f.Runs.Events("cli-4").Count(e => e.Kind == "finished"));
+    }
+
+    [Fact]
     public void ParseLine_Corrupt_ReturnsNothing()
     {
         Assert.Equal((null, null), RunJournal.ParseLine("{not json"));

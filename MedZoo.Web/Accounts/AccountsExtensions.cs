@@ -40,6 +40,7 @@ public static class AccountsExtensions
             .AddPolicy(Roles.OperatePolicy, p => p.RequireRole(Roles.Operator, Roles.Admin))
             .AddPolicy(Roles.AdministerPolicy, p => p.RequireRole(Roles.Admin));
         builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, RevalidatingUserStateProvider>();
         return builder;
     }
 

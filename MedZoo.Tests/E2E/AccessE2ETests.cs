@@ -54,8 +54,10 @@ public sealed class AccessE2ETests
         gate.Release(2);
         await BrowserSession.WaitAsync(page, "() => Number(document.querySelector('#chart-loss')?.dataset.points) >= 2");
 
-        await BrowserSession.GotoAsync(page, "/runs/new");
-        await page.WaitForSelectorAsync("#not-authorized");
+        // The server refuses the page itself (not only the hidden link).
+        await page.GotoAsync("/runs/new");
+        await page.WaitForSelectorAsync("#denied");
+        Assert.Equal(0, await page.Locator("#start-run").CountAsync());
         await BrowserSession.GotoAsync(page, "/runs");
         await page.WaitForSelectorAsync("#runs-grid");
         Assert.Equal(0, await page.Locator("#delete-selected").CountAsync());

@@ -3,7 +3,6 @@ using MedZoo.Web.Accounts;
 using MedZoo.Web.Persistence;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
-using static MedZoo.Tests.Web.Support.AppTestHelpers;
 
 namespace MedZoo.Tests.E2E;
 
@@ -29,12 +28,27 @@ public sealed class LiveRunE2ETests
         {
             var address = app.Start();
             app.Services.GetRequiredService<UserService>().Create("watcher", "watcher-password", Roles.Viewer);
-            runId = app.Service().Start(Admin, "live run", ScriptedRunExecutor.Json(epochs: 20, stepsPerEpoch: 2)).Id;
 
+            // The operator fills the New run form: a preset, then an invalid value the server rejects by name, then a valid one.
             var op = await browser.NewPageAsync(address);
-            await BrowserSession.SignInAsync(op, MedZooAppFactory.AdminName, MedZooAppFactory.AdminPassword, $"/runs/{runId}");
+            await BrowserSession.SignInAsync(op, MedZooAppFactory.AdminName, MedZooAppFactory.AdminPassword, "/runs/new");
+            await op.FillAsync("#run-name-input", "live run");
+            await op.FillAsync("#opt-Epochs", "0");
+            await op.PressAsync("#opt-Epochs", "Tab");
+            await op.ClickAsync("#start-run");
+            await op.WaitForSelectorAsync("#start-error:has-text('Epochs')");
+            await op.FillAsync("#opt-Epochs", "20");
+            await op.PressAsync("#opt-Epochs", "Tab");
+            await op.FillAsync("#opt-StepsPerEpoch", "2");
+            await op.PressAsync("#opt-StepsPerEpoch", "Tab");
+            await op.ClickAsync("#start-run");
+            await op.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/runs/[0-9]{8}-"));
+            runId = op.Url[(op.Url.LastIndexOf('/') + 1)..];
+            Assert.Equal("live run", app.Repository().Get(runId)!.Name);
+
             var viewer = await browser.NewPageAsync(address);
-            await BrowserSession.SignInAsync(viewer, "watcher", "watcher-password", $"/runs/{runId}");
+            await BrowserSession.SignInAsync(viewer, "watcher", "watcher-password", "/runs");
+            await viewer.ClickAsync("a.mz-run-link:has-text('live run')");
             await op.WaitForSelectorAsync("[data-status=Running]");
             await viewer.WaitForSelectorAsync("[data-status=Running]");
 

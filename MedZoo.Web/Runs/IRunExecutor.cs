@@ -19,6 +19,18 @@ public sealed record RunPlan(string Model, string Dataset, int Epochs, string De
 public sealed record RunExecution(
     string RunId, string ConfigJson, bool Resume, ITrainingObserver Observer, TrainingControl Control, ICheckpointStore Checkpoints);
 
+/// <summary>A named starting configuration for the New run form (e.g. a quick demo on the synthetic data).</summary>
+/// <param name="Name">Shown in the preset list.</param>
+/// <param name="Description">What it is for.</param>
+/// <param name="Create">A fresh configuration object of <see cref="RunForm.ConfigurationType"/>.</param>
+public sealed record RunPreset(string Name, string Description, Func<object> Create);
+
+/// <summary>What the New run form edits: the configuration type, its presets and the value lists of its text options.</summary>
+/// <param name="ConfigurationType">The options class; every public settable property becomes a form field.</param>
+/// <param name="Presets">Starting points, the first being the default.</param>
+/// <param name="Choices">Known values of a text option by its dotted path (model names, dataset names, ...), or null.</param>
+public sealed record RunForm(Type ConfigurationType, IReadOnlyList<RunPreset> Presets, Func<string, IReadOnlyList<string>?> Choices);
+
 /// <summary>
 /// The seam between the run worker and the trainer. The production implementation runs the
 /// engine's trainer; tests substitute a scripted one to exercise hosting without torch.
@@ -30,6 +42,9 @@ public interface IRunExecutor
     /// naming the bad field when it is invalid (shown to the user as is).
     /// </summary>
     RunPlan Describe(string configJson);
+
+    /// <summary>How the New run form builds a configuration for this executor.</summary>
+    RunForm Form { get; }
 
     /// <summary>
     /// Runs one session synchronously on the calling (dedicated) thread, publishing events to the

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using MedZoo.Engine.Training;
 using MedZoo.Web.Runs;
 
@@ -24,12 +23,33 @@ public sealed class ScriptedRunExecutor : IRunExecutor
     /// <summary>Runs that entered Execute, in order.</summary>
     public List<string> Started { get; } = [];
 
-    public sealed record Config(string Model = "FAKE", string Dataset = "synthetic", int Epochs = 2, int StepsPerEpoch = 3,
-        string Device = "cpu", int FailAtStep = 0);
+    /// <summary>The scripted trainer's options (what the New run form edits in tests).</summary>
+    public sealed class Config
+    {
+        /// <summary>Model name.</summary>
+        public string Model { get; set; } = "FAKE";
+        public string Dataset { get; set; } = "synthetic";
+        /// <summary>Epochs to train.</summary>
+        public int Epochs { get; set; } = 2;
+        public int StepsPerEpoch { get; set; } = 3;
+        public string Device { get; set; } = "cpu";
+        public int FailAtStep { get; set; }
+    }
 
     public static string Json(int epochs = 2, int stepsPerEpoch = 3, int failAtStep = 0, string device = "cpu") =>
-        JsonSerializer.Serialize(new Config(Epochs: epochs, StepsPerEpoch: stepsPerEpoch, FailAtStep: failAtStep, Device: device),
-            new JsonSerializerOptions(JsonSerializerDefaults.Web));
+        RunConfigJson.Serialize(new Config { Epochs = epochs, StepsPerEpoch = stepsPerEpoch, FailAtStep = failAtStep, Device = device });
+
+    public RunForm Form { get; } = new(typeof(Config),
+        [
+            new RunPreset("quick", "two short epochs", () => new Config()),
+            new RunPreset("long", "many epochs for watching", () => new Config { Epochs = 50, StepsPerEpoch = 4 }),
+        ],
+        path => path switch
+        {
+            "Model" => ["FAKE", "OTHER"],
+            "Dataset" => ["synthetic", "synthetic_tumour"],
+            _ => null,
+        });
 
     public RunPlan Describe(string configJson)
     {
@@ -38,9 +58,7 @@ public sealed class ScriptedRunExecutor : IRunExecutor
         return new RunPlan(c.Model, c.Dataset, c.Epochs, c.Device);
     }
 
-    private static Config Parse(string json) =>
-        JsonSerializer.Deserialize<Config>(json, new JsonSerializerOptions(JsonSerializerDefaults.Web))
-        ?? throw new ArgumentException("empty configuration");
+    private static Config Parse(string json) => RunConfigJson.Deserialize<Config>(json);
 
     public void Execute(RunExecution x)
     {

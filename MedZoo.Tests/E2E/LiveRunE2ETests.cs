@@ -11,7 +11,7 @@ namespace MedZoo.Tests.E2E;
 /// is released by the test: two viewers see charts and slice previews update live, an operator
 /// stops the run, and after a restart the run and its metrics are still there.
 /// </summary>
-public sealed class LiveRunE2ETests
+public sealed class LiveRunE2ETests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static Task<int> Points(IPage page, string chart) =>
         page.EvalOnSelectorAsync<int>(chart, "e => Number(e.dataset.points)");
@@ -61,8 +61,16 @@ public sealed class LiveRunE2ETests
             }
             var before = await Points(viewer, "#chart-loss");
             var epochBefore = await viewer.GetAttributeAsync("[data-plane=axial]", "data-epoch");
-            gate.Release(2); // epoch 2
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            gate.Release(1); // one step of epoch 2: how long until each browser draws it?
+            var opWait = BrowserSession.WaitAsync(op, $"() => Number(document.querySelector('#chart-loss')?.dataset.points) > {before}")
+                .ContinueWith(_ => clock.Elapsed);
             await BrowserSession.WaitAsync(viewer, $"() => Number(document.querySelector('#chart-loss')?.dataset.points) > {before}");
+            var viewerLatency = clock.Elapsed;
+            var opLatency = await opWait;
+            output.WriteLine($"step to chart: operator {opLatency.TotalMilliseconds:0} ms, viewer {viewerLatency.TotalMilliseconds:0} ms (including 100 ms page polling)");
+            Assert.True(viewerLatency < TimeSpan.FromSeconds(1.5) && opLatency < TimeSpan.FromSeconds(1.5), $"operator {opLatency}, viewer {viewerLatency}");
+            gate.Release(1);
             await BrowserSession.WaitAsync(viewer, $"() => document.querySelector('[data-plane=axial]')?.dataset.epoch !== '{epochBefore}'");
             Assert.Equal(0, await viewer.Locator("#stop-run").CountAsync());
 

@@ -53,10 +53,21 @@ public sealed class RunView
     public static RunView Load(RunRepository runs, RunDocument run)
     {
         var view = new RunView(run);
-        foreach (var m in runs.Metrics(run.Id)) view.AddMetric(m);
-        foreach (var e in runs.Events(run.Id, MaxEvents)) view._events.Add(e);
+        // The recorder may store more between reading the run and reading its history: the view
+        // holds whatever was read, so live updates continue after the highest number seen.
+        var last = run.LastSeq;
+        foreach (var m in runs.Metrics(run.Id))
+        {
+            view.AddMetric(m);
+            last = Math.Max(last, m.Seq);
+        }
+        foreach (var e in runs.Events(run.Id, MaxEvents))
+        {
+            view._events.Add(e);
+            last = Math.Max(last, e.Seq);
+        }
         foreach (var p in runs.Previews(run.Id)) view._previews[(p.Plane, p.SliceIndex)] = p;
-        view.LastSeq = run.LastSeq;
+        view.LastSeq = last;
         view.Version++;
         return view;
     }

@@ -18,21 +18,9 @@ public static class AppTestHelpers
     public static RunService Service(this MedZooAppFactory app) => app.Services.GetRequiredService<RunService>();
     public static RunRepository Repository(this MedZooAppFactory app) => app.Services.GetRequiredService<RunRepository>();
 
-    /// <summary>Waits until the run reaches one of <paramref name="statuses"/> (subscribing first, then checking the store, so nothing is missed).</summary>
-    public static async Task<RunDocument> WaitForStatusAsync(this MedZooAppFactory app, string runId, params RunStatus[] statuses)
-    {
-        var reached = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var repo = app.Repository();
-        using var sub = app.Services.GetRequiredService<RunNotifier>().Subscribe(runId, u =>
-        {
-            if (u.Event is RunStatusChanged { Status: { } s } && statuses.Contains(s)) reached.TrySetResult(true);
-            if (u.Event is MedZoo.Engine.Training.RunStateChanged && statuses.Contains(repo.Get(runId)?.Status ?? RunStatus.Queued)) reached.TrySetResult(true);
-            return ValueTask.CompletedTask;
-        });
-        if (repo.Get(runId) is { } now && statuses.Contains(now.Status)) return now;
-        await Waits.For(reached.Task, $"run {runId} to become {string.Join(" or ", statuses)} (now {repo.Get(runId)?.Status})");
-        return repo.Get(runId)!;
-    }
+    /// <summary>Waits until the stored run reaches one of <paramref name="statuses"/>.</summary>
+    public static Task<RunDocument> WaitForStatusAsync(this MedZooAppFactory app, string runId, params RunStatus[] statuses) =>
+        app.WaitForRunAsync(runId, r => statuses.Contains(r.Status), $"run {runId} to become {string.Join(" or ", statuses)}");
 
     /// <summary>Waits until a condition on the stored run holds, re-checking on each of its updates.</summary>
     public static async Task<RunDocument> WaitForRunAsync(this MedZooAppFactory app, string runId, Func<RunDocument, bool> condition, string what)
@@ -41,13 +29,16 @@ public static class AppTestHelpers
         var notifier = app.Services.GetRequiredService<RunNotifier>();
         var recorder = app.Services.GetRequiredService<RunEventRecorder>();
         var reached = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Subscribe first, then check: a change between the two is seen by one or the other. Each
+        // update is checked after the recorder stored it (the live stream runs ahead of the store).
         using var sub = notifier.Subscribe(runId, async _ =>
         {
             await recorder.FlushAsync();
             if (repo.Get(runId) is { } r && condition(r)) reached.TrySetResult(true);
         });
+        await recorder.FlushAsync();
         if (repo.Get(runId) is { } now && condition(now)) return now;
-        await Waits.For(reached.Task, what);
+        await Waits.For(reached.Task, $"{what} (now {repo.Get(runId)?.Status})");
         return repo.Get(runId)!;
     }
 }

@@ -1,4 +1,5 @@
 using MedZoo.Engine.Devices;
+using MedZoo.Web.Cli.Verbs;
 
 namespace MedZoo.Web.Cli;
 
@@ -12,6 +13,7 @@ public static class CliApp
     /// <summary>Every verb, in the order the help lists them.</summary>
     public static IReadOnlyList<ICliVerb> Verbs { get; } =
     [
+        new ModelsVerb(),
     ];
 
     /// <summary>True if <paramref name="args"/> ask for a CLI verb or help rather than the dashboard.</summary>

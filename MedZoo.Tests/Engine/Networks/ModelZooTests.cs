@@ -51,18 +51,19 @@ public class ModelZooTests
         }
     }
 
-    [Fact]
-    public void Create_EveryModel_MatchesItsMetadata()
+    [Theory]
+    [InlineData("UNET3D")]
+    [InlineData("HIGHRESNET")]
+    [InlineData("DENSEVOXELNET")]
+    [InlineData("UNET3D_CICEK")]
+    public void Create_KnownName_NetworkReportsItsChannelsConstraintsAndParameters(string name)
     {
         NetworkCases.Seed();
-        foreach (var name in new[] { "UNET3D", "HIGHRESNET", "DENSEVOXELNET" })
-        {
-            using var net = ModelZoo.Create(name, 3, 5);
-            Assert.Equal(3, net.InChannels);
-            Assert.Equal(5, net.Classes);
-            Assert.Equal(ModelZoo.Get(name).Constraints, net.Constraints);
-            Assert.Equal(ModelZoo.CountParameters(net), ModelZoo.CountParameters(name, 3, 5));
-        }
+        using var net = ModelZoo.Create(name, 3, 5);
+        Assert.Equal(3, net.InChannels);
+        Assert.Equal(5, net.Classes);
+        Assert.Equal(ModelZoo.Get(name).Constraints, net.Constraints);
+        Assert.Equal(ModelZoo.CountParameters(net), ModelZoo.CountParameters(name, 3, 5));
     }
 
     [Theory]

@@ -17,6 +17,7 @@ public sealed class Volume
 {
     private readonly byte[] _raw;
     private readonly int[] _shape;
+    private readonly double[] _zooms;
 
     /// <param name="raw">Voxels in <paramref name="dataType"/>, little-endian, file order; owned by the volume afterwards.</param>
     /// <param name="dataType">Storage type.</param>
@@ -24,7 +25,11 @@ public sealed class Volume
     /// <param name="geometry">Voxel-to-world mapping.</param>
     /// <param name="slope">Scale applied on access; 0 or non-finite means no scaling (1).</param>
     /// <param name="intercept">Offset applied on access; non-finite means 0.</param>
-    public Volume(byte[] raw, VoxelType dataType, ReadOnlySpan<int> shape, VolumeGeometry geometry, double slope = 1, double intercept = 0)
+    /// <param name="zooms">Grid spacing along every dimension of <paramref name="shape"/> (nibabel's
+    /// get_zooms: mm for the spatial ones, e.g. seconds for time); empty means the geometry's spacing
+    /// for the spatial dimensions and 1 for the others.</param>
+    public Volume(byte[] raw, VoxelType dataType, ReadOnlySpan<int> shape, VolumeGeometry geometry, double slope = 1, double intercept = 0,
+        ReadOnlySpan<double> zooms = default)
     {
         ArgumentNullException.ThrowIfNull(raw);
         ArgumentNullException.ThrowIfNull(geometry);
@@ -38,8 +43,19 @@ public sealed class Volume
         }
         if (count * dataType.Size() != raw.LongLength)
             throw new ArgumentException($"shape ({string.Join(", ", shape.ToArray())}) of {dataType.Name()} needs {count * dataType.Size()} bytes, got {raw.LongLength}", nameof(raw));
+        if (!zooms.IsEmpty && zooms.Length != shape.Length)
+            throw new ArgumentException($"zooms must have one value per dimension ({shape.Length}), got {zooms.Length}", nameof(zooms));
         _raw = raw;
         _shape = shape.ToArray();
+        if (zooms.IsEmpty)
+        {
+            _zooms = new double[shape.Length];
+            for (var d = 0; d < shape.Length; d++) _zooms[d] = d < 3 ? geometry.Spacing[d] : 1;
+        }
+        else
+        {
+            _zooms = zooms.ToArray();
+        }
         DataType = dataType;
         Geometry = geometry;
         var noScale = slope == 0 || !double.IsFinite(slope);
@@ -52,6 +68,9 @@ public sealed class Volume
 
     /// <summary>Dimensions as declared by the file, e.g. (X, Y, Z) or (X, Y, Z, T).</summary>
     public IReadOnlyList<int> Shape => _shape;
+
+    /// <summary>Grid spacing along each dimension of <see cref="Shape"/> (nibabel's get_zooms()).</summary>
+    public IReadOnlyList<double> Zooms => _zooms;
 
     /// <summary>(X, Y, Z): the first three dimensions, 1 where the file has fewer.</summary>
     public (int X, int Y, int Z) Size => (_shape[0], _shape.Length > 1 ? _shape[1] : 1, _shape.Length > 2 ? _shape[2] : 1);
@@ -124,6 +143,24 @@ public sealed class Volume
     /// <summary>Min, max, mean and sum over finite scaled values (all channels), and NaN count.</summary>
     public VoxelStatistics ComputeStatistics()
     {
+        // Integers up to 32 bits have no NaN/∞ and sum exactly in a long: one tight pass over the raw
+        // values, then the affine scaling applied to min, max and sum (a slope < 0 swaps min and max).
+        (double Min, double Max, long Sum)? raw = DataType switch
+        {
+            VoxelType.UInt8 => IntegerStatistics<byte>(_raw),
+            VoxelType.Int8 => IntegerStatistics(MemoryMarshal.Cast<byte, sbyte>(_raw.AsSpan())),
+            VoxelType.UInt16 => IntegerStatistics(MemoryMarshal.Cast<byte, ushort>(_raw.AsSpan())),
+            VoxelType.Int16 => IntegerStatistics(MemoryMarshal.Cast<byte, short>(_raw.AsSpan())),
+            VoxelType.UInt32 => IntegerStatistics(MemoryMarshal.Cast<byte, uint>(_raw.AsSpan())),
+            VoxelType.Int32 => IntegerStatistics(MemoryMarshal.Cast<byte, int>(_raw.AsSpan())),
+            _ => null,
+        };
+        if (raw is var (rawMin, rawMax, rawSum))
+        {
+            double lo = rawMin * Slope + Intercept, hi = rawMax * Slope + Intercept;
+            var total = IsScaled ? rawSum * Slope + Intercept * Count : rawSum;
+            return new VoxelStatistics(Math.Min(lo, hi), Math.Max(lo, hi), total / Count, total, 0, Count);
+        }
         double min = double.PositiveInfinity, max = double.NegativeInfinity, sum = 0;
         long finite = 0, nans = 0;
         // Kahan-free pairwise-ish accumulation: blocks keep float64 error well below test tolerances.
@@ -149,6 +186,19 @@ public sealed class Volume
         return finite == 0
             ? new VoxelStatistics(double.NaN, double.NaN, double.NaN, 0, nans, finite)
             : new VoxelStatistics(min, max, sum / finite, sum, nans, finite);
+    }
+
+    private static (double Min, double Max, long Sum) IntegerStatistics<T>(ReadOnlySpan<T> values) where T : unmanaged, IBinaryInteger<T>
+    {
+        T min = values[0], max = values[0];
+        long sum = 0;
+        foreach (var v in values)
+        {
+            if (v < min) min = v;
+            if (v > max) max = v;
+            sum += long.CreateTruncating(v);
+        }
+        return (double.CreateTruncating(min), double.CreateTruncating(max), sum);
     }
 
     private double RawAt(long i) => DataType switch

@@ -6,6 +6,8 @@ namespace MedZoo.Engine.IO;
 /// patient's Right, +y Anterior, +z Superior) plus the voxel spacing.
 /// Readers of LPS formats (MetaImage) convert to this convention and writers convert back, so a
 /// volume's affine means the same thing whatever file it came from.
+/// <see cref="Space"/> says which world the affine maps into (NIfTI's xform code: scanner, aligned,
+/// MNI, ...); NIfTI writers store it so a prediction keeps its input's meaning.
 /// </summary>
 public sealed class VolumeGeometry : IEquatable<VolumeGeometry>
 {
@@ -15,8 +17,12 @@ public sealed class VolumeGeometry : IEquatable<VolumeGeometry>
     /// <param name="affine">16 values, row-major; the last row must be (0, 0, 0, 1).</param>
     /// <param name="spacing">Voxel size in mm along i, j, k (as stored in the file's header); when
     /// null it is derived from the affine's column norms.</param>
-    public VolumeGeometry(ReadOnlySpan<double> affine, ReadOnlySpan<double> spacing = default)
+    /// <param name="space">World the affine maps into; <see cref="WorldSpace.Unknown"/> when the file did not say.</param>
+    public VolumeGeometry(ReadOnlySpan<double> affine, ReadOnlySpan<double> spacing = default, WorldSpace space = WorldSpace.Unknown)
     {
+        if (!Enum.IsDefined(space))
+            throw new ArgumentOutOfRangeException(nameof(space), space, "unknown world space code");
+        Space = space;
         if (affine.Length != 16)
             throw new ArgumentException($"affine must have 16 values (4×4 row-major), got {affine.Length}", nameof(affine));
         foreach (var v in affine)
@@ -41,6 +47,12 @@ public sealed class VolumeGeometry : IEquatable<VolumeGeometry>
     /// <summary>Axis-aligned RAS geometry: diagonal spacing (mm), world position of voxel (0,0,0) at (ox, oy, oz).</summary>
     public static VolumeGeometry FromSpacing(double sx = 1, double sy = 1, double sz = 1, double ox = 0, double oy = 0, double oz = 0) =>
         new([sx, 0, 0, ox, 0, sy, 0, oy, 0, 0, sz, oz, 0, 0, 0, 1], [sx, sy, sz]);
+
+    /// <summary>Which world the affine maps into (NIfTI xform code); not part of equality.</summary>
+    public WorldSpace Space { get; }
+
+    /// <summary>The same affine and spacing, labelled with another world space.</summary>
+    public VolumeGeometry WithSpace(WorldSpace space) => space == Space ? this : new VolumeGeometry(_affine, _spacing, space);
 
     /// <summary>1 mm isotropic, origin at 0, RAS.</summary>
     public static VolumeGeometry Identity { get; } = FromSpacing();
@@ -99,7 +111,8 @@ public sealed class VolumeGeometry : IEquatable<VolumeGeometry>
          _affine[4] * i + _affine[5] * j + _affine[6] * k + _affine[7],
          _affine[8] * i + _affine[9] * j + _affine[10] * k + _affine[11]);
 
-    /// <summary>Exact equality of affine and spacing.</summary>
+    /// <summary>Exact equality of affine and spacing (the <see cref="Space"/> label is not compared:
+    /// formats without it, such as MetaImage, must still compare equal after a round trip).</summary>
     public bool Equals(VolumeGeometry? other) =>
         other is not null && _affine.AsSpan().SequenceEqual(other._affine) && _spacing.AsSpan().SequenceEqual(other._spacing);
 
@@ -122,4 +135,23 @@ public sealed class VolumeGeometry : IEquatable<VolumeGeometry>
 
     public override string ToString() =>
         $"{Orientation} spacing {string.Join("×", _spacing.Select(s => s.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)))} mm";
+}
+
+/// <summary>
+/// The world a volume's affine maps into: NIfTI's NIFTI_XFORM_* codes (sform_code/qform_code).
+/// </summary>
+public enum WorldSpace
+{
+    /// <summary>Not stated (NIFTI_XFORM_UNKNOWN, 0): Analyze, MetaImage, arrays.</summary>
+    Unknown = 0,
+    /// <summary>Scanner-based anatomical coordinates (NIFTI_XFORM_SCANNER_ANAT, 1).</summary>
+    Scanner = 1,
+    /// <summary>Aligned to another file or anatomical truth (NIFTI_XFORM_ALIGNED_ANAT, 2).</summary>
+    Aligned = 2,
+    /// <summary>Talairach-Tournoux atlas space (NIFTI_XFORM_TALAIRACH, 3).</summary>
+    Talairach = 3,
+    /// <summary>MNI 152 template space (NIFTI_XFORM_MNI_152, 4).</summary>
+    Mni152 = 4,
+    /// <summary>Another template space (NIFTI_XFORM_TEMPLATE_OTHER, 5).</summary>
+    Template = 5,
 }

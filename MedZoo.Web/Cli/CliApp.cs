@@ -12,6 +12,7 @@ public static class CliApp
     /// <summary>Every verb, in the order the help lists them.</summary>
     public static IReadOnlyList<ICliVerb> Verbs { get; } =
     [
+        new Verbs.InspectVerb(),
     ];
 
     /// <summary>True if <paramref name="args"/> ask for a CLI verb or help rather than the dashboard.</summary>

@@ -36,6 +36,40 @@ public class VolumeTests
         Assert.Equal(2, s.Mean);
     }
 
+    [Theory]
+    [InlineData(VoxelType.Int16, -2.0, 1.0)]
+    [InlineData(VoxelType.UInt8, 0.5, -3.0)]
+    [InlineData(VoxelType.Int32, 1.0, 0.0)]
+    [InlineData(VoxelType.Float32, -2.0, 1.0)]
+    public void ComputeStatistics_AnyTypeAndScaling_MatchesPerVoxelValues(VoxelType type, double slope, double intercept)
+    {
+        var raw = Volume.FromArray<double>([3, 0, 7, 1, 5, 2], [6, 1, 1]).ToDoubleArray();
+        var bytes = type switch
+        {
+            VoxelType.Int16 => Volume.FromArray(raw.Select(v => (short)v).ToArray(), [6, 1, 1]).RawBytes.ToArray(),
+            VoxelType.UInt8 => Volume.FromArray(raw.Select(v => (byte)v).ToArray(), [6, 1, 1]).RawBytes.ToArray(),
+            VoxelType.Int32 => Volume.FromArray(raw.Select(v => (int)v).ToArray(), [6, 1, 1]).RawBytes.ToArray(),
+            _ => Volume.FromArray(raw.Select(v => (float)v).ToArray(), [6, 1, 1]).RawBytes.ToArray(),
+        };
+        var v = new Volume(bytes, type, [6, 1, 1], VolumeGeometry.Identity, slope, intercept);
+        var values = v.ToDoubleArray();
+
+        var s = v.ComputeStatistics();
+
+        Assert.Equal(values.Min(), s.Min);
+        Assert.Equal(values.Max(), s.Max);
+        Assert.Equal(values.Sum(), s.Sum, 1e-12);
+        Assert.Equal(values.Average(), s.Mean, 1e-12);
+        Assert.Equal(6, s.FiniteCount);
+    }
+
+    [Fact]
+    public void Zooms_NotGiven_AreSpacingThenOnes()
+    {
+        var v = Volume.FromArray<byte>(new byte[8], [2, 2, 1, 2], VolumeGeometry.FromSpacing(0.5, 0.75, 2));
+        Assert.Equal([0.5, 0.75, 2, 1], v.Zooms);
+    }
+
     [Fact]
     public void Shape4D_FlattensExtraDimensionsIntoChannels()
     {

@@ -85,11 +85,14 @@ public sealed class CheckpointModel
     /// <summary>Output classes, background included.</summary>
     public int Classes { get; set; }
 
-    /// <summary>Width of the first level, when the model has one.</summary>
+    /// <summary>Width of the first level; null = the model's default.</summary>
     public int? BaseFilters { get; set; }
 
-    /// <summary>Other hyper-parameters by name, as the zoo's factory takes them.</summary>
-    public Dictionary<string, string> Parameters { get; set; } = [];
+    /// <summary>Depth where the model has one (UNET3D_CICEK poolings, RESNETMED3D depth); null = the model's default.</summary>
+    public int? Depth { get; set; }
+
+    /// <summary>Dropout of dense models; null = the model's default.</summary>
+    public double? DropRate { get; set; }
 
     /// <summary>Trainable parameter count (to check the rebuilt network is the same).</summary>
     public long ParameterCount { get; set; }

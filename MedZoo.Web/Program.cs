@@ -19,7 +19,12 @@ if (TorchRuntime.TryLoad() is { } why)
     return 3;
 }
 
-var builder = WebApplication.CreateBuilder(args.Length > 0 && args[0] == "serve" ? args[1..] : args);
+// Content root = the build output (appsettings, published wwwroot), whatever the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args.Length > 0 && args[0] == "serve" ? args[1..] : args,
+    ContentRootPath = AppContext.BaseDirectory,
+});
 builder.AddMedZooWeb();
 var app = builder.Build();
 app.UseMedZooWeb();

@@ -8,4 +8,4 @@ scripts/prereqs.sh --runtime
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build MedZoo.Web -c Release --nologo -v quiet
 echo "[start] MedZoo dashboard starting; open the URL printed below (Ctrl+C stops it)"
-cd MedZoo.Web && exec dotnet bin/Release/net10.0/medzoo.dll serve "$@"
+exec dotnet MedZoo.Web/bin/Release/net10.0/medzoo.dll serve "$@"

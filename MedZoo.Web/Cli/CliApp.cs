@@ -13,6 +13,7 @@ public static class CliApp
     public static IReadOnlyList<ICliVerb> Verbs { get; } =
     [
         new Verbs.InspectVerb(),
+        new Verbs.DatasetVerb(),
     ];
 
     /// <summary>True if <paramref name="args"/> ask for a CLI verb or help rather than the dashboard.</summary>

@@ -15,6 +15,7 @@ public static class CliApp
         new Verbs.InspectVerb(),
         new Verbs.DatasetVerb(),
         new Verbs.TrainVerb(),
+        new Verbs.InferVerb(),
     ];
 
     /// <summary>True if <paramref name="args"/> ask for a CLI verb or help rather than the dashboard.</summary>

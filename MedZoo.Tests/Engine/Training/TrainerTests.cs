@@ -86,6 +86,8 @@ public class TrainerTests
         var second = Run(trainer, resumedOptions, store);
 
         Assert.Equal(RunOutcome.Completed, second.Result.Outcome);
+        // The polynomial schedule really steps once per epoch (MedicalZoo's scheduler never stepped).
+        Assert.Equal(4, full.Events.Of<StepCompleted>().Select(s => s.LearningRate).Distinct().Count());
         Assert.Equal(3, second.Events.Of<RunStarted>().Single().StartEpoch);
         var split = first.Events.Of<StepCompleted>().Concat(second.Events.Of<StepCompleted>()).ToList();
         Assert.Equal(full.Events.Of<StepCompleted>().Select(s => (s.GlobalStep, s.Loss, s.LearningRate)), split.Select(s => (s.GlobalStep, s.Loss, s.LearningRate)));

@@ -19,14 +19,17 @@ public class TrainInferVerbTests(TrainInferVerbTests.TrainedRun run) : IClassFix
             Output = Folder.File("run");
             var err = new StringWriter();
             Out = new StringWriter();
-            ExitCode = CliApp.Run(
-            [
-                "train", "--dataset_name", "synthetic", "--synthetic_subjects", "3", "--synthetic_size", "24", "--split", "0.67",
-                "--model", "UNET3D_CICEK", "--base_filters", "8", "--depth", "2", "--dim", "16", "--batchSz", "2", "--nEpochs", "2", "--samples_train", "4",
-                "--augmentation", "False", "--opt", "adam", "--lr", "0.01", "--seed", "5", "--workers", "1", "--output", Output, "--run_id", "tiny",
-            ], Out, err);
+            ExitCode = CliApp.Run([.. Arguments(Output, epochs: 2)], Out, err);
             Error = err.ToString();
         }
+
+        /// <summary>The tiny run's command line.</summary>
+        public static string[] Arguments(string output, int epochs) =>
+        [
+            "train", "--dataset_name", "synthetic", "--synthetic_subjects", "3", "--synthetic_size", "24", "--split", "0.67",
+            "--model", "UNET3D_CICEK", "--base_filters", "8", "--depth", "2", "--dim", "16", "--batchSz", "2", "--nEpochs", epochs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--samples_train", "4", "--augmentation", "False", "--opt", "adam", "--lr", "0.01", "--seed", "5", "--workers", "1", "--output", output, "--run_id", "tiny",
+        ];
 
         public TempFolder Folder { get; }
         public string Output { get; }
@@ -54,6 +57,24 @@ public class TrainInferVerbTests(TrainInferVerbTests.TrainedRun run) : IClassFix
         Assert.Equal(2, summary.GetProperty("history").GetArrayLength());
         Assert.Contains("epoch 2/2", run.Error);
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(run.Output, "runs", "tiny"), "events.out.tfevents.*"));
+    }
+
+    [Fact]
+    public void Train_ResumeLast_ContinuesTheRunAndKeepsTheBestCheckpoint()
+    {
+        Assert.True(run.ExitCode == 0, run.Error);
+        using var dir = TestPaths.NewTempFolder();
+        var output = dir.File("resumed");
+        Directory.CreateDirectory(output);
+        foreach (var f in new[] { "last.ckpt", "best.ckpt" }) File.Copy(Path.Combine(run.Output, f), Path.Combine(output, f));
+        var err = new StringWriter();
+        var code = CliApp.Run([.. TrainedRun.Arguments(output, epochs: 3), "--resume", "last"], new StringWriter(), err);
+        Assert.True(code == 0, err.ToString());
+        Assert.Contains("resuming at epoch 3", err.ToString());
+        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json"))).RootElement;
+        Assert.Equal(3, summary.GetProperty("epochsCompleted").GetInt32());
+        Assert.Equal(3, summary.GetProperty("history").GetArrayLength());
+        Assert.True(File.Exists(summary.GetProperty("checkpoint").GetString()));
     }
 
     [Fact]

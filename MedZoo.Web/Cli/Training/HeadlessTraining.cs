@@ -37,13 +37,17 @@ public static class HeadlessTraining
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrWhiteSpace(outputDirectory);
         Directory.CreateDirectory(outputDirectory);
-        store ??= new FileCheckpointStore(outputDirectory, perRunFolders: false);
+        var files = store is null ? new FileCheckpointStore(outputDirectory, perRunFolders: false) : store as FileCheckpointStore;
+        store ??= files!;
         var started = new RunInfo();
         var all = new CompositeTrainingObserver([started, .. observers]);
         using var control = new TrainingControl();
         using var registration = cancellation.Register(control.Stop);
         var clock = Stopwatch.StartNew();
         var result = new Trainer().Run(options, all, control, store, runId);
+        // A resumed run that found no new best still has the earlier session's best checkpoint on disk.
+        if (result.BestCheckpoint is null && result.BestEpoch is not null && files?.PathOf(runId, "best") is { } best && File.Exists(best))
+            result = result with { BestCheckpoint = best };
         WriteSummary(Path.Combine(outputDirectory, SummaryFileName), runId, options, started.Event, result, clock.Elapsed.TotalSeconds);
         return result;
     }

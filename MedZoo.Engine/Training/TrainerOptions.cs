@@ -4,6 +4,7 @@ using MedZoo.Engine.Data.Sampling;
 using MedZoo.Engine.Data.Transforms;
 using MedZoo.Engine.Inference;
 using MedZoo.Engine.Losses;
+using MedZoo.Engine.Networks;
 
 namespace MedZoo.Engine.Training;
 
@@ -141,11 +142,26 @@ public sealed class TrainerOptions
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(Model)) Fail(nameof(Model), "a model name is required");
+        if (!ModelZoo.TryGet(Model, out var model)) Fail(nameof(Model), $"'{Model}' is not a model: use one of {string.Join(", ", ModelZoo.Names)}");
         if (BaseFilters is <= 0) Fail(nameof(BaseFilters), $"must be positive, got {BaseFilters}");
         if (ModelDepth is <= 0) Fail(nameof(ModelDepth), $"must be positive, got {ModelDepth}");
         if (DropRate is { } dr && !(dr >= 0 && dr < 1)) Fail(nameof(DropRate), $"must be in [0, 1), got {Format(dr)}");
+        // Options the model does not use are errors, so a typo does not silently train another network.
+        if (BaseFilters is not null && !model!.SupportedOptions.HasFlag(ModelOptionKinds.BaseFilters)) Fail(nameof(BaseFilters), $"{model.Name} has no base-filters option");
+        if (ModelDepth is not null && !model!.SupportedOptions.HasFlag(ModelOptionKinds.Depth)) Fail(nameof(ModelDepth), $"{model.Name} has no depth option");
+        if (DropRate is not null && !model!.SupportedOptions.HasFlag(ModelOptionKinds.DropRate)) Fail(nameof(DropRate), $"{model.Name} has no drop-rate option");
         Nested(nameof(Dataset), Dataset, o => o.Validate());
         Nested(nameof(Sampling), Sampling, o => o.Validate());
+        // The patch must suit the network (e.g. UNET3D needs sizes divisible by 16 and at least 32).
+        try
+        {
+            model!.ConstraintsFor(new ModelOptions { Depth = ModelDepth })
+                .ValidateSpatial(model.Name, Sampling.PatchSize.Select(v => (long)v).ToArray(), nameof(SamplingOptions.PatchSize));
+        }
+        catch (ArgumentException e)
+        {
+            Fail($"{nameof(Sampling)}.{nameof(SamplingOptions.PatchSize)}", PlainMessage(e));
+        }
         Nested(nameof(Augmentation), Augmentation, o => o.Validate());
         if (InChannels < 0) Fail(nameof(InChannels), $"must be 0 (from the dataset) or positive, got {InChannels}");
         if (InModalities < 0) Fail(nameof(InModalities), $"must be 0 (all) or positive, got {InModalities}");

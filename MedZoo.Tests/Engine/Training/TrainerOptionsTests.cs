@@ -21,6 +21,9 @@ public class TrainerOptionsTests
     [InlineData("Scheduler.Gamma")]
     [InlineData("LossOptions.TverskyAlpha")]
     [InlineData("PreviewPosition")]
+    [InlineData("Model")]
+    [InlineData("BaseFilters")]
+    [InlineData("Sampling.PatchSize ")]
     public void Validate_BadField_MessageNamesIt(string field)
     {
         var o = new TrainerOptions();
@@ -37,9 +40,12 @@ public class TrainerOptionsTests
             case "Scheduler.Gamma": o.Scheduler.Gamma = 2; break;
             case "LossOptions.TverskyAlpha": o.LossOptions.TverskyAlpha = -1; break;
             case "PreviewPosition": o.PreviewPosition = 2; break;
+            case "Model": o.Model = "UNET4D"; break;
+            case "BaseFilters": o.Model = "VNET"; o.BaseFilters = 16; break;
+            case "Sampling.PatchSize ": o.Model = "UNET3D"; o.Sampling.PatchSize = [16, 16, 16]; break;
         }
         var e = Assert.Throws<ArgumentException>(o.Validate);
-        Assert.StartsWith(field, e.Message);
+        Assert.StartsWith(field.Trim(), e.Message);
     }
 
     [Fact]
@@ -49,7 +55,7 @@ public class TrainerOptionsTests
         {
             Model = "VNET", Epochs = 7, Optimizer = OptimizerKind.AdamW, Loss = "tversky", Resume = "last",
             Dataset = { Name = "synthetic", Split = 0.5, Normalization = "max_min" },
-            Sampling = { PatchSize = [16, 24, 32], BatchSize = 3 },
+            Sampling = { PatchSize = [32, 48, 64], BatchSize = 3 },
             Augmentation = { Enabled = false },
             Scheduler = { Kind = SchedulerKind.Polynomial },
             LossOptions = { IncludeBackground = true },
@@ -57,7 +63,7 @@ public class TrainerOptionsTests
         var json = JsonSerializer.Serialize(o, Checkpoint.JsonOptions);
         var back = JsonSerializer.Deserialize<TrainerOptions>(json, Checkpoint.JsonOptions)!;
         Assert.Equal(json, JsonSerializer.Serialize(back, Checkpoint.JsonOptions));
-        Assert.Equal([16, 24, 32], back.Sampling.PatchSize);
+        Assert.Equal([32, 48, 64], back.Sampling.PatchSize);
         Assert.Equal(SchedulerKind.Polynomial, back.Scheduler.Kind);
         back.Validate();
     }

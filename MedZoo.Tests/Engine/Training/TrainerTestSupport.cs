@@ -154,7 +154,7 @@ internal static class TestTrainers
 {
     public static TrainerOptions Options(int epochs = 2) => new()
     {
-        Model = "TINY",
+        Model = "HIGHRESNET", // any patch size passes validation; the test factory builds TinySegNet instead
         Epochs = epochs,
         LearningRate = 0.05,
         Optimizer = OptimizerKind.Adam,

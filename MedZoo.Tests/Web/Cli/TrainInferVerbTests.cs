@@ -132,6 +132,8 @@ public class TrainInferVerbTests(TrainInferVerbTests.TrainedRun run) : IClassFix
     [InlineData(new[] { "train", "--batchSz", "two" }, "'two' is not an integer")]
     [InlineData(new[] { "train", "--loss", "hinge" }, "hinge")]
     [InlineData(new[] { "train", "--dataset_name", "nope" }, "nope")]
+    [InlineData(new[] { "train", "--model", "UNET3D", "--dim", "16" }, "Sampling.PatchSize: UNET3D")]
+    [InlineData(new[] { "train", "--model", "VNET", "--base_filters", "8" }, "VNET has no base-filters option")]
     [InlineData(new[] { "infer", "--input", "a.nii", "--output", "b.nii.gz" }, "--checkpoint is required")]
     [InlineData(new[] { "infer", "--checkpoint", "/nonexistent/x.ckpt", "--input", "a.nii", "--output", "b.nii.gz" }, "does not exist")]
     [InlineData(new[] { "infer", "--checkpoint", "x.ckpt", "--input", "a.nii", "--output", "b.txt" }, "must end in")]

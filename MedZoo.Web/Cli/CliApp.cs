@@ -15,6 +15,8 @@ public static class CliApp
     [
         new Verbs.InspectVerb(),
         new Verbs.DatasetVerb(),
+        new Verbs.TrainVerb(),
+        new Verbs.InferVerb(),
         new Verbs.ModelsVerb(),
     ];
 

@@ -1,4 +1,5 @@
 using MedZoo.Engine.Devices;
+using MedZoo.Web.Cli.Verbs;
 
 namespace MedZoo.Web.Cli;
 
@@ -14,6 +15,9 @@ public static class CliApp
     [
         new Verbs.InspectVerb(),
         new Verbs.DatasetVerb(),
+        new Verbs.TrainVerb(),
+        new Verbs.InferVerb(),
+        new Verbs.ModelsVerb(),
     ];
 
     /// <summary>True if <paramref name="args"/> ask for a CLI verb or help rather than the dashboard.</summary>

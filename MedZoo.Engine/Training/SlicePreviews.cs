@@ -1,0 +1,74 @@
+namespace MedZoo.Engine.Training;
+
+/// <summary>
+/// Cuts the three orthogonal slices of a validation subject into <see cref="SlicePreview"/> events:
+/// the first modality windowed to bytes (1st–99th percentile, so a few bright voxels do not darken
+/// the picture), the prediction and the ground truth as class indices.
+/// </summary>
+internal static class SlicePreviews
+{
+    /// <param name="runId">Run.</param>
+    /// <param name="epoch">Epoch the prediction belongs to.</param>
+    /// <param name="subjectId">Subject.</param>
+    /// <param name="image">First modality, (D, H, W) C order.</param>
+    /// <param name="prediction">Predicted classes, (D, H, W).</param>
+    /// <param name="groundTruth">Ground-truth classes, (D, H, W); ignored when <paramref name="hasGroundTruth"/> is false.</param>
+    /// <param name="hasGroundTruth">Whether the subject is labelled.</param>
+    /// <param name="d">D.</param>
+    /// <param name="h">H.</param>
+    /// <param name="w">W.</param>
+    /// <param name="spacing">Voxel size (D, H, W) in mm.</param>
+    /// <param name="position">Relative slice position 0..1 along each plane's axis (0.5 = centre).</param>
+    public static IEnumerable<SlicePreview> Create(string runId, int epoch, string subjectId, ReadOnlySpan<float> image, ReadOnlySpan<int> prediction,
+        ReadOnlySpan<byte> groundTruth, bool hasGroundTruth, int d, int h, int w, (double D, double H, double W) spacing, double position)
+    {
+        var (lo, hi) = Window(image);
+        var scale = hi > lo ? 255.0 / (hi - lo) : 0;
+        var list = new List<SlicePreview>(3);
+        foreach (var plane in new[] { SlicePlane.Axial, SlicePlane.Coronal, SlicePlane.Sagittal })
+        {
+            var (count, rows, cols, pxW, pxH) = plane switch
+            {
+                SlicePlane.Axial => (d, h, w, spacing.W, spacing.H),
+                SlicePlane.Coronal => (h, d, w, spacing.W, spacing.D),
+                _ => (w, d, h, spacing.H, spacing.D),
+            };
+            var index = Math.Clamp((int)Math.Round(position * (count - 1)), 0, count - 1);
+            var img = new byte[rows * cols];
+            var pred = new byte[rows * cols];
+            var gt = hasGroundTruth ? new byte[rows * cols] : null;
+            for (var r = 0; r < rows; r++)
+                for (var c = 0; c < cols; c++)
+                {
+                    var voxel = plane switch
+                    {
+                        SlicePlane.Axial => (index * h + r) * w + c,
+                        SlicePlane.Coronal => (r * h + index) * w + c,
+                        _ => (r * h + c) * w + index,
+                    };
+                    var p = r * cols + c;
+                    img[p] = (byte)Math.Clamp((image[voxel] - lo) * scale, 0, 255);
+                    pred[p] = (byte)Math.Clamp(prediction[voxel], 0, 255);
+                    if (gt is not null) gt[p] = groundTruth[voxel];
+                }
+            list.Add(new SlicePreview
+            {
+                RunId = runId, Epoch = epoch, SubjectId = subjectId, Plane = plane, SliceIndex = index, SliceCount = count,
+                Width = cols, Height = rows, Image = img, Prediction = pred, GroundTruth = gt, PixelWidthMm = pxW, PixelHeightMm = pxH,
+            });
+        }
+        return list;
+    }
+
+    private static (float Lo, float Hi) Window(ReadOnlySpan<float> image)
+    {
+        // A strided sample is enough for percentiles and keeps this cheap for large volumes.
+        var step = Math.Max(1, image.Length / 65536);
+        var sample = new List<float>(image.Length / step + 1);
+        for (var i = 0; i < image.Length; i += step)
+            if (float.IsFinite(image[i])) sample.Add(image[i]);
+        if (sample.Count == 0) return (0, 1);
+        sample.Sort();
+        return (sample[(int)(0.01 * (sample.Count - 1))], sample[(int)(0.99 * (sample.Count - 1))]);
+    }
+}

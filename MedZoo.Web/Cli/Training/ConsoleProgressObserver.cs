@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Globalization;
+using MedZoo.Engine.Training;
+
+namespace MedZoo.Web.Cli.Training;
+
+/// <summary>
+/// Shows a run's progress on a text writer: on a terminal, one bar redrawn in place with epoch,
+/// loss, last validation Dice and ETA; when redirected (a log file, CI), a plain line every
+/// <c>lineEvery</c> steps and a summary per epoch, so logs stay readable. Runs on the training
+/// thread and only formats a line, so it never holds training up noticeably.
+/// </summary>
+/// <param name="writer">Where progress goes (stderr for the CLI).</param>
+/// <param name="interactive">Redraw one bar in place (a terminal) rather than print lines.</param>
+/// <param name="lineEvery">Steps between lines when not interactive.</param>
+/// <param name="validationInterval">Epochs between validations, for the ETA.</param>
+public sealed class ConsoleProgressObserver(TextWriter writer, bool interactive, int lineEvery = 50, int validationInterval = 1) : ITrainingObserver
+{
+    private readonly Stopwatch _sinceLastStep = new();
+    private int _epochs;
+    private int _stepsPerEpoch;
+    private int _validationInterval = 1;
+    private long _stepsDone;
+    private double _stepSeconds;
+    private int _validations;
+    private double _validationSeconds;
+    private double? _lastDice;
+    private bool _barVisible;
+
+    /// <inheritdoc />
+    public void OnEvent(TrainingEvent e)
+    {
+        switch (e)
+        {
+            case RunStarted s:
+                _epochs = s.Epochs;
+                _stepsPerEpoch = s.StepsPerEpoch;
+                _validationInterval = Math.Max(1, validationInterval);
+                Line($"training {s.Model} on {s.Dataset} ({s.TrainSubjects} train / {s.ValidationSubjects} validation subjects, " +
+                     $"{string.Join("+", s.Modalities)} → {string.Join(", ", s.ClassNames)}) on {s.Device}" +
+                     (s.StartEpoch > 1 ? $", resuming at epoch {s.StartEpoch}" : ""));
+                break;
+            case StepCompleted s:
+                _stepsDone++;
+                _stepSeconds += s.Seconds;
+                _sinceLastStep.Restart();
+                if (interactive) Bar(s);
+                else if (s.Step % Math.Max(1, lineEvery) == 0) Line(Invariant($"epoch {s.Epoch}/{_epochs} step {s.Step}/{s.StepsPerEpoch} loss {s.Loss:0.0000} lr {s.LearningRate:0.#####} ETA {Eta(s)}"));
+                break;
+            case EpochCompleted ep:
+                if (ep.Validation is not null && _sinceLastStep.IsRunning)
+                {
+                    _validations++;
+                    _validationSeconds += _sinceLastStep.Elapsed.TotalSeconds;
+                }
+                _lastDice = ep.MeanForegroundDice ?? _lastDice;
+                var text = Invariant($"epoch {ep.Epoch}/{ep.Epochs} train loss {ep.TrainLoss:0.0000}");
+                if (ep.ValidationLoss is { } vl) text += Invariant($", val loss {vl:0.0000}");
+                if (ep.MeanForegroundDice is { } md)
+                    text += Invariant($", val Dice {md:0.0000} (") + string.Join(", ", ep.Validation!.Skip(1).Select(c => Invariant($"{c.Name} {c.Dice:0.000}"))) + ")";
+                text += Invariant($", {ep.Seconds:0.0} s") + (ep.IsBest ? " *best*" : "");
+                Line(text);
+                break;
+            case CheckpointSaved c when c.Kind == "best":
+                break;
+            case RunLog log when log.Level != RunLogLevel.Info || !interactive:
+                Line($"{log.Level.ToString().ToLowerInvariant()}: {log.Message}");
+                break;
+            case RunFinished f:
+                Line(f.Outcome switch
+                {
+                    RunOutcome.Completed => Invariant($"done: best mean foreground Dice {f.BestMeanForegroundDice:0.0000} at epoch {f.BestEpoch}"),
+                    RunOutcome.EarlyStopped => $"stopped early: {f.Reason}",
+                    RunOutcome.Stopped => $"stopped after epoch {f.EpochsCompleted}: {f.Reason}",
+                    _ => $"failed: {f.Reason}",
+                });
+                break;
+        }
+    }
+
+    private void Bar(StepCompleted s)
+    {
+        const int width = 24;
+        var filled = (int)Math.Round(width * (double)s.Step / Math.Max(1, s.StepsPerEpoch));
+        var dice = _lastDice is { } d ? Invariant($" dice {d:0.000}") : "";
+        writer.Write(Invariant($"\repoch {s.Epoch}/{_epochs} [{new string('#', filled)}{new string('.', width - filled)}] {s.Step}/{s.StepsPerEpoch} loss {s.Loss:0.0000}{dice} ETA {Eta(s)}   "));
+        writer.Flush();
+        _barVisible = true;
+    }
+
+    /// <summary>Remaining steps at the mean step time plus remaining validations at the mean validation time.</summary>
+    private string Eta(StepCompleted s)
+    {
+        if (_stepsDone == 0) return "?";
+        var remainingSteps = (long)(_epochs - s.Epoch) * _stepsPerEpoch + (s.StepsPerEpoch - s.Step);
+        var remainingValidations = Enumerable.Range(s.Epoch, _epochs - s.Epoch + 1).Count(e => e % _validationInterval == 0 || e == _epochs);
+        var perValidation = _validations > 0 ? _validationSeconds / _validations : 0;
+        var seconds = remainingSteps * _stepSeconds / _stepsDone + remainingValidations * perValidation;
+        var remaining = TimeSpan.FromSeconds(seconds);
+        return remaining.TotalHours >= 1 ? remaining.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : remaining.ToString(@"m\:ss", CultureInfo.InvariantCulture);
+    }
+
+    private void Line(string text)
+    {
+        if (_barVisible)
+        {
+            writer.WriteLine();
+            _barVisible = false;
+        }
+        writer.WriteLine(text);
+        writer.Flush();
+    }
+
+    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

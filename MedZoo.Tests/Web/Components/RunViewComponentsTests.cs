@@ -3,6 +3,7 @@ using MedZoo.Engine.Training;
 using MedZoo.Web.Components.Pages.Runs.Components;
 using MedZoo.Web.Live;
 using MedZoo.Web.Persistence;
+using SlicePreviews = MedZoo.Web.Components.Pages.Runs.Components.SlicePreviews;
 
 namespace MedZoo.Tests.Web.Components;
 

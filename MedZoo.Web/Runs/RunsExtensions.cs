@@ -12,7 +12,7 @@ public static class RunsExtensions
 {
     /// <summary>
     /// The database and repositories, the event recorder, the notifier and hub bridge, the run
-    /// worker and service. Hosted services stop in reverse order, so the worker (registered after
+    /// worker and service, and the trainer that executes runs. Hosted services stop in reverse order, so the worker (registered after
     /// the recorder) stops its runs before the recorder writes the last events.
     /// </summary>
     public static WebApplicationBuilder AddMedZooRuns(this WebApplicationBuilder builder)
@@ -38,6 +38,8 @@ public static class RunsExtensions
         services.AddSingleton<RunWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<RunWorker>());
         services.AddSingleton<RunService>();
+        // The engine's trainer; tests replace it with a scripted executor where they test hosting rather than training.
+        services.AddSingleton<IRunExecutor, TrainerRunExecutor>();
         services.AddSignalR().AddJsonProtocol(o => LiveJson.Configure(o.PayloadSerializerOptions));
         services.ConfigureHttpJsonOptions(o => LiveJson.Configure(o.SerializerOptions));
         return builder;

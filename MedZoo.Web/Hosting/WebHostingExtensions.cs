@@ -2,6 +2,7 @@ using MedZoo.Web.Accounts;
 using MedZoo.Web.Components;
 using MedZoo.Web.Datasets;
 using MedZoo.Web.Live;
+using MedZoo.Web.Models;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -27,6 +28,7 @@ public static class WebHostingExtensions
         builder.AddMedZooAccounts();
         builder.AddMedZooRuns();
         builder.AddMedZooDatasets();
+        builder.AddMedZooModels();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         return builder;

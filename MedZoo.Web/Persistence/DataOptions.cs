@@ -36,6 +36,31 @@ public sealed class DataOptions
         return Path.Combine(root, "medzoo");
     }
 
+    /// <summary>
+    /// The data folder as the server finds it, for processes without a web host (the <c>train</c>
+    /// verb records its runs there): <paramref name="explicitDirectory"/> when given, else
+    /// <c>MedZoo:DataDirectory</c> from the executable's appsettings.json (and
+    /// appsettings.{environment}.json) or the environment (<c>MedZoo__DataDirectory</c>), else
+    /// <see cref="DefaultDataDirectory"/>.
+    /// </summary>
+    public static DataOptions Resolve(string? explicitDirectory = null)
+    {
+        if (!string.IsNullOrWhiteSpace(explicitDirectory))
+            return new DataOptions { DataDirectory = Path.GetFullPath(explicitDirectory) };
+        var environment = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT")
+            ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environments.Production;
+        var configuration = new ConfigurationBuilder()
+            .SetBasePath(AppContext.BaseDirectory)
+            .AddJsonFile("appsettings.json", optional: true)
+            .AddJsonFile($"appsettings.{environment}.json", optional: true)
+            .AddEnvironmentVariables()
+            .Build();
+        var options = new DataOptions();
+        configuration.GetSection(Section).Bind(options);
+        options.Validate();
+        return options;
+    }
+
     /// <summary>Throws when the folder is unusable, naming the setting.</summary>
     public void Validate()
     {

@@ -164,7 +164,9 @@ public sealed class RunWorker(
         }
         var final = runs.Update(runId, r =>
         {
-            if (_stopping && active.Control.IsStopRequested && failure is null && (r.Status == RunStatus.Stopped || !r.Status.IsFinished()))
+            // Only a stop the server itself asked for is an interruption: a user's stop that the
+            // trainer has not finished honouring when the server shuts down stays a stop.
+            if (active.StoppedByServer && failure is null && (r.Status == RunStatus.Stopped || !r.Status.IsFinished()))
             {
                 r.Status = RunStatus.Interrupted;
                 r.Reason = InterruptedReason;
@@ -193,7 +195,11 @@ public sealed class RunWorker(
     {
         _stopping = true;
         var active = _active.Values.ToList();
-        foreach (var a in active) a.Control.Stop();
+        foreach (var a in active)
+        {
+            if (!a.Control.IsStopRequested) a.StoppedByServer = true;
+            a.Control.Stop();
+        }
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         // Wait for the trainers to reach a batch boundary and record their end (bounded by the host's shutdown timeout).
         try
@@ -217,6 +223,8 @@ public sealed class RunWorker(
         public string Device { get; } = device;
         public TrainingControl Control { get; } = control;
         public Thread? Thread { get; set; }
+        /// <summary>The server stopped this run because it is shutting down (the run is interrupted, not stopped).</summary>
+        public volatile bool StoppedByServer;
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -1,6 +1,8 @@
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
+using Microsoft.Extensions.DependencyInjection;
 using static MedZoo.Tests.Web.Support.AppTestHelpers;
 
 namespace MedZoo.Tests.Web.Runs;
@@ -132,6 +134,28 @@ public sealed class RunWorkerTests
             Assert.Equal([1, 2, 3], again.Repository().Metrics(id, MetricKind.Epoch).Select(m => m.Epoch));
             var view = MedZoo.Web.Live.RunView.Load(again.Repository(), done);
             Assert.Equal([1L, 2, 3, 4, 5, 6], view.Steps.Select(s => s.GlobalStep));
+        }
+    }
+
+    [Fact]
+    public async Task Stop_ServerShutsDownBeforeTheStoppedRunReturns_StaysStopped()
+    {
+        using var folder = MedZooAppFactory.NewDataFolder();
+        var returned = new SemaphoreSlim(0);
+        await using (var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor { StepGate = new SemaphoreSlim(0), ReturnGate = returned }))
+        {
+            app.Start();
+            var id = app.Service().Start(Admin, "stopped by a user", ScriptedRunExecutor.Json(epochs: 3, stepsPerEpoch: 2)).Id;
+            await app.WaitForStatusAsync(id, RunStatus.Running);
+            Assert.True(app.Service().Stop(Admin, id));
+            await app.WaitForRunAsync(id, r => r.Status == RunStatus.Stopped, "the trainer's stop event stored");
+            // The server begins shutting down while the trainer is still returning from the user's stop.
+            var shutdown = app.Services.GetRequiredService<RunWorker>().StopAsync(CancellationToken.None);
+            returned.Release();
+            await Waits.For(shutdown.ContinueWith(_ => true), "the worker to stop");
+            var run = app.Repository().Get(id)!;
+            Assert.Equal(RunStatus.Stopped, run.Status);
+            Assert.DoesNotContain("server stopped", run.Reason ?? "");
         }
     }
 

@@ -17,6 +17,9 @@ public sealed class ScriptedRunExecutor : IRunExecutor
     /// <summary>When set, every step waits for one release (a stop also ends the wait).</summary>
     public SemaphoreSlim? StepGate { get; set; }
 
+    /// <summary>When set, Execute waits for one release after its final event before it returns (a run that ends slowly).</summary>
+    public SemaphoreSlim? ReturnGate { get; set; }
+
     /// <summary>Work done inside every step (e.g. CPU load for throughput measurements).</summary>
     public Action? StepWork { get; set; }
 
@@ -61,6 +64,18 @@ public sealed class ScriptedRunExecutor : IRunExecutor
     private static Config Parse(string json) => RunConfigJson.Deserialize<Config>(json);
 
     public void Execute(RunExecution x)
+    {
+        try
+        {
+            Script(x);
+        }
+        finally
+        {
+            ReturnGate?.Wait();
+        }
+    }
+
+    private void Script(RunExecution x)
     {
         var c = Parse(x.ConfigJson);
         lock (Started) Started.Add(x.RunId);

@@ -30,7 +30,8 @@ public static class WebHostingExtensions
         builder.AddMedZooDatasets();
         builder.AddMedZooModels();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-        builder.Services.AddMudServices();
+        // Notices go bottom right: top right they cover the run page's Stop and Resume buttons.
+        builder.Services.AddMudServices(o => o.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
         return builder;
     }
 

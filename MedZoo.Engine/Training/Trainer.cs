@@ -180,6 +180,8 @@ public sealed class Trainer
         public RunOutcome Execute()
         {
             if (_deviceInfo.Notice is { } notice) Log(RunLogLevel.Warning, notice);
+            if (_deviceInfo.Device == "cpu" && Networks.Blocks.CpuConvolution.PerSample)
+                Log(RunLogLevel.Info, Networks.Blocks.CpuConvolution.Explanation);
             ResumeIfAsked();
             var data = _components.Data;
             _fan.OnEvent(new RunStarted

@@ -14,9 +14,9 @@ namespace MedZoo.Engine.Networks.Blocks;
 public sealed class DenseLayer : nn.Module<Tensor, Tensor>
 {
     private readonly BatchNorm3d norm1;
-    private readonly Conv3d conv1;
+    private readonly Convolution3d conv1;
     private readonly BatchNorm3d? norm2;
-    private readonly Conv3d? conv2;
+    private readonly Convolution3d? conv2;
     private readonly Dropout? drop_layer;
 
     /// <param name="inChannels">Channels of the layer's input.</param>
@@ -36,13 +36,13 @@ public sealed class DenseLayer : nn.Module<Tensor, Tensor>
         norm1 = nn.BatchNorm3d(inChannels);
         if (bottleneckChannels > 0)
         {
-            conv1 = nn.Conv3d(inChannels, bottleneckChannels, 1, bias: false);
+            conv1 = Layers.Conv3d(inChannels, bottleneckChannels, 1, bias: false);
             norm2 = nn.BatchNorm3d(bottleneckChannels);
-            conv2 = nn.Conv3d(bottleneckChannels, growthRate, kernelSize, padding: kernelSize / 2, bias: false);
+            conv2 = Layers.Conv3d(bottleneckChannels, growthRate, kernelSize, padding: kernelSize / 2, bias: false);
         }
         else
         {
-            conv1 = nn.Conv3d(inChannels, growthRate, kernelSize, padding: kernelSize / 2, bias: false);
+            conv1 = Layers.Conv3d(inChannels, growthRate, kernelSize, padding: kernelSize / 2, bias: false);
         }
         if (dropRate > 0) drop_layer = nn.Dropout(dropRate);
         RegisterComponents();

@@ -23,7 +23,7 @@ public sealed class PreActivationConv : nn.Module<Tensor, Tensor>
 {
     private readonly BatchNorm3d? norm;
     private readonly PReLU? prelu;
-    private readonly Conv3d conv;
+    private readonly Convolution3d conv;
     private readonly bool inplaceRelu;
 
     public PreActivationConv(long inChannels, long outChannels, long kernelSize = 3, long dilation = 1,
@@ -37,7 +37,7 @@ public sealed class PreActivationConv : nn.Module<Tensor, Tensor>
         if (kernelSize % 2 == 0) throw new ArgumentOutOfRangeException(nameof(kernelSize), kernelSize, "kernelSize must be odd to keep D, H, W");
         if (batchNorm) norm = nn.BatchNorm3d(inChannels);
         if (activation == PreActivation.PReLU) prelu = nn.PReLU(1);
-        conv = nn.Conv3d(inChannels, outChannels, kernelSize, padding: dilation * (kernelSize / 2), dilation: dilation, bias: bias);
+        conv = Layers.Conv3d(inChannels, outChannels, kernelSize, padding: dilation * (kernelSize / 2), dilation: dilation, bias: bias);
         // Without a norm the activation would overwrite the caller's tensor.
         inplaceRelu = batchNorm;
         RegisterComponents();
@@ -61,10 +61,10 @@ public static class ConvBlocks
     /// </summary>
     public static Sequential DoubleConv(long inChannels, long midChannels, long outChannels) =>
         nn.Sequential(
-            ("conv1", nn.Conv3d(inChannels, midChannels, 3, padding: 1)),
+            ("conv1", Layers.Conv3d(inChannels, midChannels, 3, padding: 1)),
             ("bn1", nn.BatchNorm3d(midChannels)),
             ("relu1", nn.ReLU(inplace: true)),
-            ("conv2", nn.Conv3d(midChannels, outChannels, 3, padding: 1)),
+            ("conv2", Layers.Conv3d(midChannels, outChannels, 3, padding: 1)),
             ("bn2", nn.BatchNorm3d(outChannels)),
             ("relu2", nn.ReLU(inplace: true)));
 }

@@ -14,9 +14,9 @@ public sealed class BasicBlock3d : nn.Module<Tensor, Tensor>
     /// <summary>Output channels per plane (1 for the basic block).</summary>
     public const int Expansion = 1;
 
-    private readonly Conv3d conv1;
+    private readonly Convolution3d conv1;
     private readonly BatchNorm3d bn1;
-    private readonly Conv3d conv2;
+    private readonly Convolution3d conv2;
     private readonly BatchNorm3d bn2;
     private readonly Sequential? downsample;
 
@@ -26,9 +26,9 @@ public sealed class BasicBlock3d : nn.Module<Tensor, Tensor>
         Check.AtLeast(planes, 1, nameof(planes));
         Check.AtLeast(stride, 1, nameof(stride));
         Check.AtLeast(dilation, 1, nameof(dilation));
-        conv1 = nn.Conv3d(inChannels, planes, 3, stride: stride, padding: dilation, dilation: dilation, bias: false);
+        conv1 = Layers.Conv3d(inChannels, planes, 3, stride: stride, padding: dilation, dilation: dilation, bias: false);
         bn1 = nn.BatchNorm3d(planes);
-        conv2 = nn.Conv3d(planes, planes, 3, padding: 1, bias: false);
+        conv2 = Layers.Conv3d(planes, planes, 3, padding: 1, bias: false);
         bn2 = nn.BatchNorm3d(planes);
         downsample = ResidualShortcut.Create(inChannels, planes * Expansion, stride);
         RegisterComponents();
@@ -55,11 +55,11 @@ public sealed class Bottleneck3d : nn.Module<Tensor, Tensor>
     /// <summary>Output channels per plane.</summary>
     public const int Expansion = 4;
 
-    private readonly Conv3d conv1;
+    private readonly Convolution3d conv1;
     private readonly BatchNorm3d bn1;
-    private readonly Conv3d conv2;
+    private readonly Convolution3d conv2;
     private readonly BatchNorm3d bn2;
-    private readonly Conv3d conv3;
+    private readonly Convolution3d conv3;
     private readonly BatchNorm3d bn3;
     private readonly Sequential? downsample;
 
@@ -69,11 +69,11 @@ public sealed class Bottleneck3d : nn.Module<Tensor, Tensor>
         Check.AtLeast(planes, 1, nameof(planes));
         Check.AtLeast(stride, 1, nameof(stride));
         Check.AtLeast(dilation, 1, nameof(dilation));
-        conv1 = nn.Conv3d(inChannels, planes, 1, bias: false);
+        conv1 = Layers.Conv3d(inChannels, planes, 1, bias: false);
         bn1 = nn.BatchNorm3d(planes);
-        conv2 = nn.Conv3d(planes, planes, 3, stride: stride, padding: dilation, dilation: dilation, bias: false);
+        conv2 = Layers.Conv3d(planes, planes, 3, stride: stride, padding: dilation, dilation: dilation, bias: false);
         bn2 = nn.BatchNorm3d(planes);
-        conv3 = nn.Conv3d(planes, planes * Expansion, 1, bias: false);
+        conv3 = Layers.Conv3d(planes, planes * Expansion, 1, bias: false);
         bn3 = nn.BatchNorm3d(planes * Expansion);
         downsample = ResidualShortcut.Create(inChannels, planes * Expansion, stride);
         RegisterComponents();
@@ -97,6 +97,6 @@ internal static class ResidualShortcut
     public static Sequential? Create(long inChannels, long outChannels, long stride) =>
         stride == 1 && inChannels == outChannels
             ? null
-            : nn.Sequential(("0", nn.Conv3d(inChannels, outChannels, 1, stride: stride, bias: false)),
+            : nn.Sequential(("0", Layers.Conv3d(inChannels, outChannels, 1, stride: stride, bias: false)),
                             ("1", nn.BatchNorm3d(outChannels)));
 }

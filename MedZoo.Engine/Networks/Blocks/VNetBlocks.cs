@@ -11,13 +11,13 @@ namespace MedZoo.Engine.Networks.Blocks;
 public sealed class VNetConv : nn.Module<Tensor, Tensor>
 {
     private readonly PReLU relu1;
-    private readonly Conv3d conv1;
+    private readonly Convolution3d conv1;
     private readonly BatchNorm3d bn1;
 
     public VNetConv(long channels) : base(nameof(VNetConv))
     {
         relu1 = nn.PReLU(channels);
-        conv1 = nn.Conv3d(channels, channels, 5, padding: 2);
+        conv1 = Layers.Conv3d(channels, channels, 5, padding: 2);
         bn1 = nn.BatchNorm3d(channels);
         RegisterComponents();
     }
@@ -50,7 +50,7 @@ public sealed class VNetInputTransition : nn.Module<Tensor, Tensor>
     /// <summary>Output channels.</summary>
     public const int Features = 16;
 
-    private readonly Conv3d conv1;
+    private readonly Convolution3d conv1;
     private readonly BatchNorm3d bn1;
     private readonly PReLU relu1;
     private readonly long inChannels;
@@ -59,7 +59,7 @@ public sealed class VNetInputTransition : nn.Module<Tensor, Tensor>
     {
         Check.AtLeast(inChannels, 1, nameof(inChannels));
         this.inChannels = inChannels;
-        conv1 = nn.Conv3d(inChannels, Features, 5, padding: 2);
+        conv1 = Layers.Conv3d(inChannels, Features, 5, padding: 2);
         bn1 = nn.BatchNorm3d(Features);
         relu1 = nn.PReLU(Features);
         RegisterComponents();
@@ -83,7 +83,7 @@ public sealed class VNetInputTransition : nn.Module<Tensor, Tensor>
 /// </summary>
 public sealed class VNetDownTransition : nn.Module<Tensor, Tensor>
 {
-    private readonly Conv3d down_conv;
+    private readonly Convolution3d down_conv;
     private readonly BatchNorm3d bn1;
     private readonly PReLU relu1;
     private readonly PReLU relu2;
@@ -94,7 +94,7 @@ public sealed class VNetDownTransition : nn.Module<Tensor, Tensor>
     {
         Check.AtLeast(convs, 1, nameof(convs));
         var outChannels = 2 * inChannels;
-        down_conv = nn.Conv3d(inChannels, outChannels, 2, stride: 2);
+        down_conv = Layers.Conv3d(inChannels, outChannels, 2, stride: 2);
         bn1 = nn.BatchNorm3d(outChannels);
         relu1 = nn.PReLU(outChannels);
         relu2 = nn.PReLU(outChannels);
@@ -121,7 +121,7 @@ public sealed class VNetDownTransition : nn.Module<Tensor, Tensor>
 /// </summary>
 public sealed class VNetUpTransition : nn.Module<Tensor, Tensor, Tensor>
 {
-    private readonly ConvTranspose3d up_conv;
+    private readonly TransposedConvolution3d up_conv;
     private readonly BatchNorm3d bn1;
     private readonly Dropout3d? do1;
     private readonly Dropout3d do2;
@@ -132,7 +132,7 @@ public sealed class VNetUpTransition : nn.Module<Tensor, Tensor, Tensor>
     public VNetUpTransition(long inChannels, long outChannels, int convs, bool dropout) : base(nameof(VNetUpTransition))
     {
         Check.AtLeast(convs, 1, nameof(convs));
-        up_conv = nn.ConvTranspose3d(inChannels, outChannels / 2, 2, stride: 2);
+        up_conv = Layers.ConvTranspose3d(inChannels, outChannels / 2, 2, stride: 2);
         bn1 = nn.BatchNorm3d(outChannels / 2);
         if (dropout) do1 = nn.Dropout3d();
         do2 = nn.Dropout3d();
@@ -157,16 +157,16 @@ public sealed class VNetUpTransition : nn.Module<Tensor, Tensor, Tensor>
 /// </summary>
 public sealed class VNetOutputTransition : nn.Module<Tensor, Tensor>
 {
-    private readonly Conv3d conv1;
+    private readonly Convolution3d conv1;
     private readonly BatchNorm3d bn1;
-    private readonly Conv3d conv2;
+    private readonly Convolution3d conv2;
     private readonly PReLU relu1;
 
     public VNetOutputTransition(long inChannels, long classes) : base(nameof(VNetOutputTransition))
     {
-        conv1 = nn.Conv3d(inChannels, classes, 5, padding: 2);
+        conv1 = Layers.Conv3d(inChannels, classes, 5, padding: 2);
         bn1 = nn.BatchNorm3d(classes);
-        conv2 = nn.Conv3d(classes, classes, 1);
+        conv2 = Layers.Conv3d(classes, classes, 1);
         relu1 = nn.PReLU(classes);
         RegisterComponents();
     }

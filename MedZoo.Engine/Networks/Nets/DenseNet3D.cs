@@ -31,11 +31,11 @@ internal static class DensePath
     public static Sequential Features(long inChannels, long[] growth, double dropRate) =>
         nn.Sequential(
             ("denseblock1", DenseBlock.Create(inChannels, growth, dropRate, bottleneckChannels: 0, out var width)),
-            ("conv1x1_1", nn.Conv3d(width, 400, 1, bias: false)),
+            ("conv1x1_1", Layers.Conv3d(width, 400, 1, bias: false)),
             ("drop_1", nn.Dropout(0.5)),
-            ("conv1x1_2", nn.Conv3d(400, 200, 1, bias: false)),
+            ("conv1x1_2", Layers.Conv3d(400, 200, 1, bias: false)),
             ("drop_2", nn.Dropout(0.5)),
-            ("conv1x1_3", nn.Conv3d(200, FeatureChannels, 1, bias: false)),
+            ("conv1x1_3", Layers.Conv3d(200, FeatureChannels, 1, bias: false)),
             ("drop_3", nn.Dropout(0.5)));
 }
 
@@ -60,7 +60,7 @@ public sealed class SinglePathDenseNet : SegmentationNetwork
     public const double DefaultDropRate = 0.1;
 
     private readonly Sequential features;
-    private readonly Conv3d classifier;
+    private readonly Convolution3d classifier;
 
     /// <param name="inChannels">Input channels (modalities), >= 1.</param>
     /// <param name="classes">Output classes including background, >= 2.</param>
@@ -71,7 +71,7 @@ public sealed class SinglePathDenseNet : SegmentationNetwork
         using var constructionScope = torch.NewDisposeScope(); // frees TorchSharp's init temporaries (see SegmentationNetwork)
         Check.Probability(dropRate, nameof(dropRate));
         features = DensePath.Features(inChannels, DensePath.NineLayers, dropRate);
-        classifier = nn.Conv3d(DensePath.FeatureChannels, classes, 1, bias: false);
+        classifier = Layers.Conv3d(DensePath.FeatureChannels, classes, 1, bias: false);
         RegisterComponents();
     }
 
@@ -104,7 +104,7 @@ public sealed class DualPathDenseNet : SegmentationNetwork
     public const double DefaultDropRate = 0.0;
 
     private readonly ModuleList<Sequential> streams;
-    private readonly Conv3d classifier;
+    private readonly Convolution3d classifier;
 
     /// <param name="inChannels">Input channels (modalities, one path each), >= 1.</param>
     /// <param name="classes">Output classes including background, >= 2.</param>
@@ -116,7 +116,7 @@ public sealed class DualPathDenseNet : SegmentationNetwork
         Check.Probability(dropRate, nameof(dropRate));
         streams = nn.ModuleList<Sequential>();
         for (var i = 0; i < inChannels; i++) streams.Add(DensePath.Features(1, DensePath.NineLayers, dropRate));
-        classifier = nn.Conv3d(inChannels * DensePath.FeatureChannels, classes, 1, bias: false);
+        classifier = Layers.Conv3d(inChannels * DensePath.FeatureChannels, classes, 1, bias: false);
         RegisterComponents();
     }
 
@@ -155,7 +155,7 @@ public sealed class DualSingleDenseNet : SegmentationNetwork
 
     private readonly ModuleList<DenseLayer> early_convs;
     private readonly Sequential stream_1;
-    private readonly Conv3d classifier;
+    private readonly Convolution3d classifier;
 
     /// <param name="inChannels">Input channels (modalities), >= 1.</param>
     /// <param name="classes">Output classes including background, >= 2.</param>
@@ -168,7 +168,7 @@ public sealed class DualSingleDenseNet : SegmentationNetwork
         early_convs = nn.ModuleList<DenseLayer>();
         for (var i = 0; i < inChannels; i++) early_convs.Add(new DenseLayer(1, EarlyGrowth, dropRate));
         stream_1 = DensePath.Features(inChannels * (1 + EarlyGrowth), DensePath.EightLayers, dropRate);
-        classifier = nn.Conv3d(DensePath.FeatureChannels, classes, 1, bias: false);
+        classifier = Layers.Conv3d(DensePath.FeatureChannels, classes, 1, bias: false);
         RegisterComponents();
     }
 

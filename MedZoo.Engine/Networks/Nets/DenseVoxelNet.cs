@@ -32,32 +32,32 @@ public sealed class DenseVoxelNet : SegmentationNetwork
     private const double DropRate = 0.2;
     private const long UpFeatures = 64;
 
-    private readonly Conv3d conv_init;
+    private readonly Convolution3d conv_init;
     private readonly Sequential dense_1;
     private readonly Sequential trans;
     private readonly Sequential dense_2;
     private readonly Sequential up_block;
-    private readonly Conv3d conv_final;
-    private readonly ConvTranspose3d transpose;
+    private readonly Convolution3d conv_final;
+    private readonly TransposedConvolution3d transpose;
 
     /// <param name="inChannels">Input channels (modalities), >= 1.</param>
     /// <param name="classes">Output classes including background, >= 2.</param>
     public DenseVoxelNet(int inChannels, int classes) : base(ZooName, inChannels, classes, Limits)
     {
         using var constructionScope = torch.NewDisposeScope(); // frees TorchSharp's init temporaries (see SegmentationNetwork)
-        conv_init = nn.Conv3d(inChannels, InitFeatures, 1, stride: 2, bias: false);
+        conv_init = Layers.Conv3d(inChannels, InitFeatures, 1, stride: 2, bias: false);
         dense_1 = DenseBlock.Create(InitFeatures, LayersPerBlock, GrowthRate, DropRate, bottleneckChannels: 0, out var width1);
         trans = nn.Sequential(("norm", nn.BatchNorm3d(width1)), ("relu", nn.ReLU(inplace: true)),
-                              ("conv", nn.Conv3d(width1, width1, 1)));
+                              ("conv", Layers.Conv3d(width1, width1, 1)));
         dense_2 = DenseBlock.Create(width1, LayersPerBlock, GrowthRate, DropRate, bottleneckChannels: 0, out var width2);
         up_block = nn.Sequential(
             ("norm", nn.BatchNorm3d(width2)),
             ("relu", nn.ReLU(inplace: true)),
-            ("conv", nn.Conv3d(width2, width2, 1, bias: false)),
-            ("transp_conv_1", nn.ConvTranspose3d(width2, 128, 2, stride: 2)),
-            ("transp_conv_2", nn.ConvTranspose3d(128, UpFeatures, 2, stride: 2)));
-        conv_final = nn.Conv3d(UpFeatures, classes, 1, bias: false);
-        transpose = nn.ConvTranspose3d(width1, UpFeatures, 2, stride: 2);
+            ("conv", Layers.Conv3d(width2, width2, 1, bias: false)),
+            ("transp_conv_1", Layers.ConvTranspose3d(width2, 128, 2, stride: 2)),
+            ("transp_conv_2", Layers.ConvTranspose3d(128, UpFeatures, 2, stride: 2)));
+        conv_final = Layers.Conv3d(UpFeatures, classes, 1, bias: false);
+        transpose = Layers.ConvTranspose3d(width1, UpFeatures, 2, stride: 2);
         RegisterComponents();
     }
 

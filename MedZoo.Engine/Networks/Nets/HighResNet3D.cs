@@ -32,7 +32,7 @@ public sealed class HighResNet3D : SegmentationNetwork
     private const long Dil4 = 64;
     private const long OutFeatures = 80;
 
-    private readonly Conv3d conv_init;
+    private readonly Convolution3d conv_init;
     private readonly Sequential conv_init_norm;
     private readonly Sequential red_blocks1;
     private readonly Sequential red_blocks2;
@@ -50,7 +50,7 @@ public sealed class HighResNet3D : SegmentationNetwork
     public HighResNet3D(int inChannels, int classes) : base(ZooName, inChannels, classes, InputConstraints.FullResolution)
     {
         using var constructionScope = torch.NewDisposeScope(); // frees TorchSharp's init temporaries (see SegmentationNetwork)
-        conv_init = nn.Conv3d(inChannels, Red, 3, padding: 1);
+        conv_init = Layers.Conv3d(inChannels, Red, 3, padding: 1);
         conv_init_norm = nn.Sequential(("0", nn.BatchNorm3d(Red)), ("1", nn.ReLU(inplace: true)));
         red_blocks1 = Pair(Red, Red, 1);
         red_blocks2 = Pair(Red, Red, 1);
@@ -62,7 +62,7 @@ public sealed class HighResNet3D : SegmentationNetwork
         dil4block2 = Pair(Dil4, Dil4, 4);
         dil4block3 = Pair(Dil4, Dil4, 4);
         conv_out = nn.Sequential(
-            ("0", nn.Conv3d(Dil4, OutFeatures, 1)),
+            ("0", Layers.Conv3d(Dil4, OutFeatures, 1)),
             ("1", nn.Dropout3d()),
             ("2", new PreActivationConv(OutFeatures, classes, kernelSize: 1)));
         RegisterComponents();

@@ -33,10 +33,10 @@ public sealed class HyperDenseNet : SegmentationNetwork
     private static readonly long[] Growth = [25, 25, 25, 50, 50, 50, 75, 75, 75];
 
     private readonly ModuleList<ModuleList<PreActivationConv>> paths;
-    private readonly Conv3d fully_1;
-    private readonly Conv3d fully_2;
-    private readonly Conv3d fully_3;
-    private readonly Conv3d final;
+    private readonly Convolution3d fully_1;
+    private readonly Convolution3d fully_2;
+    private readonly Convolution3d fully_3;
+    private readonly Convolution3d final;
 
     /// <param name="inChannels">Input channels (modalities, one path each), >= 1.</param>
     /// <param name="classes">Output classes including background, >= 2.</param>
@@ -58,10 +58,10 @@ public sealed class HyperDenseNet : SegmentationNetwork
             }
             paths.Add(path);
         }
-        fully_1 = nn.Conv3d(n * n * Growth.Sum(), 400, 1);
-        fully_2 = nn.Conv3d(400, 200, 1);
-        fully_3 = nn.Conv3d(200, 150, 1);
-        final = nn.Conv3d(150, classes, 1);
+        fully_1 = Layers.Conv3d(n * n * Growth.Sum(), 400, 1);
+        fully_2 = Layers.Conv3d(400, 200, 1);
+        fully_3 = Layers.Conv3d(200, 150, 1);
+        final = Layers.Conv3d(150, classes, 1);
         RegisterComponents();
     }
 

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using MedZoo.Engine.Networks.Blocks;
 using static TorchSharp.torch;
 
 namespace MedZoo.Engine.Networks.Nets;
@@ -46,14 +47,14 @@ public sealed class ResNet3DVae : SegmentationNetwork
     /// <summary>Channels of the VAE's bottleneck feature map (the reference's encoder_channels).</summary>
     private const long VaeChannels = 16;
 
-    private readonly Conv3d blue_1;
+    private readonly Convolution3d blue_1;
     private readonly Dropout3d drop;
     private readonly GreenBlock green_1;
-    private readonly Conv3d down_1;
+    private readonly Convolution3d down_1;
     private readonly Sequential green_2;
-    private readonly Conv3d down_2;
+    private readonly Convolution3d down_2;
     private readonly Sequential green_3;
-    private readonly Conv3d down_3;
+    private readonly Convolution3d down_3;
     private readonly Sequential green_4;
     private readonly Sequential up_1;
     private readonly GreenBlock dec_green_1;
@@ -61,7 +62,7 @@ public sealed class ResNet3DVae : SegmentationNetwork
     private readonly GreenBlock dec_green_2;
     private readonly Sequential up_3;
     private readonly GreenBlock dec_green_3;
-    private readonly Conv3d blue;
+    private readonly Convolution3d blue;
     private readonly Sequential vae_down;
     private readonly Linear vae_linear_1;
     private readonly Linear vae_linear_vu;
@@ -72,7 +73,7 @@ public sealed class ResNet3DVae : SegmentationNetwork
     private readonly GreenBlock vae_block1;
     private readonly Sequential vae_up0;
     private readonly GreenBlock vae_block0;
-    private readonly Conv3d vae_end;
+    private readonly Convolution3d vae_end;
 
     private readonly long latent;
     private readonly long[] vaeGrid;
@@ -96,7 +97,7 @@ public sealed class ResNet3DVae : SegmentationNetwork
         vaeGrid = [size[0] / 16, size[1] / 16, size[2] / 16];
         var vaeCells = VaeChannels * vaeGrid[0] * vaeGrid[1] * vaeGrid[2];
 
-        blue_1 = nn.Conv3d(inChannels, b, 3, padding: 1);
+        blue_1 = Layers.Conv3d(inChannels, b, 3, padding: 1);
         drop = nn.Dropout3d(0.2);
         green_1 = new GreenBlock(b);
         down_1 = Down(b, 2 * b);
@@ -112,10 +113,10 @@ public sealed class ResNet3DVae : SegmentationNetwork
         dec_green_2 = new GreenBlock(2 * b);
         up_3 = Up(2 * b, b);
         dec_green_3 = new GreenBlock(b);
-        blue = nn.Conv3d(b, classes, 3, padding: 1);
+        blue = Layers.Conv3d(b, classes, 3, padding: 1);
 
         vae_down = nn.Sequential(("0", GreenBlock.GroupNorm8(8 * b)), ("1", nn.ReLU()),
-                                 ("2", nn.Conv3d(8 * b, VaeChannels, 3, stride: 2, padding: 1)));
+                                 ("2", Layers.Conv3d(8 * b, VaeChannels, 3, stride: 2, padding: 1)));
         vae_linear_1 = nn.Linear(vaeCells, 2 * latent);
         vae_linear_vu = nn.Linear(latent, vaeCells);
         vae_vu = Up(VaeChannels, 8 * b);
@@ -125,7 +126,7 @@ public sealed class ResNet3DVae : SegmentationNetwork
         vae_block1 = new GreenBlock(2 * b);
         vae_up0 = Up(2 * b, b);
         vae_block0 = new GreenBlock(b);
-        vae_end = nn.Conv3d(b, inChannels, 3, padding: 1);
+        vae_end = Layers.Conv3d(b, inChannels, 3, padding: 1);
         RegisterComponents();
     }
 
@@ -175,8 +176,8 @@ public sealed class ResNet3DVae : SegmentationNetwork
         return new SegmentationOutput(logits, [], new VaeOutput(vae_end.call(r), mean, logVariance));
     }
 
-    private static Conv3d Down(long inChannels, long outChannels) =>
-        nn.Conv3d(inChannels, outChannels, 3, stride: 2, padding: 1);
+    private static Convolution3d Down(long inChannels, long outChannels) =>
+        Layers.Conv3d(inChannels, outChannels, 3, stride: 2, padding: 1);
 
     private static Sequential Greens(long channels, int count)
     {
@@ -187,7 +188,7 @@ public sealed class ResNet3DVae : SegmentationNetwork
 
     /// <summary>1×1×1 conv then ×2 nearest up-sampling (the reference's UpBlock2).</summary>
     private static Sequential Up(long inChannels, long outChannels) =>
-        nn.Sequential(("conv_1", nn.Conv3d(inChannels, outChannels, 1)),
+        nn.Sequential(("conv_1", Layers.Conv3d(inChannels, outChannels, 1)),
                       ("up_sample_1", nn.Upsample(scale_factor: [2.0, 2.0, 2.0], mode: UpsampleMode.Nearest)));
 }
 
@@ -198,16 +199,16 @@ public sealed class ResNet3DVae : SegmentationNetwork
 internal sealed class GreenBlock : nn.Module<Tensor, Tensor>
 {
     private readonly GroupNorm norm_1;
-    private readonly Conv3d conv_1;
+    private readonly Convolution3d conv_1;
     private readonly GroupNorm norm_2;
-    private readonly Conv3d conv_2;
+    private readonly Convolution3d conv_2;
 
     public GreenBlock(long channels) : base(nameof(GreenBlock))
     {
         norm_1 = GroupNorm8(channels);
-        conv_1 = nn.Conv3d(channels, channels, 3, padding: 1);
+        conv_1 = Layers.Conv3d(channels, channels, 3, padding: 1);
         norm_2 = GroupNorm8(channels);
-        conv_2 = nn.Conv3d(channels, channels, 3, padding: 1);
+        conv_2 = Layers.Conv3d(channels, channels, 3, padding: 1);
         RegisterComponents();
     }
 

@@ -38,7 +38,7 @@ public sealed class ResNetMed3D : SegmentationNetwork
         [101] = [3, 4, 23, 3], [152] = [3, 8, 36, 3], [200] = [3, 24, 36, 3],
     };
 
-    private readonly Conv3d conv1;
+    private readonly Convolution3d conv1;
     private readonly BatchNorm3d bn1;
     private readonly MaxPool3d maxpool;
     private readonly Sequential layer1;
@@ -58,7 +58,7 @@ public sealed class ResNetMed3D : SegmentationNetwork
                 $"depth must be one of {string.Join(", ", StageBlocks.Keys)}, got {depth}");
         var bottleneck = depth >= 50;
         var expansion = bottleneck ? Bottleneck3d.Expansion : BasicBlock3d.Expansion;
-        conv1 = nn.Conv3d(inChannels, 64, 7, stride: 2, padding: 3, bias: false);
+        conv1 = Layers.Conv3d(inChannels, 64, 7, stride: 2, padding: 3, bias: false);
         bn1 = nn.BatchNorm3d(64);
         maxpool = nn.MaxPool3d(3, stride: 2, padding: 1);
         long width = 64;
@@ -70,9 +70,9 @@ public sealed class ResNetMed3D : SegmentationNetwork
             ("transp_1", UpStage(512 * expansion)),
             ("transp_2", UpStage(256)),
             ("transp_3", UpStage(256)),
-            ("conv_1", nn.Sequential(("0", nn.Conv3d(256, 128, 3, padding: 1, bias: false)),
+            ("conv_1", nn.Sequential(("0", Layers.Conv3d(256, 128, 3, padding: 1, bias: false)),
                                      ("1", nn.BatchNorm3d(128)), ("2", nn.ReLU(inplace: true)))),
-            ("conv_final", nn.Conv3d(128, classes, 1, bias: false)));
+            ("conv_final", Layers.Conv3d(128, classes, 1, bias: false)));
         RegisterComponents();
 
         // The reference's initialisation: He-normal (fan-out) convolution weights. After registration,
@@ -80,7 +80,7 @@ public sealed class ResNetMed3D : SegmentationNetwork
         using (torch.no_grad())
         {
             foreach (var module in modules())
-                if (module is Conv3d conv) nn.init.kaiming_normal_(conv.weight, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
+                if (module is Convolution3d conv) nn.init.kaiming_normal_(conv.weight, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
         }
     }
 
@@ -111,6 +111,6 @@ public sealed class ResNetMed3D : SegmentationNetwork
     }
 
     private static Sequential UpStage(long inChannels) =>
-        nn.Sequential(("0", nn.ConvTranspose3d(inChannels, 256, 2, stride: 2)), ("1", nn.BatchNorm3d(256)),
+        nn.Sequential(("0", Layers.ConvTranspose3d(inChannels, 256, 2, stride: 2)), ("1", nn.BatchNorm3d(256)),
                       ("2", nn.ReLU(inplace: true)));
 }

@@ -41,12 +41,12 @@ public sealed class SkipDenseNet3D : SegmentationNetwork
 
     private readonly Sequential features;
     private readonly Sequential features_bn;
-    private readonly Conv3d conv_pool_first;
+    private readonly Convolution3d conv_pool_first;
     private readonly ModuleList<Sequential> dense_blocks;
     private readonly ModuleList<Sequential> transit_blocks;
-    private readonly ModuleList<ConvTranspose3d> upsampling_blocks;
+    private readonly ModuleList<TransposedConvolution3d> upsampling_blocks;
     private readonly BatchNorm3d bn_class;
-    private readonly Conv3d conv_class;
+    private readonly Convolution3d conv_class;
 
     /// <param name="inChannels">Input channels (modalities), >= 1.</param>
     /// <param name="classes">Output classes including background, >= 2.</param>
@@ -57,40 +57,40 @@ public sealed class SkipDenseNet3D : SegmentationNetwork
         using var constructionScope = torch.NewDisposeScope(); // frees TorchSharp's init temporaries (see SegmentationNetwork)
         Check.Probability(dropRate, nameof(dropRate));
         features = nn.Sequential(
-            ("conv0", nn.Conv3d(inChannels, InitFeatures, 3, padding: 1, bias: false)),
+            ("conv0", Layers.Conv3d(inChannels, InitFeatures, 3, padding: 1, bias: false)),
             ("norm0", nn.BatchNorm3d(InitFeatures)),
             ("relu0", nn.ReLU(inplace: true)),
-            ("conv1", nn.Conv3d(InitFeatures, InitFeatures, 3, padding: 1, bias: false)),
+            ("conv1", Layers.Conv3d(InitFeatures, InitFeatures, 3, padding: 1, bias: false)),
             ("norm1", nn.BatchNorm3d(InitFeatures)),
             ("relu1", nn.ReLU(inplace: true)),
-            ("conv2", nn.Conv3d(InitFeatures, InitFeatures, 3, padding: 1, bias: false)));
+            ("conv2", Layers.Conv3d(InitFeatures, InitFeatures, 3, padding: 1, bias: false)));
         features_bn = nn.Sequential(("norm2", nn.BatchNorm3d(InitFeatures)), ("relu2", nn.ReLU(inplace: true)));
-        conv_pool_first = nn.Conv3d(InitFeatures, InitFeatures, 2, stride: 2, bias: false);
+        conv_pool_first = Layers.Conv3d(InitFeatures, InitFeatures, 2, stride: 2, bias: false);
 
         dense_blocks = nn.ModuleList<Sequential>();
         transit_blocks = nn.ModuleList<Sequential>();
-        upsampling_blocks = nn.ModuleList<ConvTranspose3d>();
+        upsampling_blocks = nn.ModuleList<TransposedConvolution3d>();
         var width = InitFeatures;
         for (var i = 0; i < BlockLayers.Length; i++)
         {
             dense_blocks.Add(DenseBlock.Create(width, BlockLayers[i], GrowthRate, dropRate, BottleneckFactor * GrowthRate, out width));
             var scale = 1L << (i + 1);
-            upsampling_blocks.Add(nn.ConvTranspose3d(width, classes, scale + 2, stride: scale, padding: 1,
+            upsampling_blocks.Add(Layers.ConvTranspose3d(width, classes, scale + 2, stride: scale, padding: 1,
                                                      groups: GreatestCommonDivisor(width, classes), bias: false));
             if (i == BlockLayers.Length - 1) break;
             var half = width / 2;
             transit_blocks.Add(nn.Sequential(
                 ("norm", nn.BatchNorm3d(width)),
                 ("relu", nn.ReLU(inplace: true)),
-                ("conv", nn.Conv3d(width, half, 1, bias: false)),
+                ("conv", Layers.Conv3d(width, half, 1, bias: false)),
                 ("pool_norm", nn.BatchNorm3d(half)),
                 ("pool_relu", nn.ReLU(inplace: true)),
-                ("pool", nn.Conv3d(half, half, 2, stride: 2))));
+                ("pool", Layers.Conv3d(half, half, 2, stride: 2))));
             width = half;
         }
         var fused = classes * BlockLayers.Length + InitFeatures;
         bn_class = nn.BatchNorm3d(fused);
-        conv_class = nn.Conv3d(fused, classes, 1);
+        conv_class = Layers.Conv3d(fused, classes, 1);
 
         RegisterComponents();
 
@@ -99,7 +99,7 @@ public sealed class SkipDenseNet3D : SegmentationNetwork
         using (torch.no_grad())
         {
             foreach (var module in modules())
-                if (module is Conv3d conv) nn.init.kaiming_normal_(conv.weight);
+                if (module is Convolution3d conv) nn.init.kaiming_normal_(conv.weight);
         }
     }
 

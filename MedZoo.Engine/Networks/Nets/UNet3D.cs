@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using MedZoo.Engine.Networks.Blocks;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -32,37 +33,37 @@ public sealed class UNet3D : SegmentationNetwork
     /// <summary>MedicalZoo's base_n_filter.</summary>
     public const int DefaultBaseFilters = 8;
 
-    private readonly Conv3d conv3d_c1_1;
-    private readonly Conv3d conv3d_c1_2;
+    private readonly Convolution3d conv3d_c1_1;
+    private readonly Convolution3d conv3d_c1_2;
     private readonly Sequential lrelu_conv_c1;
     private readonly InstanceNorm3d inorm3d_c1;
-    private readonly Conv3d conv3d_c2;
+    private readonly Convolution3d conv3d_c2;
     private readonly Sequential norm_lrelu_conv_c2;
     private readonly InstanceNorm3d inorm3d_c2;
-    private readonly Conv3d conv3d_c3;
+    private readonly Convolution3d conv3d_c3;
     private readonly Sequential norm_lrelu_conv_c3;
     private readonly InstanceNorm3d inorm3d_c3;
-    private readonly Conv3d conv3d_c4;
+    private readonly Convolution3d conv3d_c4;
     private readonly Sequential norm_lrelu_conv_c4;
     private readonly InstanceNorm3d inorm3d_c4;
-    private readonly Conv3d conv3d_c5;
+    private readonly Convolution3d conv3d_c5;
     private readonly Sequential norm_lrelu_conv_c5;
     private readonly Sequential norm_lrelu_upscale_conv_norm_lrelu_l0;
-    private readonly Conv3d conv3d_l0;
+    private readonly Convolution3d conv3d_l0;
     private readonly InstanceNorm3d inorm3d_l0;
     private readonly Sequential conv_norm_lrelu_l1;
-    private readonly Conv3d conv3d_l1;
+    private readonly Convolution3d conv3d_l1;
     private readonly Sequential norm_lrelu_upscale_conv_norm_lrelu_l1;
     private readonly Sequential conv_norm_lrelu_l2;
-    private readonly Conv3d conv3d_l2;
+    private readonly Convolution3d conv3d_l2;
     private readonly Sequential norm_lrelu_upscale_conv_norm_lrelu_l2;
     private readonly Sequential conv_norm_lrelu_l3;
-    private readonly Conv3d conv3d_l3;
+    private readonly Convolution3d conv3d_l3;
     private readonly Sequential norm_lrelu_upscale_conv_norm_lrelu_l3;
     private readonly Sequential conv_norm_lrelu_l4;
-    private readonly Conv3d conv3d_l4;
-    private readonly Conv3d ds2_1x1_conv3d;
-    private readonly Conv3d ds3_1x1_conv3d;
+    private readonly Convolution3d conv3d_l4;
+    private readonly Convolution3d ds2_1x1_conv3d;
+    private readonly Convolution3d ds3_1x1_conv3d;
     private readonly Dropout3d dropout3d;
 
     /// <param name="inChannels">Input channels (modalities), >= 1.</param>
@@ -147,7 +148,7 @@ public sealed class UNet3D : SegmentationNetwork
         return auxiliary ? new SegmentationOutput(logits, [half, quarter]) : SegmentationOutput.Of(logits);
     }
 
-    private Tensor ContextLevel(Conv3d down, Sequential block, InstanceNorm3d? norm, Tensor x)
+    private Tensor ContextLevel(Convolution3d down, Sequential block, InstanceNorm3d? norm, Tensor x)
     {
         x = down.call(x);
         var residual = x;
@@ -159,8 +160,8 @@ public sealed class UNet3D : SegmentationNetwork
     private static Tensor Upsample2(Tensor x) =>
         F.interpolate(x, scale_factor: [2.0, 2.0, 2.0], mode: InterpolationMode.Nearest);
 
-    private static Conv3d Conv(long inChannels, long outChannels, long kernel = 3, long stride = 1) =>
-        nn.Conv3d(inChannels, outChannels, kernel, stride: stride, padding: kernel / 2, bias: false);
+    private static Convolution3d Conv(long inChannels, long outChannels, long kernel = 3, long stride = 1) =>
+        Layers.Conv3d(inChannels, outChannels, kernel, stride: stride, padding: kernel / 2, bias: false);
 
     private static Sequential NormLReluConv(long inChannels, long outChannels) =>
         nn.Sequential(("0", nn.InstanceNorm3d(inChannels)), ("1", nn.LeakyReLU(inplace: true)), ("2", Conv(inChannels, outChannels)));

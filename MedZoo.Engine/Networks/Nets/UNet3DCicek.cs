@@ -41,9 +41,9 @@ public sealed class UNet3DCicek : SegmentationNetwork
     public const int MaxDepth = 6;
 
     private readonly ModuleList<Sequential> analysis;
-    private readonly ModuleList<ConvTranspose3d> upconvs;
+    private readonly ModuleList<TransposedConvolution3d> upconvs;
     private readonly ModuleList<Sequential> synthesis;
-    private readonly Conv3d head;
+    private readonly Convolution3d head;
 
     /// <param name="inChannels">Input channels (modalities), >= 1.</param>
     /// <param name="classes">Output classes including background, >= 2.</param>
@@ -62,16 +62,16 @@ public sealed class UNet3DCicek : SegmentationNetwork
             analysis.Add(ConvBlocks.DoubleConv(width, f << level, f << (level + 1)));
             width = f << (level + 1);
         }
-        upconvs = nn.ModuleList<ConvTranspose3d>();
+        upconvs = nn.ModuleList<TransposedConvolution3d>();
         synthesis = nn.ModuleList<Sequential>();
         for (var level = depth - 1; level >= 0; level--)
         {
-            upconvs.Add(nn.ConvTranspose3d(width, width, 2, stride: 2));
+            upconvs.Add(Layers.ConvTranspose3d(width, width, 2, stride: 2));
             var skip = f << (level + 1);
             synthesis.Add(ConvBlocks.DoubleConv(width + skip, skip, skip));
             width = skip;
         }
-        head = nn.Conv3d(width, classes, 1);
+        head = Layers.Conv3d(width, classes, 1);
         Depth = depth;
         RegisterComponents();
     }

@@ -1,0 +1,90 @@
+using MedZoo.Engine.Networks.Blocks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MedZoo.Tests.Engine.Networks.Blocks;
+
+public class Convolution3dTests
+{
+    // Shapes for which libtorch 2.10's batched CPU convolution was wrong on the development machine
+    // (forward for 28→12, input gradient for 4→8 and 8→8), plus a dilated and a strided case.
+    [Theory]
+    [InlineData(2, 28, 12, 3, 1, 1, 1)]
+    [InlineData(2, 4, 8, 3, 1, 1, 1)]
+    [InlineData(4, 8, 8, 3, 1, 1, 1)]
+    [InlineData(2, 20, 16, 3, 2, 1, 1)]
+    [InlineData(2, 24, 8, 3, 1, 2, 2)]
+    public void Forward_BatchOnCpu_MatchesFloat64ForwardAndGradients(int batch, int cin, int cout, int k, int stride, int padding, int dilation)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        var conv = new Convolution3d(cin, cout, k, stride, padding, dilation);
+        var x = randn([batch, cin, 8, 8, 8]).requires_grad_(true);
+        conv.forward(x).square().sum().backward();
+
+        var x64 = x.detach().to(float64).requires_grad_(true);
+        var w64 = conv.weight.detach().to(float64).requires_grad_(true);
+        var b64 = conv.bias!.detach().to(float64);
+        var y64 = nn.functional.conv3d(x64, w64, b64, [stride, stride, stride], [padding, padding, padding], [dilation, dilation, dilation]);
+        y64.square().sum().backward();
+
+        AssertClose(conv.forward(x.detach()), y64);
+        AssertClose(x.grad!, x64.grad!);
+        AssertClose(conv.weight.grad!, w64.grad!);
+    }
+
+    [Theory]
+    [InlineData(2, 8, 16, 2, 2)]
+    [InlineData(2, 8, 4, 3, 1)]
+    public void TransposedForward_BatchOnCpu_MatchesFloat64(int batch, int cin, int cout, int k, int stride)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(4);
+        var up = new TransposedConvolution3d(cin, cout, k, stride);
+        var x = randn([batch, cin, 6, 6, 6]).requires_grad_(true);
+        up.forward(x).square().sum().backward();
+        var x64 = x.detach().to(float64).requires_grad_(true);
+        var y64 = nn.functional.conv_transpose3d(x64, up.weight.detach().to(float64), up.bias!.detach().to(float64), [stride, stride, stride]);
+        y64.square().sum().backward();
+        AssertClose(up.forward(x.detach()), y64);
+        AssertClose(x.grad!, x64.grad!);
+    }
+
+    [Fact]
+    public void Constructor_ParametersNamedLikeTorch_AndInitialisedInTorchsBounds()
+    {
+        using var conv = Layers.Conv3d(4, 6, 3, bias: true);
+        Assert.Equal(["weight", "bias"], conv.named_parameters().Select(p => p.name).ToArray());
+        Assert.Equal(new long[] { 6, 4, 3, 3, 3 }, conv.weight.shape);
+        var bound = 1 / Math.Sqrt(4 * 27);
+        Assert.True(conv.bias!.abs().max().item<float>() <= bound + 1e-6);
+        Assert.True(conv.weight.abs().max().item<float>() <= bound + 1e-6); // kaiming_uniform(a=√5) has the same bound
+        using var noBias = Layers.Conv3d(4, 6, 1, bias: false);
+        Assert.Single(noBias.parameters());
+    }
+
+    [Fact]
+    public void Constructor_GroupsNotDividingChannels_ThrowsNamingGroups()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Convolution3d(6, 4, 3, groups: 4));
+        Assert.Contains("groups=4", e.Message);
+    }
+
+    [Fact]
+    public void Probe_LeavesGlobalRandomGeneratorUntouched()
+    {
+        manual_seed(11);
+        using var expected = rand(3);
+        manual_seed(11);
+        _ = CpuConvolution.BatchedConvolutionIsExact();
+        using var actual = rand(3);
+        Assert.True(expected.allclose(actual, rtol: 0, atol: 0));
+    }
+
+    private static void AssertClose(Tensor actual, Tensor reference)
+    {
+        var scale = reference.abs().max().item<double>();
+        var err = (actual.to(float64) - reference).abs().max().item<double>();
+        Assert.True(err <= 1e-4 * scale, $"relative error {err / scale:E2} (per-sample mode: {CpuConvolution.PerSample})");
+    }
+}

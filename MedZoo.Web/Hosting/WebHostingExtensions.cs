@@ -1,6 +1,13 @@
+using MedZoo.Web.Accounts;
 using MedZoo.Web.Components;
+using MedZoo.Web.Datasets;
+using MedZoo.Web.Live;
+using MedZoo.Web.Models;
+using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 
 namespace MedZoo.Web.Hosting;
@@ -18,8 +25,13 @@ public static class WebHostingExtensions
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
             builder.WebHost.UseUrls(DefaultUrl);
 
+        builder.AddMedZooAccounts();
+        builder.AddMedZooRuns();
+        builder.AddMedZooDatasets();
+        builder.AddMedZooModels();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-        builder.Services.AddMudServices();
+        // Notices go bottom right: top right they cover the run page's Stop and Resume buttons.
+        builder.Services.AddMudServices(o => o.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
         return builder;
     }
 
@@ -27,17 +39,43 @@ public static class WebHostingExtensions
     {
         if (!app.Environment.IsDevelopment())
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
-        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        // Page requests get a friendly 404 page; API, hub and form posts get the bare status code (a re-executed
+        // page would turn their 401/403 into a sign-in redirect).
+        app.UseWhen(ctx => HttpMethods.IsGet(ctx.Request.Method) && !IsApiOrHub(ctx.Request.Path),
+            b => b.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseAntiforgery();
-        app.MapStaticAssets();
+        // The sign-in page needs the stylesheets before anyone is signed in.
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapAccountEndpoints();
+        app.MapRunEndpoints();
+        app.MapHub<TrainingHub>(TrainingHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
-        app.Lifetime.ApplicationStarted.Register(() =>
-        {
-            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
-            foreach (var a in addresses ?? [])
-                Console.WriteLine($"MedZoo dashboard: {a}");
-        });
+        app.Lifetime.ApplicationStarted.Register(() => PrintWelcome(app));
         return app;
+    }
+
+    /// <summary>True for paths served to programs rather than browsers' pages.</summary>
+    public static bool IsApiOrHub(PathString path) => path.StartsWithSegments("/api") || path.StartsWithSegments("/hubs");
+
+    private static void PrintWelcome(WebApplication app)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var data = app.Services.GetRequiredService<IOptions<DataOptions>>().Value;
+        var users = app.Services.GetRequiredService<UserService>();
+        var admin = app.Services.GetRequiredService<IOptions<AdminOptions>>().Value;
+        foreach (var a in addresses)
+            Console.WriteLine($"MedZoo dashboard: {a}");
+        Console.WriteLine($"Data folder: {data.DataDirectory}");
+        var first = addresses.FirstOrDefault() ?? DefaultUrl;
+        if (!users.HasUsers)
+            Console.WriteLine($"No accounts yet: open {first.TrimEnd('/')}{AccountEndpoints.SetupPath} to create the first admin " +
+                              $"(or set {AdminOptions.Section.Replace(":", "__", StringComparison.Ordinal)}__UserName and __Password).");
+        else if (admin.IsConfigured)
+            Console.WriteLine($"Sign in as '{admin.UserName}' with the configured password.");
+        else
+            Console.WriteLine("Sign in with your MedZoo account.");
     }
 }

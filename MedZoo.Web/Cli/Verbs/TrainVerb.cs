@@ -1,6 +1,8 @@
 using System.Globalization;
 using MedZoo.Engine.Training;
 using MedZoo.Web.Cli.Training;
+using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 
 namespace MedZoo.Web.Cli.Verbs;
 
@@ -8,7 +10,8 @@ namespace MedZoo.Web.Cli.Verbs;
 /// <c>medzoo train</c>: trains a model headlessly. Accepts MedicalZooPytorch's argument names as its
 /// scripts spell them (<c>--batchSz</c>, <c>--dataset_name</c>, <c>--dim</c>, <c>--nEpochs</c>, ...)
 /// plus MedZoo's own; defaults to the synthetic dataset. Writes checkpoints and summary.json to
-/// <c>--output</c>. Exit codes: 0 completed (or early-stopped), 1 failed, 2 bad arguments, 130 stopped.
+/// <c>--output</c>, and records the run in the dashboard's data folder (a journal the dashboard
+/// imports, live when it is running) unless <c>--record False</c>. Exit codes: 0 completed (or early-stopped), 1 failed, 2 bad arguments, 130 stopped.
 /// </summary>
 public sealed class TrainVerb : ICliVerb
 {
@@ -67,6 +70,8 @@ public sealed class TrainVerb : ICliVerb
         new("log_dir", "TensorBoard folder", CliArity.Single, "OUTPUT/runs"),
         new("output", "folder for checkpoints and summary.json", CliArity.Single, "runs/RUN_ID"),
         new("run_id", "run name", CliArity.Single, "MODEL_DATASET_DATE"),
+        new("data_dir", "dashboard data folder the run is recorded in (default: the dashboard's: MedZoo:DataDirectory, $MEDZOO_DATA, ~/.local/share/medzoo)"),
+        new("record", "record the run in the dashboard's data folder, where a running dashboard shows it live (True/False)", CliArity.Flag, "True"),
         new("terminal_show_freq", "when output is redirected: print a progress line every N steps", CliArity.Single, "50"),
         new("loadData", "accepted for MedicalZoo scripts; MedZoo always loads and caches the subjects", CliArity.Flag),
     ];
@@ -85,7 +90,10 @@ public sealed class TrainVerb : ICliVerb
         var interactive = !Console.IsErrorRedirected && ReferenceEquals(context.Error, Console.Error);
         var progress = new ConsoleProgressObserver(context.Error, interactive, args.Int("terminal_show_freq", 50), options.ValidationInterval);
         context.Out.WriteLine($"run {runId}: checkpoints and summary in {output}");
-        var result = HeadlessTraining.Run(options, output, runId, [progress], context.Cancellation);
+        using var journal = args.Has("record") && !args.Flag("record") ? null : OpenJournal(args, options, runId);
+        if (journal is not null) context.Out.WriteLine($"recorded for the dashboard in {Path.GetDirectoryName(journal.Path)}");
+        ITrainingObserver[] observers = journal is null ? [progress] : [progress, journal];
+        var result = HeadlessTraining.Run(options, output, runId, observers, context.Cancellation);
         context.Out.WriteLine($"summary: {Path.Combine(output, HeadlessTraining.SummaryFileName)}");
         return result.Outcome switch
         {
@@ -93,6 +101,30 @@ public sealed class TrainVerb : ICliVerb
             RunOutcome.Stopped => 130,
             _ => 1,
         };
+    }
+
+    /// <summary>
+    /// The journal through which the dashboard records this run (it must not open the dashboard's
+    /// database itself): in the data folder the server uses, or --data_dir. A resumed run with the
+    /// same --run_id continues the same dashboard run.
+    /// </summary>
+    private static RunJournalWriter OpenJournal(CliArguments args, TrainerOptions options, string runId)
+    {
+        var data = DataOptions.Resolve(args.String("data_dir"));
+        var header = new RunJournalHeader
+        {
+            RunId = runId, Name = runId, CreatedBy = Environment.UserName, CreatedAt = DateTime.UtcNow,
+            ConfigJson = RunConfigJson.Serialize(options), Model = options.Model, Dataset = options.Dataset.Name, Epochs = options.Epochs,
+            Device = options.Device, ProcessId = Environment.ProcessId, Host = Environment.MachineName,
+        };
+        try
+        {
+            return new RunJournalWriter(data.JournalDirectory, header);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException($"cannot record the run in {data.JournalDirectory} ({e.Message}): give --data_dir a writable folder or --record False");
+        }
     }
 
     /// <summary>Maps the command line to <see cref="TrainerOptions"/>; bad values are usage errors naming the option.</summary>

@@ -1,0 +1,25 @@
+using System.Runtime.CompilerServices;
+using MedZoo.Web.Persistence;
+
+namespace MedZoo.Tests.TestSupport;
+
+/// <summary>
+/// Process-wide settings applied before any test runs. The dashboard's default data folder is
+/// pointed at a temporary folder, so code that resolves it (the train verb records its runs
+/// there) never writes into the developer's real ~/.local/share/medzoo.
+/// </summary>
+internal static class TestEnvironment
+{
+    private static TempFolder? _dataFolder;
+
+    // A module initializer is the one place that runs before every test class, fixture and verb.
+#pragma warning disable CA2255
+    [ModuleInitializer]
+#pragma warning restore CA2255
+    internal static void IsolateDataFolder()
+    {
+        _dataFolder = TestPaths.NewTempFolder();
+        Environment.SetEnvironmentVariable(DataOptions.EnvironmentVariable, _dataFolder.Path);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => _dataFolder.Dispose();
+    }
+}

@@ -1,0 +1,47 @@
+using MedZoo.Web.Live;
+
+namespace MedZoo.Tests.Web.Live;
+
+public sealed class SeriesMathTests
+{
+    [Fact]
+    public void Smooth_WeightZero_ReturnsInput() =>
+        Assert.Equal([1.0, 5.0, 2.0], SeriesMath.Smooth([1, 5, 2], 0));
+
+    [Fact]
+    public void Smooth_Constant_StaysConstantFromTheFirstPoint() =>
+        Assert.All(SeriesMath.Smooth([3, 3, 3, 3], 0.9), v => Assert.Equal(3, v, 9));
+
+    [Fact]
+    public void Smooth_NaN_StaysNaNWithoutDisturbingNeighbours()
+    {
+        var s = SeriesMath.Smooth([2, double.NaN, 2], 0.5);
+        Assert.True(double.IsNaN(s[1]));
+        Assert.Equal(2, s[2], 9);
+    }
+
+    [Theory]
+    [InlineData(-0.1)]
+    [InlineData(1.0)]
+    public void Smooth_WeightOutOfRange_Throws(double w) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => SeriesMath.Smooth([1], w));
+
+    [Fact]
+    public void Downsample_LongSeries_KeepsSpikesAndBounds()
+    {
+        var x = Enumerable.Range(0, 10_000).Select(i => (double)i).ToArray();
+        var y = x.Select(v => v == 4321 ? 100.0 : 1.0).ToArray();
+        var (dx, dy) = SeriesMath.Downsample(x, y, 200);
+        Assert.True(dx.Length <= 200);
+        Assert.Contains(100.0, dy);
+        Assert.Equal(dx.Order(), dx);
+    }
+
+    [Fact]
+    public void Downsample_ShortSeries_Unchanged()
+    {
+        var (dx, dy) = SeriesMath.Downsample([1, 2, 3], [4, 5, 6], 100);
+        Assert.Equal([1.0, 2, 3], dx);
+        Assert.Equal([4.0, 5, 6], dy);
+    }
+}

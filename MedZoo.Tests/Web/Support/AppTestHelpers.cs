@@ -1,0 +1,44 @@
+using System.Security.Claims;
+using MedZoo.Web.Accounts;
+using MedZoo.Web.Live;
+using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MedZoo.Tests.Web.Support;
+
+/// <summary>Shortcuts into a running app's services.</summary>
+public static class AppTestHelpers
+{
+    public static ClaimsPrincipal Principal(string name, string role) =>
+        UserService.CreatePrincipal(new UserDocument { UserName = name, Role = role });
+
+    public static ClaimsPrincipal Admin => Principal(MedZooAppFactory.AdminName, Roles.Admin);
+
+    public static RunService Service(this MedZooAppFactory app) => app.Services.GetRequiredService<RunService>();
+    public static RunRepository Repository(this MedZooAppFactory app) => app.Services.GetRequiredService<RunRepository>();
+
+    /// <summary>Waits until the stored run reaches one of <paramref name="statuses"/>.</summary>
+    public static Task<RunDocument> WaitForStatusAsync(this MedZooAppFactory app, string runId, params RunStatus[] statuses) =>
+        app.WaitForRunAsync(runId, r => statuses.Contains(r.Status), $"run {runId} to become {string.Join(" or ", statuses)}");
+
+    /// <summary>Waits until a condition on the stored run holds, re-checking on each of its updates.</summary>
+    public static async Task<RunDocument> WaitForRunAsync(this MedZooAppFactory app, string runId, Func<RunDocument, bool> condition, string what)
+    {
+        var repo = app.Repository();
+        var notifier = app.Services.GetRequiredService<RunNotifier>();
+        var recorder = app.Services.GetRequiredService<RunEventRecorder>();
+        var reached = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Subscribe first, then check: a change between the two is seen by one or the other. Each
+        // update is checked after the recorder stored it (the live stream runs ahead of the store).
+        using var sub = notifier.Subscribe(runId, async _ =>
+        {
+            await recorder.FlushAsync();
+            if (repo.Get(runId) is { } r && condition(r)) reached.TrySetResult(true);
+        });
+        await recorder.FlushAsync();
+        if (repo.Get(runId) is { } now && condition(now)) return now;
+        await Waits.For(reached.Task, $"{what} (now {repo.Get(runId)?.Status})");
+        return repo.Get(runId)!;
+    }
+}

@@ -1,0 +1,64 @@
+using MedZoo.Tests.TestSupport;
+using MedZoo.Web.Runs;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace MedZoo.Tests.Web.Support;
+
+/// <summary>
+/// The dashboard on a real Kestrel port (port 0: any free one) with its own data folder, a
+/// configured admin and, unless told otherwise, the scripted executor. Dispose and create another
+/// on the same folder to test a restart.
+/// </summary>
+public sealed class MedZooAppFactory : WebApplicationFactory<Program>
+{
+    public const string AdminName = "admin";
+    public const string AdminPassword = "admin-password-1";
+
+    private readonly string _dataDirectory;
+    private readonly IRunExecutor? _executor;
+
+    /// <param name="dataDirectory">The data folder (reuse it to simulate a restart).</param>
+    /// <param name="executor">The executor to host; null keeps the production one (the real trainer).</param>
+    /// <param name="configureAdmin">False leaves the admin unconfigured (first-run setup).</param>
+    public MedZooAppFactory(string dataDirectory, IRunExecutor? executor, bool configureAdmin = true)
+    {
+        _dataDirectory = dataDirectory;
+        _executor = executor;
+        ConfigureAdmin = configureAdmin;
+        UseKestrel(0);
+    }
+
+    public bool ConfigureAdmin { get; }
+
+    /// <summary>Starts the server and returns its address (http://127.0.0.1:PORT/).</summary>
+    public Uri Start()
+    {
+        StartServer();
+        return ClientOptions.BaseAddress;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production");
+        builder.UseSetting("urls", "http://127.0.0.1:0");
+        builder.UseSetting("MedZoo:DataDirectory", _dataDirectory);
+        if (ConfigureAdmin)
+        {
+            builder.UseSetting("MedZoo:Admin:UserName", AdminName);
+            builder.UseSetting("MedZoo:Admin:Password", AdminPassword);
+        }
+        builder.ConfigureTestServices(services =>
+        {
+            if (_executor is null) return;
+            services.RemoveAll<IRunExecutor>();
+            services.AddSingleton(_executor);
+        });
+    }
+
+    /// <summary>A data folder for one test, removed on dispose.</summary>
+    public static TempFolder NewDataFolder() => TestPaths.NewTempFolder();
+}

@@ -1,0 +1,23 @@
+using MedZoo.Engine.Training;
+
+namespace MedZoo.Web.Live;
+
+/// <summary>
+/// What an external client subscribed through <see cref="TrainingHub"/> receives: the trainer's
+/// events, each with its sequence number (see <see cref="RunUpdate"/>), and the dashboard's
+/// status changes. JSON payloads use camelCase, enums as strings, and NaN/Infinity as the strings
+/// "NaN"/"Infinity" (a Dice score can be NaN for a class never seen); configure the client's
+/// protocol the same way.
+/// </summary>
+public interface ITrainingClient
+{
+    Task RunStarted(long seq, RunStarted e);
+    Task StepCompleted(long seq, StepCompleted e);
+    Task EpochCompleted(long seq, EpochCompleted e);
+    Task SlicePreview(long seq, SlicePreview e);
+    Task CheckpointSaved(long seq, CheckpointSaved e);
+    Task RunStateChanged(long seq, RunStateChanged e);
+    Task RunLog(long seq, RunLog e);
+    Task RunFinished(long seq, RunFinished e);
+    Task RunStatusChanged(RunStatusChanged e);
+}

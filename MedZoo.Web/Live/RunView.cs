@@ -1,0 +1,131 @@
+using MedZoo.Engine.Training;
+using MedZoo.Web.Persistence;
+
+namespace MedZoo.Web.Live;
+
+/// <summary>One training step as a chart point.</summary>
+public sealed record StepPoint(long GlobalStep, int Epoch, int Step, int StepsPerEpoch, double Loss, double LearningRate, double[]? Dice)
+{
+    /// <summary>Position on an epoch axis (epoch 3, half-way = 2.5).</summary>
+    public double EpochPosition => StepsPerEpoch > 0 ? Epoch - 1 + (double)Step / StepsPerEpoch : Epoch;
+}
+
+/// <summary>One epoch as a chart point.</summary>
+public sealed record EpochPoint(int Epoch, double TrainLoss, double[]? TrainDice, double? ValidationLoss,
+    IReadOnlyList<ClassMetricsDocument>? Validation, double? MeanDice, bool IsBest, double Seconds);
+
+/// <summary>
+/// Everything a run page shows, built from the stored history and kept current by live updates.
+/// Updates numbered at or below what the history already holds are ignored, so loading history
+/// and subscribing can overlap without duplicates. Not thread-safe: a page applies updates on
+/// its circuit.
+/// </summary>
+public sealed class RunView
+{
+    /// <summary>Log lines kept in memory.</summary>
+    public const int MaxEvents = 1000;
+
+    private readonly SortedDictionary<long, StepPoint> _steps = [];
+    private readonly SortedDictionary<int, EpochPoint> _epochs = [];
+    private readonly List<RunEventDocument> _events = [];
+    private readonly Dictionary<(SlicePlane, int), SlicePreviewDocument> _previews = [];
+
+    public RunView(RunDocument run) => Run = run;
+
+    /// <summary>The run's summary (status, progress, best results), updated by events.</summary>
+    public RunDocument Run { get; private set; }
+
+    /// <summary>Highest sequence number applied.</summary>
+    public long LastSeq { get; private set; }
+
+    /// <summary>Changes whenever something visible changed (charts redraw when it does).</summary>
+    public long Version { get; private set; }
+
+    public IReadOnlyCollection<StepPoint> Steps => _steps.Values;
+    public IReadOnlyCollection<EpochPoint> Epochs => _epochs.Values;
+    public IReadOnlyList<RunEventDocument> Events => _events;
+    public IReadOnlyDictionary<(SlicePlane Plane, int Slice), SlicePreviewDocument> Previews => _previews;
+
+    /// <summary>Class names (background first) as the trainer reported them.</summary>
+    public IReadOnlyList<string> ClassNames => Run.ClassNames;
+
+    /// <summary>Builds the view of a run from its stored history.</summary>
+    public static RunView Load(RunRepository runs, RunDocument run)
+    {
+        var view = new RunView(run);
+        // The recorder may store more between reading the run and reading its history: the view
+        // holds whatever was read, so live updates continue after the highest number seen.
+        var last = run.LastSeq;
+        foreach (var m in runs.Metrics(run.Id))
+        {
+            view.AddMetric(m);
+            last = Math.Max(last, m.Seq);
+        }
+        foreach (var e in runs.Events(run.Id, MaxEvents))
+        {
+            view._events.Add(e);
+            last = Math.Max(last, e.Seq);
+        }
+        foreach (var p in runs.Previews(run.Id)) view._previews[(p.Plane, p.SliceIndex)] = p;
+        view.LastSeq = last;
+        view.Version++;
+        return view;
+    }
+
+    /// <summary>Replaces the summary (after a status change read from the store).</summary>
+    public void SetRun(RunDocument run)
+    {
+        Run = run;
+        LastSeq = Math.Max(LastSeq, run.LastSeq);
+        Version++;
+    }
+
+    /// <summary>Applies a live update; returns false if it was already part of the view.</summary>
+    public bool Apply(RunUpdate u)
+    {
+        if (u.Event is RunStatusChanged s)
+        {
+            if (s.Status is { } status)
+            {
+                Run.Status = status;
+                Run.Reason = s.Reason;
+            }
+            Version++;
+            return true;
+        }
+        if (u.Seq <= LastSeq) return false;
+        LastSeq = u.Seq;
+        RunEventRecorder.Apply(Run, u);
+        switch (u.Event)
+        {
+            case StepCompleted st:
+                _steps[st.GlobalStep] = new StepPoint(st.GlobalStep, st.Epoch, st.Step, st.StepsPerEpoch, st.Loss, st.LearningRate, st.Dice?.ToArray());
+                break;
+            case EpochCompleted ep:
+                _epochs[ep.Epoch] = new EpochPoint(ep.Epoch, ep.TrainLoss, ep.TrainDice?.ToArray(), ep.ValidationLoss,
+                    ep.Validation?.Select(m => new ClassMetricsDocument
+                    {
+                        Name = m.Name, Dice = m.Dice, Iou = m.Iou, Precision = m.Precision, Recall = m.Recall, Hd95 = m.Hd95, Assd = m.Assd,
+                    }).ToList(), ep.MeanForegroundDice, ep.IsBest, ep.Seconds);
+                break;
+            case SlicePreview p:
+                _previews[(p.Plane, p.SliceIndex)] = RunEventRecorder.ToDocument(u.Seq, p);
+                break;
+        }
+        if (RunEventText.Describe(u.Event) is { } line)
+        {
+            _events.Add(new RunEventDocument { RunId = u.RunId, Seq = u.Seq, Time = u.Event.Time.UtcDateTime, Kind = line.Kind, Level = line.Level, Message = line.Message });
+            if (_events.Count > MaxEvents) _events.RemoveRange(0, _events.Count - MaxEvents);
+        }
+        Version++;
+        return true;
+    }
+
+    private void AddMetric(MetricPointDocument m)
+    {
+        if (m.Kind == MetricKind.Step)
+            _steps[m.GlobalStep] = new StepPoint(m.GlobalStep, m.Epoch, m.Step, Run.StepsPerEpoch, m.Loss, m.LearningRate, m.Dice);
+        else
+            _epochs[m.Epoch] = new EpochPoint(m.Epoch, m.Loss, m.Dice, m.ValidationLoss, m.Validation, m.MeanDice, m.IsBest, m.Seconds);
+    }
+}

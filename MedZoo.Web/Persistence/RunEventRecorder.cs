@@ -1,0 +1,211 @@
+using System.Threading.Channels;
+using MedZoo.Engine.Training;
+using MedZoo.Web.Live;
+
+namespace MedZoo.Web.Persistence;
+
+/// <summary>
+/// Writes run events to LiteDB on its own task. <see cref="Enqueue"/> is called on training
+/// threads and only adds to a queue: bulk updates (steps, slice previews) are dropped once
+/// <see cref="MaxBacklog"/> are waiting, so a stalled disk cannot grow memory without bound;
+/// events that change a run's state (epochs, checkpoints, finish) are always kept, in order.
+/// The writer drains the queue in batches, one LiteDB transaction per batch. A process killed
+/// mid-run loses at most the updates still queued, a fraction of a second's worth.
+/// </summary>
+public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs, ILogger<RunEventRecorder> logger)
+    : BackgroundService
+{
+    /// <summary>Queued bulk updates beyond which new ones are dropped.</summary>
+    public const int MaxBacklog = 10_000;
+
+    private const int BatchSize = 512;
+    private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
+    private long _dropped;
+    private long _backlog; // counted here: a single-reader channel cannot count its items
+
+    /// <summary>Bulk updates dropped because the writer fell behind.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Queues an update for writing; never blocks.</summary>
+    public void Enqueue(RunUpdate update)
+    {
+        if (update.Event is StepCompleted or SlicePreview && Interlocked.Read(ref _backlog) >= MaxBacklog)
+        {
+            Interlocked.Increment(ref _dropped);
+            return;
+        }
+        Interlocked.Increment(ref _backlog);
+        if (!_queue.Writer.TryWrite(new Item(update, null))) Interlocked.Decrement(ref _backlog);
+    }
+
+    /// <summary>Completes once everything queued before the call is written.</summary>
+    public Task FlushAsync(CancellationToken cancellation = default)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_queue.Writer.TryWrite(new Item(null, done))) done.TrySetResult();
+        return done.Task.WaitAsync(cancellation);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<Item>(BatchSize);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+                DrainOnce(batch);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        // Shutting down: write what is still queued so a graceful stop loses nothing.
+        DrainOnce(batch);
+    }
+
+    private void DrainOnce(List<Item> batch)
+    {
+        while (true)
+        {
+            batch.Clear();
+            while (batch.Count < BatchSize && _queue.Reader.TryRead(out var item))
+            {
+                batch.Add(item);
+                if (item.Update is not null) Interlocked.Decrement(ref _backlog);
+            }
+            if (batch.Count == 0) return;
+            try
+            {
+                runs.WriteBatch(() => Write(batch));
+            }
+            catch (Exception e)
+            {
+                // Never let one bad batch stop the recorder; the run itself goes on.
+                logger.LogError(e, "Could not record {Count} run updates", batch.Count);
+            }
+            foreach (var i in batch) i.Flushed?.TrySetResult();
+        }
+    }
+
+    private void Write(List<Item> batch)
+    {
+        foreach (var group in batch.Where(i => i.Update is not null).Select(i => i.Update!).GroupBy(u => u.RunId))
+        {
+            var updates = group.ToList();
+            foreach (var u in updates) WriteHistory(u);
+            runs.Update(group.Key, r =>
+            {
+                foreach (var u in updates) Apply(r, u);
+            });
+        }
+    }
+
+    private void WriteHistory(RunUpdate u)
+    {
+        var time = u.Event.Time.UtcDateTime;
+        switch (u.Event)
+        {
+            case StepCompleted s:
+                database.Metrics.Insert(new MetricPointDocument
+                {
+                    RunId = s.RunId, Seq = u.Seq, Kind = MetricKind.Step, Epoch = s.Epoch, Step = s.Step, GlobalStep = s.GlobalStep,
+                    Loss = s.Loss, LearningRate = s.LearningRate, Dice = s.Dice?.ToArray(), Seconds = s.Seconds, Time = time,
+                });
+                break;
+            case EpochCompleted e:
+                database.Metrics.Insert(new MetricPointDocument
+                {
+                    RunId = e.RunId, Seq = u.Seq, Kind = MetricKind.Epoch, Epoch = e.Epoch, Loss = e.TrainLoss,
+                    LearningRate = e.LearningRate, Dice = e.TrainDice?.ToArray(), ValidationLoss = e.ValidationLoss,
+                    Validation = e.Validation?.Select(ToDocument).ToList(), MeanDice = e.MeanForegroundDice, IsBest = e.IsBest,
+                    Seconds = e.Seconds, Time = time,
+                });
+                break;
+            case SlicePreview p:
+                database.Previews.Upsert(ToDocument(u.Seq, p));
+                break;
+        }
+        if (RunEventText.Describe(u.Event) is { } line)
+        {
+            database.Events.Insert(new RunEventDocument
+            {
+                RunId = u.RunId, Seq = u.Seq, Time = time, Kind = line.Kind, Level = line.Level, Message = line.Message,
+            });
+        }
+    }
+
+    /// <summary>Folds one event into the run's summary fields.</summary>
+    internal static void Apply(RunDocument r, RunUpdate u)
+    {
+        r.LastSeq = Math.Max(r.LastSeq, u.Seq);
+        var time = u.Event.Time.UtcDateTime;
+        r.LastActivityAt = time;
+        switch (u.Event)
+        {
+            case RunStarted s:
+                r.Model = s.Model;
+                r.Dataset = s.Dataset;
+                r.DeviceUsed = s.Device;
+                r.ClassNames = [.. s.ClassNames];
+                r.Modalities = [.. s.Modalities];
+                r.Epochs = s.Epochs;
+                r.StepsPerEpoch = s.StepsPerEpoch;
+                r.Parameters = s.Parameters;
+                r.StartedAt ??= time;
+                r.SessionStartedAt ??= time;
+                if (!r.Status.IsFinished()) r.Status = RunStatus.Running;
+                break;
+            case StepCompleted s:
+                r.GlobalStep = Math.Max(r.GlobalStep, s.GlobalStep);
+                r.CurrentEpoch = s.Epoch;
+                r.StepsPerEpoch = s.StepsPerEpoch;
+                r.LastTrainLoss = s.Loss;
+                break;
+            case EpochCompleted e:
+                r.EpochsCompleted = Math.Max(r.EpochsCompleted, e.Epoch);
+                r.CurrentEpoch = e.Epoch;
+                r.Epochs = e.Epochs;
+                r.GlobalStep = Math.Max(r.GlobalStep, (long)e.Epoch * r.StepsPerEpoch);
+                r.LastTrainLoss = e.TrainLoss;
+                if (e.ValidationLoss is { } vl) r.LastValidationLoss = vl;
+                if (e.MeanForegroundDice is { } d && !double.IsNaN(d))
+                {
+                    r.LastMeanDice = d;
+                    if (r.BestMeanDice is null || d > r.BestMeanDice)
+                    {
+                        r.BestMeanDice = d;
+                        r.BestEpoch = e.Epoch;
+                    }
+                }
+                break;
+            case RunStateChanged c:
+                if (r.Status.IsActive()) r.Status = c.Paused ? RunStatus.Paused : RunStatus.Running;
+                break;
+            case RunFinished f:
+                r.Status = f.Outcome.ToStatus();
+                r.Reason = f.Reason;
+                r.EpochsCompleted = Math.Max(r.EpochsCompleted, f.EpochsCompleted);
+                if (f.BestMeanForegroundDice is { } best && !double.IsNaN(best))
+                {
+                    r.BestMeanDice = best;
+                    r.BestEpoch = f.BestEpoch;
+                }
+                RunRepository.EndSession(r, time);
+                break;
+        }
+    }
+
+    private static ClassMetricsDocument ToDocument(ClassMetrics m) => new()
+    {
+        Name = m.Name, Dice = m.Dice, Iou = m.Iou, Precision = m.Precision, Recall = m.Recall, Hd95 = m.Hd95, Assd = m.Assd,
+    };
+
+    /// <summary>The stored form of a slice preview (one document per run, plane and slice, replaced as training goes on).</summary>
+    public static SlicePreviewDocument ToDocument(long seq, SlicePreview p) => new()
+    {
+        Id = $"{p.RunId}/{p.Plane}/{p.SliceIndex}", RunId = p.RunId, Seq = seq, Epoch = p.Epoch, SubjectId = p.SubjectId,
+        Plane = p.Plane, SliceIndex = p.SliceIndex, SliceCount = p.SliceCount, Width = p.Width, Height = p.Height,
+        Image = p.Image, Prediction = p.Prediction, GroundTruth = p.GroundTruth, PixelWidthMm = p.PixelWidthMm,
+        PixelHeightMm = p.PixelHeightMm, Time = p.Time.UtcDateTime,
+    };
+
+    private sealed record Item(RunUpdate? Update, TaskCompletionSource? Flushed);
+}

@@ -1,0 +1,139 @@
+using LiteDB;
+
+namespace MedZoo.Web.Persistence;
+
+/// <summary>
+/// Runs and their history (metric points, events, slice previews). Read-modify-write of a run
+/// goes through <see cref="Update"/>, which serializes writers so that the event recorder and the
+/// run worker never overwrite each other's fields.
+/// </summary>
+public sealed class RunRepository(MedZooDatabase database)
+{
+    private readonly Lock _gate = new();
+
+    /// <summary>The run, or null.</summary>
+    public RunDocument? Get(string id) => database.Runs.FindById(id);
+
+    /// <summary>Every run, newest first.</summary>
+    public IReadOnlyList<RunDocument> List() =>
+        database.Runs.Query().OrderByDescending(r => r.CreatedAt).ToList();
+
+    /// <summary>Runs in the given states, oldest first (queue order).</summary>
+    public IReadOnlyList<RunDocument> WithStatus(params RunStatus[] statuses)
+    {
+        var names = statuses.Select(s => new BsonValue(s.ToString())).ToArray();
+        return database.Runs.Find(Query.In(nameof(RunDocument.Status), names)).OrderBy(r => r.CreatedAt).ToList();
+    }
+
+    /// <summary>Adds a new run.</summary>
+    public void Insert(RunDocument run)
+    {
+        lock (_gate) database.Runs.Insert(run);
+    }
+
+    /// <summary>Applies <paramref name="change"/> to the stored run and saves it; returns the result, or null if it does not exist.</summary>
+    public RunDocument? Update(string id, Action<RunDocument> change)
+    {
+        lock (_gate)
+        {
+            var run = database.Runs.FindById(id);
+            if (run is null) return null;
+            change(run);
+            database.Runs.Update(run);
+            return run;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> as one transaction while holding the run lock (taken before
+    /// the transaction, so a writer waiting for the lock never holds LiteDB's collection locks).
+    /// </summary>
+    public void WriteBatch(Action write)
+    {
+        lock (_gate)
+        {
+            database.Db.BeginTrans();
+            try
+            {
+                write();
+                database.Db.Commit();
+            }
+            catch
+            {
+                database.Db.Rollback();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Deletes a run with its metrics, events, previews and checkpoints.</summary>
+    public bool Delete(string id)
+    {
+        lock (_gate)
+        {
+            database.Metrics.DeleteMany(m => m.RunId == id);
+            database.Events.DeleteMany(e => e.RunId == id);
+            database.Previews.DeleteMany(p => p.RunId == id);
+            foreach (var c in database.Checkpoints.Find(c => c.RunId == id).ToList())
+            {
+                database.CheckpointFiles.Delete(c.FileId);
+                database.Checkpoints.Delete(c.Id);
+            }
+            return database.Runs.Delete(id);
+        }
+    }
+
+    /// <summary>Metric points of a run in order (step points first by step, then epoch points by epoch).</summary>
+    public IReadOnlyList<MetricPointDocument> Metrics(string runId, MetricKind? kind = null)
+    {
+        var q = database.Metrics.Query().Where(m => m.RunId == runId);
+        if (kind is { } k) q = q.Where(m => m.Kind == k);
+        return q.ToList().OrderBy(m => m.Kind).ThenBy(m => m.Seq).ToList();
+    }
+
+    /// <summary>The run's event log in order; at most the last <paramref name="limit"/> lines.</summary>
+    public IReadOnlyList<RunEventDocument> Events(string runId, int limit = 1000)
+    {
+        var all = database.Events.Find(e => e.RunId == runId).OrderBy(e => e.Seq).ThenBy(e => e.Id).ToList();
+        return all.Count > limit ? all.GetRange(all.Count - limit, limit) : all;
+    }
+
+    /// <summary>Latest slice previews of a run (one per plane and slice).</summary>
+    public IReadOnlyList<SlicePreviewDocument> Previews(string runId) =>
+        database.Previews.Find(p => p.RunId == runId).OrderBy(p => p.Plane).ThenBy(p => p.SliceIndex).ToList();
+
+    /// <summary>Stored checkpoints of a run.</summary>
+    public IReadOnlyList<CheckpointDocument> Checkpoints(string runId) =>
+        database.Checkpoints.Find(c => c.RunId == runId).OrderBy(c => c.Kind).ToList();
+
+    /// <summary>
+    /// Marks runs the server was hosting when it last stopped as interrupted (they can be resumed
+    /// from their last checkpoint); returns their ids.
+    /// </summary>
+    public IReadOnlyList<string> MarkInterrupted(string reason, DateTime utcNow)
+    {
+        var ids = new List<string>();
+        foreach (var run in WithStatus(RunStatus.Running, RunStatus.Paused).Where(r => r.Source == RunSource.Dashboard))
+        {
+            Update(run.Id, r =>
+            {
+                EndSession(r, r.LastActivityAt is { } last && last < utcNow ? last : utcNow);
+                r.Status = RunStatus.Interrupted;
+                r.Reason = reason;
+            });
+            ids.Add(run.Id);
+        }
+        return ids;
+    }
+
+    /// <summary>Closes the session in progress: adds its time to the run's total.</summary>
+    public static void EndSession(RunDocument r, DateTime utcNow)
+    {
+        if (r.SessionStartedAt is { } s)
+        {
+            r.ActiveSeconds += Math.Max(0, (utcNow - s).TotalSeconds);
+            r.SessionStartedAt = null;
+        }
+        r.FinishedAt = utcNow;
+    }
+}

@@ -1,0 +1,121 @@
+using System.Security.Claims;
+using MedZoo.Web.Accounts;
+using MedZoo.Web.Live;
+using MedZoo.Web.Persistence;
+
+namespace MedZoo.Web.Runs;
+
+/// <summary>
+/// What users do to runs: start (queue), pause, resume, stop, continue an interrupted run, delete.
+/// Every action checks the caller's role here, on the server, whatever the UI shows.
+/// </summary>
+public sealed class RunService(
+    RunRepository runs, RunWorker worker, IRunExecutor executor, RunNotifier notifier, LiteDbCheckpointStore checkpoints, TimeProvider clock)
+{
+    /// <summary>Queues a new run; throws <see cref="ArgumentException"/> for an invalid configuration.</summary>
+    public RunDocument Start(ClaimsPrincipal user, string name, string configJson, RunSource source = RunSource.Dashboard)
+    {
+        user.DemandOperator("start runs");
+        var plan = executor.Describe(configJson);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var run = new RunDocument
+        {
+            Id = NewRunId(now),
+            Name = string.IsNullOrWhiteSpace(name) ? $"{plan.Model} on {plan.Dataset}" : name.Trim(),
+            Status = RunStatus.Queued,
+            Source = source,
+            CreatedBy = user.Identity?.Name ?? "",
+            CreatedAt = now,
+            Model = plan.Model,
+            Dataset = plan.Dataset,
+            Epochs = plan.Epochs,
+            Device = plan.Device,
+            ConfigJson = configJson,
+        };
+        runs.Insert(run);
+        notifier.PublishStatus(run.Id, RunStatus.Queued);
+        worker.Wake();
+        return run;
+    }
+
+    /// <summary>Pauses a running run after its current batch.</summary>
+    public bool Pause(ClaimsPrincipal user, string runId)
+    {
+        user.DemandOperator("pause runs");
+        return worker.Control(runId) is { } c && Do(c.Pause);
+    }
+
+    /// <summary>Lets a paused run continue.</summary>
+    public bool Resume(ClaimsPrincipal user, string runId)
+    {
+        user.DemandOperator("resume runs");
+        return worker.Control(runId) is { } c && Do(c.Resume);
+    }
+
+    /// <summary>Stops a running run after its current batch, or cancels a queued one.</summary>
+    public bool Stop(ClaimsPrincipal user, string runId)
+    {
+        user.DemandOperator("stop runs");
+        if (worker.Control(runId) is { } c) return Do(c.Stop);
+        var cancelled = runs.Update(runId, r =>
+        {
+            if (r.Status != RunStatus.Queued) return;
+            r.Status = RunStatus.Stopped;
+            r.Reason = "cancelled before it started";
+            r.FinishedAt = clock.GetUtcNow().UtcDateTime;
+        });
+        if (cancelled?.Status != RunStatus.Stopped) return false;
+        notifier.PublishStatus(runId, RunStatus.Stopped, cancelled.Reason);
+        return true;
+    }
+
+    /// <summary>
+    /// Queues a finished run (interrupted, stopped or failed) to continue from its last
+    /// checkpoint; its metric series continue where they ended.
+    /// </summary>
+    public RunDocument Continue(ClaimsPrincipal user, string runId)
+    {
+        user.DemandOperator("resume runs");
+        var run = runs.Get(runId) ?? throw new KeyNotFoundException($"run {runId} does not exist");
+        if (run.Source != RunSource.Dashboard)
+            throw new InvalidOperationException($"run {runId} was started from the command line; resume it there with --resume");
+        if (!run.Status.IsFinished() || run.Status == RunStatus.Completed)
+            throw new InvalidOperationException($"run {runId} is {run.Status}; only interrupted, stopped, failed or early-stopped runs can be resumed");
+        if (checkpoints.Find(runId, "last") is null)
+            throw new InvalidOperationException($"run {runId} has no checkpoint to resume from (it ended before its first epoch finished)");
+        var updated = runs.Update(runId, r =>
+        {
+            r.Status = RunStatus.Queued;
+            r.ResumeRequested = true;
+            r.Reason = null;
+            r.FinishedAt = null;
+        })!;
+        notifier.PublishStatus(runId, RunStatus.Queued);
+        worker.Wake();
+        return updated;
+    }
+
+    /// <summary>Deletes a run that is not running, with its history and checkpoints.</summary>
+    public bool Delete(ClaimsPrincipal user, string runId)
+    {
+        user.DemandOperator("delete runs");
+        var run = runs.Get(runId);
+        if (run is null) return false;
+        if (run.Status.IsActive() || worker.Control(runId) is not null)
+            throw new InvalidOperationException($"run {runId} is {run.Status}: stop it before deleting it");
+        if (run.Source == RunSource.Cli && run.Status == RunStatus.Running)
+            throw new InvalidOperationException($"run {runId} is still training on the command line");
+        var deleted = runs.Delete(runId);
+        if (deleted) notifier.PublishStatus(runId, null);
+        return deleted;
+    }
+
+    private static bool Do(Action a)
+    {
+        a();
+        return true;
+    }
+
+    /// <summary>A sortable, readable, unique id such as "20250101-120000-3fa2c1".</summary>
+    public static string NewRunId(DateTime utcNow) => $"{utcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
+}

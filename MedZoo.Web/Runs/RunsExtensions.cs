@@ -1,0 +1,47 @@
+using MedZoo.Web.Live;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.Extensions.Options;
+using MedZoo.Web.Persistence;
+
+namespace MedZoo.Web.Runs;
+
+/// <summary>Registers persistence, live streaming and run hosting.</summary>
+public static class RunsExtensions
+{
+    /// <summary>
+    /// The database and repositories, the event recorder, the notifier and hub bridge, the run
+    /// worker and service, and the trainer that executes runs. Hosted services stop in reverse order, so the worker (registered after
+    /// the recorder) stops its runs before the recorder writes the last events.
+    /// </summary>
+    public static WebApplicationBuilder AddMedZooRuns(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<DataOptions>(builder.Configuration.GetSection(DataOptions.Section));
+        // Sign-in cookies are encrypted with data-protection keys; keeping them in the data folder
+        // (a Docker volume) means users stay signed in across restarts and container rebuilds.
+        // Bound through options so that the folder is read when the app starts, after every configuration source.
+        services.AddDataProtection().SetApplicationName("MedZoo");
+        services.AddOptions<KeyManagementOptions>().Configure<IOptions<DataOptions>, ILoggerFactory>((o, data, logs) =>
+            o.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(data.Value.DataDirectory, "keys")), logs));
+        services.Configure<RunsOptions>(builder.Configuration.GetSection(RunsOptions.Section));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<MedZooDatabase>();
+        services.AddSingleton<RunRepository>();
+        services.AddSingleton<LiteDbCheckpointStore>();
+        services.AddSingleton<RunEventRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunEventRecorder>());
+        services.AddSingleton<RunNotifier>();
+        services.AddHostedService<HubBridge>();
+        services.AddHostedService<RunJournalImporter>();
+        services.AddSingleton<RunWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunWorker>());
+        services.AddSingleton<RunService>();
+        // The engine's trainer; tests replace it with a scripted executor where they test hosting rather than training.
+        services.AddSingleton<IRunExecutor, TrainerRunExecutor>();
+        services.AddSignalR().AddJsonProtocol(o => LiveJson.Configure(o.PayloadSerializerOptions));
+        services.ConfigureHttpJsonOptions(o => LiveJson.Configure(o.SerializerOptions));
+        return builder;
+    }
+}

@@ -1,0 +1,126 @@
+using MedZoo.Engine.Data;
+using MedZoo.Engine.Data.Sampling;
+using MedZoo.Engine.Losses;
+using MedZoo.Engine.Devices;
+using MedZoo.Engine.Networks;
+using MedZoo.Engine.Training;
+using MedZoo.Web.Datasets;
+
+namespace MedZoo.Web.Runs;
+
+/// <summary>
+/// Runs the engine's <see cref="Trainer"/> for the dashboard. A run's stored configuration is a
+/// <see cref="TrainerOptions"/> as JSON (what the New run form edits, field by field); a resume
+/// continues from the run's "last" checkpoint in the dashboard's store. The trainer reports every
+/// outcome, failures included, as a <see cref="RunFinished"/> event, so a failed run throws nothing.
+/// </summary>
+public sealed class TrainerRunExecutor(DatasetService datasets) : IRunExecutor
+{
+    /// <summary>Name of the default preset: the synthetic demo that learns visibly within minutes on a CPU.</summary>
+    public const string DemoPreset = "synthetic: demo (≈5 min on 2 CPU cores)";
+
+    /// <summary>Name of the smallest preset: a few seconds of training that exercises everything (previews, checkpoints, validation).</summary>
+    public const string SmokePreset = "synthetic: smoke test (seconds)";
+
+    /// <inheritdoc />
+    public RunPlan Describe(string configJson)
+    {
+        var o = RunConfigJson.Deserialize<TrainerOptions>(configJson);
+        try
+        {
+            o.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException(TrainerOptions.PlainMessage(e), e);
+        }
+        // Runs share a device's slots by the device they will really use ("auto" is "cpu" here).
+        return new RunPlan(o.Model, o.Dataset.Name, o.Epochs, DeviceSelector.Resolve(o.Device).Info.Device);
+    }
+
+    /// <inheritdoc />
+    public void Execute(RunExecution x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var options = RunConfigJson.Deserialize<TrainerOptions>(x.ConfigJson);
+        options.Resume = x.Resume ? "last" : null;
+        new Trainer().Run(options, x.Observer, x.Control, x.Checkpoints, x.RunId);
+    }
+
+    /// <inheritdoc />
+    public RunForm Form => new(typeof(TrainerOptions), Presets(), Choices);
+
+    private static IReadOnlyList<string>? Choices(string path) => path switch
+    {
+        nameof(TrainerOptions.Model) => ModelZoo.Names,
+        "Dataset.Name" => DatasetCatalog.Names,
+        "Dataset.Normalization" => Normalization.ValidNames,
+        "Sampling.Sampler" => SamplingOptions.SamplerNames,
+        "Sampling.ThresholdOf" => ["crop", "volume"],
+        nameof(TrainerOptions.Loss) => LossFactory.Names,
+        nameof(TrainerOptions.Device) => ["auto", "cpu", "cuda"],
+        _ => null,
+    };
+
+    private IReadOnlyList<RunPreset> Presets()
+    {
+        var presets = new List<RunPreset>
+        {
+            new(DemoPreset, "tissue phantoms, a small 3D U-Net (Çiçek): mean foreground Dice above 0.9 on held-out phantoms", () => Demo("synthetic")),
+            new("synthetic_tumour: demo", "BraTS-like tumour phantoms, the same small U-Net", () => Demo("synthetic_tumour")),
+            new(SmokePreset, "tiny phantoms and network, two short epochs: checks that training, validation and previews work", Smoke),
+            new("MedicalZoo defaults", "the trainer's defaults (MedicalZooPytorch's UNET3D settings) on the synthetic phantoms", () => new TrainerOptions()),
+        };
+        foreach (var d in datasets.List().Where(d => !d.BuiltIn))
+        {
+            presets.Add(new RunPreset(d.Name, $"{d.Kind} at {d.Path}, the trainer's defaults", () =>
+            {
+                var o = new TrainerOptions();
+                o.Dataset.Name = d.Kind;
+                o.Dataset.Path = d.Path;
+                return o;
+            }));
+        }
+        return presets;
+    }
+
+    /// <summary>
+    /// The demo configuration of the README (<c>medzoo train --model UNET3D_CICEK --base_filters 8
+    /// --depth 3 --dim 32 --batchSz 2 --nEpochs 12 --samples_train 32 --lr 0.003
+    /// --validation_interval 3 --seed 1</c>): about 5 minutes on 2 CPU cores.
+    /// </summary>
+    public static TrainerOptions Demo(string dataset)
+    {
+        var o = new TrainerOptions
+        {
+            Model = "UNET3D_CICEK", BaseFilters = 8, ModelDepth = 3, Epochs = 12, LearningRate = 0.003, ValidationInterval = 3, Seed = 1,
+        };
+        o.Dataset.Name = dataset;
+        o.Dataset.Seed = 1;
+        o.Sampling.PatchSize = [32, 32, 32];
+        o.Sampling.BatchSize = 2;
+        o.Sampling.SamplesTrain = 32;
+        return o;
+    }
+
+    /// <summary>
+    /// Seconds of training on 5 phantoms of 24³ (4 train, 1 validation) with 16³ patches and a
+    /// 8-filter, 2-level U-Net: 2 steps per epoch, 2 epochs, validation and previews every epoch.
+    /// </summary>
+    public static TrainerOptions Smoke()
+    {
+        var o = new TrainerOptions
+        {
+            Model = "UNET3D_CICEK", BaseFilters = 8, ModelDepth = 2, Epochs = 2, LearningRate = 0.01, Seed = 1,
+        };
+        o.Dataset.SyntheticSubjects = 5;
+        o.Dataset.SyntheticSize = [24, 24, 24];
+        o.Dataset.Seed = 1;
+        o.Sampling.PatchSize = [16, 16, 16];
+        o.Sampling.BatchSize = 2;
+        o.Sampling.SamplesTrain = 4;
+        o.Sampling.SamplesVal = 2;
+        o.Augmentation.Enabled = false;
+        return o;
+    }
+}

@@ -1,0 +1,104 @@
+// Small canvas line chart for live training curves. MudChart re-renders its whole SVG on every
+// update; this draws thousands of points in a few milliseconds and keeps the DOM small.
+// spec: { series: [{ name, color, x: number[], y: number[], dashed?: bool }], xLabel, yLabel,
+//         yMin?: number, yMax?: number }
+
+const PAD = { left: 52, right: 12, top: 10, bottom: 34 };
+
+function niceStep(range, target) {
+    const raw = range / Math.max(1, target);
+    const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+    const n = raw / mag;
+    return (n < 1.5 ? 1 : n < 3 ? 2 : n < 7 ? 5 : 10) * mag;
+}
+
+function format(v, step) {
+    const digits = Math.max(0, -Math.floor(Math.log10(step)));
+    return v.toFixed(Math.min(digits, 4));
+}
+
+export function draw(canvas, spec) {
+    if (!canvas) return;
+    const dpr = window.devicePixelRatio || 1;
+    const width = canvas.clientWidth || 400;
+    const height = canvas.clientHeight || 220;
+    if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
+        canvas.width = Math.round(width * dpr);
+        canvas.height = Math.round(height * dpr);
+    }
+    const ctx = canvas.getContext('2d');
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+
+    let xmin = Infinity, xmax = -Infinity, ymin = Infinity, ymax = -Infinity, points = 0;
+    for (const s of spec.series) {
+        for (let i = 0; i < s.x.length; i++) {
+            const y = s.y[i];
+            if (y === null || !isFinite(y)) continue;
+            xmin = Math.min(xmin, s.x[i]); xmax = Math.max(xmax, s.x[i]);
+            ymin = Math.min(ymin, y); ymax = Math.max(ymax, y);
+            points++;
+        }
+    }
+    canvas.dataset.points = String(points);
+    ctx.font = '11px Roboto, sans-serif';
+    ctx.fillStyle = '#777';
+    if (points === 0) {
+        ctx.fillText('waiting for data…', width / 2 - 45, height / 2);
+        return;
+    }
+    if (spec.yMin !== undefined && spec.yMin !== null) ymin = Math.min(ymin, spec.yMin);
+    if (spec.yMax !== undefined && spec.yMax !== null) ymax = Math.max(ymax, spec.yMax);
+    if (xmax === xmin) { xmin -= 0.5; xmax += 0.5; }
+    if (ymax === ymin) { ymin -= 0.5; ymax += 0.5; }
+    const yPad = (ymax - ymin) * 0.05;
+    ymin -= yPad; ymax += yPad;
+
+    const pw = width - PAD.left - PAD.right, ph = height - PAD.top - PAD.bottom;
+    const sx = x => PAD.left + (x - xmin) / (xmax - xmin) * pw;
+    const sy = y => PAD.top + (1 - (y - ymin) / (ymax - ymin)) * ph;
+
+    // Grid and ticks.
+    ctx.strokeStyle = '#e6e6e6';
+    ctx.lineWidth = 1;
+    const ys = niceStep(ymax - ymin, 5);
+    for (let v = Math.ceil(ymin / ys) * ys; v <= ymax; v += ys) {
+        const y = sy(v);
+        ctx.beginPath(); ctx.moveTo(PAD.left, y); ctx.lineTo(width - PAD.right, y); ctx.stroke();
+        ctx.fillText(format(v, ys), 4, y + 4);
+    }
+    const xs = niceStep(xmax - xmin, 6);
+    for (let v = Math.ceil(xmin / xs) * xs; v <= xmax; v += xs) {
+        const x = sx(v);
+        ctx.beginPath(); ctx.moveTo(x, PAD.top); ctx.lineTo(x, PAD.top + ph); ctx.stroke();
+        ctx.fillText(format(v, xs), x - 8, PAD.top + ph + 14);
+    }
+    ctx.fillStyle = '#555';
+    if (spec.xLabel) ctx.fillText(spec.xLabel, PAD.left + pw / 2 - 20, height - 4);
+
+    // Lines; a NaN breaks the line.
+    for (const s of spec.series) {
+        ctx.strokeStyle = s.color;
+        ctx.lineWidth = 1.6;
+        ctx.setLineDash(s.dashed ? [5, 4] : []);
+        ctx.beginPath();
+        let pen = false;
+        for (let i = 0; i < s.x.length; i++) {
+            const y = s.y[i];
+            if (y === null || !isFinite(y)) { pen = false; continue; }
+            const px = sx(s.x[i]), py = sy(y);
+            if (pen) ctx.lineTo(px, py); else ctx.moveTo(px, py);
+            pen = true;
+        }
+        ctx.stroke();
+        if (s.x.length === 1 || s.markers) {
+            ctx.fillStyle = s.color;
+            for (let i = 0; i < s.x.length; i++) {
+                const y = s.y[i];
+                if (y === null || !isFinite(y)) continue;
+                ctx.beginPath(); ctx.arc(sx(s.x[i]), sy(y), 2.5, 0, 2 * Math.PI); ctx.fill();
+            }
+        }
+    }
+    ctx.setLineDash([]);
+}

@@ -61,6 +61,19 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
         DrainOnce(batch);
     }
 
+    /// <summary>
+    /// Stops the writer, then writes whatever is still queued. The final drain is here and not only at
+    /// the end of <see cref="ExecuteAsync"/>: .NET starts ExecuteAsync with Task.Run and the stopping
+    /// token, so a service stopped before that task began never runs it (seen in a test that recorded a
+    /// short run and stopped at once: every update was lost).
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        var task = ExecuteTask;
+        if (task is null || task.IsCompleted) DrainOnce(new List<Item>(BatchSize));
+    }
+
     private void DrainOnce(List<Item> batch)
     {
         while (true)

@@ -65,4 +65,18 @@ public sealed class RunEventRecorderTests
         Assert.Equal(4, again.Runs.Metrics("r1", MetricKind.Step).Count);
         Assert.Equal(RunStatus.Completed, again.Runs.Get("r1")!.Status);
     }
+
+    [Fact]
+    public async Task Stop_RightAfterStart_WritesWhatWasQueued()
+    {
+        // Repeated because the failure was a race: stopping before ExecuteAsync began lost the queue.
+        for (var i = 0; i < 20; i++)
+        {
+            await using var f = new StoreFixture();
+            f.AddRun("r1");
+            f.Notifier.Publish(new RunFinished { RunId = "r1", Outcome = RunOutcome.Failed, Reason = "stopped at once" });
+            await f.Recorder.StopAsync(CancellationToken.None);
+            Assert.Equal(RunStatus.Failed, f.Runs.Get("r1")!.Status);
+        }
+    }
 }

@@ -22,6 +22,7 @@ public static class HeadlessTraining
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         Converters = { new JsonStringEnumConverter() },
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>Runs <paramref name="options"/> to the end and writes the summary.</summary>

@@ -14,7 +14,13 @@ namespace MedZoo.Web.Cli.Verbs;
 /// </summary>
 public sealed class DatasetVerb : ICliVerb
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    // Relaxed escaping: the report is for people and tools, not for embedding in HTML, so "←" stays "←".
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public string Name => "dataset";
 

@@ -30,6 +30,7 @@ public class DatasetVerbTests
         Assert.All(Enumerable.Range(1, 3), c => Assert.True(counts.GetProperty(c.ToString()).GetInt64() > 0));
         Assert.Equal(0, root.GetProperty("errors").GetArrayLength());
         Assert.Equal([24, 24, 24], root.GetProperty("subjectDetails")[0].GetProperty("shape").EnumerateArray().Select(v => v.GetInt32()));
+        Assert.Contains("1 CSF ← {1}", stdout); // readable as printed, not "\u2190"
     }
 
     [Fact]

@@ -128,6 +128,7 @@ public sealed class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper output)
         await page.Keyboard.PressAsync(sagittal + 1 < views[2].Slices(dims) ? "ArrowUp" : "ArrowDown");
         await BrowserSession.WaitAsync(page, $"() => document.querySelector('[data-plane=sagittal]').dataset.slice !== '{sagittal}'");
         var coronal = await Slice(page, "coronal");
+        await page.Locator("#rv-coronal-image").ScrollIntoViewIfNeededAsync();
         var cbox = (await page.Locator("#rv-coronal-image").BoundingBoxAsync())!;
         await page.Mouse.MoveAsync(cbox.X + cbox.Width / 2, cbox.Y + cbox.Height / 2);
         await page.Mouse.WheelAsync(0, coronal > 0 ? 100 : -100);

@@ -4,6 +4,7 @@ using MedZoo.Web.Datasets;
 using MedZoo.Web.Live;
 using MedZoo.Web.Models;
 using MedZoo.Web.Persistence;
+using MedZoo.Web.Reviews;
 using MedZoo.Web.Runs;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -29,6 +30,7 @@ public static class WebHostingExtensions
         builder.AddMedZooRuns();
         builder.AddMedZooDatasets();
         builder.AddMedZooModels();
+        builder.AddMedZooReviews();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         // Notices go bottom right: top right they cover the run page's Stop and Resume buttons.
         builder.Services.AddMudServices(o => o.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
@@ -50,6 +52,7 @@ public static class WebHostingExtensions
         app.MapStaticAssets().AllowAnonymous();
         app.MapAccountEndpoints();
         app.MapRunEndpoints();
+        app.MapReviewEndpoints();
         app.MapHub<TrainingHub>(TrainingHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

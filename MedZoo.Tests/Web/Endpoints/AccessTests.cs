@@ -36,6 +36,8 @@ public sealed class AccessTests : IAsyncLifetime
     [InlineData("/compare")]
     [InlineData("/datasets")]
     [InlineData("/models")]
+    [InlineData("/reviews")]
+    [InlineData("/reviews/some-review")]
     [InlineData("/admin/users")]
     public async Task Get_PageAnonymous_RedirectsToSignIn(string path)
     {
@@ -50,6 +52,13 @@ public sealed class AccessTests : IAsyncLifetime
     [InlineData("GET", "/api/runs/x/metrics")]
     [InlineData("GET", "/api/runs/x/checkpoints/last")]
     [InlineData("POST", "/api/runs/x/stop")]
+    [InlineData("GET", "/api/reviews")]
+    [InlineData("GET", "/api/reviews/x/prediction.nii.gz")]
+    [InlineData("GET", "/api/reviews/x/data/image.bin")]
+    [InlineData("POST", "/api/reviews")]
+    [InlineData("GET", "/api/uploads")]
+    [InlineData("POST", "/api/uploads")]
+    [InlineData("DELETE", "/api/uploads/x")]
     [InlineData("POST", "/hubs/training/negotiate?negotiateVersion=1")]
     public async Task Request_ApiOrHubAnonymous_Returns401(string method, string path)
     {
@@ -106,6 +115,10 @@ public sealed class AccessTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/runs")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/runs")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await client.PostAsync("/api/runs/x/stop", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/reviews")).StatusCode);
+        using (var upload = new MultipartFormDataContent { { new ByteArrayContent([1, 2, 3]), "images", "t1.nii" } })
+            Assert.Equal(HttpStatusCode.Forbidden, (await client.PostAsync("/api/uploads", upload)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.DeleteAsync("/api/uploads/x")).StatusCode);
         using var users = await client.GetAsync("/admin/users");
         Assert.Equal(HttpStatusCode.Redirect, users.StatusCode);
         Assert.StartsWith("/account/denied", users.Headers.Location!.PathAndQuery);

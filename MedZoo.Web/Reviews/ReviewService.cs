@@ -1,0 +1,110 @@
+using System.Security.Claims;
+using MedZoo.Engine.Data;
+using MedZoo.Engine.Training;
+using MedZoo.Web.Accounts;
+using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
+
+namespace MedZoo.Web.Reviews;
+
+/// <summary>A checkpoint a review can use.</summary>
+public sealed record CheckpointChoice(string Kind, int Epoch);
+
+/// <summary>
+/// What pages and endpoints do with reviews: list what can be reviewed (runs with checkpoints,
+/// their validation subjects, uploads), start a review (operators; the worker runs it), delete one.
+/// </summary>
+public sealed class ReviewService(
+    ReviewRepository repository, RunRepository runs, LiteDbCheckpointStore checkpoints, ReviewStorage storage,
+    ReviewWorker worker, TimeProvider clock)
+{
+    /// <summary>Runs with at least one checkpoint, newest first.</summary>
+    public IReadOnlyList<RunDocument> ReviewableRuns() => runs.List().Where(r => Checkpoints(r.Id).Count > 0).ToList();
+
+    /// <summary>The run's best and last checkpoints that exist.</summary>
+    public IReadOnlyList<CheckpointChoice> Checkpoints(string runId) =>
+        new[] { "best", "last" }.Select(k => checkpoints.Find(runId, k) is { } c ? new CheckpointChoice(k, c.Epoch) : null).OfType<CheckpointChoice>().ToList();
+
+    /// <summary>The dataset options a run trained with (from its stored configuration).</summary>
+    public static DatasetOptions DatasetOf(RunDocument run) => RunConfigJson.Deserialize<TrainerOptions>(run.ConfigJson).Dataset;
+
+    /// <summary>Validation subject ids of the run's dataset, as the trainer splits it.</summary>
+    /// <exception cref="DatasetException">The dataset cannot be scanned (moved, deleted).</exception>
+    public static IReadOnlyList<string> ValidationSubjects(RunDocument run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var options = DatasetOf(run);
+        var scan = DatasetCatalog.Get(options.Name).Scan(options);
+        if (scan.Errors.Count > 0) throw new DatasetException($"dataset '{options.Name}' cannot be read: {string.Join("; ", scan.Errors)}");
+        return DatasetSplit.For(options, scan.Subjects.Select(s => s.Id)).Validation;
+    }
+
+    /// <summary>Identifies a validation subject across runs: the dataset configuration that generates or locates it, and its id.</summary>
+    public static string ValidationKey(DatasetOptions d, string subjectId) =>
+        FormattableString.Invariant($"validation:{d.Name}|{d.Path}|{d.SyntheticSubjects}|{string.Join('x', d.SyntheticSize ?? [])}|{d.Seed}|{subjectId}");
+
+    public IReadOnlyList<ReviewDocument> List() => repository.List();
+
+    public ReviewDocument? Get(string id) => repository.Get(id);
+
+    /// <summary>Queues a review of <paramref name="runId"/>'s checkpoint on a subject.</summary>
+    /// <exception cref="UnauthorizedAccessException">Not an operator.</exception>
+    /// <exception cref="ArgumentException">Unknown run, checkpoint, subject or upload (message names it).</exception>
+    public ReviewDocument Start(ClaimsPrincipal user, string runId, string checkpointKind, ReviewSource source, string subjectId)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        user.DemandOperator("start reviews");
+        var run = runs.Get(runId) ?? throw new ArgumentException($"no run '{runId}'");
+        var pointer = checkpoints.Find(runId, checkpointKind) ?? throw new ArgumentException($"run '{run.Name}' has no '{checkpointKind}' checkpoint");
+        string name, key;
+        if (source == ReviewSource.Validation)
+        {
+            if (!ValidationSubjects(run).Contains(subjectId))
+                throw new ArgumentException($"'{subjectId}' is not a validation subject of run '{run.Name}'");
+            var d = DatasetOf(run);
+            name = $"{subjectId} ({d.Name})";
+            key = ValidationKey(d, subjectId);
+        }
+        else
+        {
+            var upload = repository.GetUpload(subjectId) ?? throw new ArgumentException($"no upload '{subjectId}'");
+            name = upload.Name;
+            key = $"upload:{upload.Id}";
+        }
+        var review = new ReviewDocument
+        {
+            Id = $"{clock.GetUtcNow():yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}",
+            RunId = run.Id,
+            RunName = run.Name,
+            CheckpointKind = checkpointKind,
+            CheckpointEpoch = pointer.Epoch,
+            Source = source,
+            SubjectId = subjectId,
+            SubjectName = name,
+            SubjectKey = key,
+            Status = ReviewStatus.Queued,
+            CreatedBy = user.Identity?.Name ?? "",
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        repository.Save(review);
+        worker.Enqueue(review.Id);
+        return review;
+    }
+
+    /// <summary>Deletes a finished review and its files (operators).</summary>
+    public bool Delete(ClaimsPrincipal user, string id)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        user.DemandOperator("delete reviews");
+        var review = repository.Get(id);
+        if (review is null || review.Status is ReviewStatus.Running) return false;
+        repository.Delete(id);
+        ReviewStorage.DeleteFolder(storage.ReviewFolder(id));
+        return true;
+    }
+
+    /// <summary>True if two reviews show the same subject on the same grid (so they can be compared side by side).</summary>
+    public static bool Comparable(ReviewDocument a, ReviewDocument b) =>
+        a.Id != b.Id && a.SubjectKey == b.SubjectKey && a.Status == ReviewStatus.Completed && b.Status == ReviewStatus.Completed
+        && a.Shape.SequenceEqual(b.Shape);
+}

@@ -1,0 +1,222 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using MedZoo.Engine.Data;
+using MedZoo.Engine.Inference;
+using MedZoo.Engine.IO;
+using MedZoo.Engine.Metrics;
+using MedZoo.Web.Imaging;
+using MedZoo.Web.Persistence;
+using Microsoft.Extensions.Options;
+
+namespace MedZoo.Web.Reviews;
+
+/// <summary>
+/// Runs review inference in the background, one review at a time, on its own long-running
+/// thread: loads the checkpoint from the store, reads the subject (a validation subject
+/// regenerated or read as the run's dataset defines it, or an upload), predicts the whole volume
+/// with the engine's sliding window (progress published as windows complete), scores it with the
+/// engine's metrics when there is a ground truth, and writes the files of <see cref="ReviewStorage"/>.
+/// A failure is recorded on the review with its reason; the server keeps serving. Reviews left
+/// queued or running by a previous process are run again at start.
+/// </summary>
+public sealed class ReviewWorker(
+    ReviewRepository repository, RunRepository runs, LiteDbCheckpointStore checkpoints, ReviewStorage storage,
+    ReviewNotifier notifier, IOptions<ReviewOptions> options, TimeProvider clock, ILogger<ReviewWorker> logger) : BackgroundService
+{
+    private readonly Channel<string> _queue = Channel.CreateUnbounded<string>();
+
+    /// <summary>Adds a queued review to the worker's queue.</summary>
+    public void Enqueue(string reviewId) => _queue.Writer.TryWrite(reviewId);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        foreach (var r in repository.WithStatus(ReviewStatus.Running).Concat(repository.WithStatus(ReviewStatus.Queued)))
+            Enqueue(r.Id);
+        await foreach (var id in _queue.Reader.ReadAllAsync(stoppingToken))
+        {
+            await Task.Factory.StartNew(() => Execute(id, stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Runs one review to completion or failure (synchronous; the worker's thread).</summary>
+    public void Execute(string id, CancellationToken cancellation)
+    {
+        var review = repository.Get(id);
+        if (review is null || review.Status is ReviewStatus.Completed or ReviewStatus.Failed) return;
+        var watch = Stopwatch.StartNew();
+        review.Status = ReviewStatus.Running;
+        review.WindowsDone = 0;
+        Save(review);
+        try
+        {
+            Predict(review, cancellation);
+            review.Status = ReviewStatus.Completed;
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            review.Status = ReviewStatus.Queued; // run again at the next start
+            Save(review);
+            return;
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Review {Id} failed", id);
+            review.Status = ReviewStatus.Failed;
+            review.Reason = e is UploadRejectedException or ArgumentException or DatasetException or VolumeFormatException or InvalidOperationException
+                ? e.Message : $"{e.GetType().Name}: {e.Message}";
+        }
+        review.Seconds = watch.Elapsed.TotalSeconds;
+        review.FinishedAt = clock.GetUtcNow().UtcDateTime;
+        Save(review);
+    }
+
+    private void Save(ReviewDocument review)
+    {
+        repository.Save(review);
+        notifier.Publish(review);
+    }
+
+    private void Predict(ReviewDocument review, CancellationToken cancellation)
+    {
+        var o = options.Value;
+        var run = runs.Get(review.RunId) ?? throw new InvalidOperationException($"run '{review.RunId}' no longer exists");
+        using var checkpoint = checkpoints.OpenRead(review.RunId, review.CheckpointKind)
+            ?? throw new InvalidOperationException($"run '{run.Name}' has no '{review.CheckpointKind}' checkpoint any more");
+        using var predictor = SegmentationPredictor.Load(checkpoint, o.Device);
+        var header = predictor.Header;
+        var classNames = header.ClassNames.Count > 0 ? header.ClassNames : Enumerable.Range(0, header.Model.Classes).Select(i => $"class {i}").ToList();
+        var classes = classNames.Count;
+        var labelValues = header.LabelValues is { Count: > 0 } lv && lv.Count == classes ? lv.ToArray() : Enumerable.Range(0, classes).ToArray();
+
+        var folder = storage.ReviewFolder(review.Id);
+        ReviewStorage.DeleteFolder(folder);
+        Directory.CreateDirectory(folder);
+
+        // The inputs as volumes with their geometry, and the ground truth as class indices (file voxel order).
+        List<Volume> inputs;
+        byte[]? truth = null;
+        if (review.Source == ReviewSource.Validation)
+        {
+            var d = ReviewService.DatasetOf(run);
+            var definition = DatasetCatalog.Get(d.Name);
+            var scan = definition.Scan(d);
+            var source = scan.Subjects.FirstOrDefault(s => s.Id == review.SubjectId)
+                ?? throw new InvalidOperationException($"dataset '{d.Name}' has no subject '{review.SubjectId}' any more");
+            var raw = definition.Load(scan, source, VolumeFileReader.Instance, d);
+            int[] shape = [raw.Size.W, raw.Size.H, raw.Size.D];
+            inputs = raw.Images.Select(img => Volume.FromArray<float>(img, shape, raw.Geometry)).ToList();
+            truth = raw.Label;
+            // The input as a file, so that its geometry can be checked against the prediction's.
+            var all = raw.Images.SelectMany(i => i).ToArray();
+            var input = Volume.FromArray<float>(all, inputs.Count == 1 ? shape : [.. shape, inputs.Count], raw.Geometry);
+            VolumeIO.Write(input, storage.ReviewFile(review.Id, "input.nii.gz"), WriteOptions(raw.Geometry));
+        }
+        else
+        {
+            var upload = repository.GetUpload(review.SubjectId) ?? throw new InvalidOperationException($"upload '{review.SubjectId}' was removed");
+            var uploadFolder = storage.UploadFolder(upload.Id);
+            inputs = upload.Images.Select(n => UploadService.CheckAndRead(storage.UploadFile(upload.Id, n), n, uploadFolder, o)).ToList();
+            if (upload.Label is { } labelName)
+            {
+                var label = UploadService.CheckAndRead(storage.UploadFile(upload.Id, labelName), labelName, uploadFolder, o);
+                var mapping = new LabelMapping(classNames, labelValues.Select((v, i) => (v, i)).ToDictionary(p => (long)p.v, p => p.i));
+                truth = mapping.Map(label, upload.Name, labelName);
+            }
+        }
+
+        var first = inputs[0];
+        var (x, y, z) = first.Size;
+        review.Shape = [x, y, z];
+        review.Spacing = first.Geometry.Spacing.ToArray();
+        review.Orientation = first.Geometry.Orientation;
+        review.Modalities = header.Modalities.ToList();
+        review.ClassNames = classNames.ToList();
+        review.HasGroundTruth = truth is not null;
+
+        var lastPublish = Stopwatch.StartNew();
+        var prediction = predictor.Predict(inputs, new PredictionOptions { Overlap = o.Overlap, WindowsPerBatch = o.WindowsPerBatch }, p =>
+        {
+            review.WindowsDone = p.WindowsDone;
+            review.WindowsTotal = p.WindowsTotal;
+            if (lastPublish.ElapsedMilliseconds >= 250 || p.WindowsDone == p.WindowsTotal)
+            {
+                lastPublish.Restart();
+                Save(review);
+            }
+        }, cancellation);
+
+        VolumeIO.Write(prediction.Labels, storage.ReviewFile(review.Id, "prediction.nii.gz"), WriteOptions(first.Geometry));
+        var predicted = ClassIndices(prediction.Labels, labelValues);
+        File.WriteAllBytes(storage.ReviewFile(review.Id, "prediction.u8"), predicted);
+        if (truth is not null) File.WriteAllBytes(storage.ReviewFile(review.Id, "truth.u8"), truth);
+
+        // Display levels of each modality (one file per channel).
+        var channels = inputs.Count == 1 ? Enumerable.Range(0, first.Channels).Select(first.ChannelToFloatArray) : inputs.Select(v => v.ChannelToFloatArray(0));
+        review.DisplayRanges = [];
+        var c = 0;
+        foreach (var values in channels)
+        {
+            var display = DisplayImage.Quantize(values);
+            File.WriteAllBytes(storage.ReviewFile(review.Id, $"image-{c++}.u16"), MemoryMarshal.AsBytes(display.Levels.AsSpan()).ToArray());
+            review.DisplayRanges.Add([display.Min, display.Max, display.WindowLow, display.WindowHigh]);
+        }
+
+        review.Metrics = Score(predicted, truth, (x, y, z), first.Geometry, classNames, review.SubjectName);
+        review.MeanDice = truth is null ? double.NaN : MeanForeground(review.Metrics);
+        File.WriteAllText(storage.ReviewFile(review.Id, "metrics.csv"), MetricsCsv.Write(review.Metrics));
+    }
+
+    /// <summary>
+    /// Per-class rows from the engine's metrics over the whole volume (file order (k, j, i) is the
+    /// C-order (D, H, W) the metrics take), plus false-positive and false-negative voxel counts.
+    /// </summary>
+    public static List<ReviewClassMetrics> Score(byte[] predicted, byte[]? truth, (int X, int Y, int Z) dims, VolumeGeometry geometry,
+        IReadOnlyList<string> classNames, string subject)
+    {
+        var spacing = VoxelSpacing.FromGeometry(geometry);
+        var shape = new VolumeShape(dims.Z, dims.Y, dims.X);
+        if (truth is null)
+        {
+            var volumes = SegmentationMetrics.ClassVolumesMm3<byte>(predicted, classNames.Count, spacing);
+            var counts = new long[classNames.Count];
+            foreach (var p in predicted) counts[p]++;
+            return classNames.Select((n, i) => new ReviewClassMetrics
+            {
+                Class = i, Name = n, PredictedVoxels = counts[i], PredictedVolumeMm3 = volumes[i],
+            }).ToList();
+        }
+        var metrics = new SegmentationMetrics(classNames.Count, classNames);
+        var scores = metrics.Add<byte>(predicted, truth, shape, spacing, subject);
+        return scores.Classes.Select(s =>
+        {
+            var (fp, fn) = ErrorMap.Count(predicted, truth, s.Class);
+            return new ReviewClassMetrics
+            {
+                Class = s.Class, Name = s.Name, Presence = s.Presence.ToString(), Dice = s.Dice, Iou = s.Iou, Hd95 = s.Hd95,
+                PredictedVoxels = s.PredictedVoxels, GroundTruthVoxels = s.GroundTruthVoxels,
+                PredictedVolumeMm3 = s.PredictedVolumeMm3, GroundTruthVolumeMm3 = s.GroundTruthVolumeMm3,
+                FalsePositiveVoxels = fp, FalseNegativeVoxels = fn,
+            };
+        }).ToList();
+    }
+
+    /// <summary>Mean Dice of the foreground classes where it is defined (the engine's rule).</summary>
+    public static double MeanForeground(IReadOnlyList<ReviewClassMetrics> rows)
+    {
+        var defined = rows.Skip(1).Select(r => r.Dice).Where(d => !double.IsNaN(d)).ToList();
+        return defined.Count == 0 ? double.NaN : defined.Average();
+    }
+
+    private static byte[] ClassIndices(Volume labels, int[] labelValues)
+    {
+        var index = labelValues.Select((v, i) => (v, i)).ToDictionary(p => (double)p.v, p => (byte)p.i);
+        var result = new byte[labels.VoxelsPerChannel];
+        for (var i = 0; i < result.Length; i++) result[i] = index[labels.GetValue(i)];
+        return result;
+    }
+
+    /// <summary>NIfTI-1 unless its float32 affine would lose precision; then NIfTI-2 keeps the geometry exact.</summary>
+    private static VolumeWriteOptions WriteOptions(VolumeGeometry geometry) =>
+        geometry.Affine.All(v => (double)(float)v == v) ? VolumeWriteOptions.Default : new VolumeWriteOptions { NiftiVersion = 2 };
+}

@@ -1,0 +1,20 @@
+namespace MedZoo.Web.Reviews;
+
+/// <summary>Registers review inference, uploads and their storage.</summary>
+public static class ReviewsExtensions
+{
+    public static WebApplicationBuilder AddMedZooReviews(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<ReviewOptions>().Bind(builder.Configuration.GetSection(ReviewOptions.Section))
+            .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
+        services.AddSingleton<ReviewRepository>();
+        services.AddSingleton<ReviewStorage>();
+        services.AddSingleton<ReviewNotifier>();
+        services.AddSingleton<UploadService>();
+        services.AddSingleton<ReviewWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReviewWorker>());
+        services.AddSingleton<ReviewService>();
+        return builder;
+    }
+}

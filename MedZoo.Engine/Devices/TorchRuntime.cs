@@ -34,6 +34,7 @@ public static class TorchRuntime
             if (_failure is not null) return _failure;
             try
             {
+                OneDnnIsa.Apply(); // before libtorch's first convolution (the module initializer normally did it)
                 torch.InitializeDeviceType(DeviceType.CPU);
                 using var probe = torch.ones(2);
                 _ = probe.sum().item<float>();

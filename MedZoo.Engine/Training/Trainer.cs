@@ -180,6 +180,8 @@ public sealed class Trainer
         public RunOutcome Execute()
         {
             if (_deviceInfo.Notice is { } notice) Log(RunLogLevel.Warning, notice);
+            if (_deviceInfo.Device == "cpu" && Devices.OneDnnIsa.Effective is not null)
+                Log(RunLogLevel.Info, Devices.OneDnnIsa.Explanation);
             if (_deviceInfo.Device == "cpu" && Networks.Blocks.CpuConvolution.PerSample)
                 Log(RunLogLevel.Info, Networks.Blocks.CpuConvolution.Explanation);
             ResumeIfAsked();

@@ -6,7 +6,8 @@ namespace MedZoo.Tests.TestSupport;
 /// <summary>
 /// Process-wide settings applied before any test runs. The dashboard's default data folder is
 /// pointed at a temporary folder, so code that resolves it (the train verb records its runs
-/// there) never writes into the developer's real ~/.local/share/medzoo.
+/// there) never writes into the developer's real ~/.local/share/medzoo. oneDNN is capped as the
+/// Engine caps it (<see cref="MedZoo.Engine.Devices.OneDnnIsa"/>) before a test touches libtorch directly.
 /// </summary>
 internal static class TestEnvironment
 {
@@ -21,5 +22,6 @@ internal static class TestEnvironment
         _dataFolder = TestPaths.NewTempFolder();
         Environment.SetEnvironmentVariable(DataOptions.EnvironmentVariable, _dataFolder.Path);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => _dataFolder.Dispose();
+        MedZoo.Engine.Devices.OneDnnIsa.Apply();
     }
 }

@@ -16,7 +16,9 @@ namespace MedZoo.Engine.Networks.Blocks;
 /// generator) and, when the probe fails, runs CPU convolutions one sample at a time; gradients stay
 /// exact through autograd and batch normalisation still sees the whole batch.
 /// </para>
-/// Set MEDZOO_CPU_CONV_PER_SAMPLE=1 to force the per-sample path, =0 to force batched calls.
+/// With MedZoo's default oneDNN cap (<see cref="Devices.OneDnnIsa"/>, SSE4.1) the probe passes and
+/// batches run whole; the split remains for runtimes where the user lifted the cap or another defect
+/// appears. Set MEDZOO_CPU_CONV_PER_SAMPLE=1 to force the per-sample path, =0 to force batched calls.
 /// </summary>
 public static class CpuConvolution
 {

@@ -195,6 +195,9 @@ public sealed record TrainerBenchmark
     /// <summary>Steps excluded from the stability check while allocators and caches settle (10 % of the run, at least 1).</summary>
     public required int SettleSteps { get; init; }
 
+    /// <summary>Resident set after the first step.</summary>
+    public required double ResidentStartMegabytes { get; init; }
+
     /// <summary>Resident set after the settle steps.</summary>
     public required double ResidentAfterSettleMegabytes { get; init; }
 
@@ -206,6 +209,9 @@ public sealed record TrainerBenchmark
 
     /// <summary>(max − value after settling) / value after settling, in percent: the growth the 5 % target bounds.</summary>
     public required double ResidentGrowthPercent { get; init; }
+
+    /// <summary>(end − value after settling) / value after settling, in percent: where the run ended up.</summary>
+    public required double ResidentDriftPercent { get; init; }
 
     /// <summary>TorchSharp tensors alive on the trainer's thread after the first step and after the last.</summary>
     public required long[] LiveTensors { get; init; }

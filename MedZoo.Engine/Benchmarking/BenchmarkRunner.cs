@@ -114,7 +114,7 @@ public static class BenchmarkRunner
             trainer = MeasureTrainer(o, cancellation);
             log(string.Create(CultureInfo.InvariantCulture,
                 $"trainer {trainer.Model} {trainer.Patch[0]}³ batch {trainer.Batch}, {trainer.Steps} steps: data wait {trainer.DataWaitFraction:P1}, " +
-                $"{trainer.MedianStepSeconds:F3} s/step, resident {trainer.ResidentAfterSettleMegabytes:F0} → {trainer.ResidentEndMegabytes:F0} MB (max {trainer.ResidentMaxMegabytes:F0}, +{trainer.ResidentGrowthPercent:F1} %)"));
+                $"{trainer.MedianStepSeconds:F3} s/step, resident {trainer.ResidentStartMegabytes:F0} MB after step 1, {trainer.ResidentAfterSettleMegabytes:F0} after step {trainer.SettleSteps + 1}, {trainer.ResidentEndMegabytes:F0} at the end (drift {trainer.ResidentDriftPercent:+0.0;-0.0} %, max {trainer.ResidentMaxMegabytes:F0}, growth {trainer.ResidentGrowthPercent:F1} %)"));
         }
 
         return new BenchmarkReport
@@ -373,8 +373,9 @@ public static class BenchmarkRunner
                 DataWaitFraction = epochSeconds > 0 ? recorder.Epochs.Sum(e => e.DataWaitFraction * e.Seconds) / epochSeconds : 0,
                 MedianStepSeconds = TimingSummary.MedianOf(recorder.StepSeconds),
                 ResidentMegabytes = rss.Select(v => Math.Round(v, 1)).ToArray(), SettleSteps = settle,
-                ResidentAfterSettleMegabytes = afterSettle, ResidentEndMegabytes = rss[^1], ResidentMaxMegabytes = max,
+                ResidentStartMegabytes = rss[0], ResidentAfterSettleMegabytes = afterSettle, ResidentEndMegabytes = rss[^1], ResidentMaxMegabytes = max,
                 ResidentGrowthPercent = afterSettle > 0 ? 100 * (max - afterSettle) / afterSettle : 0,
+                ResidentDriftPercent = afterSettle > 0 ? 100 * (rss[^1] - afterSettle) / afterSettle : 0,
                 LiveTensors = [recorder.LiveTensors[0], recorder.LiveTensors[^1]],
                 Outcome = result.Outcome.ToString(),
             };

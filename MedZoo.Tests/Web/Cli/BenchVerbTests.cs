@@ -25,7 +25,7 @@ public class BenchVerbTests
         var output = new StringWriter();
         var error = new StringWriter();
 
-        var code = CliApp.Run(["bench", "--json", "--only", "train,infer,data,io", "--memory", "--steps", "4", .. Tiny], output, error);
+        var code = CliApp.Run(["bench", "--json", "--only", "train,infer,data,io", "--memory_steps", "4", .. Tiny], output, error);
 
         Assert.True(code == 0, error.ToString());
         using var json = JsonDocument.Parse(output.ToString());
@@ -67,7 +67,12 @@ public class BenchVerbTests
 
         var trainer = root.GetProperty("trainer");
         Assert.Equal(4, trainer.GetProperty("steps").GetInt32());
-        Assert.Equal(4, trainer.GetProperty("residentMegabytes").GetArrayLength());
+        var resident = trainer.GetProperty("residentMegabytes").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        Assert.Equal(4, resident.Length);
+        Assert.Equal(resident[0], trainer.GetProperty("residentStartMegabytes").GetDouble(), 1);
+        Assert.Equal(resident[^1], trainer.GetProperty("residentEndMegabytes").GetDouble(), 1);
+        Assert.True(double.IsFinite(trainer.GetProperty("residentDriftPercent").GetDouble()));
+        Assert.True(trainer.GetProperty("residentGrowthPercent").GetDouble() >= 0);
         Assert.InRange(trainer.GetProperty("dataWaitFraction").GetDouble(), 0, 1);
         Assert.Equal("Completed", trainer.GetProperty("outcome").GetString());
 
@@ -120,11 +125,16 @@ public class BenchVerbTests
     [InlineData("--volume", "16", "option --volume")]
     [InlineData("--io_size", "8 8", "option --io_size takes 1 or 3 values")]
     [InlineData("--base_filters", "4", "VNET has no base-filters option")]
+    [InlineData("--memory_steps", "0", "option --memory_steps: must be at least 1")]
+    [InlineData("--memory_steps", "many", "option --memory_steps: 'many' is not an integer")]
+    [InlineData("--memory_steps 5 --steps", "6", "options --steps and --memory_steps disagree")]
+    [InlineData("--batchSz", "two", "option --batchSz: 'two' is not an integer")]
+    [InlineData("--frobnicate", "1", "unknown option '--frobnicate'")]
     public void Run_BadArgument_ExitsTwoWithTheReasonAndUsage(string option, string value, string expected)
     {
         var error = new StringWriter();
 
-        var code = CliApp.Run(["bench", option, .. value.Split(' ')], new StringWriter(), error);
+        var code = CliApp.Run(["bench", .. option.Split(' '), .. value.Split(' ')], new StringWriter(), error);
 
         Assert.Equal(2, code);
         Assert.Contains(expected, error.ToString());

@@ -34,6 +34,7 @@ public sealed class BenchVerb : ICliVerb
     [
         new("only", "what to measure: train, infer, data, io, trainer (comma-separated or repeated)", CliArity.Multi, "train,infer,data,io"),
         new("memory", "also run the trainer for --steps steps and record resident memory after each (same as adding 'trainer' to --only)", CliArity.Flag),
+        new("memory_steps", "also run the trainer for N steps (same as --memory --steps N)"),
         new("models", "zoo models for train and infer; the trainer run uses the first", CliArity.Multi, "UNET3D VNET", "model"),
         new("dim", "cubic patch sizes (train) and window sizes (infer); data and the trainer run use the first", CliArity.Multi, "32 64", "patch"),
         new("batchSz", "samples per timed training step", CliArity.Single, "1", "batch"),
@@ -89,6 +90,13 @@ public sealed class BenchVerb : ICliVerb
                     : throw new CliUsageException($"option --only: '{part}' is not a measurement: use {string.Join(", ", BenchmarkOptions.PartNames.Keys)}");
         }
         if (a.Flag("memory")) o.Parts |= BenchmarkParts.Trainer;
+        if (a.Has("memory_steps"))
+        {
+            if (a.Has("steps") && a.Int("steps", 0) != a.Int("memory_steps", 0))
+                throw new CliUsageException("options --steps and --memory_steps disagree: give one of them");
+            o.Parts |= BenchmarkParts.Trainer;
+            o.Steps = a.Int("memory_steps", o.Steps);
+        }
         if (a.Has("models")) o.Models = a.All("models").SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
         o.PatchSizes = a.Ints("dim", o.PatchSizes);
         o.BatchSize = a.Int("batchSz", o.BatchSize);
@@ -127,13 +135,13 @@ public sealed class BenchVerb : ICliVerb
         }
         catch (ArgumentException e)
         {
-            throw new CliUsageException(OptionMessage(e));
+            throw new CliUsageException(OptionMessage(e, a));
         }
         return o;
     }
 
     // Names the command-line option rather than the options class's property.
-    private static string OptionMessage(ArgumentException e)
+    private static string OptionMessage(ArgumentException e, CliArguments a)
     {
         var message = Engine.Training.TrainerOptions.PlainMessage(e);
         var option = e.ParamName switch
@@ -157,7 +165,7 @@ public sealed class BenchVerb : ICliVerb
             nameof(BenchmarkOptions.SyntheticSubjects) => "--synthetic_subjects",
             nameof(BenchmarkOptions.SyntheticSize) => "--synthetic_size",
             nameof(BenchmarkOptions.Workers) => "--workers",
-            nameof(BenchmarkOptions.Steps) => "--steps",
+            nameof(BenchmarkOptions.Steps) => a.Has("memory_steps") ? "--memory_steps" : "--steps",
             nameof(BenchmarkOptions.Threads) => "--threads",
             nameof(BenchmarkOptions.InterOpThreads) => "--interop",
             nameof(BenchmarkOptions.LearningRate) => "--lr",
@@ -219,7 +227,8 @@ public sealed class BenchVerb : ICliVerb
         {
             w.WriteLine();
             w.WriteLine(string.Create(inv, $"trainer run: {t2.Model} {t2.Patch[0]}³ batch {t2.Batch}, {t2.Steps} steps, {t2.Workers} loader worker(s): data wait {t2.DataWaitFraction:P1} of training time, {t2.MedianStepSeconds:F3} s per step"));
-            w.WriteLine(string.Create(inv, $"  resident memory after {t2.SettleSteps} settling steps {t2.ResidentAfterSettleMegabytes:F0} MB, at the end {t2.ResidentEndMegabytes:F0} MB, max {t2.ResidentMaxMegabytes:F0} MB (growth {t2.ResidentGrowthPercent:F1} %); live tensors {t2.LiveTensors[0]} → {t2.LiveTensors[1]}"));
+            w.WriteLine(string.Create(inv, $"  resident memory: {t2.ResidentStartMegabytes:F0} MB after step 1, {t2.ResidentAfterSettleMegabytes:F0} MB after step {t2.SettleSteps + 1} (settled), {t2.ResidentEndMegabytes:F0} MB after step {t2.Steps}: drift {t2.ResidentDriftPercent:+0.0;-0.0} %, max {t2.ResidentMaxMegabytes:F0} MB (growth {t2.ResidentGrowthPercent:F1} %)"));
+            w.WriteLine(string.Create(inv, $"  live tensors on the trainer's thread: {t2.LiveTensors[0]} after step 1, {t2.LiveTensors[1]} after step {t2.Steps}; outcome {t2.Outcome}"));
         }
         w.WriteLine();
         var m = r.Memory;

@@ -51,11 +51,14 @@ def run_json(command, log, env=None):
     started = time.time()
     proc = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           env=None if env is None else {**os.environ, **env})
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(command)}")
     prefix = " ".join(f"{k}={v}" for k, v in (env or {}).items())
     log.write(f"  {time.time() - started:6.1f} s  {prefix + ' ' if prefix else ''}{' '.join(command[-12:])}\n")
+    if proc.returncode != 0:
+        # A failed configuration is reported in the table (and its reason kept), not hidden by aborting the rest.
+        reason = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[0]
+        log.write(f"  FAILED ({proc.returncode}): {reason}\n")
+        log.flush()
+        return {"failed": reason}
     log.flush()
     return json.loads(proc.stdout)
 
@@ -146,7 +149,10 @@ def main():
     results = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "settings": vars(args), "loadAverages": [], "compare": [], "medzooOnly": {}}
     samples = {}   # (part, key) -> {side: [timed values], "phases": {side: [...]}, "meta": {side: row}}
 
-    def record(part, side, report):
+    def record(part, side, report, config):
+        if "failed" in report:
+            results.setdefault("failures", []).append({"part": part, "side": side, "configuration": config, "reason": report["failed"]})
+            return
         results["loadAverages"].append({"side": side, "part": part, "start": report.get("loadAverageStart"), "end": report.get("loadAverageEnd")})
         for row in report.get(part, []):
             entry = samples.setdefault((part, key_of(part, row)), {**{s: [] for s in SIDES}, "phases": {s: [] for s in SIDES}, "meta": {}})
@@ -168,36 +174,38 @@ def main():
                 sides = [("medzoo", ours, None), ("pytorch", theirs, None)]
                 if b > 1:
                     sides.append(("medzoo_batched", ours, BATCHED))
-                jobs.append(("train", sides))
+                jobs.append(("train", f"{m} {s}^3 batch {b}", sides))
         if "infer" in parts:
             v = str(args.volume)
             for m in args.models:
                 for s in args.patches:
-                    jobs.append(("infer", [
+                    jobs.append(("infer", f"{m} window {s}^3", [
                         ("medzoo", medzoo_command(args, "infer", ["--models", m, "--dim", str(s), "--volume", v, "--overlap", str(args.overlap),
                                                                   "--infer_repeats", str(args.infer_repeats)]), None),
                         ("pytorch", pytorch_command(args, "infer", ["--models", m, "--patches", str(s), "--volume", v, v, v, "--overlap",
                                                                     str(args.overlap), "--infer-repeats", str(args.infer_repeats)]), None)]))
         if "io" in parts:
-            jobs.append(("io", [("medzoo", medzoo_command(args, "io", ["--io_file"] + io_files), None),
+            jobs.append(("io", "read", [("medzoo", medzoo_command(args, "io", ["--io_file"] + io_files), None),
                                 ("pytorch", pytorch_command(args, "io", ["--io-file"] + io_files), None)]))
 
         for round_index in range(args.rounds):
             log.write(f"round {round_index + 1} of {args.rounds}\n")
-            for part, sides in jobs:
+            for part, config, sides in jobs:
                 # The side that goes first alternates, so a change of machine load hits both alike.
                 order = sides if round_index % 2 == 0 else list(reversed(sides))
                 for side, command, env in order:
-                    record(part, side, run_json(command, log, env))
+                    record(part, side, run_json(command, log, env), config)
 
+        only = results["medzooOnly"]
         if "data" in parts:
-            results["medzooOnly"]["data"] = run_json(medzoo_command(args, "data", []), log)["data"]
+            report = run_json(medzoo_command(args, "data", []), log)
+            only["data"] = report.get("data", report)
         if "trainer" in parts:
             report = run_json(medzoo_command(args, "trainer", ["--steps", str(args.wait_steps)] + args.wait_args.split()), log)
-            results["medzooOnly"]["dataWait"] = report["trainer"]
+            only["dataWait"] = report.get("trainer", report)
             report = run_json(medzoo_command(args, "trainer", ["--steps", str(args.memory_steps)] + args.memory_args.split()), log)
-            results["medzooOnly"]["memory"] = report["trainer"]
-            results["medzooOnly"]["memoryProcess"] = report["memory"]
+            only["memory"] = report.get("trainer", report)
+            only["memoryProcess"] = report.get("memory")
 
     rows = []
     for (part, key), entry in samples.items():
@@ -264,7 +272,12 @@ def print_table(results, args):
     for row in rows:
         if row["part"] == "io":
             print(f"       {row['key'][0]}: MedZoo {row['medzooMBps']:.0f} MB/s, nibabel {row['pytorchMBps']:.0f} MB/s")
-    only = results["medzooOnly"]
+    for f in results.get("failures", []):
+        print(f"FAILED {f['part']} {f['configuration']} ({f['side']}): {f['reason']}")
+    only = {k: v for k, v in results["medzooOnly"].items() if v is not None and "failed" not in v}
+    for k, v in results["medzooOnly"].items():
+        if v is not None and "failed" in v:
+            print(f"FAILED {k}: {v['failed']}")
     if "data" in only:
         d = only["data"]
         print(f"data: {d['patchesPerSecond']:.1f} patches/s with augmentation ({d['patch'][0]}^3, {d['workers']} worker(s), "

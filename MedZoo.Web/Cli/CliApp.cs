@@ -18,6 +18,7 @@ public static class CliApp
         new Verbs.TrainVerb(),
         new Verbs.InferVerb(),
         new Verbs.ModelsVerb(),
+        new Verbs.BenchVerb(),
     ];
 
     /// <summary>True if <paramref name="args"/> ask for a CLI verb or help rather than the dashboard.</summary>

@@ -1,0 +1,228 @@
+namespace MedZoo.Engine.Benchmarking;
+
+/// <summary>
+/// Everything one <see cref="BenchmarkRunner.Run"/> measured. Property names, camel-cased, are the
+/// JSON field names of <c>medzoo bench --json</c> and of benchmarks/pytorch_bench.py, which the
+/// driver (benchmarks/run.py) compares field by field. Times are seconds, sizes megabytes (10⁶ bytes).
+/// </summary>
+public sealed record BenchmarkReport
+{
+    /// <summary>"medzoo" (the PyTorch script writes "pytorch").</summary>
+    public string Tool { get; init; } = "medzoo";
+
+    /// <summary>Version of the libtorch TorchSharp runs on.</summary>
+    public required string Torch { get; init; }
+
+    /// <summary>TorchSharp's version.</summary>
+    public required string TorchSharp { get; init; }
+
+    /// <summary>.NET runtime version.</summary>
+    public required string Runtime { get; init; }
+
+    /// <summary>CPU model name (from /proc/cpuinfo where available).</summary>
+    public required string Cpu { get; init; }
+
+    /// <summary>Logical processors the process may use.</summary>
+    public required int LogicalCores { get; init; }
+
+    /// <summary>torch threads in effect while measuring.</summary>
+    public required ThreadSettings Threads { get; init; }
+
+    /// <summary>Whether batched CPU convolutions run one sample at a time (see <see cref="Networks.Blocks.CpuConvolution"/>); matters only for batches above 1.</summary>
+    public required bool ConvolutionPerSample { get; init; }
+
+    /// <summary>1, 5 and 15 minute load averages when the run started (null where the OS has none).</summary>
+    public double[]? LoadAverageStart { get; init; }
+
+    /// <summary>Load averages when the run ended.</summary>
+    public double[]? LoadAverageEnd { get; init; }
+
+    /// <summary>Training step timings, one per model and patch size.</summary>
+    public IReadOnlyList<TrainBenchmark>? Train { get; init; }
+
+    /// <summary>Sliding-window inference timings, one per model and window size.</summary>
+    public IReadOnlyList<InferBenchmark>? Infer { get; init; }
+
+    /// <summary>Patch loader throughput.</summary>
+    public DataBenchmark? Data { get; init; }
+
+    /// <summary>Volume reading throughput, one per file.</summary>
+    public IReadOnlyList<IOBenchmark>? IO { get; init; }
+
+    /// <summary>The trainer run (data wait and memory over steps).</summary>
+    public TrainerBenchmark? Trainer { get; init; }
+
+    /// <summary>Process memory at the end.</summary>
+    public required MemoryReport Memory { get; init; }
+
+    /// <summary>Wall time of the whole run.</summary>
+    public required double TotalSeconds { get; init; }
+}
+
+/// <summary>torch's thread pools while measuring.</summary>
+/// <param name="IntraOp">Threads one operator may use (torch.get_num_threads).</param>
+/// <param name="InterOp">Threads of the inter-op pool (torch.get_num_interop_threads).</param>
+public sealed record ThreadSettings(int IntraOp, int InterOp);
+
+/// <summary>Median, extremes and every timed value of one measurement.</summary>
+/// <param name="Median">Median of <paramref name="All"/>.</param>
+/// <param name="Min">Smallest value.</param>
+/// <param name="Max">Largest value.</param>
+/// <param name="All">Every timed value, in order.</param>
+public sealed record TimingSummary(double Median, double Min, double Max, IReadOnlyList<double> All)
+{
+    /// <summary>Summarises <paramref name="values"/> (at least one).</summary>
+    public static TimingSummary Of(IReadOnlyList<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Count == 0) throw new ArgumentException("at least one value is needed", nameof(values));
+        return new TimingSummary(MedianOf(values), values.Min(), values.Max(), values.ToArray());
+    }
+
+    /// <summary>The median (mean of the two middle values for an even count).</summary>
+    public static double MedianOf(IReadOnlyList<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Count == 0) throw new ArgumentException("at least one value is needed", nameof(values));
+        var sorted = values.Order().ToArray();
+        var mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+}
+
+/// <summary>One model's training step: zero_grad, forward, Dice + CE loss, loss.item(), backward, Adam step.</summary>
+public sealed record TrainBenchmark
+{
+    public required string Model { get; init; }
+    public required long Parameters { get; init; }
+    public required int[] Patch { get; init; }
+    public required int Batch { get; init; }
+    public required int InChannels { get; init; }
+    public required int Classes { get; init; }
+    public string Optimizer { get; init; } = "adam";
+    public string Loss { get; init; } = "dice_ce";
+    public required int Warmup { get; init; }
+    public required int Repeats { get; init; }
+
+    /// <summary>Whole step.</summary>
+    public required TimingSummary Seconds { get; init; }
+
+    /// <summary>Median of zero_grad + forward + loss + item.</summary>
+    public required double ForwardSeconds { get; init; }
+
+    /// <summary>Median of backward.</summary>
+    public required double BackwardSeconds { get; init; }
+
+    /// <summary>Median of the optimizer step.</summary>
+    public required double OptimizerSeconds { get; init; }
+}
+
+/// <summary>Whole-volume sliding-window inference (no_grad, eval mode, softmax probabilities out).</summary>
+public sealed record InferBenchmark
+{
+    public required string Model { get; init; }
+    public required long Parameters { get; init; }
+    public required int[] Volume { get; init; }
+    public required int[] Window { get; init; }
+    public required double Overlap { get; init; }
+    public string Blend { get; init; } = "gaussian";
+    public required int WindowsPerBatch { get; init; }
+    public required int Windows { get; init; }
+    public required int InChannels { get; init; }
+    public required int Classes { get; init; }
+    public required int Warmup { get; init; }
+    public required int Repeats { get; init; }
+    public required TimingSummary Seconds { get; init; }
+}
+
+/// <summary>Patch loader throughput with augmentation on.</summary>
+public sealed record DataBenchmark
+{
+    public required string Dataset { get; init; }
+    public required int[] Patch { get; init; }
+    public required int Batch { get; init; }
+    public required int Channels { get; init; }
+    public required int Workers { get; init; }
+    public required bool Augmented { get; init; }
+    public required long Patches { get; init; }
+    public required double Seconds { get; init; }
+    public required double PatchesPerSecond { get; init; }
+
+    /// <summary>Worker CPU time per patch (seconds): what one patch costs regardless of how many workers share the load.</summary>
+    public required double BuildSecondsPerPatch { get; init; }
+}
+
+/// <summary>Reading one volume file completely (header, voxels in their stored type).</summary>
+public sealed record IOBenchmark
+{
+    public required string File { get; init; }
+
+    /// <summary>"nii" or "nii.gz" (or the file's other extension).</summary>
+    public required string Format { get; init; }
+
+    public required long FileBytes { get; init; }
+
+    /// <summary>Decoded voxel bytes, in MB (10⁶ bytes).</summary>
+    public required double Megabytes { get; init; }
+
+    public required int Warmup { get; init; }
+    public required int Repeats { get; init; }
+    public required TimingSummary Seconds { get; init; }
+
+    /// <summary><see cref="Megabytes"/> / median seconds.</summary>
+    public required double MegabytesPerSecond { get; init; }
+}
+
+/// <summary>A real trainer run: data wait and resident memory over its steps.</summary>
+public sealed record TrainerBenchmark
+{
+    public required string Model { get; init; }
+    public required int[] Patch { get; init; }
+    public required int Batch { get; init; }
+    public required int Steps { get; init; }
+    public required bool Augmented { get; init; }
+    public required int Workers { get; init; }
+
+    /// <summary>Time the trainer waited for batches / training time, over the whole run (the trainer's DataWaitFraction, weighted by epoch time).</summary>
+    public required double DataWaitFraction { get; init; }
+
+    /// <summary>Median wall time of one training step as the trainer reports it.</summary>
+    public required double MedianStepSeconds { get; init; }
+
+    /// <summary>Resident set (MB) after every step.</summary>
+    public required IReadOnlyList<double> ResidentMegabytes { get; init; }
+
+    /// <summary>Steps excluded from the stability check while allocators and caches settle (10 % of the run, at least 1).</summary>
+    public required int SettleSteps { get; init; }
+
+    /// <summary>Resident set after the first step.</summary>
+    public required double ResidentStartMegabytes { get; init; }
+
+    /// <summary>Resident set after the settle steps.</summary>
+    public required double ResidentAfterSettleMegabytes { get; init; }
+
+    /// <summary>Resident set after the last step.</summary>
+    public required double ResidentEndMegabytes { get; init; }
+
+    /// <summary>Largest resident set after the settle steps.</summary>
+    public required double ResidentMaxMegabytes { get; init; }
+
+    /// <summary>(max − value after settling) / value after settling, in percent: the growth the 5 % target bounds.</summary>
+    public required double ResidentGrowthPercent { get; init; }
+
+    /// <summary>(end − value after settling) / value after settling, in percent: where the run ended up.</summary>
+    public required double ResidentDriftPercent { get; init; }
+
+    /// <summary>TorchSharp tensors alive on the trainer's thread after the first step and after the last.</summary>
+    public required long[] LiveTensors { get; init; }
+
+    /// <summary>How the run ended (Completed, Failed, ...), and why when it failed.</summary>
+    public required string Outcome { get; init; }
+}
+
+/// <summary>Process memory.</summary>
+/// <param name="PeakResidentMegabytes">Peak resident set (VmHWM), or null where /proc is missing.</param>
+/// <param name="ResidentMegabytes">Resident set now (VmRSS), or null.</param>
+/// <param name="ManagedHeapMegabytes">Managed heap in use (GC.GetTotalMemory).</param>
+/// <param name="ManagedCommittedMegabytes">Memory the GC has committed for the managed heap.</param>
+public sealed record MemoryReport(double? PeakResidentMegabytes, double? ResidentMegabytes, double ManagedHeapMegabytes, double ManagedCommittedMegabytes);

@@ -1,0 +1,297 @@
+#!/usr/bin/python3
+"""Runs MedZoo's and PyTorch's benchmarks side by side and prints MedZoo time / PyTorch time.
+
+    /usr/bin/python3 benchmarks/run.py                 # everything, 2 rounds (about 40 minutes on 2 idle cores)
+    /usr/bin/python3 benchmarks/run.py --quick         # one round, 32^3 only, fewer repeats (minutes)
+    /usr/bin/python3 benchmarks/run.py --parts train --models UNET3D --patches 64
+    /usr/bin/python3 benchmarks/plot.py                # benchmarks/results/latest.json -> benchmarks/results.png
+
+Method (benchmarks/README.md has the details):
+* Both sides run the same work with the same definitions (benchmarks/pytorch_bench.py mirrors
+  ``medzoo bench``), the same thread settings (--threads intra-op, --interop inter-op) and the
+  same input sizes; networks come from MedZoo's zoo and from reference_models.py, whose parameter
+  counts are checked to be equal before anything is compared.
+* Every configuration (part, model, size) runs in a fresh process per side and per round; within
+  a round the two sides run back to back, and the side that goes first alternates between
+  rounds, so a change in machine load hits both sides alike. The timed values of all rounds are
+  pooled per side and the ratio is median(MedZoo) / median(PyTorch).
+* Load averages before and after every process are recorded and reported with the results.
+
+* At batch 2 a third side runs MedZoo with MEDZOO_CPU_CONV_PER_SAMPLE=0 (batched convolutions,
+  which libtorch 2.10 gets wrong on some CPUs) to show what MedZoo's per-sample workaround costs.
+
+MedZoo-only measurements with targets but no PyTorch counterpart (data pipeline throughput, the
+trainer's data-wait fraction in the demo configuration, resident memory over 500 trainer steps)
+are the parts data and trainer.
+
+Writes the raw results to benchmarks/results/latest.json (--output) for plot.py.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+MEDZOO_DLL = os.path.join(ROOT, "MedZoo.Web", "bin", "Release", "net10.0", "medzoo.dll")
+CH2 = os.path.join(ROOT, "testdata", "root", "usr", "share", "mricron", "templates", "ch2.nii.gz")
+
+
+def load_average():
+    with open("/proc/loadavg") as f:
+        return [float(v) for v in f.read().split()[:3]]
+
+
+def run_json(command, log, env=None):
+    started = time.time()
+    proc = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=None if env is None else {**os.environ, **env})
+    prefix = " ".join(f"{k}={v}" for k, v in (env or {}).items())
+    log.write(f"  {time.time() - started:6.1f} s  {prefix + ' ' if prefix else ''}{' '.join(command[-12:])}\n")
+    if proc.returncode != 0:
+        # A failed configuration is reported in the table (and its reason kept), not hidden by aborting the rest.
+        reason = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[0]
+        log.write(f"  FAILED ({proc.returncode}): {reason}\n")
+        log.flush()
+        return {"failed": reason}
+    log.flush()
+    return json.loads(proc.stdout)
+
+
+def medzoo_command(args, only, extra):
+    return ["dotnet", MEDZOO_DLL, "bench", "--json", "--only", only, "--threads", str(args.threads),
+            "--interop", str(args.interop)] + extra
+
+
+def pytorch_command(args, only, extra):
+    return ["/usr/bin/python3", os.path.join(HERE, "pytorch_bench.py"), "--json", "--only", only,
+            "--threads", str(args.threads), "--interop", str(args.interop)] + extra
+
+
+def write_io_files(folder):
+    """The files both sides read: Colin27 (ch2, uint8) when the test data is present, and an int16 head-like volume."""
+    import nibabel as nib
+    import numpy as np
+    files = []
+    if os.path.exists(CH2):
+        img = nib.load(CH2)
+        plain = os.path.join(folder, "ch2.nii")
+        nib.save(nib.Nifti1Image(np.asanyarray(img.dataobj), img.affine, img.header), plain)
+        files += [plain, CH2]
+    nx, ny, nz = 192, 224, 192
+    rng = np.random.default_rng(1777777)
+    x, y, z = np.meshgrid(*(np.linspace(-1.1, 1.1, n) for n in (nx, ny, nz)), indexing="ij")
+    r = np.sqrt(x * x + y * y + z * z)
+    head = np.where(r > 1, 0, np.where(r > 0.9, 300, np.where(r > 0.6, 700, 1000)))
+    data = (head + np.where(r > 1, rng.integers(0, 6, r.shape), rng.integers(-25, 26, r.shape))).astype(np.int16)
+    for name in ("head_int16.nii", "head_int16.nii.gz"):
+        path = os.path.join(folder, name)
+        nib.save(nib.Nifti1Image(data, np.eye(4)), path)
+        files.append(path)
+    return files
+
+
+def key_of(part, row):
+    if part == "train":
+        return (row["model"], row["patch"][0], row["batch"])
+    if part == "infer":
+        return (row["model"], row["window"][0], tuple(row["volume"]))
+    return (os.path.basename(row["file"]),)
+
+
+# MedZoo runs batched CPU convolutions one sample at a time because libtorch 2.10's batched conv3d
+# gives wrong results on some CPUs (MedZoo.Engine/Networks/Blocks/Convolution3d.cs). This third
+# side forces the batched call, to show what the workaround costs; its numbers may be wrong.
+BATCHED = {"MEDZOO_CPU_CONV_PER_SAMPLE": "0"}
+SIDES = ("medzoo", "pytorch", "medzoo_batched")
+
+
+def main():
+    p = argparse.ArgumentParser(description="MedZoo vs PyTorch, side by side")
+    p.add_argument("--parts", default="train,infer,io,data,trainer", help="comma-separated: train, infer, io, data, trainer")
+    p.add_argument("--models", nargs="+", default=["UNET3D", "VNET"])
+    p.add_argument("--patches", nargs="+", type=int, default=[32, 64])
+    p.add_argument("--batch2-patches", nargs="*", type=int, default=[32],
+                   help="patch sizes also timed at batch 2, with MedZoo's per-sample convolutions and with batched ones (none: skip)")
+    p.add_argument("--volume", type=int, default=80, help="cube edge of the volume infer predicts")
+    p.add_argument("--overlap", type=float, default=0.5)
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--warmup", type=int, default=1, help="untimed training steps per process")
+    p.add_argument("--repeats", type=int, default=4, help="timed training steps per process")
+    p.add_argument("--infer-repeats", type=int, default=2, help="timed inferences per process (after one untimed)")
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--interop", type=int, default=1)
+    p.add_argument("--wait-steps", type=int, default=40, help="trainer part: steps of the data-wait run in the demo configuration")
+    p.add_argument("--wait-args", default="--models UNET3D --dim 32 --data_batch 2",
+                   help="trainer part: the demo configuration (the train verb's defaults: UNET3D, 32^3, batch 2, synthetic, augmentation on)")
+    p.add_argument("--memory-steps", type=int, default=500, help="trainer part: steps of the resident-memory run")
+    p.add_argument("--memory-args", default="--models UNET3D_CICEK --base_filters 8 --depth 3 --dim 32 --data_batch 2",
+                   help="trainer part: model of the memory run (small, so that 500 steps take minutes)")
+    p.add_argument("--quick", action="store_true", help="one round, 32^3 only, 2 timed steps, 1 inference, short trainer runs")
+    p.add_argument("--output", default=os.path.join(HERE, "results", "latest.json"))
+    args = p.parse_args()
+    if args.quick:
+        args.rounds, args.patches, args.repeats, args.infer_repeats = 1, [32], 2, 1
+        args.wait_steps, args.memory_steps = 10, 50
+    parts = [s.strip() for s in args.parts.split(",") if s.strip()]
+    unknown = set(parts) - {"train", "infer", "io", "data", "trainer"}
+    if unknown:
+        p.error(f"--parts: unknown part(s) {', '.join(sorted(unknown))}")
+    if not os.path.exists(MEDZOO_DLL):
+        raise SystemExit(f"{MEDZOO_DLL} is missing: run `dotnet build MedZoo.Web -c Release` first")
+
+    log = sys.stderr
+    results = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "settings": vars(args), "loadAverages": [], "compare": [], "medzooOnly": {}}
+    samples = {}   # (part, key) -> {side: [timed values], "phases": {side: [...]}, "meta": {side: row}}
+
+    def record(part, side, report, config):
+        if "failed" in report:
+            results.setdefault("failures", []).append({"part": part, "side": side, "configuration": config, "reason": report["failed"]})
+            return
+        results["loadAverages"].append({"side": side, "part": part, "start": report.get("loadAverageStart"), "end": report.get("loadAverageEnd")})
+        for row in report.get(part, []):
+            entry = samples.setdefault((part, key_of(part, row)), {**{s: [] for s in SIDES}, "phases": {s: [] for s in SIDES}, "meta": {}})
+            entry["meta"].setdefault(side, {k: v for k, v in row.items() if k != "seconds"})
+            entry[side] += row["seconds"]["all"]
+            if part == "train":
+                entry["phases"][side].append([row["forwardSeconds"], row["backwardSeconds"], row["optimizerSeconds"]])
+
+    with tempfile.TemporaryDirectory(prefix="medzoo-bench-") as folder:
+        io_files = write_io_files(folder) if "io" in parts else []
+        jobs = []   # (part, [(side, command, env)])
+        if "train" in parts:
+            configs = [(m, s, 1) for m in args.models for s in args.patches] + [(m, s, 2) for m in args.models for s in args.batch2_patches]
+            for m, s, b in configs:
+                ours = medzoo_command(args, "train", ["--models", m, "--batchSz", str(b), "--dim", str(s), "--warmup", str(args.warmup),
+                                                      "--repeats", str(args.repeats), "--inChannels", "2", "--classes", "4"])
+                theirs = pytorch_command(args, "train", ["--models", m, "--batch", str(b), "--patches", str(s), "--warmup", str(args.warmup),
+                                                         "--repeats", str(args.repeats)])
+                sides = [("medzoo", ours, None), ("pytorch", theirs, None)]
+                if b > 1:
+                    sides.append(("medzoo_batched", ours, BATCHED))
+                jobs.append(("train", f"{m} {s}^3 batch {b}", sides))
+        if "infer" in parts:
+            v = str(args.volume)
+            for m in args.models:
+                for s in args.patches:
+                    jobs.append(("infer", f"{m} window {s}^3", [
+                        ("medzoo", medzoo_command(args, "infer", ["--models", m, "--dim", str(s), "--volume", v, "--overlap", str(args.overlap),
+                                                                  "--infer_repeats", str(args.infer_repeats)]), None),
+                        ("pytorch", pytorch_command(args, "infer", ["--models", m, "--patches", str(s), "--volume", v, v, v, "--overlap",
+                                                                    str(args.overlap), "--infer-repeats", str(args.infer_repeats)]), None)]))
+        if "io" in parts:
+            jobs.append(("io", "read", [("medzoo", medzoo_command(args, "io", ["--io_file"] + io_files), None),
+                                ("pytorch", pytorch_command(args, "io", ["--io-file"] + io_files), None)]))
+
+        for round_index in range(args.rounds):
+            log.write(f"round {round_index + 1} of {args.rounds}\n")
+            for part, config, sides in jobs:
+                # The side that goes first alternates, so a change of machine load hits both alike.
+                order = sides if round_index % 2 == 0 else list(reversed(sides))
+                for side, command, env in order:
+                    record(part, side, run_json(command, log, env), config)
+
+        only = results["medzooOnly"]
+        if "data" in parts:
+            report = run_json(medzoo_command(args, "data", []), log)
+            only["data"] = report.get("data", report)
+        if "trainer" in parts:
+            report = run_json(medzoo_command(args, "trainer", ["--steps", str(args.wait_steps)] + args.wait_args.split()), log)
+            only["dataWait"] = report.get("trainer", report)
+            report = run_json(medzoo_command(args, "trainer", ["--steps", str(args.memory_steps)] + args.memory_args.split()), log)
+            only["memory"] = report.get("trainer", report)
+            only["memoryProcess"] = report.get("memory")
+
+    rows = []
+    for (part, key), entry in samples.items():
+        if not entry["medzoo"] or not entry["pytorch"]:
+            continue
+        ours, theirs = statistics.median(entry["medzoo"]), statistics.median(entry["pytorch"])
+        meta = entry["meta"]
+        row = {"part": part, "key": list(key), "medzoo": ours, "pytorch": theirs, "ratio": ours / theirs,
+               "medzooSamples": entry["medzoo"], "pytorchSamples": entry["pytorch"]}
+        if entry["medzoo_batched"]:
+            row["medzooBatched"] = statistics.median(entry["medzoo_batched"])
+            row["medzooBatchedSamples"] = entry["medzoo_batched"]
+            row["ratioBatched"] = row["medzooBatched"] / theirs
+        if part in ("train", "infer"):
+            pm, pp = meta["medzoo"]["parameters"], meta["pytorch"]["parameters"]
+            if pm != pp:
+                raise SystemExit(f"{key[0]}: MedZoo has {pm:,} parameters, the PyTorch reference {pp:,}: not the same network")
+            row["parameters"] = pm
+        if part == "train":
+            row["phases"] = {side: [statistics.median(v[i] for v in entry["phases"][side]) for i in range(3)]
+                             for side in SIDES if entry["phases"][side]}
+        if part == "infer":
+            row["windows"] = meta["medzoo"]["windows"]
+            if meta["pytorch"]["windows"] != row["windows"]:
+                raise SystemExit(f"{key}: MedZoo predicted {row['windows']} windows, PyTorch {meta['pytorch']['windows']}")
+        if part == "io":
+            row["megabytes"] = meta["medzoo"]["megabytes"]
+            if abs(meta["pytorch"]["megabytes"] - row["megabytes"]) > 1e-9:
+                raise SystemExit(f"{key[0]}: MedZoo decoded {row['megabytes']} MB, nibabel {meta['pytorch']['megabytes']} MB")
+            row["medzooMBps"] = row["megabytes"] / ours
+            row["pytorchMBps"] = row["megabytes"] / theirs
+        rows.append(row)
+    results["compare"] = rows
+    results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    loads = [v for l in results["loadAverages"] for v in ((l["start"] or [None])[0], (l["end"] or [None])[0]) if v is not None]
+    results["loadAverageRange"] = [min(loads), max(loads)] if loads else None
+
+    os.makedirs(os.path.dirname(args.output), exist_ok=True)
+    with open(args.output, "w") as f:
+        json.dump(results, f, indent=1)
+        f.write("\n")
+    print_table(results, args)
+    print(f"results: {os.path.relpath(args.output, ROOT)}")
+
+
+def print_table(results, args):
+    rows = results["compare"]
+    print(f"threads: {args.threads} intra-op, {args.interop} inter-op; {args.rounds} round(s); "
+          f"1-minute load average during the runs {results['loadAverageRange']}")
+    print(f"{'part':6} {'configuration':40} {'MedZoo':>9} {'PyTorch':>9} {'ratio':>6}")
+    for row in rows:
+        if row["part"] == "train":
+            what = f"{row['key'][0]} {row['key'][1]}^3 batch {row['key'][2]} (s/step)"
+        elif row["part"] == "infer":
+            what = f"{row['key'][0]} window {row['key'][1]}^3, {row['windows']} windows (s)"
+        else:
+            what = f"read {row['key'][0]} (s)"
+        print(f"{row['part']:6} {what:40} {row['medzoo']:9.3f} {row['pytorch']:9.3f} {row['ratio']:6.2f}")
+        if "medzooBatched" in row:
+            print(f"{'':6} {'  same, batched convolutions (unsafe)':40} {row['medzooBatched']:9.3f} {row['pytorch']:9.3f} {row['ratioBatched']:6.2f}")
+    for row in rows:
+        if row["part"] == "train" and row["key"][2] == 1:
+            print(f"       {row['key'][0]} {row['key'][1]}^3: {row['parameters']:,} parameters on both sides")
+    for row in rows:
+        if row["part"] == "io":
+            print(f"       {row['key'][0]}: MedZoo {row['medzooMBps']:.0f} MB/s, nibabel {row['pytorchMBps']:.0f} MB/s")
+    for f in results.get("failures", []):
+        print(f"FAILED {f['part']} {f['configuration']} ({f['side']}): {f['reason']}")
+    only = {k: v for k, v in results["medzooOnly"].items() if v is not None and "failed" not in v}
+    for k, v in results["medzooOnly"].items():
+        if v is not None and "failed" in v:
+            print(f"FAILED {k}: {v['failed']}")
+    if "data" in only:
+        d = only["data"]
+        print(f"data: {d['patchesPerSecond']:.1f} patches/s with augmentation ({d['patch'][0]}^3, {d['workers']} worker(s), "
+              f"{1000 * d['buildSecondsPerPatch']:.1f} ms of worker time per patch)")
+    if "dataWait" in only:
+        t = only["dataWait"]
+        print(f"trainer {t['model']} {t['patch'][0]}^3 batch {t['batch']}: data wait {100 * t['dataWaitFraction']:.2f} % "
+              f"of training time over {t['steps']} steps ({t['medianStepSeconds']:.3f} s/step)")
+    if "memory" in only:
+        t = only["memory"]
+        print(f"trainer {t['model']} {t['patch'][0]}^3 batch {t['batch']}, {t['steps']} steps: resident {t['residentStartMegabytes']:.0f} MB "
+              f"after step 1, {t['residentAfterSettleMegabytes']:.0f} after step {t['settleSteps'] + 1}, {t['residentEndMegabytes']:.0f} at the end "
+              f"(drift {t['residentDriftPercent']:+.1f} %, max growth {t['residentGrowthPercent']:.1f} %); data wait {100 * t['dataWaitFraction']:.2f} %")
+
+
+if __name__ == "__main__":
+    main()

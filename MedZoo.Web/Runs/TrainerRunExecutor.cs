@@ -17,7 +17,7 @@ namespace MedZoo.Web.Runs;
 public sealed class TrainerRunExecutor(DatasetService datasets) : IRunExecutor
 {
     /// <summary>Name of the default preset: the synthetic demo that learns visibly within minutes on a CPU.</summary>
-    public const string DemoPreset = "synthetic: demo (≈5 min on 2 CPU cores)";
+    public const string DemoPreset = "synthetic: demo (≈3 min on 2 CPU cores)";
 
     /// <summary>Name of the smallest preset: a few seconds of training that exercises everything (previews, checkpoints, validation).</summary>
     public const string SmokePreset = "synthetic: smoke test (seconds)";

@@ -23,5 +23,10 @@ internal static class TestEnvironment
         Environment.SetEnvironmentVariable(DataOptions.EnvironmentVariable, _dataFolder.Path);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => _dataFolder.Dispose();
         MedZoo.Engine.Devices.OneDnnIsa.Apply();
+        // Many in-process servers (browser tests) share this process with tests that block threads
+        // while they train; the thread pool's slow growth then delayed Blazor and Kestrel work by
+        // tens of seconds. Starting with more threads keeps the servers responsive.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), Math.Max(io, 64));
     }
 }

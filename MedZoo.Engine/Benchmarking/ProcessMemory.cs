@@ -19,7 +19,12 @@ public static class ProcessMemory
     public static MemoryReport Report()
     {
         var gc = GC.GetGCMemoryInfo();
-        return new MemoryReport(PeakResidentMegabytes(), ResidentMegabytes(), GC.GetTotalMemory(false) / 1e6, gc.TotalCommittedBytes / 1e6);
+        // Current first, then the peak: read the other way round, growth between the two reads (other
+        // threads allocating) reported a current value above the peak.
+        var resident = ResidentMegabytes();
+        var peak = PeakResidentMegabytes();
+        if (peak is { } p && resident is { } r && r > p) peak = r;
+        return new MemoryReport(peak, resident, GC.GetTotalMemory(false) / 1e6, gc.TotalCommittedBytes / 1e6);
     }
 
     /// <summary>The 1, 5 and 15 minute load averages, or null without /proc/loadavg.</summary>

@@ -263,6 +263,8 @@ public sealed class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper output)
         using var folder = MedZooAppFactory.NewDataFolder();
         await using var browser = await BrowserSession.LaunchAsync();
         await using var app = new MedZooAppFactory(folder.Path, executor: null);
+        // Windows that do not overlap: the 256×256 upload is reviewed in seconds, not minutes, even under the whole suite.
+        app.Settings["MedZoo:Review:Overlap"] = "0";
         var address = app.Start();
         var run = await TrainSmokeRunAsync(app);
         var page = await browser.NewPageAsync(address);
@@ -328,11 +330,16 @@ public sealed class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper output)
         await page.SelectOptionAsync("#review-subject", $"u:{upload.Id}");
         await StartReviewAsync(page, app);
         await BrowserSession.WaitInteractiveAsync(page);
-        await page.WaitForSelectorAsync("#review-progress[data-total]:not([data-total='0'])", new PageWaitForSelectorOptions { Timeout = LongWaitMs });
+        // Progress shows while the windows are predicted (or the review was already finished when the page opened).
+        await page.WaitForSelectorAsync("#review-progress[data-total]:not([data-total='0']), #review-viewer[data-ready=true]",
+            new PageWaitForSelectorOptions { Timeout = LongWaitMs, State = WaitForSelectorState.Attached });
+        var sawProgress = await page.Locator("#review-progress[data-total]").CountAsync() > 0;
         var reviewId = page.Url[(page.Url.LastIndexOf('/') + 1)..];
         var review = await WaitReviewAsync(app, reviewId);
         await WaitViewerAsync(page);
         Assert.True(review.HasGroundTruth);
+        Assert.True(review.WindowsTotal > 0 && review.WindowsDone == review.WindowsTotal);
+        output.WriteLine(sawProgress ? $"progress seen: {review.WindowsTotal} windows" : "progress not seen: the review had finished when its page opened");
 
         // The downloaded prediction has the uploaded input's exact geometry.
         var bytes = await (await page.APIRequest.GetAsync($"/api/reviews/{reviewId}/prediction.nii.gz")).BodyAsync();

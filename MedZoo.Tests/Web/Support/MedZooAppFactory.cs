@@ -34,6 +34,9 @@ public sealed class MedZooAppFactory : WebApplicationFactory<Program>
 
     public bool ConfigureAdmin { get; }
 
+    /// <summary>Extra configuration (key → value) for this server only; set before <see cref="Start"/>.</summary>
+    public Dictionary<string, string> Settings { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Starts the server and returns its address (http://127.0.0.1:PORT/).</summary>
     public Uri Start()
     {
@@ -51,6 +54,7 @@ public sealed class MedZooAppFactory : WebApplicationFactory<Program>
             builder.UseSetting("MedZoo:Admin:UserName", AdminName);
             builder.UseSetting("MedZoo:Admin:Password", AdminPassword);
         }
+        foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureTestServices(services =>
         {
             if (_executor is null) return;

@@ -17,7 +17,7 @@ public sealed class RunService(
     {
         user.DemandOperator("start runs");
         var plan = executor.Describe(configJson);
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = NextCreatedAt();
         var run = new RunDocument
         {
             Id = NewRunId(now),
@@ -36,6 +36,26 @@ public sealed class RunService(
         notifier.PublishStatus(run.Id, RunStatus.Queued);
         worker.Wake();
         return run;
+    }
+
+    private readonly Lock _createdGate = new();
+    private DateTime _lastCreated;
+
+    /// <summary>
+    /// Creation times strictly increase, at the millisecond precision LiteDB keeps: the queue is
+    /// ordered by them, and two runs started within one millisecond once ran in the wrong order
+    /// (the second first), leaving the first queued behind it.
+    /// </summary>
+    private DateTime NextCreatedAt()
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        now = new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
+        lock (_createdGate)
+        {
+            if (now <= _lastCreated) now = _lastCreated.AddMilliseconds(1);
+            _lastCreated = now;
+            return now;
+        }
     }
 
     /// <summary>Pauses a running run after its current batch.</summary>

@@ -88,6 +88,21 @@ public sealed class RunWorkerTests
     }
 
     [Fact]
+    public async Task Start_ManyRunsWithinMilliseconds_QueueInTheOrderStarted()
+    {
+        using var folder = MedZooAppFactory.NewDataFolder();
+        var gate = new SemaphoreSlim(0);
+        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor { StepGate = gate });
+        app.Start();
+        var started = Enumerable.Range(0, 20).Select(i => app.Service().Start(Admin, $"r{i}", ScriptedRunExecutor.Json(epochs: 1, stepsPerEpoch: 1))).ToList();
+        var created = started.Select(r => app.Repository().Get(r.Id)!.CreatedAt).ToList();
+        Assert.True(created.Zip(created.Skip(1)).All(p => p.First < p.Second), "creation times must strictly increase as stored");
+        var order = app.Repository().WithStatus(RunStatus.Queued, RunStatus.Running).Select(r => r.Id).ToList();
+        Assert.Equal(started.Select(r => r.Id), order);
+        gate.Release(100);
+    }
+
+    [Fact]
     public async Task PauseResumeStop_RunningRun_ChangeItsStatus()
     {
         using var folder = MedZooAppFactory.NewDataFolder();

@@ -73,12 +73,20 @@ public class Convolution3dTests
     [Fact]
     public void Probe_LeavesGlobalRandomGeneratorUntouched()
     {
-        manual_seed(11);
-        using var expected = rand(3);
-        manual_seed(11);
-        _ = CpuConvolution.BatchedConvolutionIsExact();
-        using var actual = rand(3);
-        Assert.True(expected.allclose(actual, rtol: 0, atol: 0));
+        // The generator is process-wide: a background thread left by an earlier test (a run finishing
+        // after its server stopped) drawing from it between seed and draw once failed this test. A
+        // probe that consumed random numbers would fail every attempt, so one clean attempt of three passes.
+        var clean = 0;
+        for (var attempt = 0; attempt < 3 && clean == 0; attempt++)
+        {
+            manual_seed(11);
+            using var expected = rand(3);
+            manual_seed(11);
+            _ = CpuConvolution.BatchedConvolutionIsExact();
+            using var actual = rand(3);
+            if (expected.allclose(actual, rtol: 0, atol: 0)) clean++;
+        }
+        Assert.Equal(1, clean);
     }
 
     private static void AssertClose(Tensor actual, Tensor reference)

@@ -78,6 +78,16 @@ public static class CpuConvolution
         return err <= 1e-3 * Math.Max(scale, 1e-12);
     }
 
+    /// <summary>Validates the sizes shared by <see cref="Convolution3d"/> and <see cref="TransposedConvolution3d"/>.</summary>
+    internal static void CheckShape(long inChannels, long outChannels, long kernelSize, long groups)
+    {
+        Check.AtLeast(inChannels, 1, nameof(inChannels));
+        Check.AtLeast(outChannels, 1, nameof(outChannels));
+        Check.AtLeast(kernelSize, 1, nameof(kernelSize));
+        if (groups < 1 || inChannels % groups != 0 || outChannels % groups != 0)
+            throw new ArgumentException($"groups={groups} must divide inChannels={inChannels} and outChannels={outChannels}", nameof(groups));
+    }
+
     /// <summary>Applies <paramref name="op"/> per sample when required (CPU, batch &gt; 1, probe failed).</summary>
     internal static Tensor Apply(Tensor input, Func<Tensor, Tensor> op)
     {
@@ -112,11 +122,7 @@ public sealed class Convolution3d : nn.Module<Tensor, Tensor>
     public Convolution3d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0,
                          long dilation = 1, long groups = 1, bool hasBias = true) : base(nameof(Convolution3d))
     {
-        Check.AtLeast(inChannels, 1, nameof(inChannels));
-        Check.AtLeast(outChannels, 1, nameof(outChannels));
-        Check.AtLeast(kernelSize, 1, nameof(kernelSize));
-        if (groups < 1 || inChannels % groups != 0 || outChannels % groups != 0)
-            throw new ArgumentException($"groups={groups} must divide inChannels={inChannels} and outChannels={outChannels}", nameof(groups));
+        CpuConvolution.CheckShape(inChannels, outChannels, kernelSize, groups);
         InChannels = inChannels;
         OutChannels = outChannels;
         _stride = [stride, stride, stride];
@@ -180,11 +186,7 @@ public sealed class TransposedConvolution3d : nn.Module<Tensor, Tensor>
                                    long outputPadding = 0, long dilation = 1, long groups = 1, bool hasBias = true)
         : base(nameof(TransposedConvolution3d))
     {
-        Check.AtLeast(inChannels, 1, nameof(inChannels));
-        Check.AtLeast(outChannels, 1, nameof(outChannels));
-        Check.AtLeast(kernelSize, 1, nameof(kernelSize));
-        if (groups < 1 || inChannels % groups != 0 || outChannels % groups != 0)
-            throw new ArgumentException($"groups={groups} must divide inChannels={inChannels} and outChannels={outChannels}", nameof(groups));
+        CpuConvolution.CheckShape(inChannels, outChannels, kernelSize, groups);
         InChannels = inChannels;
         OutChannels = outChannels;
         _stride = [stride, stride, stride];

@@ -28,5 +28,24 @@ passed=$(num passed); failed=$(num failed); skipped=$(num notExecuted)
 errors=$(num error); timeouts=$(num timeout); aborted=$(num aborted)
 failed=$((failed + errors + timeouts + aborted))
 [ "$rc" != 0 ] && [ "$failed" = 0 ] && failed=1   # a crashed host counts as a failure
+if [ "$failed" != 0 ]; then
+  # Repeat the failures right above the summary, so a log cut to its last lines still names them.
+  echo "Failed tests (details in $TRX):"
+  if command -v python3 >/dev/null 2>&1; then
+    python3 - "$TRX" <<'PY' || true
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if r.get("outcome") in ("Passed", "NotExecuted"):
+        continue
+    msg = r.findtext(".//t:ErrorInfo/t:Message", default="", namespaces=ns).strip()
+    first = msg.splitlines()[0][:300] if msg else ""
+    print(f"  {r.get('outcome')}: {r.get('testName')}\n      {first}")
+PY
+  else
+    grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\|Timeout\|Aborted\)"[^>]*>' "$TRX" \
+      | grep -o 'testName="[^"]*"' | sed 's/^testName=/  /'
+  fi
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

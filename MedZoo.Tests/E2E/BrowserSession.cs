@@ -49,7 +49,69 @@ public sealed class BrowserSession : IAsyncDisposable
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseAddress.ToString().TrimEnd('/') });
         context.SetDefaultTimeout(TimeoutMs);
-        return await context.NewPageAsync();
+        var page = await context.NewPageAsync();
+        Record(page);
+        return page;
+    }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IPage, System.Collections.Concurrent.ConcurrentQueue<string>> Logs = new();
+
+    /// <summary>Keeps what the page printed and how its connections ended, for <see cref="DescribeAsync"/>.</summary>
+    private static void Record(IPage page)
+    {
+        var log = Logs.GetOrCreateValue(page);
+        var start = System.Diagnostics.Stopwatch.StartNew();
+        void Add(string line)
+        {
+            log.Enqueue($"{start.Elapsed.TotalSeconds,7:0.000}s {line}");
+            while (log.Count > 200) log.TryDequeue(out _);
+        }
+        page.Console += (_, m) => Add($"console.{m.Type}: {m.Text}");
+        page.PageError += (_, e) => Add($"page error: {e}");
+        page.FrameNavigated += (_, f) => { if (f.ParentFrame is null) Add($"navigated to {f.Url}"); };
+        page.WebSocket += (_, ws) =>
+        {
+            Add($"websocket opened {ws.Url}");
+            ws.Close += (_, _) => Add($"websocket closed {ws.Url}");
+            ws.SocketError += (_, e) => Add($"websocket error {ws.Url}: {e}");
+        };
+    }
+
+    /// <summary>
+    /// What a test needs to know when a page did not do what it waited for: its URL, whether
+    /// Blazor shows its reconnect dialog, and the page's recent console and connection log.
+    /// </summary>
+    public static async Task<string> DescribeAsync(IPage page)
+    {
+        string state;
+        try
+        {
+            state = await page.EvaluateAsync<string>(
+                "() => { const m = document.getElementById('components-reconnect-modal'); return (m ? 'reconnect dialog: ' + (m.open ?? '') + ' ' + m.className : 'no reconnect dialog') + '; ready=' + (document.querySelector('#mz-interactive')?.dataset.ready ?? 'none'); }");
+        }
+        catch (PlaywrightException e)
+        {
+            state = $"page state unavailable: {e.Message}";
+        }
+        var log = Logs.TryGetValue(page, out var q) ? string.Join("\n  ", q) : "(not recorded)";
+        return $"url {page.Url}; {state}\n  {log}";
+    }
+
+    /// <summary>
+    /// Clicks <paramref name="selector"/> and waits until the page's URL matches <paramref name="url"/>
+    /// (a server-side NavigateTo after the click); on timeout the error carries <see cref="DescribeAsync"/>.
+    /// </summary>
+    public static async Task ClickAndWaitForUrlAsync(IPage page, string selector, System.Text.RegularExpressions.Regex url, float timeoutMs = TimeoutMs)
+    {
+        await page.ClickAsync(selector);
+        try
+        {
+            await page.WaitForURLAsync(url, new PageWaitForURLOptions { Timeout = timeoutMs, WaitUntil = WaitUntilState.Commit });
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"after clicking {selector} the page did not go to {url} within {timeoutMs / 1000:0} s: {await DescribeAsync(page)}", e);
+        }
     }
 
     /// <summary>Signs in through the form and waits for the interactive dashboard.</summary>

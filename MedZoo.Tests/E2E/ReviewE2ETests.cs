@@ -21,9 +21,12 @@ namespace MedZoo.Tests.E2E;
 /// the engine's metrics, downloaded, compared; uploads are refused when corrupt or hostile and for
 /// viewers; scrolling a 256×256 slice is timed.
 /// </summary>
-public sealed class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper output)
+public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const float LongWaitMs = 180_000;
+
+    [System.Text.RegularExpressions.GeneratedRegex("/reviews/2[0-9]{7}-[0-9]{6}-[0-9a-f]{6}$")]
+    private static partial System.Text.RegularExpressions.Regex ReviewUrl();
 
     private static async Task<RunDocument> TrainSmokeRunAsync(MedZooAppFactory app)
     {
@@ -41,16 +44,15 @@ public sealed class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper output)
     {
         var repository = app.Services.GetRequiredService<ReviewRepository>();
         var before = repository.List().Select(r => r.Id).ToHashSet();
-        await page.ClickAsync("#start-review");
         try
         {
-            await page.WaitForURLAsync("**/reviews/2*", new PageWaitForURLOptions { Timeout = 30_000 });
+            await BrowserSession.ClickAndWaitForUrlAsync(page, "#start-review", ReviewUrl(), 30_000);
         }
-        catch (TimeoutException)
+        catch (TimeoutException e)
         {
             var created = repository.List().FirstOrDefault(r => !before.Contains(r.Id));
             Assert.True(created is not null, "clicking 'Predict and review' neither navigated nor created a review");
-            output.WriteLine($"note: review {created!.Id} was created but the page did not navigate within 30 s; opening it directly");
+            output.WriteLine($"note: review {created!.Id} was created but: {e.Message}; opening it directly");
             await BrowserSession.GotoAsync(page, $"/reviews/{created.Id}");
         }
     }

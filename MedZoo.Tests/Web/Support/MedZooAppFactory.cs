@@ -54,6 +54,10 @@ public sealed class MedZooAppFactory : WebApplicationFactory<Program>
             builder.UseSetting("MedZoo:Admin:UserName", AdminName);
             builder.UseSetting("MedZoo:Admin:Password", AdminPassword);
         }
+        // Where server-side navigations and circuit disconnects go (a few lines per browser test):
+        // what a browser test's failure needs to tell a lost navigation from a lost connection.
+        builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore.Components.Server.Circuits.RemoteNavigationManager", "Debug");
+        builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore.Components.Server.Circuits.CircuitRegistry", "Debug");
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureTestServices(services =>
         {

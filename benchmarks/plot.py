@@ -42,14 +42,14 @@ def main(argv):
     ax.barh(y, ratios, color=colors)
     for i, r in enumerate(rows):
         ax.text(r["ratio"], i, f" {r['ratio']:.2f}", va="center", fontsize=8)
-        if "ratioUncapped" in r:
-            ax.plot([r["ratioUncapped"]], [i], marker="|", color="black", markersize=10)
+        if "ratioTuned" in r:
+            ax.plot([r["ratioTuned"]], [i], marker="|", color="black", markersize=10)
     ax.axvline(1.0, color="black", linewidth=0.8)
     ax.set_xscale("log")
     ax.set_yticks(list(y))
     ax.set_yticklabels(names, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("MedZoo time / PyTorch time (log scale; < 1 = MedZoo faster; | = oneDNN uncapped)", fontsize=8)
+    ax.set_xlabel("MedZoo time / PyTorch time (log scale; < 1 = MedZoo faster; | = against PyTorch with MedZoo's allocator settings)", fontsize=8)
     threads = results["settings"]["threads"]
     ax.set_title(f"MedZoo (TorchSharp) vs PyTorch 1.13, {threads} threads, {results['started'][:10]}", fontsize=9)
     fig.tight_layout()

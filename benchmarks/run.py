@@ -17,10 +17,9 @@ Method (benchmarks/README.md has the details):
   pooled per side and the ratio is median(MedZoo) / median(PyTorch).
 * Load averages before and after every process are recorded and reported with the results.
 
-* Training also runs a third side: MedZoo with DNNL_MAX_CPU_ISA=ALL, i.e. without MedZoo's cap of
-  oneDNN at SSE4.1 (libtorch 2.10's AVX/AVX-512 conv3d kernels are wrong on some CPUs; uncapped,
-  MedZoo's probe then splits batches into single samples), to show what the cap costs. Its numbers
-  may come from wrong results.
+* Training also runs a third side: PyTorch with the glibc allocator settings MedZoo applies to
+  itself (MedZoo.Engine/Devices/MallocTuning.cs: large blocks from the heap, no trimming), given
+  through GLIBC_TUNABLES, to show how much of a difference is the allocator rather than the code.
 
 MedZoo-only measurements with targets but no PyTorch counterpart (data pipeline throughput, the
 trainer's data-wait fraction in the demo configuration, resident memory over 500 trainer steps)
@@ -106,11 +105,10 @@ def key_of(part, row):
     return (os.path.basename(row["file"]),)
 
 
-# MedZoo caps oneDNN at SSE4.1 because libtorch 2.10's AVX/AVX-512 conv3d kernels give wrong results
-# on some CPUs (MedZoo.Engine/Devices/OneDnnIsa.cs). This third side lifts the cap, to show what it
-# costs; its numbers may come from wrong results.
-UNCAPPED = {"DNNL_MAX_CPU_ISA": "ALL"}
-SIDES = ("medzoo", "pytorch", "medzoo_uncapped")
+# MedZoo tunes glibc's malloc in-process (MallocTuning.cs: mmap threshold and trim threshold 1 GiB).
+# This third side gives PyTorch the same settings, to separate the allocator from the rest.
+TUNED = {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=1073741824"}
+SIDES = ("medzoo", "pytorch", "pytorch_tuned")
 
 
 def main():
@@ -174,7 +172,7 @@ def main():
                 theirs = pytorch_command(args, "train", ["--models", m, "--batch", str(b), "--patches", str(s), "--warmup", str(args.warmup),
                                                          "--repeats", str(args.repeats)])
                 sides = [("medzoo", ours, None), ("pytorch", theirs, None)]
-                sides.append(("medzoo_uncapped", ours, UNCAPPED))
+                sides.append(("pytorch_tuned", theirs, TUNED))
                 jobs.append(("train", f"{m} {s}^3 batch {b}", sides))
         if "infer" in parts:
             v = str(args.volume)
@@ -216,10 +214,10 @@ def main():
         meta = entry["meta"]
         row = {"part": part, "key": list(key), "medzoo": ours, "pytorch": theirs, "ratio": ours / theirs,
                "medzooSamples": entry["medzoo"], "pytorchSamples": entry["pytorch"]}
-        if entry["medzoo_uncapped"]:
-            row["medzooUncapped"] = statistics.median(entry["medzoo_uncapped"])
-            row["medzooUncappedSamples"] = entry["medzoo_uncapped"]
-            row["ratioUncapped"] = row["medzooUncapped"] / theirs
+        if entry["pytorch_tuned"]:
+            row["pytorchTuned"] = statistics.median(entry["pytorch_tuned"])
+            row["pytorchTunedSamples"] = entry["pytorch_tuned"]
+            row["ratioTuned"] = ours / row["pytorchTuned"]
         if part in ("train", "infer"):
             pm, pp = meta["medzoo"]["parameters"], meta["pytorch"]["parameters"]
             if pm != pp:
@@ -265,8 +263,8 @@ def print_table(results, args):
         else:
             what = f"read {row['key'][0]} (s)"
         print(f"{row['part']:6} {what:40} {row['medzoo']:9.3f} {row['pytorch']:9.3f} {row['ratio']:6.2f}")
-        if "medzooUncapped" in row:
-            print(f"{'':6} {'  same, oneDNN uncapped (may be wrong)':40} {row['medzooUncapped']:9.3f} {row['pytorch']:9.3f} {row['ratioUncapped']:6.2f}")
+        if "pytorchTuned" in row:
+            print(f"{'':6} {'  PyTorch with MedZoo allocator settings':40} {row['medzoo']:9.3f} {row['pytorchTuned']:9.3f} {row['ratioTuned']:6.2f}")
     for row in rows:
         if row["part"] == "train" and row["key"][2] == 1:
             print(f"       {row['key'][0]} {row['key'][1]}^3: {row['parameters']:,} parameters on both sides")

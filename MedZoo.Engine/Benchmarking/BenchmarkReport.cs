@@ -28,8 +28,14 @@ public sealed record BenchmarkReport
     /// <summary>torch threads in effect while measuring.</summary>
     public required ThreadSettings Threads { get; init; }
 
-    /// <summary>Whether batched CPU convolutions run one sample at a time (see <see cref="Networks.Blocks.CpuConvolution"/>); matters only for batches above 1.</summary>
-    public required bool ConvolutionPerSample { get; init; }
+    /// <summary>How CPU convolutions ran: channels_last, batched, native or per_sample (see <see cref="Networks.Blocks.CpuConvolution"/>).</summary>
+    public required string ConvolutionRoute { get; init; }
+
+    /// <summary>oneDNN's instruction-set setting, if the user chose one (DNNL_MAX_CPU_ISA).</summary>
+    public string? OneDnnIsa { get; init; }
+
+    /// <summary>How the native allocator was set up (see <see cref="Devices.MallocTuning"/>).</summary>
+    public required string Allocator { get; init; }
 
     /// <summary>1, 5 and 15 minute load averages when the run started (null where the OS has none).</summary>
     public double[]? LoadAverageStart { get; init; }

@@ -99,6 +99,7 @@ public sealed class Trainer
             BestEpoch = state.BestEpoch, BestMeanForegroundDice = state.BestMetric,
         });
         tensorBoard?.Dispose();
+        Devices.MallocTuning.Trim(); // the run's memory, kept for reuse while it trained, goes back to the system
         return new TrainingResult(outcome, reason, state.EpochsCompleted, state.GlobalStep, state.BestEpoch, state.BestMetric,
             state.BestValidation ?? best?.Validation, state.BestCheckpoint, state.LastCheckpoint,
             state.History.Count > 0 ? state.History[^1].TrainLoss : double.NaN, state.History.ToList());
@@ -182,8 +183,12 @@ public sealed class Trainer
             if (_deviceInfo.Notice is { } notice) Log(RunLogLevel.Warning, notice);
             if (_deviceInfo.Device == "cpu" && Devices.OneDnnIsa.Effective is not null)
                 Log(RunLogLevel.Info, Devices.OneDnnIsa.Explanation);
-            if (_deviceInfo.Device == "cpu" && Networks.Blocks.CpuConvolution.PerSample)
-                Log(RunLogLevel.Info, Networks.Blocks.CpuConvolution.Explanation);
+            if (_deviceInfo.Device == "cpu")
+            {
+                Log(Networks.Blocks.CpuConvolution.Route is Networks.Blocks.CpuConvolutionRoute.ChannelsLast ? RunLogLevel.Info : RunLogLevel.Warning,
+                    Networks.Blocks.CpuConvolution.Explanation);
+                Log(RunLogLevel.Info, Devices.MallocTuning.Explanation);
+            }
             ResumeIfAsked();
             var data = _components.Data;
             _fan.OnEvent(new RunStarted

@@ -4,66 +4,128 @@ using static TorchSharp.torch;
 
 namespace MedZoo.Engine.Networks.Blocks;
 
+/// <summary>How CPU 3D convolutions are computed in this process (see <see cref="CpuConvolution"/>).</summary>
+public enum CpuConvolutionRoute
+{
+    /// <summary>oneDNN on channels-last (NDHWC) data: fast and exact (the default where the self-test passes).</summary>
+    ChannelsLast,
+
+    /// <summary>libtorch's default call on NCDHW data (oneDNN's blocked kernels).</summary>
+    Batched,
+
+    /// <summary>oneDNN switched off: libtorch's own convolution kernels (exact, slower).</summary>
+    Native,
+
+    /// <summary>Last resort: one sample at a time on NCDHW data.</summary>
+    PerSample,
+}
+
 /// <summary>
-/// Whether batched 3D convolutions on the CPU can be trusted in this process.
+/// Routes CPU 3D convolutions so that they are both fast and right.
 /// <para>
-/// libtorch 2.10's CPU convolution (oneDNN, as shipped in TorchSharp-cpu 0.107) returns wrong values
-/// on some x86-64 CPUs (seen on AMD EPYC with AVX-512) when the batch has more than one sample: the
-/// forward pass for 3×3×3 kernels with more than 16 input channels that are not a multiple of 16, and
-/// the input gradient for several common shapes (e.g. 4→8 or 8→8 channels), are off by 10–60 % or
-/// NaN. One sample at a time is exact, and so is PyTorch 1.13 on the same machine. MedZoo therefore
-/// probes the runtime once (a few milliseconds on tiny tensors, without touching the global random
-/// generator) and, when the probe fails, runs CPU convolutions one sample at a time; gradients stay
-/// exact through autograd and batch normalisation still sees the whole batch.
+/// libtorch 2.10 as shipped in TorchSharp-cpu 0.107 computes 3D convolutions wrongly with oneDNN's
+/// <em>blocked</em> kernels (the ones it picks for NCDHW tensors) when a channel count is not a
+/// multiple of the vector block (16 floats with AVX-512): seen on AMD EPYC, forward and input
+/// gradients for 4→8, 8→8, 20→8, 28→12 channels were off by 10–60 %, NaN, or changed from call to
+/// call (padding lanes left uninitialised), and a UNET3D step at 64³ had NaN weight gradients. The
+/// same kernels on channels-last (NDHWC) tensors are exact for every shape we probed, and as precise
+/// as PyTorch 1.13 on whole networks (benchmarks/GradientCheck). So MedZoo hands CPU convolutions
+/// channels-last inputs and returns NCDHW outputs, after a self-test.
 /// </para>
-/// With MedZoo's default oneDNN cap (<see cref="Devices.OneDnnIsa"/>, SSE4.1) the probe passes and
-/// batches run whole; the split remains for runtimes where the user lifted the cap or another defect
-/// appears. Set MEDZOO_CPU_CONV_PER_SAMPLE=1 to force the per-sample path, =0 to force batched calls.
+/// The route is decided once, at the first CPU convolution, by probing tiny fixed tensors against
+/// float64 (forward, input and weight gradients, and a transposed convolution):
+/// channels-last if exact; otherwise the plain batched call if that is exact; otherwise oneDNN
+/// switched off (<see cref="Devices.LibTorchSwitches"/>) if that makes it exact; otherwise one sample
+/// at a time. <c>MEDZOO_CPU_CONV=channels_last|batched|native|per_sample</c> forces a route.
 /// </summary>
 public static class CpuConvolution
 {
-    private static readonly Lazy<bool> PerSampleLazy = new(Decide, LazyThreadSafetyMode.ExecutionAndPublication);
+    /// <summary>Environment variable that forces a route.</summary>
+    public const string Variable = "MEDZOO_CPU_CONV";
 
-    /// <summary>True when CPU convolutions of batches run one sample at a time.</summary>
-    public static bool PerSample => PerSampleLazy.Value;
+    private static readonly Lazy<(CpuConvolutionRoute Route, string Why)> Decision = new(Decide, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>Why <see cref="PerSample"/> has its value (for logs and the dashboard's device panel).</summary>
-    public static string Explanation => PerSample
-        ? "CPU convolutions run one sample at a time: this libtorch build computed batched 3D convolutions wrongly in a self-test"
-        : "CPU convolutions run batched: the self-test found them exact";
+    /// <summary>How CPU convolutions run in this process (decided at first use).</summary>
+    public static CpuConvolutionRoute Route => Decision.Value.Route;
 
-    private static bool Decide()
+    /// <summary>True when CPU convolutions of batches run one sample at a time (the last resort).</summary>
+    public static bool PerSample => Route == CpuConvolutionRoute.PerSample;
+
+    /// <summary>Why <see cref="Route"/> has its value (for logs, the bench report and the device panel).</summary>
+    public static string Explanation => Decision.Value.Why;
+
+    /// <summary>The route's name as <see cref="Variable"/> spells it.</summary>
+    public static string RouteName(CpuConvolutionRoute route) => route switch
     {
-        switch (Environment.GetEnvironmentVariable("MEDZOO_CPU_CONV_PER_SAMPLE"))
+        CpuConvolutionRoute.ChannelsLast => "channels_last",
+        CpuConvolutionRoute.Batched => "batched",
+        CpuConvolutionRoute.Native => "native",
+        _ => "per_sample",
+    };
+
+    private static (CpuConvolutionRoute, string) Decide()
+    {
+        var forced = Environment.GetEnvironmentVariable(Variable);
+        if (!string.IsNullOrWhiteSpace(forced))
         {
-            case "1": return true;
-            case "0": return false;
+            foreach (var route in Enum.GetValues<CpuConvolutionRoute>())
+            {
+                if (!string.Equals(RouteName(route), forced.Trim(), StringComparison.OrdinalIgnoreCase)) continue;
+                if (route == CpuConvolutionRoute.Native && !Devices.LibTorchSwitches.TrySetMkldnnEnabled(false))
+                    return (CpuConvolutionRoute.PerSample, $"CPU convolutions: {Variable}=native asked for, but oneDNN cannot be switched off in this libtorch; running one sample at a time");
+                return (route, $"CPU convolutions: {RouteName(route)} ({Variable}={forced.Trim()})");
+            }
+            // An unknown value is not fatal for a library: say so and decide as usual.
+            var decided = DecideByProbe();
+            return (decided.Item1, $"{decided.Item2} ({Variable}={forced.Trim()} ignored: use channels_last, batched, native or per_sample)");
         }
-        return !BatchedConvolutionIsExact();
+        return DecideByProbe();
+    }
+
+    private static (CpuConvolutionRoute, string) DecideByProbe()
+    {
+        if (IsExact(channelsLast: true))
+            return (CpuConvolutionRoute.ChannelsLast, "CPU convolutions: oneDNN on channels-last data (the self-test found it exact)");
+        if (IsExact(channelsLast: false))
+            return (CpuConvolutionRoute.Batched, "CPU convolutions: libtorch's default (channels-last failed the self-test, the default passed)");
+        if (Devices.LibTorchSwitches.TrySetMkldnnEnabled(false) && IsExact(channelsLast: false))
+            return (CpuConvolutionRoute.Native, "CPU convolutions: oneDNN switched off (its kernels failed the self-test on this CPU); libtorch's own kernels are exact but slower");
+        return (CpuConvolutionRoute.PerSample, "CPU convolutions: one sample at a time (every faster route failed the self-test on this CPU)");
     }
 
     /// <summary>
-    /// Compares float32 batched convolutions (forward and input gradient) with float64 on fixed
-    /// inputs for the shapes known to fail; true if all agree to 1e-3 relative.
+    /// Compares float32 convolutions (forward, input gradient, weight gradient; batch 2) with float64
+    /// on fixed inputs for the channel counts known to fail, a 5×5×5 kernel, a strided one and a
+    /// transposed one; true if all agree to 1e-3 relative. Each call runs the probe anew.
     /// </summary>
-    internal static bool BatchedConvolutionIsExact()
+    internal static bool IsExact(bool channelsLast)
     {
         using var scope = NewDisposeScope();
         using var grad = enable_grad();
-        (long In, long Out)[] shapes = [(4, 8), (8, 8), (20, 8), (28, 12)];
-        foreach (var (cin, cout) in shapes)
+        (long In, long Out, long K, long Stride, bool Transposed)[] cases =
+            [(4, 8, 3, 1, false), (8, 8, 3, 1, false), (20, 8, 3, 1, false), (28, 12, 3, 1, false), (2, 16, 5, 1, false),
+             (16, 32, 2, 2, false), (12, 20, 3, 2, false), (32, 8, 2, 2, true), (20, 12, 2, 2, true)];
+        foreach (var (cin, cout, k, stride, transposed) in cases)
         {
             var x = Deterministic([2, cin, 6, 6, 6], 0.37).requires_grad_(true);
-            var w = Deterministic([cout, cin, 3, 3, 3], 0.11) * 0.1;
-            var y = nn.functional.conv3d(x, w, null, null, [1, 1, 1]);
+            var w = (Deterministic(transposed ? [cin, cout, k, k, k] : [cout, cin, k, k, k], 0.11) * 0.1).requires_grad_(true);
+            var padding = stride == 1 ? k / 2 : 0;
+            Tensor Conv(Tensor input, Tensor weight) => transposed
+                ? nn.functional.conv_transpose3d(input, weight, null, [stride, stride, stride])
+                : nn.functional.conv3d(input, weight, null, [stride, stride, stride], [padding, padding, padding]);
+            var y = Conv(channelsLast ? ToChannelsLast(x) : x, w);
             y.square().sum().backward();
             var x64 = x.detach().to(float64).requires_grad_(true);
-            var y64 = nn.functional.conv3d(x64, w.to(float64), null, null, [1, 1, 1]);
+            var w64 = w.detach().to(float64).requires_grad_(true);
+            var y64 = Conv(x64, w64);
             y64.square().sum().backward();
-            if (!Close(y, y64) || !Close(x.grad!, x64.grad!)) return false;
+            if (!Close(y, y64) || !Close(x.grad!, x64.grad!) || !Close(w.grad!, w64.grad!)) return false;
         }
         return true;
     }
+
+    /// <summary>The same values in channels-last (NDHWC) memory order, still indexed (B, C, D, H, W).</summary>
+    internal static Tensor ToChannelsLast(Tensor x) => x.permute(0, 2, 3, 4, 1).contiguous().permute(0, 4, 1, 2, 3);
 
     private static Tensor Deterministic(long[] shape, double phase)
     {
@@ -75,7 +137,7 @@ public static class CpuConvolution
     {
         var scale = reference.abs().max().item<double>();
         var err = (a.to(float64) - reference).abs().max().item<double>();
-        return err <= 1e-3 * Math.Max(scale, 1e-12);
+        return err <= 1e-3 * Math.Max(scale, 1e-12); // NaN compares false: not close
     }
 
     /// <summary>Validates the sizes shared by <see cref="Convolution3d"/> and <see cref="TransposedConvolution3d"/>.</summary>
@@ -88,16 +150,32 @@ public static class CpuConvolution
             throw new ArgumentException($"groups={groups} must divide inChannels={inChannels} and outChannels={outChannels}", nameof(groups));
     }
 
-    /// <summary>Applies <paramref name="op"/> per sample when required (CPU, batch &gt; 1, probe failed).</summary>
+    /// <summary>
+    /// Runs <paramref name="op"/> (a float32 convolution of <paramref name="input"/>) on the route in
+    /// effect: channels-last in and NCDHW out, per sample, or as it is (other devices and types).
+    /// </summary>
     internal static Tensor Apply(Tensor input, Func<Tensor, Tensor> op)
     {
-        if (input.shape[0] <= 1 || input.device_type != DeviceType.CPU || !PerSample)
+        if (input.device_type != DeviceType.CPU || input.dim() != 5 || input.dtype != ScalarType.Float32)
             return op(input);
-        using var scope = NewDisposeScope();
-        var parts = input.split(1, 0);
-        var outputs = new Tensor[parts.Length];
-        for (var i = 0; i < parts.Length; i++) outputs[i] = op(parts[i]);
-        return cat(outputs, 0).MoveToOuterDisposeScope();
+        switch (Route)
+        {
+            case CpuConvolutionRoute.ChannelsLast:
+            {
+                using var scope = NewDisposeScope();
+                return op(ToChannelsLast(input)).contiguous().MoveToOuterDisposeScope();
+            }
+            case CpuConvolutionRoute.PerSample when input.shape[0] > 1:
+            {
+                using var scope = NewDisposeScope();
+                var parts = input.split(1, 0);
+                var outputs = new Tensor[parts.Length];
+                for (var i = 0; i < parts.Length; i++) outputs[i] = op(parts[i]);
+                return cat(outputs, 0).MoveToOuterDisposeScope();
+            }
+            default:
+                return op(input);
+        }
     }
 }
 

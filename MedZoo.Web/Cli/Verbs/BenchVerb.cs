@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MedZoo.Engine.Benchmarking;
+using MedZoo.Engine.Devices;
 using MedZoo.Engine.Networks;
+using MedZoo.Engine.Networks.Blocks;
 
 namespace MedZoo.Web.Cli.Verbs;
 
@@ -199,10 +201,7 @@ public sealed class BenchVerb : ICliVerb
             w.WriteLine($"  {"model",-14} {"patch",-6} {"batch",5} {"step",8} {"forward",8} {"backward",9} {"optim",7}  parameters");
             foreach (var t in train)
                 w.WriteLine(string.Create(inv, $"  {t.Model,-14} {t.Patch[0] + "³",-6} {t.Batch,5} {t.Seconds.Median,8:F3} {t.ForwardSeconds,8:F3} {t.BackwardSeconds,9:F3} {t.OptimizerSeconds,7:F3}  {t.Parameters:N0}"));
-            if (train.Any(t => t.Batch > 1))
-                w.WriteLine(r.ConvolutionPerSample
-                    ? "  (batches > 1: convolutions ran one sample at a time, see MEDZOO_CPU_CONV_PER_SAMPLE)"
-                    : "  (batches > 1: convolutions ran batched)");
+            w.WriteLine($"  (CPU convolutions: {r.ConvolutionRoute}, see {CpuConvolution.Variable}{(r.OneDnnIsa is { } isa ? $"; {OneDnnIsa.Variable}={isa}" : "")})");
         }
         if (r.Infer is { Count: > 0 } infer)
         {

@@ -82,7 +82,8 @@ public class Convolution3dTests
             manual_seed(11);
             using var expected = rand(3);
             manual_seed(11);
-            _ = CpuConvolution.BatchedConvolutionIsExact();
+            _ = CpuConvolution.IsExact(channelsLast: true);
+            _ = CpuConvolution.IsExact(channelsLast: false);
             using var actual = rand(3);
             if (expected.allclose(actual, rtol: 0, atol: 0)) clean++;
         }
@@ -93,6 +94,62 @@ public class Convolution3dTests
     {
         var scale = reference.abs().max().item<double>();
         var err = (actual.to(float64) - reference).abs().max().item<double>();
-        Assert.True(err <= 1e-4 * scale, $"relative error {err / scale:E2} (per-sample mode: {CpuConvolution.PerSample})");
+        Assert.True(err <= 1e-4 * scale, $"relative error {err / scale:E2} (route: {CpuConvolution.Explanation})");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Forward_OnTheRouteInEffect_ReturnsContiguousNcdhwOfTheInputsLayout(int batch)
+    {
+        // Whatever the route does inside (channels-last, per sample), callers get plain NCDHW back.
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var conv = new Convolution3d(6, 10, 3, padding: 1);
+        var x = randn([batch, 6, 5, 7, 9]);
+        var y = conv.forward(x);
+        Assert.Equal(new long[] { batch, 10, 5, 7, 9 }, y.shape);
+        Assert.True(y.is_contiguous());
+        Assert.Equal(new long[] { 10 * 5 * 7 * 9, 5 * 7 * 9, 7 * 9, 9, 1 }, y.stride());
+        var reference = nn.functional.conv3d(x.to(float64), conv.weight.detach().to(float64), conv.bias!.detach().to(float64), padding: [1, 1, 1]);
+        AssertClose(y, reference);
+    }
+
+    [Fact]
+    public void Forward_Float64OrOtherDevicesInput_IsPassedThroughUnchanged()
+    {
+        using var scope = NewDisposeScope();
+        var conv = new Convolution3d(3, 4, 3, padding: 1);
+        conv.to(float64);
+        var x = randn([2, 3, 4, 4, 4], dtype: float64);
+        var y = conv.forward(x);
+        Assert.Equal(ScalarType.Float64, y.dtype);
+        var reference = nn.functional.conv3d(x, conv.weight, conv.bias, padding: [1, 1, 1]);
+        Assert.Equal(0.0, (y - reference).abs().max().item<double>());
+    }
+
+    [Fact]
+    public void Route_IsDecidedOnceAndItsProbeIsExact()
+    {
+        // The route MedZoo picked must pass its own self-test (the probe re-runs here), and be named in the explanation.
+        var route = CpuConvolution.Route;
+        var expected = route switch
+        {
+            CpuConvolutionRoute.ChannelsLast => "channels-last",
+            CpuConvolutionRoute.Native => "switched off",
+            CpuConvolutionRoute.PerSample => "one sample at a time",
+            _ => "default",
+        };
+        if (Environment.GetEnvironmentVariable(CpuConvolution.Variable) is null) Assert.Contains(expected, CpuConvolution.Explanation);
+        switch (route)
+        {
+            case CpuConvolutionRoute.ChannelsLast:
+                Assert.True(CpuConvolution.IsExact(channelsLast: true));
+                break;
+            case CpuConvolutionRoute.Batched or CpuConvolutionRoute.Native:
+                Assert.True(CpuConvolution.IsExact(channelsLast: false));
+                break;
+        }
+        Assert.Equal(route, CpuConvolution.Route);
     }
 }

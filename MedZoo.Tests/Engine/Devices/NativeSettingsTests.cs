@@ -1,0 +1,67 @@
+using MedZoo.Engine.Benchmarking;
+using MedZoo.Engine.Devices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MedZoo.Tests.Engine.Devices;
+
+/// <summary>The allocator tuning and libtorch's oneDNN switch, on the real native libraries.</summary>
+public sealed class NativeSettingsTests
+{
+    private static bool UserTunedMalloc =>
+        (Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "").Contains("glibc.malloc.", StringComparison.Ordinal)
+        || Environment.GetEnvironmentVariable(MallocTuning.Variable) is "0";
+
+    [SkippableFact]
+    public void MallocTuning_OnLinux_IsAppliedAndSaysSo()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && !UserTunedMalloc, "glibc tuning applies on Linux unless the user tuned malloc");
+        MallocTuning.Apply();
+        Assert.NotNull(MallocTuning.AppliedMmapThreshold);
+        Assert.True(MallocTuning.AppliedMmapThreshold >= 32 << 20);
+        Assert.Contains("MiB", MallocTuning.Explanation);
+        Assert.Contains(MallocTuning.Variable, MallocTuning.Explanation);
+    }
+
+    [SkippableFact]
+    public void MallocTuning_Trim_ReturnsFreedTensorMemoryToTheSystem()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && !UserTunedMalloc, "glibc tuning applies on Linux unless the user tuned malloc");
+        MallocTuning.Apply();
+        TorchRuntime.EnsureLoaded();
+        MallocTuning.Trim();
+        var before = Resident();
+        // Three 40 MB blocks: under the mmap threshold and under the 64 MB heaps of a thread's arena,
+        // so they come from the heap (a test runs on a worker thread, as the trainer does).
+        using (var scope = NewDisposeScope())
+        {
+            for (var i = 0; i < 3; i++) Assert.Equal(10L << 20, ones(10L << 20).sum().item<float>());
+        }
+        var kept = Resident();
+        Assert.True(kept - before > 64, $"the freed block should stay resident until trimmed: {before:F0} MB -> {kept:F0} MB");
+        Assert.True(MallocTuning.Trim());
+        var after = Resident();
+        Assert.True(kept - after > 64, $"trim should hand the block back: {kept:F0} MB -> {after:F0} MB");
+    }
+
+    private static double Resident() => ProcessMemory.ResidentMegabytes() ?? throw new InvalidOperationException("no /proc/self/status");
+
+    [SkippableFact]
+    public void LibTorchSwitches_Mkldnn_CanBeTurnedOffAndOnAgain()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64,
+            "libtorch's exported symbols are looked up on x86-64 Linux");
+        var original = LibTorchSwitches.MkldnnEnabled();
+        Assert.NotNull(original);
+        try
+        {
+            Assert.True(LibTorchSwitches.TrySetMkldnnEnabled(!original!.Value));
+            Assert.Equal(!original.Value, LibTorchSwitches.MkldnnEnabled());
+        }
+        finally
+        {
+            Assert.True(LibTorchSwitches.TrySetMkldnnEnabled(original!.Value));
+        }
+        Assert.Equal(original, LibTorchSwitches.MkldnnEnabled());
+    }
+}

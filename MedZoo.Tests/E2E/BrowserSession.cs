@@ -99,18 +99,36 @@ public sealed class BrowserSession : IAsyncDisposable
 
     /// <summary>
     /// Clicks <paramref name="selector"/> and waits until the page's URL matches <paramref name="url"/>
-    /// (a server-side NavigateTo after the click); on timeout the error carries <see cref="DescribeAsync"/>.
+    /// (a server-side NavigateTo after the click). If it has not moved after <paramref name="navigateWithinMs"/>
+    /// and the page shows <paramref name="fallbackLink"/> (the "started: open it" link a user would
+    /// click), the page's state goes to <paramref name="log"/> and to stderr, and the link is clicked;
+    /// without a link, or if that does not navigate either, the error carries <see cref="DescribeAsync"/>.
     /// </summary>
-    public static async Task ClickAndWaitForUrlAsync(IPage page, string selector, System.Text.RegularExpressions.Regex url, float timeoutMs = TimeoutMs)
+    public static async Task ClickAndWaitForUrlAsync(IPage page, string selector, System.Text.RegularExpressions.Regex url,
+        string? fallbackLink = null, Action<string>? log = null, float navigateWithinMs = 30_000)
     {
         await page.ClickAsync(selector);
         try
         {
-            await page.WaitForURLAsync(url, new PageWaitForURLOptions { Timeout = timeoutMs, WaitUntil = WaitUntilState.Commit });
+            await page.WaitForURLAsync(url, new PageWaitForURLOptions { Timeout = fallbackLink is null ? TimeoutMs : navigateWithinMs, WaitUntil = WaitUntilState.Commit });
+            return;
         }
         catch (TimeoutException e)
         {
-            throw new TimeoutException($"after clicking {selector} the page did not go to {url} within {timeoutMs / 1000:0} s: {await DescribeAsync(page)}", e);
+            if (fallbackLink is null || await page.Locator(fallbackLink).CountAsync() == 0)
+                throw new TimeoutException($"after clicking {selector} the page did not go to {url}: {await DescribeAsync(page)}", e);
+            var note = $"note: after clicking {selector} the page stayed at {page.Url} for {navigateWithinMs / 1000:0} s; following {fallbackLink}. {await DescribeAsync(page)}";
+            log?.Invoke(note);
+            await Console.Error.WriteLineAsync(note);
+        }
+        try
+        {
+            await page.ClickAsync(fallbackLink);
+            await page.WaitForURLAsync(url, new PageWaitForURLOptions { Timeout = TimeoutMs, WaitUntil = WaitUntilState.Commit });
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"after clicking {selector} and then {fallbackLink} the page did not go to {url}: {await DescribeAsync(page)}", e);
         }
     }
 

@@ -17,7 +17,7 @@ namespace MedZoo.Web.Runs;
 public sealed class TrainerRunExecutor(DatasetService datasets) : IRunExecutor
 {
     /// <summary>Name of the default preset: the synthetic demo that learns visibly within minutes on a CPU.</summary>
-    public const string DemoPreset = "synthetic: demo (≈3 min on 2 CPU cores)";
+    public const string DemoPreset = "synthetic: demo (under a minute on 2 CPU cores)";
 
     /// <summary>Name of the smallest preset: a few seconds of training that exercises everything (previews, checkpoints, validation).</summary>
     public const string SmokePreset = "synthetic: smoke test (seconds)";
@@ -87,7 +87,7 @@ public sealed class TrainerRunExecutor(DatasetService datasets) : IRunExecutor
     /// <summary>
     /// The demo configuration of the README (<c>medzoo train --model UNET3D_CICEK --base_filters 8
     /// --depth 3 --dim 32 --batchSz 2 --nEpochs 12 --samples_train 32 --lr 0.003
-    /// --validation_interval 3 --seed 1</c>): about 3 minutes on 2 CPU cores (measured: README, Training).
+    /// --validation_interval 3 --seed 1</c>): 37 s on 2 CPU cores (measured: README, Training).
     /// </summary>
     public static TrainerOptions Demo(string dataset)
     {

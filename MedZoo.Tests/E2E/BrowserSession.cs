@@ -98,7 +98,38 @@ public sealed class BrowserSession : IAsyncDisposable
     }
 
     /// <summary>
-    /// Clicks <paramref name="selector"/> and waits until the page's URL matches <paramref name="url"/>
+    /// Waits until the page's address matches <paramref name="url"/>, by polling it. Playwright's
+    /// WaitForURLAsync checks the address once and then waits for a navigation event: a Blazor
+    /// navigation (history.pushState) that lands between the two is never seen, and the test hung
+    /// with the page already at the right address (seen in CI on both the live-run and the review
+    /// tests). Polling has no such gap.
+    /// </summary>
+    public static async Task WaitForUrlAsync(IPage page, System.Text.RegularExpressions.Regex url, float timeoutMs = TimeoutMs)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!url.IsMatch(await CurrentUrlAsync(page)))
+        {
+            if (clock.ElapsedMilliseconds > timeoutMs)
+                throw new TimeoutException($"the page did not go to {url} within {timeoutMs / 1000:0} s: {await DescribeAsync(page)}");
+            await Task.Delay(50);
+        }
+    }
+
+    // The browser's own location where it can be read (a page being replaced cannot answer: then the last known address).
+    private static async Task<string> CurrentUrlAsync(IPage page)
+    {
+        try
+        {
+            return await page.EvaluateAsync<string>("() => location.href");
+        }
+        catch (PlaywrightException)
+        {
+            return page.Url;
+        }
+    }
+
+    /// <summary>
+    /// Clicks <paramref name="selector"/> and waits until the page's address matches <paramref name="url"/>
     /// (a server-side NavigateTo after the click). If it has not moved after <paramref name="navigateWithinMs"/>
     /// and the page shows <paramref name="fallbackLink"/> (the "started: open it" link a user would
     /// click), the page's state goes to <paramref name="log"/> and to stderr, and the link is clicked;
@@ -110,33 +141,26 @@ public sealed class BrowserSession : IAsyncDisposable
         await page.ClickAsync(selector);
         try
         {
-            await page.WaitForURLAsync(url, new PageWaitForURLOptions { Timeout = fallbackLink is null ? TimeoutMs : navigateWithinMs, WaitUntil = WaitUntilState.Commit });
+            await WaitForUrlAsync(page, url, fallbackLink is null ? TimeoutMs : navigateWithinMs);
             return;
         }
         catch (TimeoutException e)
         {
             if (fallbackLink is null || await page.Locator(fallbackLink).CountAsync() == 0)
-                throw new TimeoutException($"after clicking {selector} the page did not go to {url}: {await DescribeAsync(page)}", e);
+                throw new TimeoutException($"after clicking {selector}: {e.Message}", e);
             var note = $"note: after clicking {selector} the page stayed at {page.Url} for {navigateWithinMs / 1000:0} s; following {fallbackLink}. {await DescribeAsync(page)}";
             log?.Invoke(note);
             await Console.Error.WriteLineAsync(note);
         }
-        try
-        {
-            await page.ClickAsync(fallbackLink);
-            await page.WaitForURLAsync(url, new PageWaitForURLOptions { Timeout = TimeoutMs, WaitUntil = WaitUntilState.Commit });
-        }
-        catch (TimeoutException e)
-        {
-            throw new TimeoutException($"after clicking {selector} and then {fallbackLink} the page did not go to {url}: {await DescribeAsync(page)}", e);
-        }
+        await page.ClickAsync(fallbackLink);
+        await WaitForUrlAsync(page, url);
     }
 
     /// <summary>Signs in through the form and waits for the interactive dashboard.</summary>
     public static async Task SignInAsync(IPage page, string user, string password, string path = "/")
     {
         await page.GotoAsync(path);
-        await page.WaitForURLAsync("**/account/signin**");
+        await WaitForUrlAsync(page, new System.Text.RegularExpressions.Regex("/account/signin"));
         await page.FillAsync("#username", user);
         await page.FillAsync("#password", password);
         await page.ClickAsync("#signin-submit");

@@ -78,7 +78,7 @@ public sealed partial class LiveRunE2ETests(Xunit.Abstractions.ITestOutputHelper
             await BrowserSession.SignInAsync(viewer, "watcher", "watcher-password", "/runs");
             await viewer.ClickAsync("a.mz-run-link:has-text('live run')");
             // The grid shows status chips too: wait for the run page itself before looking for one.
-            await viewer.WaitForURLAsync($"**/runs/{runId}");
+            await BrowserSession.WaitForUrlAsync(viewer, new Regex($"/runs/{runId}$"));
             foreach (var page in new[] { op, viewer })
             {
                 await page.WaitForSelectorAsync("#run-step");
@@ -137,7 +137,7 @@ public sealed partial class LiveRunE2ETests(Xunit.Abstractions.ITestOutputHelper
             var page = await browser.NewPageAsync(address);
             await BrowserSession.SignInAsync(page, MedZooAppFactory.AdminName, MedZooAppFactory.AdminPassword, "/runs");
             await page.ClickAsync("a.mz-run-link:has-text('live run')");
-            await page.WaitForURLAsync($"**/runs/{runId}");
+            await BrowserSession.WaitForUrlAsync(page, new Regex($"/runs/{runId}$"));
             await BrowserSession.WaitInteractiveAsync(page);
             await page.WaitForSelectorAsync("[data-status=Stopped]");
             await BrowserSession.WaitAsync(page, $"() => Number(document.querySelector('#chart-loss')?.dataset.points) === {lossPoints}");

@@ -35,10 +35,9 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
     }
 
     /// <summary>
-    /// Clicks "Predict and review" and waits for the review's page. Under the whole suite the page
-    /// has been seen, rarely, not to follow the server's navigation although the review was created
-    /// (cause not found yet): the test then follows the page's "opening it" link as a user would,
-    /// and prints the page's console and connection log (stderr and the test output) to find the cause.
+    /// Clicks "Predict and review" and waits for the review's page (polling its address: Playwright's
+    /// own wait could miss a quick Blazor navigation, see <see cref="BrowserSession.WaitForUrlAsync"/>).
+    /// Should the page not move, the test follows its "opening it" link as a user would, and says so.
     /// </summary>
     private async Task StartReviewAsync(IPage page, MedZooAppFactory app)
     {
@@ -102,7 +101,7 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
         var page = await browser.NewPageAsync(address);
         await BrowserSession.SignInAsync(page, MedZooAppFactory.AdminName, MedZooAppFactory.AdminPassword, $"/runs/{run.Id}");
         await page.ClickAsync("#review-run");
-        await page.WaitForURLAsync($"**/reviews?run={run.Id}");
+        await BrowserSession.WaitForUrlAsync(page, new System.Text.RegularExpressions.Regex($"/reviews\\?run={run.Id}$"));
         await BrowserSession.WaitInteractiveAsync(page);
         await BrowserSession.WaitAsync(page, "() => document.querySelectorAll('#review-subject option').length > 1");
         await page.SelectOptionAsync("#review-checkpoint", "best");
@@ -227,7 +226,7 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
         await page.CheckAsync($"tr[data-review='{reviewId}'] .mz-review-select");
         await page.CheckAsync($"tr[data-review='{other.Id}'] .mz-review-select");
         await page.ClickAsync("#compare-reviews:not([disabled])");
-        await page.WaitForURLAsync($"**/compare/**");
+        await BrowserSession.WaitForUrlAsync(page, new System.Text.RegularExpressions.Regex("/compare/"));
         await WaitViewerAsync(page);
         Assert.Equal(1, await page.Locator("#rv-axial-labels-0").CountAsync());
         Assert.Equal(1, await page.Locator("#rv-axial-labels-1").CountAsync());

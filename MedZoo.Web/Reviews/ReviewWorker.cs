@@ -66,6 +66,11 @@ public sealed class ReviewWorker(
             review.Reason = e is UploadRejectedException or ArgumentException or DatasetException or VolumeFormatException or InvalidOperationException
                 ? e.Message : $"{e.GetType().Name}: {e.Message}";
         }
+        finally
+        {
+            // The prediction's native memory was kept for reuse while it ran (MallocTuning): give it back.
+            MedZoo.Engine.Devices.MallocTuning.Trim();
+        }
         review.Seconds = watch.Elapsed.TotalSeconds;
         review.FinishedAt = clock.GetUtcNow().UtcDateTime;
         Save(review);

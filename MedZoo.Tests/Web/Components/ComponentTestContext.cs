@@ -16,5 +16,15 @@ public abstract class ComponentTestContext : IAsyncLifetime
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync() => await Context.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await WhenBackgroundWorkDoneAsync();
+        await Context.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Work a test's page started in the background that must end with the test (building networks
+    /// draws from torch's process-wide random generator, which later tests seed and replay).
+    /// </summary>
+    protected virtual Task WhenBackgroundWorkDoneAsync() => Task.CompletedTask;
 }

@@ -16,6 +16,10 @@ public sealed class ModelsPageTests : ComponentTestContext
 
     public ModelsPageTests() => Context.Services.AddSingleton(_catalog);
 
+    // The page starts counting (building every network) on a background thread; a test that ended
+    // while it ran once broke the next tests' seeded random numbers (CheckpointTests, Convolution3dTests).
+    protected override Task WhenBackgroundWorkDoneAsync() => _catalog.CountAsync().WaitAsync(TimeSpan.FromMinutes(2));
+
     [Fact]
     public void Render_EveryModel_ShowsDescriptionPaperAndConstraints()
     {

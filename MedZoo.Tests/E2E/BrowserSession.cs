@@ -128,32 +128,18 @@ public sealed class BrowserSession : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Clicks <paramref name="selector"/> and waits until the page's address matches <paramref name="url"/>
-    /// (a server-side NavigateTo after the click). If it has not moved after <paramref name="navigateWithinMs"/>
-    /// and the page shows <paramref name="fallbackLink"/> (the "started: open it" link a user would
-    /// click), the page's state goes to <paramref name="log"/> and to stderr, and the link is clicked;
-    /// without a link, or if that does not navigate either, the error carries <see cref="DescribeAsync"/>.
-    /// </summary>
-    public static async Task ClickAndWaitForUrlAsync(IPage page, string selector, System.Text.RegularExpressions.Regex url,
-        string? fallbackLink = null, Action<string>? log = null, float navigateWithinMs = 30_000)
+    /// <summary>Clicks <paramref name="selector"/> and waits until the page's address matches <paramref name="url"/> (a server-side NavigateTo after the click).</summary>
+    public static async Task ClickAndWaitForUrlAsync(IPage page, string selector, System.Text.RegularExpressions.Regex url)
     {
         await page.ClickAsync(selector);
         try
         {
-            await WaitForUrlAsync(page, url, fallbackLink is null ? TimeoutMs : navigateWithinMs);
-            return;
+            await WaitForUrlAsync(page, url);
         }
         catch (TimeoutException e)
         {
-            if (fallbackLink is null || await page.Locator(fallbackLink).CountAsync() == 0)
-                throw new TimeoutException($"after clicking {selector}: {e.Message}", e);
-            var note = $"note: after clicking {selector} the page stayed at {page.Url} for {navigateWithinMs / 1000:0} s; following {fallbackLink}. {await DescribeAsync(page)}";
-            log?.Invoke(note);
-            await Console.Error.WriteLineAsync(note);
+            throw new TimeoutException($"after clicking {selector}: {e.Message}", e);
         }
-        await page.ClickAsync(fallbackLink);
-        await WaitForUrlAsync(page, url);
     }
 
     /// <summary>Signs in through the form and waits for the interactive dashboard.</summary>

@@ -64,7 +64,7 @@ public sealed partial class LiveRunE2ETests(Xunit.Abstractions.ITestOutputHelper
             await op.WaitForSelectorAsync("#start-error:has-text('Epochs')");
             await op.FillAsync("#opt-Epochs", "200");
             await op.PressAsync("#opt-Epochs", "Tab");
-            await BrowserSession.ClickAndWaitForUrlAsync(op, "#start-run", RunUrl(), "#started-run", output.WriteLine);
+            await BrowserSession.ClickAndWaitForUrlAsync(op, "#start-run", RunUrl());
             runId = op.Url[(op.Url.LastIndexOf('/') + 1)..];
             Assert.Equal("live run", app.Repository().Get(runId)!.Name);
             var published = new ConcurrentDictionary<long, DateTimeOffset>();

@@ -10,9 +10,8 @@ namespace MedZoo.Engine.Devices;
 /// threshold (at most 32 MiB) are fresh mmap'd pages each time and the top of the heap is trimmed
 /// after frees, so each training step pays page faults on its activations, oneDNN's weight
 /// reorders and the optimizer's temporaries. In a virtual machine a fault is expensive: measured on
-/// this project's 2-core VM, a VNET training step at 32³ (batch 2) took 3.6 s with the defaults and
-/// 1.4 s with large blocks served from the heap and no trimming (Adam's step on VNET's 45.6 M
-/// parameters: 0.70 s → 0.14 s). Resident memory then settles at the run's peak and stays there,
+/// this project's 2-core VM, a VNET training step at 32³ (batch 2) took 2.9–3.7 s with the defaults
+/// and 0.83–0.88 s with these settings (Adam's step on VNET's 45.6 M parameters: 0.70 s → 0.07 s). Resident memory then settles at the run's peak and stays there,
 /// which is also what makes it stable over a long run; <see cref="Trim"/> returns it when a run ends.
 /// </para>
 /// Applied from the Engine's module initializer. Set <c>MEDZOO_MALLOC_TUNING=0</c> to keep glibc's

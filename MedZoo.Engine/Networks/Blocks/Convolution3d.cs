@@ -48,9 +48,6 @@ public static class CpuConvolution
     /// <summary>How CPU convolutions run in this process (decided at first use).</summary>
     public static CpuConvolutionRoute Route => Decision.Value.Route;
 
-    /// <summary>True when CPU convolutions of batches run one sample at a time (the last resort).</summary>
-    public static bool PerSample => Route == CpuConvolutionRoute.PerSample;
-
     /// <summary>Why <see cref="Route"/> has its value (for logs, the bench report and the device panel).</summary>
     public static string Explanation => Decision.Value.Why;
 

@@ -101,6 +101,10 @@ public sealed partial class LiveRunE2ETests(Xunit.Abstractions.ITestOutputHelper
                 await BrowserSession.WaitAsync(page, $"() => Number(document.querySelector('#chart-loss')?.dataset.points) > {loss}");
                 await BrowserSession.WaitAsync(page, $"() => document.querySelector('[data-plane=axial]')?.dataset.epoch !== '{epoch}'");
             }
+            // An epoch of the smoke preset is two quick steps and renders are throttled (200 ms): let each
+            // browser show a few steps before stopping, or the latency check below has nothing to measure.
+            foreach (var page in new[] { op, viewer })
+                await BrowserSession.WaitAsync(page, "() => new Set(window.mzSteps.map(s => s[0])).size >= 4");
             Assert.Equal(0, await viewer.Locator("#stop-run").CountAsync());
             Assert.Equal(0, await viewer.Locator("#pause-run").CountAsync());
 

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using MedZoo.Web.Persistence;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server;
 
@@ -20,7 +21,17 @@ internal sealed class RevalidatingUserStateProvider(ILoggerFactory loggerFactory
     {
         var principal = authenticationState.User;
         var name = principal.Identity?.Name;
-        var user = name is null ? null : users.Find(name);
+        UserDocument? user;
+        try
+        {
+            user = name is null ? null : users.Find(name);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The host is shutting down and has closed the database under a circuit that is going away
+            // with it: no verdict to give, and nothing worth an error in the log.
+            return Task.FromResult(true);
+        }
         return Task.FromResult(user is not null && principal.FindFirstValue(ClaimTypes.Role) == user.Role);
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using MedZoo.Engine.Networks.Blocks;
 using MedZoo.Engine.Networks.Nets;
 using TorchSharp;
 
@@ -100,6 +101,8 @@ public sealed class ModelInfo
     /// <summary>Number of trainable parameters for the given channels, computed by building the network.</summary>
     public long CountParameters(int inChannels, int classes, ModelOptions? options = null)
     {
+        // Counting needs shapes, not values: build without drawing from torch's shared generator.
+        using var skip = ParameterInitialization.Skip();
         using var network = Create(inChannels, classes, options);
         return ModelZoo.CountParameters(network);
     }

@@ -208,7 +208,7 @@ public sealed class Convolution3d : nn.Module<Tensor, Tensor>
         _groups = groups;
         weight = NewParameter([outChannels, inChannels / groups, kernelSize, kernelSize, kernelSize]);
         bias = hasBias ? NewParameter([outChannels]) : null;
-        ResetParameters(weight, bias, (inChannels / groups) * kernelSize * kernelSize * kernelSize);
+        ParameterInitialization.Default(weight, bias, (inChannels / groups) * kernelSize * kernelSize * kernelSize);
         RegisterComponents();
     }
 
@@ -227,16 +227,6 @@ public sealed class Convolution3d : nn.Module<Tensor, Tensor>
         var parameter = new Parameter(data);
         parameter.DetachFromDisposeScope();
         return parameter;
-    }
-
-    // torch.nn's default: kaiming_uniform(a=√5) weights, uniform(±1/√fan_in) bias.
-    internal static void ResetParameters(Tensor weight, Tensor? bias, long fanIn)
-    {
-        using var noGrad = no_grad();
-        nn.init.kaiming_uniform_(weight, a: Math.Sqrt(5));
-        if (bias is null) return;
-        var bound = fanIn > 0 ? 1 / Math.Sqrt(fanIn) : 0;
-        nn.init.uniform_(bias, -bound, bound);
     }
 }
 
@@ -274,7 +264,7 @@ public sealed class TransposedConvolution3d : nn.Module<Tensor, Tensor>
         weight = Convolution3d.NewParameter([inChannels, outChannels / groups, kernelSize, kernelSize, kernelSize]);
         bias = hasBias ? Convolution3d.NewParameter([outChannels]) : null;
         // torch computes fan_in from weight.size(1) for transposed convolutions too.
-        Convolution3d.ResetParameters(weight, bias, (outChannels / groups) * kernelSize * kernelSize * kernelSize);
+        ParameterInitialization.Default(weight, bias, (outChannels / groups) * kernelSize * kernelSize * kernelSize);
         RegisterComponents();
     }
 

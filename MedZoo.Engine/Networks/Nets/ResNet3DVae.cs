@@ -64,8 +64,8 @@ public sealed class ResNet3DVae : SegmentationNetwork
     private readonly GreenBlock dec_green_3;
     private readonly Convolution3d blue;
     private readonly Sequential vae_down;
-    private readonly Linear vae_linear_1;
-    private readonly Linear vae_linear_vu;
+    private readonly LinearLayer vae_linear_1;
+    private readonly LinearLayer vae_linear_vu;
     private readonly Sequential vae_vu;
     private readonly Sequential vae_up2;
     private readonly GreenBlock vae_block2;
@@ -117,8 +117,8 @@ public sealed class ResNet3DVae : SegmentationNetwork
 
         vae_down = nn.Sequential(("0", GreenBlock.GroupNorm8(8 * b)), ("1", nn.ReLU()),
                                  ("2", Layers.Conv3d(8 * b, VaeChannels, 3, stride: 2, padding: 1)));
-        vae_linear_1 = nn.Linear(vaeCells, 2 * latent);
-        vae_linear_vu = nn.Linear(latent, vaeCells);
+        vae_linear_1 = new LinearLayer(vaeCells, 2 * latent);
+        vae_linear_vu = new LinearLayer(latent, vaeCells);
         vae_vu = Up(VaeChannels, 8 * b);
         vae_up2 = Up(8 * b, 4 * b);
         vae_block2 = new GreenBlock(4 * b);

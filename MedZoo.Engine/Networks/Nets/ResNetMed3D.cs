@@ -77,11 +77,7 @@ public sealed class ResNetMed3D : SegmentationNetwork
 
         // The reference's initialisation: He-normal (fan-out) convolution weights. After registration,
         // because modules() lists registered submodules only.
-        using (torch.no_grad())
-        {
-            foreach (var module in modules())
-                if (module is Convolution3d conv) nn.init.kaiming_normal_(conv.weight, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
-        }
+        ParameterInitialization.HeNormalConvolutions(this, nn.init.FanInOut.FanOut, nn.init.NonlinearityType.ReLU);
     }
 
     /// <summary>Divisible by 8, at least 16.</summary>

@@ -96,11 +96,7 @@ public sealed class SkipDenseNet3D : SegmentationNetwork
 
         // The reference's initialisation: He-normal convolution weights (transposed convs keep the default).
         // After registration, because modules() lists registered submodules only.
-        using (torch.no_grad())
-        {
-            foreach (var module in modules())
-                if (module is Convolution3d conv) nn.init.kaiming_normal_(conv.weight);
-        }
+        ParameterInitialization.HeNormalConvolutions(this);
     }
 
     /// <summary>Divisible by 16, at least 32.</summary>

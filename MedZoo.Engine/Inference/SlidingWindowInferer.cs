@@ -1,4 +1,5 @@
 using MedZoo.Engine.Networks;
+using MedZoo.Engine.Networks.Blocks;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -182,6 +183,8 @@ public sealed class SlidingWindowInferer
     private Tensor PredictOne(Tensor volume, Func<Tensor, Tensor> network, Device device, int doneBefore, int total,
         Action<SlidingWindowProgress>? progress, CancellationToken cancellation)
     {
+        // Every window runs every convolution with the same weights: convert them once per volume.
+        using var frozen = CpuConvolution.FreezeWeights();
         var w = _options.WindowSize;
         long d = volume.shape[2], h = volume.shape[3], x = volume.shape[4];
         var (padded, before) = Pad(volume, w);

@@ -121,6 +121,54 @@ public static class CpuConvolution
         return true;
     }
 
+    [ThreadStatic] private static FrozenWeights? t_frozen;
+
+    /// <summary>
+    /// Until the result is disposed, convolutions on this thread convert each weight to channels-last
+    /// once and reuse the copy, instead of once per call. For inference, where the weights cannot
+    /// change: a sliding-window pass calls every convolution once per window, and converting VNET's
+    /// 45 M weights each time cost more than a second per 80³ volume. Weights must not be modified
+    /// inside the scope (their copies would be stale). Nested scopes share the outermost one.
+    /// </summary>
+    public static IDisposable FreezeWeights()
+    {
+        if (t_frozen is not null) return FrozenWeights.Nested;
+        return t_frozen = new FrozenWeights();
+    }
+
+    /// <summary>Channels-last copies of weights, owned by the scope and freed when it ends.</summary>
+    private sealed class FrozenWeights : IDisposable
+    {
+        public static readonly IDisposable Nested = new NoOp();
+
+        private readonly int _thread = Environment.CurrentManagedThreadId;
+        private readonly Dictionary<Tensor, Tensor> _copies = new(ReferenceEqualityComparer.Instance);
+
+        public Tensor ChannelsLast(Tensor weight)
+        {
+            if (_copies.TryGetValue(weight, out var copy)) return copy;
+            copy = ToChannelsLast(weight.detach());
+            copy.DetachFromDisposeScope();
+            _copies[weight] = copy;
+            return copy;
+        }
+
+        public void Dispose()
+        {
+            if (Environment.CurrentManagedThreadId != _thread)
+                throw new InvalidOperationException("CpuConvolution.FreezeWeights() must end on the thread that began it (do not await inside it)");
+            if (!ReferenceEquals(t_frozen, this)) return;
+            t_frozen = null;
+            foreach (var copy in _copies.Values) copy.Dispose();
+            _copies.Clear();
+        }
+
+        private sealed class NoOp : IDisposable
+        {
+            public void Dispose() { }
+        }
+    }
+
     /// <summary>The same values in channels-last (NDHWC) memory order, still indexed (B, C, D, H, W).</summary>
     internal static Tensor ToChannelsLast(Tensor x) => x.permute(0, 2, 3, 4, 1).contiguous().permute(0, 4, 1, 2, 3);
 
@@ -162,7 +210,8 @@ public static class CpuConvolution
             case CpuConvolutionRoute.ChannelsLast:
             {
                 using var scope = NewDisposeScope();
-                return op(ToChannelsLast(input), ToChannelsLast(weight)).contiguous().MoveToOuterDisposeScope();
+                var w = t_frozen is { } frozen ? frozen.ChannelsLast(weight) : ToChannelsLast(weight);
+                return op(ToChannelsLast(input), w).contiguous().MoveToOuterDisposeScope();
             }
             case CpuConvolutionRoute.PerSample when input.shape[0] > 1:
             {

@@ -153,3 +153,50 @@ public class Convolution3dTests
         Assert.Equal(route, CpuConvolution.Route);
     }
 }
+
+public class FreezeWeightsTests
+{
+    [Fact]
+    public void FreezeWeights_SameResultsAsConvertingEachCall_AndFreesItsCopiesAtTheEnd()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var conv = new Convolution3d(4, 8, 3, padding: 1);
+        var up = new TransposedConvolution3d(8, 4, 2, stride: 2);
+        var x = randn([2, 4, 6, 6, 6]);
+        using var noGrad = no_grad();
+        var expected = up.forward(conv.forward(x));
+
+        var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        var unfrozen = up.forward(conv.forward(x));
+        var perPass = DisposeScopeManager.Statistics.ThreadTotalLiveCount - before;
+        before += perPass;
+        Tensor first, second;
+        using (CpuConvolution.FreezeWeights())
+        {
+            using (CpuConvolution.FreezeWeights()) // nested: shares the outer scope
+                first = up.forward(conv.forward(x));
+            second = up.forward(conv.forward(x));
+        }
+
+        Assert.True(first.allclose(expected, rtol: 0, atol: 0));
+        Assert.True(second.allclose(expected, rtol: 0, atol: 0));
+        // Only the results and their intermediates remain: the two weight copies were freed with the scope.
+        var leftover = DisposeScopeManager.Statistics.ThreadTotalLiveCount - before;
+        Assert.Equal(2 * perPass, leftover);
+        Assert.True(unfrozen.allclose(expected, rtol: 0, atol: 0));
+    }
+
+    [Fact]
+    public void FreezeWeights_EndedOnAnotherThread_Throws()
+    {
+        var frozen = CpuConvolution.FreezeWeights();
+        Exception? error = null;
+        var other = new Thread(() => error = Record.Exception(frozen.Dispose));
+        other.Start();
+        other.Join();
+        frozen.Dispose();
+
+        Assert.IsType<InvalidOperationException>(error);
+    }
+}

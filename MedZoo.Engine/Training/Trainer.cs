@@ -211,6 +211,7 @@ public sealed class Trainer
                 var (trainLoss, trainDice, seconds, waitFraction) = TrainEpoch(epoch);
                 var validate = epoch % _options.ValidationInterval == 0 || epoch == _options.Epochs;
                 ValidationResult? validation = validate ? Validate(epoch) : null;
+                LogConvolutionFallbacks();
                 var lrUsed = _scheduler.LearningRate;
                 _scheduler.Step(validation?.MeanForegroundDice);
 
@@ -311,6 +312,7 @@ public sealed class Trainer
                 steps++;
                 _state.GlobalStep++;
                 var (loss, dice) = Step(batch, epoch, steps);
+                LogConvolutionFallbacks();
                 lossSum += loss;
                 waitSum += batch.WaitSeconds;
                 for (var c = 0; c < classes; c++)
@@ -455,6 +457,17 @@ public sealed class Trainer
         }
 
         private void Log(RunLogLevel level, string message) => _fan.OnEvent(new RunLog { RunId = _runId, Level = level, Message = message });
+
+        private int _fallbacksLogged;
+
+        // Layer shapes found wrong on the fast CPU route run another, exact way: say which, once each.
+        private void LogConvolutionFallbacks()
+        {
+            if (Networks.Blocks.CpuConvolution.FallbackCount <= _fallbacksLogged) return;
+            var notes = Networks.Blocks.CpuConvolution.Fallbacks;
+            for (; _fallbacksLogged < notes.Count; _fallbacksLogged++)
+                Log(RunLogLevel.Info, "CPU " + notes[_fallbacksLogged]);
+        }
 
         private static OptimizerHelper CreateOptimizer(TrainerOptions o, IEnumerable<Parameter> parameters) => o.Optimizer switch
         {

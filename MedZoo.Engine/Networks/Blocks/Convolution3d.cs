@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -23,27 +24,34 @@ public enum CpuConvolutionRoute
 /// <summary>
 /// Routes CPU 3D convolutions so that they are both fast and right.
 /// <para>
-/// libtorch 2.10 as shipped in TorchSharp-cpu 0.107 computes 3D convolutions wrongly with oneDNN's
-/// <em>blocked</em> kernels (the ones it picks for NCDHW tensors) when a channel count is not a
-/// multiple of the vector block (16 floats with AVX-512): seen on AMD EPYC, forward and input
+/// libtorch 2.10 as shipped in TorchSharp-cpu 0.107 computes some 3D convolutions wrongly with
+/// oneDNN (seen on AMD EPYC with AVX-512). Its <em>blocked</em> kernels, which it picks for NCDHW
+/// tensors, fail when a channel count is not a multiple of the vector block: forward and input
 /// gradients for 4→8, 8→8, 20→8, 28→12 channels were off by 10–60 %, NaN, or changed from call to
-/// call (padding lanes left uninitialised), and a UNET3D step at 64³ had NaN weight gradients. The
-/// same kernels on channels-last (NDHWC) tensors are exact for every shape we probed, and as precise
-/// as PyTorch 1.13 on whole networks (benchmarks/GradientCheck). So MedZoo hands CPU convolutions
-/// channels-last inputs and returns NCDHW outputs, after a self-test.
+/// call (padding lanes left uninitialised), and a UNET3D step at 64³ had NaN weight gradients. On
+/// channels-last (NDHWC) tensors those shapes are exact, and UNET3D and VNET are as precise as in
+/// PyTorch 1.13 (benchmarks/GradientCheck), but other shapes fail there instead: 1×1 convolutions to
+/// 200–400 channels at batch 2 (the DenseNets) and grouped transposed convolutions (SKIPDENSENET3D),
+/// off by 30–70 %.
 /// </para>
-/// The route is decided once, at the first CPU convolution, by probing tiny fixed tensors against
-/// float64 (forward, input and weight gradients, and a transposed convolution):
-/// channels-last if exact; otherwise the plain batched call if that is exact; otherwise oneDNN
-/// switched off (<see cref="Devices.LibTorchSwitches"/>) if that makes it exact; otherwise one sample
-/// at a time. <c>MEDZOO_CPU_CONV=channels_last|batched|native|per_sample</c> forces a route.
+/// <para>
+/// So the route is decided once, at the first CPU convolution, by probing tiny fixed tensors against
+/// float64 (forward, input and weight gradients, and a transposed convolution): channels-last if
+/// exact; otherwise the plain batched call if that is exact; otherwise oneDNN switched off
+/// (<see cref="Devices.LibTorchSwitches"/>) if that makes it exact; otherwise one sample at a time.
+/// On the first two, every new combination of layer settings and shapes is then checked on its first
+/// use (<see cref="VerifyShape"/>) and runs on the layout that is right for it, or in float64;
+/// <see cref="Fallbacks"/> lists the shapes that left channels-last. Channels-last outputs stay
+/// channels-last (see <see cref="Apply"/>). <c>MEDZOO_CPU_CONV=channels_last|batched|native|per_sample</c>
+/// forces a route, without the per-shape checks.
+/// </para>
 /// </summary>
 public static class CpuConvolution
 {
     /// <summary>Environment variable that forces a route.</summary>
     public const string Variable = "MEDZOO_CPU_CONV";
 
-    private static readonly Lazy<(CpuConvolutionRoute Route, string Why)> Decision = new(Decide, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<(CpuConvolutionRoute Route, string Why, bool Forced)> Decision = new(Decide, LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>How CPU convolutions run in this process (decided at first use).</summary>
     public static CpuConvolutionRoute Route => Decision.Value.Route;
@@ -60,7 +68,7 @@ public static class CpuConvolution
         _ => "per_sample",
     };
 
-    private static (CpuConvolutionRoute, string) Decide()
+    private static (CpuConvolutionRoute, string, bool) Decide()
     {
         var forced = Environment.GetEnvironmentVariable(Variable);
         if (!string.IsNullOrWhiteSpace(forced))
@@ -69,22 +77,23 @@ public static class CpuConvolution
             {
                 if (!string.Equals(RouteName(route), forced.Trim(), StringComparison.OrdinalIgnoreCase)) continue;
                 if (route == CpuConvolutionRoute.Native && !Devices.LibTorchSwitches.TrySetMkldnnEnabled(false))
-                    return (CpuConvolutionRoute.PerSample, $"CPU convolutions: {Variable}=native asked for, but oneDNN cannot be switched off in this libtorch; running one sample at a time");
-                return (route, $"CPU convolutions: {RouteName(route)} ({Variable}={forced.Trim()})");
+                    return (CpuConvolutionRoute.PerSample, $"CPU convolutions: {Variable}=native asked for, but oneDNN cannot be switched off in this libtorch; running one sample at a time", true);
+                return (route, $"CPU convolutions: {RouteName(route)} ({Variable}={forced.Trim()}; shapes are not checked)", true);
             }
             // An unknown value is not fatal for a library: say so and decide as usual.
             var decided = DecideByProbe();
-            return (decided.Item1, $"{decided.Item2} ({Variable}={forced.Trim()} ignored: use channels_last, batched, native or per_sample)");
+            return (decided.Item1, $"{decided.Item2} ({Variable}={forced.Trim()} ignored: use channels_last, batched, native or per_sample)", false);
         }
-        return DecideByProbe();
+        var (r, why) = DecideByProbe();
+        return (r, why, false);
     }
 
     private static (CpuConvolutionRoute, string) DecideByProbe()
     {
         if (IsExact(channelsLast: true))
-            return (CpuConvolutionRoute.ChannelsLast, "CPU convolutions: oneDNN on channels-last data (the self-test found it exact)");
+            return (CpuConvolutionRoute.ChannelsLast, "CPU convolutions: oneDNN on channels-last data (the self-test found it exact; each new shape is checked on first use)");
         if (IsExact(channelsLast: false))
-            return (CpuConvolutionRoute.Batched, "CPU convolutions: libtorch's default (channels-last failed the self-test, the default passed)");
+            return (CpuConvolutionRoute.Batched, "CPU convolutions: libtorch's default (channels-last failed the self-test, the default passed; each new shape is checked on first use)");
         if (Devices.LibTorchSwitches.TrySetMkldnnEnabled(false) && IsExact(channelsLast: false))
             return (CpuConvolutionRoute.Native, "CPU convolutions: oneDNN switched off (its kernels failed the self-test on this CPU); libtorch's own kernels are exact but slower");
         return (CpuConvolutionRoute.PerSample, "CPU convolutions: one sample at a time (every faster route failed the self-test on this CPU)");
@@ -144,10 +153,10 @@ public static class CpuConvolution
         private readonly int _thread = Environment.CurrentManagedThreadId;
         private readonly Dictionary<Tensor, Tensor> _copies = new(ReferenceEqualityComparer.Instance);
 
-        public Tensor ChannelsLast(Tensor weight)
+        public Tensor ChannelsLast(Tensor weight, ConvolutionSpec spec)
         {
             if (_copies.TryGetValue(weight, out var copy)) return copy;
-            copy = ToChannelsLast(weight.detach());
+            copy = PrepareWeight(weight.detach(), spec, channelsLast: true);
             copy.DetachFromDisposeScope();
             _copies[weight] = copy;
             return copy;
@@ -196,35 +205,194 @@ public static class CpuConvolution
     }
 
     /// <summary>
-    /// Runs <paramref name="op"/> (a float32 convolution of an input with a weight) on the route in
-    /// effect: channels-last input and weight with an NCDHW output, per sample, or as it is (other
-    /// devices and types). Channels-last weights as well as inputs make oneDNN's own weight reorder
-    /// cheaper (VNET training step at 32³: 8 % faster, measured).
+    /// Runs a convolution on the route in effect. On the automatic routes (channels-last, or the
+    /// plain call where channels-last failed the self-test) each new combination of shapes is first
+    /// checked (<see cref="VerifyShape"/>), because libtorch 2.10's oneDNN kernels are wrong for some
+    /// shapes on either layout: channels-last 1×1 convolutions to 200–400 channels at batch 2
+    /// (DENSENET1–3, HYPERDENSENET) and grouped transposed convolutions (SKIPDENSENET3D) gave errors
+    /// of 30–70 %, where the plain call was exact. Channels-last inputs and weights give outputs in
+    /// channels-last order, which are kept: still indexed (B, C, D, H, W), elementwise layers and norms
+    /// keep the layout, and the next convolution needs no conversion. Other devices and types run as they are.
     /// </summary>
-    internal static Tensor Apply(Tensor input, Tensor weight, Func<Tensor, Tensor, Tensor> op)
+    internal static Tensor Apply(Tensor input, Tensor weight, Tensor? bias, ConvolutionSpec spec)
     {
         if (input.device_type != DeviceType.CPU || input.dim() != 5 || input.dtype != ScalarType.Float32)
-            return op(input, weight);
+            return spec.Run(input, weight, bias);
         switch (Route)
         {
+            case CpuConvolutionRoute.ChannelsLast or CpuConvolutionRoute.Batched when !Decision.Value.Forced:
+                return Run(ShapeRouteOf(input, weight, spec), input, weight, bias, spec);
             case CpuConvolutionRoute.ChannelsLast:
-            {
-                using var scope = NewDisposeScope();
-                var w = t_frozen is { } frozen ? frozen.ChannelsLast(weight) : ToChannelsLast(weight);
-                return op(ToChannelsLast(input), w).contiguous().MoveToOuterDisposeScope();
-            }
+                return Run(ShapeRoute.ChannelsLast, input, weight, bias, spec);
             case CpuConvolutionRoute.PerSample when input.shape[0] > 1:
             {
                 using var scope = NewDisposeScope();
                 var parts = input.split(1, 0);
                 var outputs = new Tensor[parts.Length];
-                for (var i = 0; i < parts.Length; i++) outputs[i] = op(parts[i], weight);
+                for (var i = 0; i < parts.Length; i++) outputs[i] = spec.Run(parts[i], weight, bias);
                 return cat(outputs, 0).MoveToOuterDisposeScope();
             }
             default:
-                return op(input, weight);
+                return spec.Run(input, weight, bias);
         }
     }
+
+    internal static Tensor Run(ShapeRoute route, Tensor input, Tensor weight, Tensor? bias, ConvolutionSpec spec, bool reuseFrozen = true)
+    {
+        switch (route)
+        {
+            case ShapeRoute.ChannelsLast:
+            {
+                using var scope = NewDisposeScope();
+                var w = reuseFrozen && t_frozen is { } frozen ? frozen.ChannelsLast(weight, spec) : PrepareWeight(weight, spec, channelsLast: true);
+                return spec.Run(ToChannelsLast(PrepareInput(input, spec)), w, bias).MoveToOuterDisposeScope();
+            }
+            case ShapeRoute.Plain:
+            {
+                // Inputs often arrive channels-last (the previous convolution's layout): libtorch would
+                // then pick the channels-last kernels this shape failed with. Hand it NCDHW.
+                using var scope = NewDisposeScope();
+                return spec.Run(PrepareInput(input, spec).contiguous(), PrepareWeight(weight, spec, channelsLast: false), bias).MoveToOuterDisposeScope();
+            }
+            default:
+            {
+                // Exact but slow: the shape failed on every oneDNN route. Gradients flow through the casts.
+                using var scope = NewDisposeScope();
+                return spec.Run(input.to(float64), weight.to(float64), bias?.to(float64)).to(float32).MoveToOuterDisposeScope();
+            }
+        }
+    }
+
+    // A convolution from one input channel: oneDNN's input gradient is intermittently wrong or NaN on
+    // both layouts (1→8 and 1→25 channels at batch 2, 3×3×3, in 1–3 of 4 calls), as if it read lanes
+    // it never wrote; with a second, all-zero input channel (and zero weights for it) it is exact, and
+    // the result and both gradients are unchanged. Costs the first layer twice its input.
+    private static bool PadsSingleInputChannel(Tensor weight, ConvolutionSpec spec) =>
+        !spec.Transposed && spec.Groups == 1 && weight.shape[1] == 1;
+
+    private static Tensor PrepareInput(Tensor input, ConvolutionSpec spec) =>
+        !spec.Transposed && spec.Groups == 1 && input.shape[1] == 1 ? cat([input, zeros_like(input)], 1) : input;
+
+    private static Tensor PrepareWeight(Tensor weight, ConvolutionSpec spec, bool channelsLast)
+    {
+        var w = PadsSingleInputChannel(weight, spec) ? cat([weight, zeros_like(weight)], 1) : weight;
+        return channelsLast ? ToChannelsLast(w) : w.contiguous();
+    }
+
+    /// <summary>How one combination of shapes runs, after its check.</summary>
+    internal enum ShapeRoute
+    {
+        /// <summary>oneDNN on channels-last data.</summary>
+        ChannelsLast,
+
+        /// <summary>libtorch's plain call on NCDHW data.</summary>
+        Plain,
+
+        /// <summary>In float64 and cast back (both oneDNN routes were wrong).</summary>
+        Float64,
+    }
+
+    private static readonly ConcurrentDictionary<string, ShapeRoute> ShapeRoutes = new();
+    private static readonly ConcurrentQueue<string> FallbackNotes = new();
+
+    /// <summary>
+    /// Shapes that failed their check on channels-last data and run another way, one line each
+    /// (for logs and reports), in the order they were found.
+    /// </summary>
+    public static IReadOnlyList<string> Fallbacks => [.. FallbackNotes];
+
+    /// <summary>Number of entries in <see cref="Fallbacks"/> (cheap to poll).</summary>
+    public static int FallbackCount => FallbackNotes.Count;
+
+    /// <summary>Number of shape combinations checked so far in this process.</summary>
+    public static int CheckedShapes => ShapeRoutes.Count;
+
+    private static ShapeRoute ShapeRouteOf(Tensor input, Tensor weight, ConvolutionSpec spec)
+    {
+        var gradients = is_grad_enabled() && (input.requires_grad || weight.requires_grad);
+        var key = $"{spec.Key} input {Shape(input.shape)} weight {Shape(weight.shape)}";
+        // A shape checked with gradients is good for forward-only calls too; not the other way round.
+        if (ShapeRoutes.TryGetValue(key + " +grad", out var route) || (!gradients && ShapeRoutes.TryGetValue(key, out route)))
+            return route;
+        route = VerifyShape(input.shape, weight.shape, spec, gradients, channelsLastFirst: Route == CpuConvolutionRoute.ChannelsLast);
+        if (ShapeRoutes.TryAdd(gradients ? key + " +grad" : key, route) && route != ShapeRoute.ChannelsLast && Route == CpuConvolutionRoute.ChannelsLast)
+            FallbackNotes.Enqueue($"{key}{(gradients ? " (forward and gradients)" : "")}: wrong on channels-last data, runs {(route == ShapeRoute.Plain ? "as a plain NCDHW call" : "in float64 (both oneDNN layouts were wrong)")}");
+        return route;
+    }
+
+    private static string Shape(long[] shape) => string.Join("×", shape);
+
+    /// <summary>
+    /// Decides how a combination of shapes runs, on fixed pseudo-random data of those exact shapes
+    /// (forward, and input and weight gradients when <paramref name="gradients"/>, to 1e-3 relative):
+    /// the channels-last call on channels-last data and the plain call on NCDHW data reach different
+    /// oneDNN kernels; if they agree, channels-last is used. Otherwise the same convolution in float64
+    /// (libtorch's own kernels, not oneDNN) decides which of them is right, and where neither is, the
+    /// shape runs in float64. Costs two float32 convolutions per new shape (plus one float64 one where
+    /// they disagree), once per process; draws nothing from torch's global generator.
+    /// </summary>
+    internal static ShapeRoute VerifyShape(long[] inputShape, long[] weightShape, ConvolutionSpec spec, bool gradients, bool channelsLastFirst)
+    {
+        using var scope = NewDisposeScope();
+        using var grad = gradients ? enable_grad() : no_grad();
+        var generator = new Generator(20261129);
+        var x = randn(inputShape, generator: generator);
+        var w = randn(weightShape, generator: generator) * (1 / Math.Sqrt(Math.Max(1, weightShape.Skip(1).Aggregate(1L, (a, b) => a * b))));
+        Tensor? upstream = null;
+        Tensor[] Compute(ShapeRoute route)
+        {
+            var xi = x.detach().to(route == ShapeRoute.Float64 ? float64 : float32).requires_grad_(gradients);
+            var wi = w.detach().to(route == ShapeRoute.Float64 ? float64 : float32).requires_grad_(gradients);
+            var y = route == ShapeRoute.Float64 ? spec.Run(xi, wi, null) : Run(route, xi, wi, null, spec, reuseFrozen: false);
+            if (!gradients) return [y.detach()];
+            upstream ??= randn(y.shape, generator: generator);
+            y.backward([upstream.to(y.dtype)]);
+            return [y.detach(), xi.grad!, wi.grad!];
+        }
+        static bool Agree(Tensor[] a, Tensor[] reference) => a.Zip(reference).All(p => Close(p.First, p.Second.to(float64)));
+
+        ShapeRoute[] order = channelsLastFirst ? [ShapeRoute.ChannelsLast, ShapeRoute.Plain] : [ShapeRoute.Plain];
+        var results = order.Select(Compute).ToArray();
+        // Two kernel families on two layouts agreeing is taken as right (float64 costs 5–20× more).
+        if (results.Length == 2 && Agree(results[0], results[1].Select(t => t.to(float64)).ToArray()))
+            return ShapeRoute.ChannelsLast;
+        var exact = Compute(ShapeRoute.Float64);
+        for (var i = 0; i < order.Length; i++)
+            if (Agree(results[i], exact)) return order[i];
+        return ShapeRoute.Float64;
+    }
+}
+
+/// <summary>The settings of one convolution layer (not its shapes), and the call that applies them.</summary>
+internal sealed class ConvolutionSpec
+{
+    private readonly long[] _stride, _padding, _outputPadding, _dilation;
+    private readonly long _groups;
+    private readonly bool _transposed;
+
+    public ConvolutionSpec(bool transposed, long stride, long padding, long outputPadding, long dilation, long groups)
+    {
+        _transposed = transposed;
+        _stride = [stride, stride, stride];
+        _padding = [padding, padding, padding];
+        _outputPadding = [outputPadding, outputPadding, outputPadding];
+        _dilation = [dilation, dilation, dilation];
+        _groups = groups;
+        Key = transposed
+            ? $"transposed convolution stride {stride} padding {padding} output padding {outputPadding} dilation {dilation} groups {groups}"
+            : $"convolution stride {stride} padding {padding} dilation {dilation} groups {groups}";
+    }
+
+    public bool Transposed => _transposed;
+
+    public long Groups => _groups;
+
+    /// <summary>The settings as text (part of the shape-check cache key and of fallback notes).</summary>
+    public string Key { get; }
+
+    public Tensor Run(Tensor input, Tensor weight, Tensor? bias) => _transposed
+        ? nn.functional.conv_transpose3d(input, weight, bias, _stride, _padding, _outputPadding, _dilation, _groups)
+        : nn.functional.conv3d(input, weight, bias, _stride, _padding, _dilation, _groups);
 }
 
 /// <summary>
@@ -234,10 +402,7 @@ public static class CpuConvolution
 /// </summary>
 public sealed class Convolution3d : nn.Module<Tensor, Tensor>
 {
-    private readonly long[] _stride;
-    private readonly long[] _padding;
-    private readonly long[] _dilation;
-    private readonly long _groups;
+    private readonly ConvolutionSpec _spec;
 
     /// <summary>Kernel weights (C_out, C_in / groups, k, k, k).</summary>
     public Parameter weight;
@@ -251,10 +416,7 @@ public sealed class Convolution3d : nn.Module<Tensor, Tensor>
         CpuConvolution.CheckShape(inChannels, outChannels, kernelSize, groups);
         InChannels = inChannels;
         OutChannels = outChannels;
-        _stride = [stride, stride, stride];
-        _padding = [padding, padding, padding];
-        _dilation = [dilation, dilation, dilation];
-        _groups = groups;
+        _spec = new ConvolutionSpec(transposed: false, stride, padding, outputPadding: 0, dilation, groups);
         weight = NewParameter([outChannels, inChannels / groups, kernelSize, kernelSize, kernelSize]);
         bias = hasBias ? NewParameter([outChannels]) : null;
         ParameterInitialization.Default(weight, bias, (inChannels / groups) * kernelSize * kernelSize * kernelSize);
@@ -265,8 +427,7 @@ public sealed class Convolution3d : nn.Module<Tensor, Tensor>
 
     public long OutChannels { get; }
 
-    public override Tensor forward(Tensor input) =>
-        CpuConvolution.Apply(input, weight, (x, w) => nn.functional.conv3d(x, w, bias, _stride, _padding, _dilation, _groups));
+    public override Tensor forward(Tensor input) => CpuConvolution.Apply(input, weight, bias, _spec);
 
     // A module owns its parameters: built inside a caller's dispose scope (models often are), they
     // must not be disposed when that scope ends.
@@ -286,11 +447,7 @@ public sealed class Convolution3d : nn.Module<Tensor, Tensor>
 /// </summary>
 public sealed class TransposedConvolution3d : nn.Module<Tensor, Tensor>
 {
-    private readonly long[] _stride;
-    private readonly long[] _padding;
-    private readonly long[] _outputPadding;
-    private readonly long[] _dilation;
-    private readonly long _groups;
+    private readonly ConvolutionSpec _spec;
 
     /// <summary>Kernel weights (C_in, C_out / groups, k, k, k).</summary>
     public Parameter weight;
@@ -305,11 +462,7 @@ public sealed class TransposedConvolution3d : nn.Module<Tensor, Tensor>
         CpuConvolution.CheckShape(inChannels, outChannels, kernelSize, groups);
         InChannels = inChannels;
         OutChannels = outChannels;
-        _stride = [stride, stride, stride];
-        _padding = [padding, padding, padding];
-        _outputPadding = [outputPadding, outputPadding, outputPadding];
-        _dilation = [dilation, dilation, dilation];
-        _groups = groups;
+        _spec = new ConvolutionSpec(transposed: true, stride, padding, outputPadding, dilation, groups);
         weight = Convolution3d.NewParameter([inChannels, outChannels / groups, kernelSize, kernelSize, kernelSize]);
         bias = hasBias ? Convolution3d.NewParameter([outChannels]) : null;
         // torch computes fan_in from weight.size(1) for transposed convolutions too.
@@ -321,8 +474,7 @@ public sealed class TransposedConvolution3d : nn.Module<Tensor, Tensor>
 
     public long OutChannels { get; }
 
-    public override Tensor forward(Tensor input) =>
-        CpuConvolution.Apply(input, weight, (x, w) => nn.functional.conv_transpose3d(x, w, bias, _stride, _padding, _outputPadding, _dilation, _groups));
+    public override Tensor forward(Tensor input) => CpuConvolution.Apply(input, weight, bias, _spec);
 }
 
 /// <summary>Factories with torch.nn's names and argument names, so network code reads like the papers' reference code.</summary>

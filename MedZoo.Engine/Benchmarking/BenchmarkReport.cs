@@ -31,6 +31,15 @@ public sealed record BenchmarkReport
     /// <summary>How CPU convolutions ran: channels_last, batched, native or per_sample (see <see cref="Networks.Blocks.CpuConvolution"/>).</summary>
     public required string ConvolutionRoute { get; init; }
 
+    /// <summary>Layer shapes checked on first use (see <see cref="Networks.Blocks.CpuConvolution.VerifyShape"/>), the seconds spent on it, and those that left channels-last.</summary>
+    public int ConvolutionShapesChecked { get; init; }
+
+    /// <summary>Seconds spent checking convolution shapes (once per shape and process, inside warm-up runs).</summary>
+    public double ConvolutionCheckSeconds { get; init; }
+
+    /// <summary>Shapes found wrong on channels-last data, and how they ran instead.</summary>
+    public string[] ConvolutionFallbacks { get; init; } = [];
+
     /// <summary>oneDNN's instruction-set setting, if the user chose one (DNNL_MAX_CPU_ISA).</summary>
     public string? OneDnnIsa { get; init; }
 

@@ -87,7 +87,7 @@ public sealed class TrainerRunExecutor(DatasetService datasets) : IRunExecutor
     /// <summary>
     /// The demo configuration of the README (<c>medzoo train --model UNET3D_CICEK --base_filters 8
     /// --depth 3 --dim 32 --batchSz 2 --nEpochs 12 --samples_train 32 --lr 0.003
-    /// --validation_interval 3 --seed 1</c>): 37 s on 2 CPU cores (measured: README, Training).
+    /// --validation_interval 3 --seed 1</c>): 32 s on 2 CPU cores (measured: README, Training).
     /// </summary>
     public static TrainerOptions Demo(string dataset)
     {

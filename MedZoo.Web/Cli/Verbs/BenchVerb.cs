@@ -203,6 +203,11 @@ public sealed class BenchVerb : ICliVerb
                 w.WriteLine(string.Create(inv, $"  {t.Model,-14} {t.Patch[0] + "³",-6} {t.Batch,5} {t.Seconds.Median,8:F3} {t.ForwardSeconds,8:F3} {t.BackwardSeconds,9:F3} {t.OptimizerSeconds,7:F3}  {t.Parameters:N0}"));
             w.WriteLine($"  (CPU convolutions: {r.ConvolutionRoute}, see {CpuConvolution.Variable}{(r.OneDnnIsa is { } isa ? $"; {OneDnnIsa.Variable}={isa}" : "")})");
         }
+        if (r.ConvolutionShapesChecked > 0)
+        {
+            w.WriteLine(string.Create(inv, $"  convolution shapes checked on first use: {r.ConvolutionShapesChecked} in {r.ConvolutionCheckSeconds:F1} s (during warm-up, not timed); {r.ConvolutionFallbacks.Length} left channels-last"));
+            foreach (var f in r.ConvolutionFallbacks) w.WriteLine($"    {f}");
+        }
         if (r.Infer is { Count: > 0 } infer)
         {
             w.WriteLine();

@@ -178,6 +178,40 @@ public class Convolution3dTests
     }
 
     [Fact]
+    public void Float64InChunks_ManySmallChunks_EqualsOneFloat64ConvolutionWithGradients()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(11);
+        var spec = new ConvolutionSpec(transposed: false, stride: 2, padding: 1, outputPadding: 0, dilation: 1, groups: 1);
+        var x = randn([2, 7, 6, 6, 6]);
+        var w = randn([5, 7, 3, 3, 3]);
+        var upstream = randn([2, 5, 3, 3, 3]);
+        var x64 = x.to(float64).requires_grad_(true);
+        var w64 = w.to(float64).requires_grad_(true);
+        var y64 = nn.functional.conv3d(x64, w64, null, [2, 2, 2], [1, 1, 1]);
+        y64.backward([upstream.to(float64)]);
+
+        var saved = CpuConvolution.Float64ChunkBytes;
+        try
+        {
+            CpuConvolution.Float64ChunkBytes = 2 * 27 * 27 * sizeof(double); // two input channels per chunk: 4 chunks
+            var chunked = CpuConvolution.Float64InChunks(x, w, upstream, spec, [2, 5, 3, 3, 3]);
+            var forwardOnly = CpuConvolution.Float64InChunks(x, w, null, spec, [2, 5, 3, 3, 3]);
+
+            Assert.Equal(3, chunked.Length);
+            Assert.Single(forwardOnly);
+            Assert.True(chunked[0].allclose(y64.detach(), rtol: 1e-12, atol: 1e-12));
+            Assert.True(forwardOnly[0].allclose(y64.detach(), rtol: 1e-12, atol: 1e-12));
+            Assert.True(chunked[1].allclose(x64.grad!, rtol: 1e-12, atol: 1e-12));
+            Assert.True(chunked[2].allclose(w64.grad!, rtol: 1e-12, atol: 1e-12));
+        }
+        finally
+        {
+            CpuConvolution.Float64ChunkBytes = saved;
+        }
+    }
+
+    [Fact]
     public void Float64Route_ExactWithGradientsAndReturnsFloat32()
     {
         using var scope = NewDisposeScope();

@@ -267,15 +267,15 @@ public static class CpuConvolution
     // both layouts (1→8 and 1→25 channels at batch 2, 3×3×3, in 1–3 of 4 calls), as if it read lanes
     // it never wrote; with a second, all-zero input channel (and zero weights for it) it is exact, and
     // the result and both gradients are unchanged. Costs the first layer twice its input.
-    private static bool PadsSingleInputChannel(Tensor weight, ConvolutionSpec spec) =>
-        !spec.Transposed && spec.Groups == 1 && weight.shape[1] == 1;
+    private static bool PadsSingleInputChannel(ConvolutionSpec spec, long inputChannels) =>
+        !spec.Transposed && spec.Groups == 1 && inputChannels == 1;
 
     private static Tensor PrepareInput(Tensor input, ConvolutionSpec spec) =>
-        !spec.Transposed && spec.Groups == 1 && input.shape[1] == 1 ? cat([input, zeros_like(input)], 1) : input;
+        PadsSingleInputChannel(spec, input.shape[1]) ? cat([input, zeros_like(input)], 1) : input;
 
     private static Tensor PrepareWeight(Tensor weight, ConvolutionSpec spec, bool channelsLast)
     {
-        var w = PadsSingleInputChannel(weight, spec) ? cat([weight, zeros_like(weight)], 1) : weight;
+        var w = PadsSingleInputChannel(spec, weight.shape[1]) ? cat([weight, zeros_like(weight)], 1) : weight;
         return channelsLast ? ToChannelsLast(w) : w.contiguous();
     }
 

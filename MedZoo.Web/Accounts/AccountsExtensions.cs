@@ -1,9 +1,15 @@
 using System.Security.Claims;
+using System.Threading.RateLimiting;
 using MedZoo.Web.Persistence;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Accounts;
 
@@ -15,12 +21,43 @@ public static class AccountsExtensions
     /// (pages, API, hub, the Blazor circuit); only endpoints marked AllowAnonymous (sign-in,
     /// setup, static assets) are open. API and hub requests get 401/403 instead of a redirect.
     /// </summary>
+    /// <summary>The rate-limiting policy of the sign-in and setup posts (per client address).</summary>
+    public const string AccountPostsPolicy = "account-posts";
+
+    /// <summary>Host names always allowed in the Host header; <c>AllowedHosts</c> adds to them.</summary>
+    public static IReadOnlyList<string> LocalHosts { get; } = ["localhost", "127.0.0.1", "[::1]"];
+
     public static WebApplicationBuilder AddMedZooAccounts(this WebApplicationBuilder builder)
     {
         builder.Services.Configure<AdminOptions>(builder.Configuration.GetSection(AdminOptions.Section));
+        builder.Services.AddOptions<AccountSecurityOptions>().Bind(builder.Configuration.GetSection(AccountSecurityOptions.Section))
+            .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
         builder.Services.AddSingleton<IPasswordHasher<UserDocument>, PasswordHasher<UserDocument>>();
         builder.Services.AddSingleton<UserService>();
+        builder.Services.AddSingleton<SignInBackoff>();
+        builder.Services.AddSingleton<SetupToken>();
         builder.Services.AddHostedService<FirstAdminBootstrap>();
+        builder.Services.AddSingleton<HubSessionFilter>();
+        builder.Services.Configure<HubOptions>(o => o.AddFilter<HubSessionFilter>());
+        AddHostRestriction(builder);
+        // Behind HTTPS (directly or through a proxy with forwarded headers) the antiforgery cookie is Secure too.
+        builder.Services.AddAntiforgery(o => o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
+        builder.Services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.OnRejected = async (ctx, ct) =>
+            {
+                ctx.HttpContext.Response.Headers.RetryAfter = "60";
+                ctx.HttpContext.Response.ContentType = "text/plain; charset=utf-8";
+                await ctx.HttpContext.Response.WriteAsync("too many sign-in or setup attempts from this address: wait a minute and try again", ct);
+            };
+            o.AddPolicy(AccountPostsPolicy, http =>
+            {
+                var limit = http.RequestServices.GetRequiredService<IOptions<AccountSecurityOptions>>().Value.PostsPerMinutePerAddress;
+                return RateLimitPartition.GetFixedWindowLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = limit, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+            });
+        });
         builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(o =>
             {
@@ -29,10 +66,17 @@ public static class AccountsExtensions
                 o.Cookie.Name = "medzoo.auth";
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest; // Secure whenever the dashboard is served over HTTPS
                 o.SlidingExpiration = true;
                 o.ExpireTimeSpan = TimeSpan.FromDays(7);
                 o.Events.OnRedirectToLogin = ctx => RedirectOrStatus(ctx, StatusCodes.Status401Unauthorized);
-                o.Events.OnRedirectToAccessDenied = ctx => RedirectOrStatus(ctx, StatusCodes.Status403Forbidden);
+                o.Events.OnRedirectToAccessDenied = ctx =>
+                {
+                    // Tell the denied page which role the refused page needs (a known role name, never free text).
+                    if (Roles.RequiredRole(ctx.HttpContext.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>() ?? []) is { } role)
+                        ctx.RedirectUri = QueryHelpers.AddQueryString(ctx.RedirectUri, "need", role);
+                    return RedirectOrStatus(ctx, StatusCodes.Status403Forbidden);
+                };
                 o.Events.OnValidatePrincipal = ValidateAgainstStore;
             });
         builder.Services.AddAuthorizationBuilder()
@@ -53,27 +97,42 @@ public static class AccountsExtensions
         return Task.CompletedTask;
     }
 
-    // A deleted account or a changed role takes effect at the next request, not when the cookie expires.
-    private static Task ValidateAgainstStore(CookieValidatePrincipalContext ctx)
+    // Checked on every request (one lookup by key): a deleted account or a reset password ends the
+    // session at the next request, a changed role takes effect at the next request.
+    private static async Task ValidateAgainstStore(CookieValidatePrincipalContext ctx)
     {
         var users = ctx.HttpContext.RequestServices.GetRequiredService<UserService>();
         var name = ctx.Principal?.Identity?.Name;
         var user = name is null ? null : users.Find(name);
-        if (user is null)
+        if (!UserService.HasCurrentStamp(ctx.Principal!, user))
         {
             ctx.RejectPrincipal();
+            await ctx.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
         }
-        else if (ctx.Principal!.FindFirstValue(ClaimTypes.Role) != user.Role)
+        else if (ctx.Principal!.FindFirstValue(ClaimTypes.Role) != user!.Role)
         {
             ctx.ReplacePrincipal(UserService.CreatePrincipal(user));
             ctx.ShouldRenew = true;
         }
-        return Task.CompletedTask;
     }
+
+    // The Host header must name this server: a DNS-rebinding page (evil.example resolving to 127.0.0.1)
+    // sends its own name and is refused with 400. Local names are always allowed; AllowedHosts adds more
+    // (";"-separated, "*" allows any).
+    private static void AddHostRestriction(WebApplicationBuilder builder) =>
+        builder.Services.AddOptions<HostFilteringOptions>().Configure<IConfiguration>((o, config) =>
+        {
+            var configured = (config["AllowedHosts"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            o.AllowedHosts = configured.Contains("*") ? ["*"] : [.. LocalHosts.Concat(configured).Distinct(StringComparer.OrdinalIgnoreCase)];
+        });
 }
 
 /// <summary>Creates the configured first admin at start when no account exists yet.</summary>
-internal sealed class FirstAdminBootstrap(UserService users, Microsoft.Extensions.Options.IOptions<AdminOptions> options, ILogger<FirstAdminBootstrap> logger)
+/// <summary>
+/// Otherwise (no account, none configured) issues the one-time setup token; with accounts, removes a
+/// token file an earlier start left behind.
+/// </summary>
+internal sealed class FirstAdminBootstrap(UserService users, SetupToken setup, IOptions<AdminOptions> options, ILogger<FirstAdminBootstrap> logger)
     : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -84,6 +143,8 @@ internal sealed class FirstAdminBootstrap(UserService users, Microsoft.Extension
             users.CreateFirstAdmin(o.UserName!, o.Password!);
             logger.LogInformation("Created the admin account '{UserName}' from configuration", o.UserName);
         }
+        if (users.HasUsers) setup.Revoke();
+        else setup.Issue();
         return Task.CompletedTask;
     }
 

@@ -24,6 +24,28 @@ public static class Roles
     /// <summary>True if <paramref name="role"/> is one of <see cref="All"/>.</summary>
     public static bool IsValid(string? role) => role is not null && All.Contains(role);
 
+    /// <summary>
+    /// The weakest role that satisfies every policy in <paramref name="authorization"/> (a page's or
+    /// endpoint's [Authorize] data); null when none of them names a role policy.
+    /// </summary>
+    public static string? RequiredRole(IEnumerable<Microsoft.AspNetCore.Authorization.IAuthorizeData> authorization)
+    {
+        string? role = null;
+        foreach (var data in authorization)
+        {
+            var needed = data.Policy switch { AdministerPolicy => Admin, OperatePolicy => Operator, _ => null };
+            if (needed is not null && (role is null || Rank(needed) > Rank(role))) role = needed;
+        }
+        return role;
+    }
+
+    /// <summary>What a refused user reads: the role the page needs when known.</summary>
+    public static string DeniedMessage(string? requiredRole) => requiredRole is null
+        ? "Your role does not allow this page. Ask an admin for a role that does."
+        : $"This page needs the {requiredRole} role. Ask an admin for it.";
+
+    private static int Rank(string role) => All.ToList().IndexOf(role);
+
     /// <summary>True if the user may operate runs.</summary>
     public static bool CanOperate(this ClaimsPrincipal user) =>
         user.Identity?.IsAuthenticated == true && (user.IsInRole(Operator) || user.IsInRole(Admin));

@@ -9,12 +9,17 @@ namespace MedZoo.Web.Accounts;
 /// <summary>
 /// Dashboard accounts stored in LiteDB; passwords hashed with ASP.NET Core's
 /// <see cref="PasswordHasher{TUser}"/> (salted PBKDF2, upgraded on sign-in when the format changes).
-/// The last admin can be neither demoted nor deleted, so the dashboard always has one.
+/// The last admin can be neither demoted nor deleted, so the dashboard always has one. Hashing
+/// (deliberately slow) happens outside the lock, so parallel sign-ins do not queue behind each other;
+/// the lock guards only the reads and writes that must not interleave.
 /// </summary>
 public sealed partial class UserService(MedZooDatabase database, IPasswordHasher<UserDocument> hasher, TimeProvider clock)
 {
     /// <summary>Shortest accepted password.</summary>
     public const int MinPasswordLength = 8;
+
+    /// <summary>Claim that carries the account's <see cref="UserDocument.SecurityStamp"/> in a session.</summary>
+    public const string StampClaim = "medzoo:stamp";
 
     private readonly Lock _gate = new();
 
@@ -28,49 +33,67 @@ public sealed partial class UserService(MedZooDatabase database, IPasswordHasher
     public UserDocument? Find(string userName) => database.Users.FindById(Normalize(userName));
 
     /// <summary>Creates an account; throws <see cref="ArgumentException"/> naming what is wrong.</summary>
-    public UserDocument Create(string userName, string password, string role)
-    {
-        lock (_gate) return CreateLocked(userName, password, role);
-    }
+    public UserDocument Create(string userName, string password, string role) =>
+        CreateCore(userName, password, role, firstAdmin: false)!;
 
     /// <summary>Creates the first admin, or returns null if an account already exists (the setup page closes after one use).</summary>
-    public UserDocument? CreateFirstAdmin(string userName, string password)
-    {
-        lock (_gate) return HasUsers ? null : CreateLocked(userName, password, Roles.Admin);
-    }
+    public UserDocument? CreateFirstAdmin(string userName, string password) =>
+        CreateCore(userName, password, Roles.Admin, firstAdmin: true);
 
-    private UserDocument CreateLocked(string userName, string password, string role)
+    private UserDocument? CreateCore(string userName, string password, string role, bool firstAdmin)
     {
         ValidateName(userName);
         ValidatePassword(password);
         if (!Roles.IsValid(role)) throw new ArgumentException($"role '{role}' is not one of {string.Join(", ", Roles.All)}", nameof(role));
-        var id = Normalize(userName);
-        if (database.Users.FindById(id) is not null) throw new ArgumentException($"user '{userName}' already exists", nameof(userName));
-        var user = new UserDocument { Id = id, UserName = userName.Trim(), Role = role, CreatedAt = clock.GetUtcNow().UtcDateTime };
+        var user = new UserDocument
+        {
+            Id = Normalize(userName), UserName = userName.Trim(), Role = role, CreatedAt = clock.GetUtcNow().UtcDateTime, SecurityStamp = NewStamp(),
+        };
         user.PasswordHash = hasher.HashPassword(user, password);
-        database.Users.Insert(user);
-        return user;
+        lock (_gate)
+        {
+            if (firstAdmin && HasUsers) return null;
+            if (database.Users.FindById(user.Id) is not null) throw new ArgumentException($"user '{userName}' already exists", nameof(userName));
+            database.Users.Insert(user);
+            return user;
+        }
     }
 
     /// <summary>Checks a password; returns the account on success (and records the sign-in), else null.</summary>
     public UserDocument? Verify(string? userName, string? password)
     {
         if (string.IsNullOrWhiteSpace(userName) || string.IsNullOrEmpty(password)) return null;
+        var user = database.Users.FindById(Normalize(userName));
+        if (user is null)
+        {
+            // Hash anyway so that a missing user takes as long as a wrong password.
+            hasher.HashPassword(new UserDocument(), password);
+            return null;
+        }
+        var result = hasher.VerifyHashedPassword(user, user.PasswordHash, password);
+        if (result == PasswordVerificationResult.Failed) return null;
+        var rehashed = result == PasswordVerificationResult.SuccessRehashNeeded ? hasher.HashPassword(user, password) : null;
         lock (_gate)
         {
-            var user = database.Users.FindById(Normalize(userName));
-            if (user is null)
-            {
-                // Hash anyway so that a missing user takes as long as a wrong password.
-                hasher.HashPassword(new UserDocument(), password);
-                return null;
-            }
-            var result = hasher.VerifyHashedPassword(user, user.PasswordHash, password);
-            if (result == PasswordVerificationResult.Failed) return null;
-            if (result == PasswordVerificationResult.SuccessRehashNeeded) user.PasswordHash = hasher.HashPassword(user, password);
-            user.LastSignInAt = clock.GetUtcNow().UtcDateTime;
-            database.Users.Update(user);
-            return user;
+            // Re-read: the password may have been changed (or the account deleted) while we hashed.
+            var stored = database.Users.FindById(user.Id);
+            if (stored is null || stored.PasswordHash != user.PasswordHash) return null;
+            if (rehashed is not null) stored.PasswordHash = rehashed;
+            stored.LastSignInAt = clock.GetUtcNow().UtcDateTime;
+            database.Users.Update(stored);
+            return stored;
+        }
+    }
+
+    /// <summary>Records a sign-in that did not go through <see cref="Verify"/> (setup signs the new admin in); returns the account.</summary>
+    public UserDocument RecordSignIn(UserDocument user)
+    {
+        lock (_gate)
+        {
+            var stored = database.Users.FindById(user.Id) ?? throw new KeyNotFoundException($"user '{user.UserName}' does not exist");
+            stored.LastSignInAt = clock.GetUtcNow().UtcDateTime;
+            database.Users.Update(stored);
+            return stored;
         }
     }
 
@@ -88,14 +111,16 @@ public sealed partial class UserService(MedZooDatabase database, IPasswordHasher
         }
     }
 
-    /// <summary>Sets a new password.</summary>
+    /// <summary>Sets a new password and a new security stamp, which ends every session of the account.</summary>
     public void SetPassword(string userName, string password)
     {
         ValidatePassword(password);
+        var hash = hasher.HashPassword(new UserDocument { UserName = userName }, password);
         lock (_gate)
         {
             var user = database.Users.FindById(Normalize(userName)) ?? throw new KeyNotFoundException($"user '{userName}' does not exist");
-            user.PasswordHash = hasher.HashPassword(user, password);
+            user.PasswordHash = hash;
+            user.SecurityStamp = NewStamp();
             database.Users.Update(user);
         }
     }
@@ -113,14 +138,39 @@ public sealed partial class UserService(MedZooDatabase database, IPasswordHasher
         }
     }
 
-    /// <summary>The cookie principal for an account: its name and role.</summary>
+    /// <summary>The cookie principal for an account: its name, role and security stamp.</summary>
     public static ClaimsPrincipal CreatePrincipal(UserDocument user)
     {
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, user.UserName), new Claim(ClaimTypes.Role, user.Role)],
+            [new Claim(ClaimTypes.Name, user.UserName), new Claim(ClaimTypes.Role, user.Role), new Claim(StampClaim, user.SecurityStamp ?? "")],
             CookieAuthenticationDefaults.AuthenticationScheme, ClaimTypes.Name, ClaimTypes.Role);
         return new ClaimsPrincipal(identity);
     }
+
+    /// <summary>True while the session's password generation is the account's (false once the account is gone or its password changed).</summary>
+    public static bool HasCurrentStamp(ClaimsPrincipal principal, UserDocument? user) =>
+        user is not null && string.Equals(principal.FindFirstValue(StampClaim) ?? "", user.SecurityStamp ?? "", StringComparison.Ordinal);
+
+    /// <summary>True while a session still speaks for the account as stored: it exists, has the same password generation and the same role.</summary>
+    public static bool IsCurrent(ClaimsPrincipal principal, UserDocument? user) =>
+        HasCurrentStamp(principal, user) && principal.FindFirstValue(ClaimTypes.Role) == user!.Role;
+
+    /// <summary>
+    /// The message of an account error as users should read it: an <see cref="ArgumentException"/>'s
+    /// message without the " (Parameter 'x')" that .NET appends.
+    /// </summary>
+    public static string MessageFor(Exception e)
+    {
+        var message = e.Message;
+        if (e is ArgumentException { ParamName: { Length: > 0 } name })
+        {
+            var suffix = new ArgumentException("", name).Message; // " (Parameter 'name')" in the runtime's language
+            if (suffix.Length > 0 && message.EndsWith(suffix, StringComparison.Ordinal)) message = message[..^suffix.Length];
+        }
+        return message;
+    }
+
+    private static string NewStamp() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 
     private int AdminCount() => database.Users.Count(u => u.Role == Roles.Admin);
 

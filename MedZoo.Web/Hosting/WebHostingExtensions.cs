@@ -40,11 +40,16 @@ public static class WebHostingExtensions
     public static WebApplication UseMedZooWeb(this WebApplication app)
     {
         if (!app.Environment.IsDevelopment())
+        {
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
+            app.UseHsts(); // only on HTTPS requests (directly or through a proxy's forwarded headers), never for localhost
+        }
         // Page requests get a friendly 404 page; API, hub and form posts get the bare status code (a re-executed
         // page would turn their 401/403 into a sign-in redirect).
         app.UseWhen(ctx => HttpMethods.IsGet(ctx.Request.Method) && !IsApiOrHub(ctx.Request.Path),
             b => b.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        app.UseCrossSiteRequestGuard();
+        app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
@@ -72,10 +77,13 @@ public static class WebHostingExtensions
         foreach (var a in addresses)
             Console.WriteLine($"MedZoo dashboard: {a}");
         Console.WriteLine($"Data folder: {data.DataDirectory}");
-        var first = addresses.FirstOrDefault() ?? DefaultUrl;
-        if (!users.HasUsers)
-            Console.WriteLine($"No accounts yet: open {first.TrimEnd('/')}{AccountEndpoints.SetupPath} to create the first admin " +
-                              $"(or set {AdminOptions.Section.Replace(":", "__", StringComparison.Ordinal)}__UserName and __Password).");
+        // A wildcard address (0.0.0.0 in the container) is no place a browser can open: print the local name.
+        var first = (addresses.FirstOrDefault() ?? DefaultUrl).Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal)
+            .Replace("://[::]", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal);
+        if (!users.HasUsers && app.Services.GetRequiredService<SetupToken>().Current is { } token)
+            Console.WriteLine($"No accounts yet: open {first.TrimEnd('/')}{AccountEndpoints.SetupPath}?token={token} to create the first admin " +
+                              $"(the token is also in {SetupToken.FileName} in the data folder; or set " +
+                              $"{AdminOptions.Section.Replace(":", "__", StringComparison.Ordinal)}__UserName and __Password).");
         else if (admin.IsConfigured)
             Console.WriteLine($"Sign in as '{admin.UserName}' with the configured password.");
         else

@@ -230,6 +230,8 @@ public sealed class UserDocument
     public string Role { get; set; } = "";
     public DateTime CreatedAt { get; set; }
     public DateTime? LastSignInAt { get; set; }
+    /// <summary>Changes whenever the password changes: sessions signed in with another stamp end (see UserService.IsCurrent).</summary>
+    public string SecurityStamp { get; set; } = "";
 }
 
 /// <summary>How far the server has imported one headless run's journal.</summary>

@@ -56,4 +56,101 @@ public sealed class UserServiceTests
         users.SetRole("root", Roles.Viewer);
         Assert.Equal(Roles.Viewer, users.Find("root")!.Role);
     }
+
+    /// <summary>A hasher whose work on one password blocks until released: stands in for PBKDF2's deliberate slowness.</summary>
+    private sealed class GatedHasher : IPasswordHasher<UserDocument>
+    {
+        private readonly PasswordHasher<UserDocument> _inner = new();
+        public const string SlowPassword = "slow-password";
+        public readonly ManualResetEventSlim Release = new();
+        public readonly TaskCompletionSource Entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string HashPassword(UserDocument user, string password) => _inner.HashPassword(user, password);
+
+        public PasswordVerificationResult VerifyHashedPassword(UserDocument user, string hashedPassword, string providedPassword)
+        {
+            if (providedPassword == SlowPassword)
+            {
+                Entered.TrySetResult();
+                Release.Wait(Waits.Timeout);
+            }
+            return _inner.VerifyHashedPassword(user, hashedPassword, providedPassword);
+        }
+    }
+
+    [Fact]
+    public async Task Verify_WhileAnotherVerifyHashes_DoesNotWaitForIt()
+    {
+        await using var f = new StoreFixture();
+        var hasher = new GatedHasher();
+        var users = new UserService(f.Database, hasher, TimeProvider.System);
+        users.Create("alice", "alice-password", Roles.Viewer);
+        users.Create("bob", "bob-password", Roles.Viewer);
+        var slow = Task.Run(() => users.Verify("alice", GatedHasher.SlowPassword));
+        await Waits.For(hasher.Entered.Task.ContinueWith(_ => true), "the first sign-in to start hashing");
+        try
+        {
+            // Before: the hash ran inside the service's one lock, so this waited for alice's hash.
+            var other = Task.Run(() => users.Verify("bob", "bob-password"));
+            Assert.NotNull(await Waits.For(other, "a second sign-in while the first is still hashing", TimeSpan.FromSeconds(20)));
+            Assert.False(slow.IsCompleted);
+        }
+        finally
+        {
+            hasher.Release.Set();
+        }
+        Assert.Null(await slow);
+    }
+
+    [Fact]
+    public async Task Verify_PasswordChangedWhileHashing_Fails()
+    {
+        await using var f = new StoreFixture();
+        var hasher = new GatedHasher();
+        var users = new UserService(f.Database, hasher, TimeProvider.System);
+        users.Create("alice", GatedHasher.SlowPassword, Roles.Viewer);
+        var signIn = Task.Run(() => users.Verify("alice", GatedHasher.SlowPassword));
+        await Waits.For(hasher.Entered.Task.ContinueWith(_ => true), "the sign-in to start hashing");
+        users.SetPassword("alice", "a-new-password");
+        hasher.Release.Set();
+        Assert.Null(await signIn);
+    }
+
+    [Fact]
+    public async Task SetPassword_ChangesTheStamp_OldSessionIsNoLongerCurrent()
+    {
+        await using var f = new StoreFixture();
+        var users = Users(f);
+        var user = users.Create("alice", "alice-password", Roles.Operator);
+        var session = UserService.CreatePrincipal(user);
+        Assert.True(UserService.IsCurrent(session, users.Find("alice")));
+        users.SetRole("alice", Roles.Viewer);
+        Assert.True(UserService.HasCurrentStamp(session, users.Find("alice")));
+        Assert.False(UserService.IsCurrent(session, users.Find("alice"))); // the role differs
+        users.SetPassword("alice", "another-password");
+        Assert.False(UserService.HasCurrentStamp(session, users.Find("alice")));
+        Assert.True(UserService.IsCurrent(UserService.CreatePrincipal(users.Find("alice")!), users.Find("alice")));
+        Assert.False(UserService.IsCurrent(session, null));
+    }
+
+    [Fact]
+    public async Task MessageFor_ArgumentException_HasNoParameterSuffix()
+    {
+        await using var f = new StoreFixture();
+        var e = Assert.Throws<ArgumentException>(() => Users(f).Create("has space", "long-enough-pw", Roles.Viewer));
+        Assert.Contains("(Parameter", e.Message);
+        Assert.Equal("user name must be 1 to 64 letters, digits, '.', '_', '-' or '@'", UserService.MessageFor(e));
+        Assert.Equal("plain", UserService.MessageFor(new InvalidOperationException("plain")));
+    }
+
+    [Fact]
+    public async Task RecordSignIn_SetsLastSignIn()
+    {
+        await using var f = new StoreFixture();
+        var users = Users(f);
+        var admin = users.CreateFirstAdmin("boss", "boss-password")!;
+        Assert.Null(admin.LastSignInAt);
+        Assert.NotNull(users.RecordSignIn(admin).LastSignInAt);
+        Assert.NotNull(users.Find("boss")!.LastSignInAt);
+    }
 }

@@ -78,13 +78,129 @@ public sealed class AccessTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task SignIn_WrongPassword_RedirectsBackWithError()
+    public async Task SignIn_WrongPassword_AnswersWithTheFormTheReasonAndTheName()
     {
         var (client, _) = SignIn.NewClient(_address);
         using var response = await SignIn.PostAsync(client, MedZooAppFactory.AdminName, "wrong-password", "/runs");
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        Assert.StartsWith("/account/signin?error=1", response.Headers.Location!.OriginalString);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains("id=\"signin-error\">Wrong user name or password.", html);
+        Assert.Contains($"value=\"{MedZooAppFactory.AdminName}\"", html);
+        Assert.Contains("value=\"/runs\"", html); // the return address survives the retry
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/runs")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Get_SignInWithErrorInTheUrl_ShowsNoError()
+    {
+        var (client, _) = SignIn.NewClient(_address);
+        var html = await client.GetStringAsync("/account/signin?error=Your+account+is+locked");
+        Assert.DoesNotContain("signin-error", html);
+        Assert.DoesNotContain("locked", html);
+    }
+
+    [Theory]
+    [InlineData("/admin/users", "This page needs the admin role.")]
+    [InlineData("/runs/new", "This page needs the operator role.")]
+    public async Task Get_PageAboveTheViewersRole_DeniedPageNamesTheRoleItNeeds(string path, string expected)
+    {
+        _app.Services.GetRequiredService<UserService>().Create("watcher", "watcher-password", Roles.Viewer);
+        var (client, _) = await SignIn.AsAsync(_address, "watcher", "watcher-password");
+        using var refused = await client.GetAsync(path);
+        Assert.Equal(HttpStatusCode.Redirect, refused.StatusCode);
+        var html = await client.GetStringAsync(refused.Headers.Location);
+        Assert.Contains(expected, html);
+        Assert.DoesNotContain("need=", html);
+        // The query names a role, never free text: anything else gets the general message.
+        Assert.Contains("Your role does not allow this page.", await client.GetStringAsync("/account/denied?need=superuser+(call+0800)"));
+    }
+
+    [Fact]
+    public async Task Session_PasswordResetElsewhere_EndsAtTheNextRequest()
+    {
+        var users = _app.Services.GetRequiredService<UserService>();
+        users.Create("alice", "alice-password", Roles.Operator);
+        var (client, _) = await SignIn.AsAsync(_address, "alice", "alice-password");
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/runs")).StatusCode);
+        users.SetPassword("alice", "a-brand-new-password");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/runs")).StatusCode);
+        var (again, _) = await SignIn.AsAsync(_address, "alice", "a-brand-new-password");
+        Assert.Equal(HttpStatusCode.OK, (await again.GetAsync("/api/runs")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Session_RoleChanged_TakesEffectAtTheNextRequest()
+    {
+        var users = _app.Services.GetRequiredService<UserService>();
+        users.Create("alice", "alice-password", Roles.Operator);
+        var (client, _) = await SignIn.AsAsync(_address, "alice", "alice-password");
+        Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsync("/api/runs/missing/stop", null)).StatusCode);
+        users.SetRole("alice", Roles.Viewer);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.PostAsync("/api/runs/missing/stop", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/runs")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Post_FromAnotherOriginOfTheSameHost_IsRefusedEvenWithTheCookie()
+    {
+        var (client, _) = await SignIn.AsAsync(_address, MedZooAppFactory.AdminName, MedZooAppFactory.AdminPassword);
+        var own = _address.GetLeftPart(UriPartial.Authority);
+        var otherPort = $"http://127.0.0.1:{(_address.Port == 8888 ? 8889 : 8888)}";
+
+        async Task<HttpStatusCode> Send(HttpMethod method, string path, params (string, string)[] headers)
+        {
+            using var request = new HttpRequestMessage(method, path);
+            if (method != HttpMethod.Delete) request.Content = new MultipartFormDataContent { { new ByteArrayContent([1, 2, 3]), "images", "t1.nii" } };
+            foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
+            using var response = await client.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.Forbidden, await Send(HttpMethod.Post, "/api/runs/missing/stop", ("Origin", otherPort)));
+        Assert.Equal(HttpStatusCode.Forbidden, await Send(HttpMethod.Post, "/api/runs/missing/stop", ("Sec-Fetch-Site", "same-site"), ("Origin", otherPort)));
+        Assert.Equal(HttpStatusCode.Forbidden, await Send(HttpMethod.Post, "/api/uploads", ("Sec-Fetch-Site", "same-site"), ("Origin", otherPort)));
+        Assert.Equal(HttpStatusCode.Forbidden, await Send(HttpMethod.Delete, "/api/uploads/x", ("Sec-Fetch-Site", "cross-site"), ("Origin", "http://evil.example")));
+        Assert.Equal(HttpStatusCode.Forbidden, await Send(HttpMethod.Post, "/account/signout", ("Sec-Fetch-Site", "same-site"), ("Origin", otherPort)));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/runs")).StatusCode); // still signed in
+
+        // The dashboard's own pages, and clients that are not browsers, pass.
+        Assert.Equal(HttpStatusCode.NotFound, await Send(HttpMethod.Post, "/api/runs/missing/stop", ("Sec-Fetch-Site", "same-origin"), ("Origin", own)));
+        Assert.Equal(HttpStatusCode.NotFound, await Send(HttpMethod.Post, "/api/runs/missing/stop", ("Origin", own)));
+        Assert.Equal(HttpStatusCode.NotFound, await Send(HttpMethod.Post, "/api/runs/missing/stop"));
+    }
+
+    [Fact]
+    public async Task SignIn_PostedFromAnotherOrigin_IsRefused()
+    {
+        var (client, _) = SignIn.NewClient(_address);
+        var token = await SignIn.FormTokenAsync(client, "/account/signin");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/account/signin")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["UserName"] = MedZooAppFactory.AdminName, ["Password"] = MedZooAppFactory.AdminPassword, ["__RequestVerificationToken"] = token,
+            }),
+        };
+        request.Headers.Add("Origin", "http://127.0.0.1:1");
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/runs")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("evil.example")]
+    [InlineData("rebound.attacker.test:5000")]
+    public async Task Get_HostHeaderOfAnotherName_IsRefused(string host)
+    {
+        var (client, _) = SignIn.NewClient(_address);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/account/signin");
+        request.Headers.Host = host;
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var local = new HttpRequestMessage(HttpMethod.Get, "/account/signin");
+        local.Headers.Host = $"localhost:{_address.Port}";
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(local)).StatusCode);
     }
 
     [Fact]
@@ -155,48 +271,128 @@ public sealed class AccessTests : IAsyncLifetime
     }
 }
 
-/// <summary>First run without a configured admin: the setup page creates one, once.</summary>
+/// <summary>First run without a configured admin: the setup page creates one, once, for whoever has the printed token.</summary>
 public sealed class FirstRunSetupTests
 {
+    /// <summary>The setup token where a user finds it: the file the server names in its start message.</summary>
+    public static string ReadToken(string dataFolder) => File.ReadAllText(Path.Combine(dataFolder, SetupToken.FileName)).Trim();
+
+    private static async Task<HttpResponseMessage> PostSetupAsync(HttpClient client, string? token, string user, string password, string confirm)
+    {
+        var form = await SignIn.FormTokenAsync(client, "/account/setup" + (token is null ? "" : "?token=" + token));
+        var fields = new Dictionary<string, string>
+        {
+            ["UserName"] = user, ["Password"] = password, ["Confirm"] = confirm, ["__RequestVerificationToken"] = form,
+        };
+        if (token is not null) fields["Token"] = token;
+        return await client.PostAsync("/account/setup", new FormUrlEncodedContent(fields));
+    }
+
     [Fact]
-    public async Task Setup_NoAccounts_CreatesTheAdminOnceAndSignsIn()
+    public async Task Setup_WithThePrintedToken_CreatesTheAdminOnceSignsInAndRecordsTheSignIn()
     {
         using var folder = MedZooAppFactory.NewDataFolder();
         await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor(), configureAdmin: false);
         var address = app.Start();
         var (client, _) = SignIn.NewClient(address);
-        Assert.Contains("setup-hint", await client.GetStringAsync("/account/signin"));
-
-        var token = await SignIn.FormTokenAsync(client, "/account/setup");
-        using var created = await client.PostAsync("/account/setup", new FormUrlEncodedContent(new Dictionary<string, string>
+        // A fresh install sends the sign-in page to setup.
+        using (var signIn = await client.GetAsync("/account/signin"))
         {
-            ["UserName"] = "boss", ["Password"] = "boss-password", ["Confirm"] = "boss-password", ["__RequestVerificationToken"] = token,
-        }));
+            Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
+            Assert.Equal("/account/setup", signIn.Headers.Location!.AbsolutePath);
+        }
+        var token = ReadToken(folder.Path);
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(folder.Path, SetupToken.FileName)));
+
+        using var created = await PostSetupAsync(client, token, "boss", "boss-password", "boss-password");
         Assert.Equal(HttpStatusCode.Redirect, created.StatusCode);
         Assert.Equal("/", created.Headers.Location!.OriginalString);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/runs")).StatusCode);
+        Assert.False(File.Exists(Path.Combine(folder.Path, SetupToken.FileName)));
 
         var (other, _) = SignIn.NewClient(address);
-        var page = await other.GetStringAsync("/account/setup");
+        var page = await other.GetStringAsync("/account/setup?token=" + token);
         Assert.DoesNotContain("setup-form", page);
         var users = app.Services.GetRequiredService<UserService>();
         Assert.Null(users.CreateFirstAdmin("intruder", "intruder-password"));
-        Assert.Equal(Roles.Admin, Assert.Single(users.List()).Role);
+        var admin = Assert.Single(users.List());
+        Assert.Equal(Roles.Admin, admin.Role);
+        Assert.NotNull(admin.LastSignInAt); // setup signed the admin in: the Users page must not say "never"
     }
 
-    [Fact]
-    public async Task Setup_PasswordsDiffer_ShowsTheReason()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("0123456789abcdef0123456789abcdef0123456789abcdef")]
+    public async Task Setup_WithoutTheToken_IsRefusedAndCreatesNobody(string? token)
     {
         using var folder = MedZooAppFactory.NewDataFolder();
         await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor(), configureAdmin: false);
         var (client, _) = SignIn.NewClient(app.Start());
-        var token = await SignIn.FormTokenAsync(client, "/account/setup");
-        using var response = await client.PostAsync("/account/setup", new FormUrlEncodedContent(new Dictionary<string, string>
+        var page = await client.GetStringAsync("/account/setup" + (token is null ? "" : "?token=" + token));
+        Assert.Contains("setup-token-needed", page);
+        Assert.Contains("id=\"token\"", page); // the form asks for the token instead of carrying it
+
+        var form = await SignIn.FormTokenAsync(client, "/account/setup");
+        var fields = new Dictionary<string, string>
         {
-            ["UserName"] = "boss", ["Password"] = "boss-password", ["Confirm"] = "other-password", ["__RequestVerificationToken"] = token,
-        }));
-        Assert.Contains("error=", response.Headers.Location!.OriginalString);
+            ["UserName"] = "intruder", ["Password"] = "intruder-password", ["Confirm"] = "intruder-password", ["__RequestVerificationToken"] = form,
+        };
+        if (token is not null) fields["Token"] = token;
+        using var response = await client.PostAsync("/account/setup", new FormUrlEncodedContent(fields));
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("setup token is missing or not the current one", await response.Content.ReadAsStringAsync());
         Assert.False(app.Services.GetRequiredService<UserService>().HasUsers);
+    }
+
+    [Fact]
+    public async Task Setup_PasswordsDiffer_AnswersWithTheReasonAndKeepsTheName()
+    {
+        using var folder = MedZooAppFactory.NewDataFolder();
+        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor(), configureAdmin: false);
+        var (client, _) = SignIn.NewClient(app.Start());
+        using var response = await PostSetupAsync(client, ReadToken(folder.Path), "boss", "boss-password", "other-password");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains("The two passwords differ.", html);
+        Assert.Contains("value=\"boss\"", html);
+        Assert.Contains("id=\"setup-form\"", html); // the form is there again, with the token, for the retry
+        Assert.False(app.Services.GetRequiredService<UserService>().HasUsers);
+    }
+
+    [Fact]
+    public async Task Setup_InvalidName_ShowsTheRuleWithoutDotNetText()
+    {
+        using var folder = MedZooAppFactory.NewDataFolder();
+        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor(), configureAdmin: false);
+        var (client, _) = SignIn.NewClient(app.Start());
+        using var response = await PostSetupAsync(client, ReadToken(folder.Path), "has space", "boss-password", "boss-password");
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+        Assert.Contains("User name must be 1 to 64 letters", html);
+        Assert.DoesNotContain("(Parameter", html);
+    }
+
+    [Fact]
+    public async Task Get_SetupWithErrorInTheUrl_ShowsNoText()
+    {
+        using var folder = MedZooAppFactory.NewDataFolder();
+        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor(), configureAdmin: false);
+        var (client, _) = SignIn.NewClient(app.Start());
+        var html = await client.GetStringAsync($"/account/setup?token={ReadToken(folder.Path)}&error=Call+0800+to+unlock");
+        Assert.Contains("id=\"setup-form\"", html);
+        Assert.DoesNotContain("0800", html);
+    }
+
+    [Fact]
+    public async Task Start_ConfiguredAdmin_LeavesNoSetupToken()
+    {
+        using var folder = MedZooAppFactory.NewDataFolder();
+        File.WriteAllText(Path.Combine(folder.Path, SetupToken.FileName), "left-over\n");
+        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        var (client, _) = SignIn.NewClient(app.Start());
+        Assert.False(File.Exists(Path.Combine(folder.Path, SetupToken.FileName)));
+        Assert.DoesNotContain("setup-form", await client.GetStringAsync("/account/setup?token=left-over"));
     }
 }
 

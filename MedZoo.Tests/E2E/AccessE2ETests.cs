@@ -56,8 +56,10 @@ public sealed class AccessE2ETests
 
         // The server refuses the page itself (not only the hidden link).
         await page.GotoAsync("/runs/new");
-        await page.WaitForSelectorAsync("#denied");
+        await page.WaitForSelectorAsync("#denied:has-text('This page needs the operator role.')");
         Assert.Equal(0, await page.Locator("#start-run").CountAsync());
+        await page.GotoAsync("/admin/users");
+        await page.WaitForSelectorAsync("#denied:has-text('This page needs the admin role.')");
         await BrowserSession.GotoAsync(page, "/runs");
         await page.WaitForSelectorAsync("#runs-grid");
         Assert.Equal(0, await page.Locator("#delete-selected").CountAsync());

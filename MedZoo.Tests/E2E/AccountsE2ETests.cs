@@ -3,7 +3,6 @@ using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Persistence;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Playwright;
 using static MedZoo.Tests.Web.Support.AppTestHelpers;
 
 namespace MedZoo.Tests.E2E;
@@ -95,7 +94,6 @@ public sealed class AccountsE2ETests
         await BrowserSession.SignInAsync(page, MedZooAppFactory.AdminName, MedZooAppFactory.AdminPassword);
 
         // Another port of the same host is the same site: SameSite=Strict still sends the cookie from there.
-        var evil = $"http://127.0.0.1:{(address.Port == 8888 ? 8889 : 8888)}";
         var app0 = address.ToString().TrimEnd('/');
         var hub = $"ws://127.0.0.1:{address.Port}/hubs/training";
         var html = $$"""
@@ -107,14 +105,16 @@ public sealed class AccountsE2ETests
                 ws.send('{"protocol":"json","version":1}\u001e');
                 ws.send(JSON.stringify({ type: 1, invocationId: "1", target: "Stop", arguments: ["{{run.Id}}"] }) + '\u001e');
               };
-              ws.onmessage = m => { if (m.data.includes('"invocationId":"1"')) document.title = 'ws-answered'; };
+              ws.onmessage = m => {  if (m.data.includes('"invocationId":"1"')) document.title = 'ws-answered'; };
               ws.onclose = () => { if (document.title === 'waiting') document.title = 'ws-refused'; };
             </script></body></html>
             """;
-        await page.RouteAsync(evil + "/**", route => route.FulfillAsync(new RouteFulfillOptions { ContentType = "text/html", Body = html }));
-        await page.GotoAsync(evil + "/prize");
+        // A real server on the loopback address (a page the browser fetched from nowhere would be a public
+        // page, which Chromium's local-network checks stop before the server could refuse it).
+        await using var evil = await LoopbackPage.StartAsync(html);
+        await page.GotoAsync(evil.Address + "prize");
         await BrowserSession.WaitAsync(page, "() => document.title !== 'waiting'");
-        Assert.Equal("ws-refused", await page.TitleAsync());
+        Assert.True(await page.TitleAsync() == "ws-refused", await BrowserSession.DescribeAsync(page));
         Assert.Equal(RunStatus.Running, app.Repository().Get(run.Id)!.Status);
 
         var response = await page.RunAndWaitForResponseAsync(
@@ -122,5 +122,52 @@ public sealed class AccountsE2ETests
         Assert.Equal(403, response.Status);
         Assert.Equal(RunStatus.Running, app.Repository().Get(run.Id)!.Status);
         gate.Release(1000);
+    }
+
+    /// <summary>Serves one HTML page on a free loopback port: the attacker's page in the cross-site test.</summary>
+    private sealed class LoopbackPage : IAsyncDisposable
+    {
+        private readonly System.Net.HttpListener _listener = new();
+        private Task _serving = Task.CompletedTask;
+
+        public Uri Address { get; private init; } = null!;
+
+        public static Task<LoopbackPage> StartAsync(string html)
+        {
+            var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            probe.Start();
+            var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            var page = new LoopbackPage { Address = new Uri($"http://127.0.0.1:{port}/") };
+            page._listener.Prefixes.Add(page.Address.ToString());
+            page._listener.Start();
+            var body = System.Text.Encoding.UTF8.GetBytes(html);
+            page._serving = Task.Run(async () =>
+            {
+                while (page._listener.IsListening)
+                {
+                    System.Net.HttpListenerContext context;
+                    try
+                    {
+                        context = await page._listener.GetContextAsync();
+                    }
+                    catch (Exception e) when (e is System.Net.HttpListenerException or ObjectDisposedException)
+                    {
+                        return; // stopped
+                    }
+                    context.Response.ContentType = "text/html; charset=utf-8";
+                    await context.Response.OutputStream.WriteAsync(body);
+                    context.Response.Close();
+                }
+            });
+            return Task.FromResult(page);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _listener.Stop();
+            _listener.Close();
+            await _serving;
+        }
     }
 }

@@ -3,11 +3,17 @@
 # the NVIDIA container toolkit: docker run --gpus all ...).
 #
 #   docker build -t medzoo .
-#   docker run -p 8080:8080 -v medzoo-data:/data \
+#   docker run -p 127.0.0.1:8080:8080 -v medzoo-data:/data \
 #     -e MedZoo__Admin__UserName=admin -e MedZoo__Admin__Password=change-me medzoo
 #
 # The dashboard serves on 0.0.0.0:8080; runs, metrics, checkpoints, accounts and sign-in keys live
-# in the /data volume.
+# in the /data volume. Without the admin variables, `docker logs` prints a one-time setup link
+# (the token is also in /data/setup-token). Only Host names localhost/127.0.0.1/[::1] are served
+# unless AllowedHosts names more (-e AllowedHosts=medzoo.example.org).
+# Beyond one machine, publish it only through a TLS reverse proxy (Caddy, nginx: pass Host,
+# X-Forwarded-Proto, X-Forwarded-For and WebSocket upgrades) and add
+#   -e ASPNETCORE_FORWARDEDHEADERS_ENABLED=true -e AllowedHosts=medzoo.example.org
+# so that cookies are Secure and HSTS is sent (see README, Docker).
 
 ARG TORCH_BACKEND=cpu
 

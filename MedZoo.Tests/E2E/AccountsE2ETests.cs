@@ -79,6 +79,27 @@ public sealed class AccountsE2ETests
     }
 
     [SkippableFact]
+    public async Task OpenPage_PasswordResetElsewhere_SendsTheTabToSignInWithinTheRevalidationInterval()
+    {
+        BrowserSession.RequireChromium();
+        using var folder = MedZooAppFactory.NewDataFolder();
+        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        app.Settings["MedZoo:Accounts:RevalidationInterval"] = "00:00:00.500";
+        var address = app.Start();
+        var users = app.Services.GetRequiredService<UserService>();
+        users.Create("watcher", "watcher-password", Roles.Viewer);
+        await using var browser = await BrowserSession.LaunchAsync();
+        var page = await browser.NewPageAsync(address);
+        await BrowserSession.SignInAsync(page, "watcher", "watcher-password", "/runs");
+        await page.WaitForSelectorAsync("#current-user");
+
+        // The tab stays open and does nothing: its circuit must notice the new password by itself.
+        users.SetPassword("watcher", "a-new-password");
+        await page.WaitForSelectorAsync("#signin-form");
+        Assert.Equal(0, await page.Locator("#current-user").CountAsync());
+    }
+
+    [SkippableFact]
     public async Task CrossSite_PageOnAnotherPortOfTheHost_CannotStopARunWithTheSignedInOperatorsCookie()
     {
         BrowserSession.RequireChromium();

@@ -11,7 +11,9 @@ namespace MedZoo.Web.Accounts;
 /// method call is checked against the account store first; every
 /// <see cref="AccountSecurityOptions.RevalidationInterval"/> all open connections are checked, and
 /// a connection whose user no longer matches is closed (the client reconnects through the cookie,
-/// which carries the current role, or is refused).
+/// which carries the current role, or is refused). It applies to the dashboard's own hubs only:
+/// Blazor's circuit hub has its own check (<see cref="RevalidatingUserStateProvider"/>), which
+/// sends the page through sign-in instead of cutting its connection.
 /// </summary>
 public sealed class HubSessionFilter : IHubFilter, IDisposable
 {
@@ -31,7 +33,7 @@ public sealed class HubSessionFilter : IHubFilter, IDisposable
     /// <inheritdoc />
     public async Task OnConnectedAsync(HubLifetimeContext context, Func<HubLifetimeContext, Task> next)
     {
-        _connections[context.Context.ConnectionId] = context.Context;
+        if (IsOwn(context.Hub)) _connections[context.Context.ConnectionId] = context.Context;
         await next(context);
     }
 
@@ -46,7 +48,7 @@ public sealed class HubSessionFilter : IHubFilter, IDisposable
     public ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
     {
         var caller = invocationContext.Context;
-        if (!IsCurrent(caller))
+        if (IsOwn(invocationContext.Hub) && !IsCurrent(caller))
         {
             caller.Abort();
             throw new HubException("your account changed (removed, new role or new password) since this connection opened: reconnect to continue");
@@ -77,6 +79,8 @@ public sealed class HubSessionFilter : IHubFilter, IDisposable
         }
         return closed;
     }
+
+    private static bool IsOwn(Hub hub) => hub.GetType().Assembly == typeof(HubSessionFilter).Assembly;
 
     private bool IsCurrent(HubCallerContext caller) =>
         caller.User is { } user && UserService.IsCurrent(user, user.Identity?.Name is { } name ? _users.Find(name) : null);

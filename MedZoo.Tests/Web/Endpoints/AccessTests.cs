@@ -379,9 +379,9 @@ public sealed class FirstRunSetupTests
         using var folder = MedZooAppFactory.NewDataFolder();
         await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor(), configureAdmin: false);
         var (client, _) = SignIn.NewClient(app.Start());
-        var html = await client.GetStringAsync($"/account/setup?token={ReadToken(folder.Path)}&error=Call+0800+to+unlock");
+        var html = await client.GetStringAsync($"/account/setup?token={ReadToken(folder.Path)}&error=Call+Mallory+to+unlock");
         Assert.Contains("id=\"setup-form\"", html);
-        Assert.DoesNotContain("0800", html);
+        Assert.DoesNotContain("Mallory", html);
     }
 
     [Fact]

@@ -16,17 +16,20 @@ namespace MedZoo.Web.Accounts;
 /// <summary>Registers cookie sign-in, the role policies and the account services.</summary>
 public static class AccountsExtensions
 {
-    /// <summary>
-    /// Cookie authentication with a fallback policy that requires a signed-in user everywhere
-    /// (pages, API, hub, the Blazor circuit); only endpoints marked AllowAnonymous (sign-in,
-    /// setup, static assets) are open. API and hub requests get 401/403 instead of a redirect.
-    /// </summary>
     /// <summary>The rate-limiting policy of the sign-in and setup posts (per client address).</summary>
     public const string AccountPostsPolicy = "account-posts";
 
     /// <summary>Host names always allowed in the Host header; <c>AllowedHosts</c> adds to them.</summary>
     public static IReadOnlyList<string> LocalHosts { get; } = ["localhost", "127.0.0.1", "[::1]"];
 
+    /// <summary>
+    /// Cookie authentication with a fallback policy that requires a signed-in user everywhere
+    /// (pages, API, hub, the Blazor circuit); only endpoints marked AllowAnonymous (sign-in,
+    /// setup, static assets) are open. API and hub requests get 401/403 instead of a redirect.
+    /// Also: the sign-in and setup limits (<see cref="AccountSecurityOptions"/>), sessions checked
+    /// against the account store (cookie on every request, circuits and hub connections every
+    /// revalidation interval), the Host names served, and Secure cookies over HTTPS.
+    /// </summary>
     public static WebApplicationBuilder AddMedZooAccounts(this WebApplicationBuilder builder)
     {
         builder.Services.Configure<AdminOptions>(builder.Configuration.GetSection(AdminOptions.Section));
@@ -127,10 +130,10 @@ public static class AccountsExtensions
         });
 }
 
-/// <summary>Creates the configured first admin at start when no account exists yet.</summary>
 /// <summary>
-/// Otherwise (no account, none configured) issues the one-time setup token; with accounts, removes a
-/// token file an earlier start left behind.
+/// Creates the configured first admin at start when no account exists yet. Otherwise, while no
+/// account exists, issues the one-time setup token; once one does, removes a token file an earlier
+/// start left behind.
 /// </summary>
 internal sealed class FirstAdminBootstrap(UserService users, SetupToken setup, IOptions<AdminOptions> options, ILogger<FirstAdminBootstrap> logger)
     : IHostedService

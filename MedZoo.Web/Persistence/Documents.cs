@@ -253,6 +253,8 @@ public sealed class JournalDocument
     /// </summary>
     public long SeqBase { get; set; }
     public bool Finished { get; set; }
+    /// <summary>The writer's output folder (from the header): the only place checkpoints are imported from.</summary>
+    public string? OutputDirectory { get; set; }
     /// <summary>Import passes in a row whose events could not all be stored (the offset stays until they are).</summary>
     public int FailedPasses { get; set; }
 }

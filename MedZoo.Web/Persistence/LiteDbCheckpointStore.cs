@@ -63,11 +63,11 @@ public sealed class LiteDbCheckpointStore(MedZooDatabase database) : ICheckpoint
         return id;
     }
 
-    /// <summary>Stores a checkpoint file written elsewhere (a headless run's output folder), at most <paramref name="maxBytes"/> of it.</summary>
-    /// <exception cref="InvalidDataException">The file holds more than <paramref name="maxBytes"/> bytes (nothing is stored).</exception>
-    public string Import(string runId, string kind, int epoch, string path, long maxBytes = long.MaxValue)
+    /// <summary>Stores a checkpoint written elsewhere (a headless run's output folder), at most <paramref name="maxBytes"/> of it.</summary>
+    /// <exception cref="InvalidDataException">The source holds more than <paramref name="maxBytes"/> bytes (nothing is stored).</exception>
+    public string Import(string runId, string kind, int epoch, Stream source, long maxBytes = long.MaxValue)
     {
-        using var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        ArgumentNullException.ThrowIfNull(source);
         return Save(runId, kind, epoch, s => CopyAtMost(source, s, maxBytes));
     }
 

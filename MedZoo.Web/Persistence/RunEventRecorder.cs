@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using MedZoo.Engine.Training;
+using MedZoo.Engine.Training.Checkpoints;
 using MedZoo.Web.Live;
 
 namespace MedZoo.Web.Persistence;
@@ -16,9 +17,12 @@ namespace MedZoo.Web.Persistence;
 /// whoever fed them (the journal importer) can keep them for another try. Every write is
 /// idempotent: a metric point is keyed by run and step (or epoch), an event line by run and
 /// sequence number, so a replay after a resume or a re-imported journal line never duplicates.
+/// The trainer reports an epoch only after its checkpoint is stored, so a crash in between leaves
+/// the checkpoint without the epoch's point: when a checkpoint is recorded, and when a run resumes,
+/// the epochs in the checkpoint's own history that have no point yet are stored from it.
 /// </summary>
-public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs, ILogger<RunEventRecorder> logger)
-    : BackgroundService
+public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs, ILogger<RunEventRecorder> logger,
+    LiteDbCheckpointStore? checkpoints = null) : BackgroundService
 {
     /// <summary>Queued bulk updates beyond which new ones are dropped.</summary>
     public const int MaxBacklog = 10_000;
@@ -26,6 +30,7 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
     private const int BatchSize = 512;
     private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _failed = new(StringComparer.Ordinal);
+    private readonly List<(string RunId, string Kind)> _backfills = []; // the writer task's only
     private long _dropped;
     private long _backlog; // counted here: a single-reader channel cannot count its items
 
@@ -105,6 +110,9 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
                 logger.LogWarning(e, "Could not record {Count} run updates in one transaction; writing them one by one", updates.Count);
                 foreach (var u in updates) WriteAlone(u);
             }
+            // After the batch's transaction: reading a checkpoint takes the store's lock, never while holding the database's.
+            foreach (var (runId, kind) in _backfills.Distinct().ToList()) BackfillEpochs(runId, kind);
+            _backfills.Clear();
             foreach (var i in batch) i.Flushed?.TrySetResult();
         }
     }
@@ -148,13 +156,13 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
                 });
                 break;
             case EpochCompleted e:
-                UpsertMetric(new MetricPointDocument
-                {
-                    Key = MetricKey(e.RunId, MetricKind.Epoch, e.Epoch), RunId = e.RunId, Seq = u.Seq, Kind = MetricKind.Epoch, Epoch = e.Epoch, Loss = e.TrainLoss,
-                    LearningRate = e.LearningRate, Dice = e.TrainDice?.ToArray(), ValidationLoss = e.ValidationLoss,
-                    Validation = e.Validation?.Select(ToDocument).ToList(), MeanDice = e.MeanForegroundDice, IsBest = e.IsBest,
-                    Seconds = e.Seconds, Time = time,
-                });
+                UpsertMetric(EpochPoint(u.Seq, e));
+                break;
+            case CheckpointSaved c:
+                _backfills.Add((c.RunId, c.Kind));
+                break;
+            case RunStarted { StartEpoch: > 1 } s:
+                _backfills.Add((s.RunId, "last"));
                 break;
             case SlicePreview p:
                 database.Previews.Upsert(ToDocument(u.Seq, p));
@@ -170,6 +178,48 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
                     Key = key, RunId = u.RunId, Seq = u.Seq, Time = time, Kind = line.Kind, Level = line.Level, Message = line.Message,
                 });
             }
+        }
+    }
+
+    private static MetricPointDocument EpochPoint(long seq, EpochCompleted e) => new()
+    {
+        Key = MetricKey(e.RunId, MetricKind.Epoch, e.Epoch), RunId = e.RunId, Seq = seq, Kind = MetricKind.Epoch, Epoch = e.Epoch, Loss = e.TrainLoss,
+        LearningRate = e.LearningRate, Dice = e.TrainDice?.ToArray(), ValidationLoss = e.ValidationLoss,
+        Validation = e.Validation?.Select(ToDocument).ToList(), MeanDice = e.MeanForegroundDice, IsBest = e.IsBest,
+        Seconds = e.Seconds, Time = e.Time.UtcDateTime,
+    };
+
+    // Stores the epochs of the run's stored checkpoint that have no point (never overwrites one).
+    private void BackfillEpochs(string runId, string kind)
+    {
+        if (checkpoints is null) return;
+        try
+        {
+            CheckpointHeader header;
+            using (var stream = checkpoints.OpenRead(runId, kind))
+            {
+                if (stream is null) return;
+                header = Checkpoint.ReadHeader(stream);
+            }
+            if (header.RunId != runId) return;
+            runs.WriteBatch(() =>
+            {
+                foreach (var e in header.History)
+                {
+                    if (e is null || e.RunId != runId) continue;
+                    var key = MetricKey(runId, MetricKind.Epoch, e.Epoch);
+                    if (!database.Metrics.Exists(m => m.Key == key)) database.Metrics.Insert(EpochPoint(0, e));
+                }
+            });
+        }
+        catch (InvalidDataException e)
+        {
+            logger.LogDebug(e, "The {Kind} checkpoint of run {RunId} has no readable header; no epochs taken from it", kind, runId);
+        }
+        catch (Exception e)
+        {
+            // The events themselves are stored; only the epochs a crash may have lost are not restored this time.
+            logger.LogWarning(e, "Could not restore epochs of run {RunId} from its {Kind} checkpoint", runId, kind);
         }
     }
 

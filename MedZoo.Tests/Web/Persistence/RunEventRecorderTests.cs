@@ -136,4 +136,27 @@ public sealed class RunEventRecorderTests
         Assert.Equal(0, recorder.FailedUpdates("r1"));
         Assert.Equal(1, recorder.FailedUpdates("r2"));
     }
+    [Fact]
+    public async Task Publish_ResumeFromACheckpointWhoseEpochWasNeverRecorded_StoresThatEpochFromItsHistory()
+    {
+        await using var f = new StoreFixture();
+        f.AddRun("r1");
+        f.Notifier.Publish(TestCheckpoints.Epoch("r1", 1, 1.0));
+        // Killed after epoch 2's checkpoint was stored but before its epoch event was: the checkpoint knows the epoch.
+        var bytes = TestCheckpoints.Bytes("r1", "last", 2, [TestCheckpoints.Epoch("r1", 1, 0.9), TestCheckpoints.Epoch("r1", 2, 0.7)]);
+        f.Checkpoints.Save("r1", "last", 2, s => s.Write(bytes));
+        await f.Recorder.FlushAsync();
+        Assert.Equal([1], f.Runs.Metrics("r1", MetricKind.Epoch).Select(m => m.Epoch));
+
+        f.Notifier.Publish(new RunStarted
+        {
+            RunId = "r1", Model = "FAKE", Dataset = "synthetic", Device = "cpu", ClassNames = ["background", "a"], Modalities = ["T1"],
+            Epochs = 3, StepsPerEpoch = 4, Parameters = 1, StartEpoch = 3, TrainSubjects = 1, ValidationSubjects = 1,
+        });
+        await f.Recorder.FlushAsync();
+
+        var epochs = f.Runs.Metrics("r1", MetricKind.Epoch);
+        Assert.Equal([1, 2], epochs.Select(m => m.Epoch));
+        Assert.Equal([1.0, 0.7], epochs.Select(m => m.Loss)); // the recorded epoch is kept, the missing one restored
+    }
 }

@@ -87,7 +87,13 @@ public sealed class LiteDbCheckpointStore(MedZooDatabase database) : ICheckpoint
 
     /// <inheritdoc />
     /// <remarks>The stream keeps the bytes it opened readable until it is disposed, even if a newer save replaces them.</remarks>
-    public Stream? OpenRead(string runId, string kind)
+    public Stream? OpenRead(string runId, string kind) => Open(runId, kind)?.Stream;
+
+    /// <summary>
+    /// Opens a run's checkpoint of one kind together with the pointer that names it (so its epoch matches the
+    /// bytes even when a save lands meanwhile), or null. See <see cref="OpenRead"/> for the stream's lifetime.
+    /// </summary>
+    public (Stream Stream, CheckpointDocument Pointer)? Open(string runId, string kind)
     {
         lock (_gate)
         {
@@ -95,7 +101,7 @@ public sealed class LiteDbCheckpointStore(MedZooDatabase database) : ICheckpoint
             if (pointer is null) return null;
             var inner = database.CheckpointFiles.OpenRead(pointer.FileId);
             _readers[pointer.FileId] = _readers.GetValueOrDefault(pointer.FileId) + 1;
-            return new ReaderStream(inner, () => Released(pointer.FileId));
+            return (new ReaderStream(inner, () => Released(pointer.FileId)), pointer);
         }
     }
 

@@ -207,6 +207,9 @@ public sealed class RunJournalImporter(
             _delivered.Remove(name);
             var now = runs.Get(run.Id);
             notifier.PublishStatus(run.Id, now?.Status, now?.Reason);
+            // LiteDB writes committed transactions to disk from a queue; the journal is the only other copy of
+            // these events, so it goes only once they are in the data file.
+            database.Db.Checkpoint();
             File.Delete(path);
         }
 

@@ -55,6 +55,9 @@ public sealed class RunJournalTests
         Assert.Equal(2, f.Runs.Metrics("cli-1", MetricKind.Epoch).Count);
         Assert.Equal(2, f.Checkpoints.Find("cli-1", "last")!.Epoch);
         Assert.Empty(Directory.GetFiles(f.Database.Options.JournalDirectory)); // imported journals are removed
+        // ... and only once their events are in the data file, not just in LiteDB's write queue or log
+        var log = new FileInfo(Path.Combine(f.Folder.Path, "medzoo-log.db"));
+        Assert.True(!log.Exists || log.Length == 0, $"medzoo-log.db holds {log.Length} bytes after the journal was deleted");
     }
 
     [Fact]

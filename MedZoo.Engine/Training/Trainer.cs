@@ -231,13 +231,14 @@ public sealed class Trainer
                     _state.BestValidation = validation.Classes;
                 }
                 var stopEarly = validation is not null && _earlyStopping.Update(validation.MeanForegroundDice);
-                _fan.OnEvent(completed);
-                if (validation?.Previews is { } previews)
-                    foreach (var p in previews) _fan.OnEvent(p);
-
+                // Checkpoints first, the epoch after: whoever records the events (a store, a journal) never shows an
+                // epoch, or a best epoch, whose checkpoint a crash could still lose.
                 if (isBest) _state.BestCheckpoint = SaveCheckpoint("best", epoch, validation?.MeanForegroundDice);
                 if (epoch % _options.CheckpointInterval == 0 || epoch == _options.Epochs || stopEarly)
                     _state.LastCheckpoint = SaveCheckpoint("last", epoch, validation?.MeanForegroundDice);
+                _fan.OnEvent(completed);
+                if (validation?.Previews is { } previews)
+                    foreach (var p in previews) _fan.OnEvent(p);
                 if (stopEarly)
                 {
                     _state.StopReason = string.Create(CultureInfo.InvariantCulture,

@@ -24,6 +24,21 @@ public sealed class DataOptions
     /// <summary>Folder where headless runs append their journals for the server to import.</summary>
     public string JournalDirectory => Path.Combine(DataDirectory, "journal");
 
+    /// <summary>
+    /// Largest checkpoint a headless run's journal may have imported (<c>MedZoo:MaxImportedCheckpointBytes</c>,
+    /// default 8 GiB); a larger file is refused and logged, so a journal cannot fill the disk.
+    /// </summary>
+    public long MaxImportedCheckpointBytes { get; set; } = 8L << 30;
+
+    /// <summary>
+    /// Longest journal line accepted (<c>MedZoo:MaxJournalLineBytes</c>, default 16 MiB; a slice preview line is
+    /// well under 1 MiB); a longer line is skipped and logged without being read into memory.
+    /// </summary>
+    public int MaxJournalLineBytes { get; set; } = 16 << 20;
+
+    /// <summary>Folder inside <see cref="JournalDirectory"/> where journals that cannot be imported are moved, each with a reason file.</summary>
+    public string QuarantineDirectory => Path.Combine(JournalDirectory, "quarantine");
+
     /// <summary>The default folder when configuration names none (see <see cref="DataDirectory"/>).</summary>
     public static string DefaultDataDirectory()
     {
@@ -66,5 +81,9 @@ public sealed class DataOptions
     {
         if (string.IsNullOrWhiteSpace(DataDirectory))
             throw new InvalidOperationException($"{Section}:DataDirectory is empty: set it to a writable folder or unset it to use {DefaultDataDirectory()}");
+        if (MaxImportedCheckpointBytes < 1)
+            throw new InvalidOperationException($"{Section}:MaxImportedCheckpointBytes must be at least 1 byte, got {MaxImportedCheckpointBytes}");
+        if (MaxJournalLineBytes < 1024)
+            throw new InvalidOperationException($"{Section}:MaxJournalLineBytes must be at least 1024 bytes, got {MaxJournalLineBytes}");
     }
 }

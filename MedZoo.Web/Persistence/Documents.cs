@@ -136,6 +136,11 @@ public sealed class MetricPointDocument
 {
     public long Id { get; set; }
     public string RunId { get; set; } = "";
+    /// <summary>
+    /// "{runId}/step/{globalStep}" or "{runId}/epoch/{epoch}": one point per step and per epoch, so a resumed run
+    /// that replays steps after its last checkpoint replaces their points instead of adding a second copy.
+    /// </summary>
+    public string? Key { get; set; }
     public long Seq { get; set; }
     public MetricKind Kind { get; set; }
     public int Epoch { get; set; }
@@ -161,6 +166,8 @@ public sealed class RunEventDocument
 {
     public long Id { get; set; }
     public string RunId { get; set; } = "";
+    /// <summary>"{runId}/{seq}": an event stored twice (a journal line imported again) is one line.</summary>
+    public string? Key { get; set; }
     public long Seq { get; set; }
     public DateTime Time { get; set; }
     public string Kind { get; set; } = "";
@@ -248,4 +255,8 @@ public sealed class JournalDocument
     /// </summary>
     public long SeqBase { get; set; }
     public bool Finished { get; set; }
+    /// <summary>The writer's output folder (from the header): the only place checkpoints are imported from.</summary>
+    public string? OutputDirectory { get; set; }
+    /// <summary>Import passes in a row whose events could not all be stored (the offset stays until they are).</summary>
+    public int FailedPasses { get; set; }
 }

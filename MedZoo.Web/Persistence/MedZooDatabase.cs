@@ -43,8 +43,10 @@ public sealed class MedZooDatabase : IDisposable
             Runs.EnsureIndex(r => r.CreatedAt);
             Metrics = Db.GetCollection<MetricPointDocument>("metrics");
             Metrics.EnsureIndex(m => m.RunId);
+            Metrics.EnsureIndex(m => m.Key);
             Events = Db.GetCollection<RunEventDocument>("events");
             Events.EnsureIndex(e => e.RunId);
+            Events.EnsureIndex(e => e.Key);
             Previews = Db.GetCollection<SlicePreviewDocument>("previews");
             Previews.EnsureIndex(p => p.RunId);
             Checkpoints = Db.GetCollection<CheckpointDocument>("checkpoints");

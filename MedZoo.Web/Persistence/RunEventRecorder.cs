@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using MedZoo.Engine.Training;
+using MedZoo.Engine.Training.Checkpoints;
 using MedZoo.Web.Live;
 
 namespace MedZoo.Web.Persistence;
@@ -10,21 +11,34 @@ namespace MedZoo.Web.Persistence;
 /// <see cref="MaxBacklog"/> are waiting, so a stalled disk cannot grow memory without bound;
 /// events that change a run's state (epochs, checkpoints, finish) are always kept, in order.
 /// The writer drains the queue in batches, one LiteDB transaction per batch. A process killed
-/// mid-run loses at most the updates still queued, a fraction of a second's worth.
+/// mid-run loses at most the updates still queued, a fraction of a second's worth. A batch that
+/// fails is written again one update at a time, so one bad update (a hostile journal line) costs
+/// only itself; updates that still fail are counted per run (<see cref="FailedUpdates"/>) so that
+/// whoever fed them (the journal importer) can keep them for another try. Every write is
+/// idempotent: a metric point is keyed by run and step (or epoch), an event line by run and
+/// sequence number, so a replay after a resume or a re-imported journal line never duplicates.
+/// The trainer reports an epoch only after its checkpoint is stored, so a crash in between leaves
+/// the checkpoint without the epoch's point: when a checkpoint is recorded, and when a run resumes,
+/// the epochs in the checkpoint's own history that have no point yet are stored from it.
 /// </summary>
-public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs, ILogger<RunEventRecorder> logger)
-    : BackgroundService
+public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs, ILogger<RunEventRecorder> logger,
+    LiteDbCheckpointStore? checkpoints = null) : BackgroundService
 {
     /// <summary>Queued bulk updates beyond which new ones are dropped.</summary>
     public const int MaxBacklog = 10_000;
 
     private const int BatchSize = 512;
     private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _failed = new(StringComparer.Ordinal);
+    private readonly List<(string RunId, string Kind)> _backfills = []; // the writer task's only
     private long _dropped;
     private long _backlog; // counted here: a single-reader channel cannot count its items
 
     /// <summary>Bulk updates dropped because the writer fell behind.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Updates of <paramref name="runId"/> that could not be written so far (only grows).</summary>
+    public long FailedUpdates(string runId) => _failed.GetValueOrDefault(runId);
 
     /// <summary>Queues an update for writing; never blocks.</summary>
     public void Enqueue(RunUpdate update)
@@ -85,22 +99,40 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
                 if (item.Update is not null) Interlocked.Decrement(ref _backlog);
             }
             if (batch.Count == 0) return;
+            var updates = batch.Where(i => i.Update is not null).Select(i => i.Update!).ToList();
             try
             {
-                runs.WriteBatch(() => Write(batch));
+                runs.WriteBatch(() => Write(updates));
             }
             catch (Exception e)
             {
-                // Never let one bad batch stop the recorder; the run itself goes on.
-                logger.LogError(e, "Could not record {Count} run updates", batch.Count);
+                // Never let one bad update stop the recorder or take the rest of its batch with it.
+                logger.LogWarning(e, "Could not record {Count} run updates in one transaction; writing them one by one", updates.Count);
+                foreach (var u in updates) WriteAlone(u);
             }
+            // After the batch's transaction: reading a checkpoint takes the store's lock, never while holding the database's.
+            foreach (var (runId, kind) in _backfills.Distinct().ToList()) BackfillEpochs(runId, kind);
+            _backfills.Clear();
             foreach (var i in batch) i.Flushed?.TrySetResult();
         }
     }
 
-    private void Write(List<Item> batch)
+    private void WriteAlone(RunUpdate u)
     {
-        foreach (var group in batch.Where(i => i.Update is not null).Select(i => i.Update!).GroupBy(u => u.RunId))
+        try
+        {
+            runs.WriteBatch(() => Write([u]));
+        }
+        catch (Exception e)
+        {
+            _failed.AddOrUpdate(u.RunId, 1, (_, n) => n + 1);
+            logger.LogError(e, "Could not record update {Seq} ({Type}) of run {RunId}", u.Seq, u.Event.GetType().Name, u.RunId);
+        }
+    }
+
+    private void Write(List<RunUpdate> batch)
+    {
+        foreach (var group in batch.GroupBy(u => u.RunId))
         {
             var updates = group.ToList();
             foreach (var u in updates) WriteHistory(u);
@@ -117,20 +149,20 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
         switch (u.Event)
         {
             case StepCompleted s:
-                database.Metrics.Insert(new MetricPointDocument
+                UpsertMetric(new MetricPointDocument
                 {
-                    RunId = s.RunId, Seq = u.Seq, Kind = MetricKind.Step, Epoch = s.Epoch, Step = s.Step, GlobalStep = s.GlobalStep,
+                    Key = MetricKey(s.RunId, MetricKind.Step, s.GlobalStep), RunId = s.RunId, Seq = u.Seq, Kind = MetricKind.Step, Epoch = s.Epoch, Step = s.Step, GlobalStep = s.GlobalStep,
                     Loss = s.Loss, LearningRate = s.LearningRate, Dice = s.Dice?.ToArray(), Seconds = s.Seconds, Time = time,
                 });
                 break;
             case EpochCompleted e:
-                database.Metrics.Insert(new MetricPointDocument
-                {
-                    RunId = e.RunId, Seq = u.Seq, Kind = MetricKind.Epoch, Epoch = e.Epoch, Loss = e.TrainLoss,
-                    LearningRate = e.LearningRate, Dice = e.TrainDice?.ToArray(), ValidationLoss = e.ValidationLoss,
-                    Validation = e.Validation?.Select(ToDocument).ToList(), MeanDice = e.MeanForegroundDice, IsBest = e.IsBest,
-                    Seconds = e.Seconds, Time = time,
-                });
+                UpsertMetric(EpochPoint(u.Seq, e));
+                break;
+            case CheckpointSaved c:
+                _backfills.Add((c.RunId, c.Kind));
+                break;
+            case RunStarted { StartEpoch: > 1 } s:
+                _backfills.Add((s.RunId, "last"));
                 break;
             case SlicePreview p:
                 database.Previews.Upsert(ToDocument(u.Seq, p));
@@ -138,11 +170,75 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
         }
         if (RunEventText.Describe(u.Event) is { } line)
         {
-            database.Events.Insert(new RunEventDocument
+            var key = $"{u.RunId}/{u.Seq}";
+            if (!database.Events.Exists(x => x.Key == key))
             {
-                RunId = u.RunId, Seq = u.Seq, Time = time, Kind = line.Kind, Level = line.Level, Message = line.Message,
+                database.Events.Insert(new RunEventDocument
+                {
+                    Key = key, RunId = u.RunId, Seq = u.Seq, Time = time, Kind = line.Kind, Level = line.Level, Message = line.Message,
+                });
+            }
+        }
+    }
+
+    private static MetricPointDocument EpochPoint(long seq, EpochCompleted e) => new()
+    {
+        Key = MetricKey(e.RunId, MetricKind.Epoch, e.Epoch), RunId = e.RunId, Seq = seq, Kind = MetricKind.Epoch, Epoch = e.Epoch, Loss = e.TrainLoss,
+        LearningRate = e.LearningRate, Dice = e.TrainDice?.ToArray(), ValidationLoss = e.ValidationLoss,
+        Validation = e.Validation?.Select(ToDocument).ToList(), MeanDice = e.MeanForegroundDice, IsBest = e.IsBest,
+        Seconds = e.Seconds, Time = e.Time.UtcDateTime,
+    };
+
+    // Stores the epochs of the run's stored checkpoint that have no point (never overwrites one).
+    private void BackfillEpochs(string runId, string kind)
+    {
+        if (checkpoints is null) return;
+        try
+        {
+            CheckpointHeader header;
+            using (var stream = checkpoints.OpenRead(runId, kind))
+            {
+                if (stream is null) return;
+                header = Checkpoint.ReadHeader(stream);
+            }
+            if (header.RunId != runId) return;
+            runs.WriteBatch(() =>
+            {
+                foreach (var e in header.History)
+                {
+                    if (e is null || e.RunId != runId) continue;
+                    var key = MetricKey(runId, MetricKind.Epoch, e.Epoch);
+                    if (!database.Metrics.Exists(m => m.Key == key)) database.Metrics.Insert(EpochPoint(0, e));
+                }
             });
         }
+        catch (InvalidDataException e)
+        {
+            logger.LogDebug(e, "The {Kind} checkpoint of run {RunId} has no readable header; no epochs taken from it", kind, runId);
+        }
+        catch (Exception e)
+        {
+            // The events themselves are stored; only the epochs a crash may have lost are not restored this time.
+            logger.LogWarning(e, "Could not restore epochs of run {RunId} from its {Kind} checkpoint", runId, kind);
+        }
+    }
+
+    /// <summary>The key of a run's step point (by global step) or epoch point (by epoch).</summary>
+    public static string MetricKey(string runId, MetricKind kind, long number) =>
+        $"{runId}/{(kind == MetricKind.Step ? "step" : "epoch")}/{number}";
+
+    // One point per key: a later write of the same step or epoch replaces the earlier one.
+    private void UpsertMetric(MetricPointDocument point)
+    {
+        var key = point.Key;
+        var existing = database.Metrics.FindOne(m => m.Key == key);
+        if (existing is null)
+        {
+            database.Metrics.Insert(point);
+            return;
+        }
+        point.Id = existing.Id;
+        database.Metrics.Update(point);
     }
 
     /// <summary>Folds one event into the run's summary fields.</summary>

@@ -21,6 +21,11 @@ public sealed record RunJournalHeader
     public string Device { get; init; } = "auto";
     public int ProcessId { get; init; }
     public string Host { get; init; } = "";
+    /// <summary>
+    /// The run's output folder (absolute). The server imports a reported checkpoint only when it is this folder's
+    /// <c>last.ckpt</c> or <c>best.ckpt</c>; a journal without it records no checkpoints.
+    /// </summary>
+    public string? OutputDirectory { get; init; }
 }
 
 /// <summary>
@@ -85,16 +90,17 @@ public static class RunJournal
     {
         try
         {
-            var node = JsonNode.Parse(line)?.AsObject();
-            var type = node?["type"]?.GetValue<string>();
-            if (type is null) return (null, null);
+            if (JsonNode.Parse(line) is not JsonObject node) return (null, null);
+            if (node["type"] is not JsonValue typeValue || !typeValue.TryGetValue<string>(out var type)) return (null, null);
             if (type == "header") return (node.Deserialize<RunJournalHeader>(Json), null);
             if (!EventTypes.TryGetValue(type, out var t)) return (null, null);
-            var seq = node!["seq"]!.GetValue<long>();
-            var e = (TrainingEvent?)node["event"].Deserialize(t, Json);
-            return e is null ? (null, null) : (null, new RunUpdate(seq, e));
+            if (node["seq"] is not JsonValue seqValue || !seqValue.TryGetValue<long>(out var seq) || seq < 1) return (null, null);
+            if (node["event"] is not JsonObject body) return (null, null);
+            var e = (TrainingEvent?)body.Deserialize(t, Json);
+            return e is null || string.IsNullOrEmpty(e.RunId) ? (null, null) : (null, new RunUpdate(seq, e));
         }
-        catch (JsonException)
+        // Whatever a hostile or torn line holds, it is one bad line, never a failed import.
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NotSupportedException or ArgumentException)
         {
             return (null, null);
         }

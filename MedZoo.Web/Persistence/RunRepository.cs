@@ -88,7 +88,8 @@ public sealed class RunRepository(MedZooDatabase database)
     {
         var q = database.Metrics.Query().Where(m => m.RunId == runId);
         if (kind is { } k) q = q.Where(m => m.Kind == k);
-        return q.ToList().OrderBy(m => m.Kind).ThenBy(m => m.Seq).ToList();
+        // By step or epoch, not by sequence number: a step replayed after a resume has a newer number than the steps after it.
+        return q.ToList().OrderBy(m => m.Kind).ThenBy(m => m.Kind == MetricKind.Step ? m.GlobalStep : m.Epoch).ThenBy(m => m.Seq).ToList();
     }
 
     /// <summary>The run's event log in order; at most the last <paramref name="limit"/> lines.</summary>

@@ -22,11 +22,10 @@ public static class RunEndpoints
         api.MapGet("/{id}/checkpoints/{kind}", (string id, string kind, LiteDbCheckpointStore store) =>
         {
             if (kind is not ("last" or "best")) return Results.NotFound();
-            var pointer = store.Find(id, kind);
-            var stream = pointer is null ? null : store.OpenRead(id, kind);
-            return stream is null
-                ? Results.NotFound()
-                : Results.File(stream, "application/octet-stream", $"{id}-{kind}-epoch{pointer!.Epoch}.ckpt");
+            // One lookup for the bytes and their epoch; the bytes stay readable while a save replaces them.
+            return store.Open(id, kind) is { } open
+                ? Results.File(open.Stream, "application/octet-stream", $"{id}-{kind}-epoch{open.Pointer.Epoch}.ckpt")
+                : Results.NotFound();
         });
         api.MapPost("/{id}/stop", (string id, HttpContext http, RunService service) =>
             service.Stop(http.User, id) ? Results.NoContent() : Results.NotFound())

@@ -130,6 +130,40 @@ public sealed class Checkpoint
         }
     }
 
+    /// <summary>Largest checkpoint.json accepted (a header with years of metric history is a few MB).</summary>
+    public const long MaxHeaderBytes = 64L << 20;
+
+    /// <summary>
+    /// Reads and checks only the header of a checkpoint (a seekable stream; it is not closed): the
+    /// archive, a header this version understands, and the presence of the model weights. Cheap
+    /// for any checkpoint size, so a checkpoint from elsewhere can be checked before it is copied.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Not a MedZoo checkpoint, a newer format, or no weights.</exception>
+    public static CheckpointHeader ReadHeader(Stream source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (!source.CanSeek) throw new ArgumentException("the stream must be seekable", nameof(source));
+        ZipArchive zip;
+        try { zip = new ZipArchive(source, ZipArchiveMode.Read, leaveOpen: true); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"not a MedZoo checkpoint (not a zip archive: {e.Message})", e); }
+        using (zip)
+        {
+            var entry = zip.GetEntry(HeaderEntry) ?? throw new InvalidDataException($"not a MedZoo checkpoint: {HeaderEntry} is missing");
+            if (entry.Length > MaxHeaderBytes)
+                throw new InvalidDataException($"{HeaderEntry} is {entry.Length} bytes; at most {MaxHeaderBytes} are accepted");
+            CheckpointHeader header;
+            using (var s = entry.Open())
+            {
+                try { header = JsonSerializer.Deserialize<CheckpointHeader>(s, JsonOptions) ?? throw new InvalidDataException($"{HeaderEntry} is empty"); }
+                catch (JsonException e) { throw new InvalidDataException($"checkpoint header is not valid: {e.Message}", e); }
+            }
+            if (header.FormatVersion > CurrentFormatVersion)
+                throw new InvalidDataException($"checkpoint format {header.FormatVersion} is newer than this MedZoo understands ({CurrentFormatVersion}); upgrade MedZoo");
+            if (zip.GetEntry(ModelEntry) is null) throw new InvalidDataException($"checkpoint has no {ModelEntry}");
+            return header;
+        }
+    }
+
     /// <summary>Reads a checkpoint file.</summary>
     public static Checkpoint Read(string path)
     {

@@ -58,6 +58,35 @@ public sealed class FileCheckpointStore : ICheckpointStore
         return final;
     }
 
+    /// <summary>
+    /// Deletes the temporary files that saves killed mid-write left behind (<c>.{kind}.{32 hex}.tmp</c>, in the
+    /// root folder and, with per-run folders, in each run's folder); returns how many. Call it before a run starts
+    /// writing to the folder: a temporary file is only ever renamed by the save that created it.
+    /// </summary>
+    public int RemoveTemporaryFiles()
+    {
+        if (!Directory.Exists(Root)) return 0;
+        var folders = _perRunFolders ? Directory.EnumerateDirectories(Root).Prepend(Root) : [Root];
+        var removed = 0;
+        foreach (var folder in folders)
+        foreach (var file in Directory.EnumerateFiles(folder, ".*.tmp"))
+        {
+            if (!IsTemporaryName(Path.GetFileName(file))) continue;
+            TryDelete(file);
+            if (!File.Exists(file)) removed++;
+        }
+        return removed;
+    }
+
+    // ".{kind}.{guid:N}.tmp", as Save names them.
+    private static bool IsTemporaryName(string name)
+    {
+        if (!name.StartsWith('.') || !name.EndsWith(".tmp", StringComparison.Ordinal)) return false;
+        var stem = name[1..^4];
+        var dot = stem.LastIndexOf('.');
+        return dot > 0 && stem.Length - dot - 1 == 32 && stem[(dot + 1)..].All(char.IsAsciiHexDigitLower);
+    }
+
     /// <inheritdoc />
     public Stream? OpenRead(string runId, string kind)
     {

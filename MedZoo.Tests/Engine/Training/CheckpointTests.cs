@@ -127,4 +127,68 @@ public class CheckpointTests
         var store = new FileCheckpointStore(dir.Path);
         Assert.Throws<ArgumentException>(() => store.Save("../x", "last", 1, _ => { }));
     }
+    [Fact]
+    public void FileStore_RemoveTemporaryFiles_DeletesWhatAKilledSaveLeftAndNothingElse()
+    {
+        using var dir = TestPaths.NewTempFolder();
+        var store = new FileCheckpointStore(dir.Path, perRunFolders: false);
+        store.Save("run", "last", 1, s => s.Write([1]));
+        var left = Path.Combine(dir.Path, $".last.{Guid.NewGuid():N}.tmp"); // a save killed mid-write
+        File.WriteAllBytes(left, new byte[1000]);
+        var other = Path.Combine(dir.Path, ".notes.tmp");
+        File.WriteAllBytes(other, [1]);
+
+        Assert.Equal(1, store.RemoveTemporaryFiles());
+        Assert.False(File.Exists(left));
+        Assert.True(File.Exists(other));
+        Assert.Equal([1], File.ReadAllBytes(Path.Combine(dir.Path, "last.ckpt")));
+    }
+
+    [Fact]
+    public void ReadHeader_WrittenCheckpoint_ReturnsTheHeader()
+    {
+        using var scope = NewDisposeScope();
+        using var buffer = new MemoryStream();
+        Checkpoint.Write(buffer, Header(), Net(), optimizer: null);
+        buffer.Position = 0;
+        var h = Checkpoint.ReadHeader(buffer);
+        Assert.Equal("r1", h.RunId);
+        Assert.Equal(3, h.Epoch);
+    }
+
+    [Fact]
+    public void ReadHeader_NoWeights_ThrowsInvalidData()
+    {
+        using var buffer = new MemoryStream();
+        using (var zip = new System.IO.Compression.ZipArchive(buffer, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        using (var s = zip.CreateEntry("checkpoint.json").Open())
+            System.Text.Json.JsonSerializer.Serialize(s, Header(), Checkpoint.JsonOptions);
+        buffer.Position = 0;
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadHeader(buffer));
+        Assert.Contains("model.bin", e.Message);
+    }
+    [Fact]
+    public void Trainer_EpochCompleted_ComesAfterThatEpochsCheckpointsAreStored()
+    {
+        using var dir = TestPaths.NewTempFolder();
+        var store = new FileCheckpointStore(dir.Path, perRunFolders: false);
+        var seen = new List<(int Epoch, int? Last, int? Best, bool IsBest)>();
+        int? StoredEpoch(string kind)
+        {
+            using var s = store.OpenRead("run", kind);
+            return s is null ? null : Checkpoint.ReadHeader(s).Epoch;
+        }
+        var observer = new RecordingObserver
+        {
+            // What a recorder sees when the epoch arrives: a crash now must not lose that epoch's checkpoints.
+            OnEach = e => { if (e is EpochCompleted c) seen.Add((c.Epoch, StoredEpoch("last"), StoredEpoch("best"), c.IsBest)); },
+        };
+        using var control = new TrainingControl();
+        var result = TestTrainers.With(o => new BlobData(o.Seed, steps: 2)).Run(TestTrainers.Options(epochs: 2), observer, control, store, "run");
+
+        Assert.Equal(RunOutcome.Completed, result.Outcome);
+        Assert.Equal([1, 2], seen.Select(x => x.Epoch));
+        Assert.All(seen, x => Assert.Equal(x.Epoch, x.Last));
+        Assert.All(seen.Where(x => x.IsBest), x => Assert.Equal(x.Epoch, x.Best));
+    }
 }

@@ -18,7 +18,7 @@ public sealed class StoreFixture : IAsyncDisposable
         Database = new MedZooDatabase(Options.Create(new DataOptions { DataDirectory = Folder.Path }));
         Runs = new RunRepository(Database);
         Checkpoints = new LiteDbCheckpointStore(Database);
-        Recorder = new RunEventRecorder(Database, Runs, NullLogger<RunEventRecorder>.Instance);
+        Recorder = new RunEventRecorder(Database, Runs, NullLogger<RunEventRecorder>.Instance, Checkpoints);
         Recorder.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
         Notifier = new RunNotifier(Recorder, NullLogger<RunNotifier>.Instance);
     }

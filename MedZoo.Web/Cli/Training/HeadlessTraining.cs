@@ -10,7 +10,8 @@ namespace MedZoo.Web.Cli.Training;
 /// A training run without the dashboard: checkpoints and <c>summary.json</c> in one output folder,
 /// cancellation (Ctrl+C) turned into a clean stop that keeps the last checkpoint. The observers and
 /// the checkpoint store are parameters so that the dashboard can record headless runs in its own
-/// store by passing its observer and store.
+/// store by passing its observer and store. Temporary files of saves a killed run left in the output
+/// folder are deleted when a run (or its resume) starts there.
 /// </summary>
 public static class HeadlessTraining
 {
@@ -40,6 +41,8 @@ public static class HeadlessTraining
         Directory.CreateDirectory(outputDirectory);
         var files = store is null ? new FileCheckpointStore(outputDirectory, perRunFolders: false) : store as FileCheckpointStore;
         store ??= files!;
+        // A run killed mid-save leaves its temporary file; nothing else will ever rename or delete it.
+        files?.RemoveTemporaryFiles();
         var started = new RunInfo();
         var all = new CompositeTrainingObserver([started, .. observers]);
         using var control = new TrainingControl();

@@ -90,7 +90,7 @@ public sealed class TrainVerb : ICliVerb
         var interactive = !Console.IsErrorRedirected && ReferenceEquals(context.Error, Console.Error);
         var progress = new ConsoleProgressObserver(context.Error, interactive, args.Int("terminal_show_freq", 50), options.ValidationInterval);
         context.Out.WriteLine($"run {runId}: checkpoints and summary in {output}");
-        using var journal = args.Has("record") && !args.Flag("record") ? null : OpenJournal(args, options, runId);
+        using var journal = args.Has("record") && !args.Flag("record") ? null : OpenJournal(args, options, runId, output);
         if (journal is not null) context.Out.WriteLine($"recorded for the dashboard in {Path.GetDirectoryName(journal.Path)}");
         ITrainingObserver[] observers = journal is null ? [progress] : [progress, journal];
         var result = HeadlessTraining.Run(options, output, runId, observers, context.Cancellation);
@@ -108,14 +108,14 @@ public sealed class TrainVerb : ICliVerb
     /// database itself): in the data folder the server uses, or --data_dir. A resumed run with the
     /// same --run_id continues the same dashboard run.
     /// </summary>
-    private static RunJournalWriter OpenJournal(CliArguments args, TrainerOptions options, string runId)
+    private static RunJournalWriter OpenJournal(CliArguments args, TrainerOptions options, string runId, string output)
     {
         var data = DataOptions.Resolve(args.String("data_dir"));
         var header = new RunJournalHeader
         {
             RunId = runId, Name = runId, CreatedBy = Environment.UserName, CreatedAt = DateTime.UtcNow,
             ConfigJson = RunConfigJson.Serialize(options), Model = options.Model, Dataset = options.Dataset.Name, Epochs = options.Epochs,
-            Device = options.Device, ProcessId = Environment.ProcessId, Host = Environment.MachineName,
+            Device = options.Device, ProcessId = Environment.ProcessId, Host = Environment.MachineName, OutputDirectory = output,
         };
         try
         {

@@ -1,0 +1,30 @@
+using System.IO.Compression;
+using System.Text.Json;
+using MedZoo.Engine.Training;
+using MedZoo.Engine.Training.Checkpoints;
+
+namespace MedZoo.Tests.Web.Persistence;
+
+/// <summary>Checkpoint files in MedZoo's layout without torch: a real header and placeholder weights.</summary>
+internal static class TestCheckpoints
+{
+    public static byte[] Bytes(string runId, string kind, int epoch, IEnumerable<EpochCompleted>? history = null, int weightBytes = 16)
+    {
+        using var buffer = new MemoryStream();
+        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            var header = new CheckpointHeader
+            {
+                FormatVersion = Checkpoint.CurrentFormatVersion, RunId = runId, Kind = kind, Epoch = epoch, History = history?.ToList() ?? [],
+            };
+            using (var s = zip.CreateEntry("checkpoint.json").Open()) JsonSerializer.Serialize(s, header, Checkpoint.JsonOptions);
+            using (var s = zip.CreateEntry("model.bin", CompressionLevel.NoCompression).Open()) s.Write(new byte[weightBytes]);
+        }
+        return buffer.ToArray();
+    }
+
+    public static EpochCompleted Epoch(string runId, int epoch, double loss) => new()
+    {
+        RunId = runId, Epoch = epoch, Epochs = 3, TrainLoss = loss, LearningRate = 1e-3, Seconds = 1,
+    };
+}

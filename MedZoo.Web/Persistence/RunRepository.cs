@@ -91,11 +91,43 @@ public sealed class RunRepository(MedZooDatabase database)
         return q.ToList().OrderBy(m => m.Kind).ThenBy(m => m.Seq).ToList();
     }
 
+    /// <summary>Largest page <see cref="MetricsAfter"/> and <see cref="EventsAfter"/> return.</summary>
+    public const int MaxPageSize = 5000;
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> metric points of a run numbered above <paramref name="afterSeq"/>,
+    /// in the order they happened (optionally of one kind); <see cref="SeqPage{T}.More"/> says whether
+    /// more follow (read them with the last point's number).
+    /// </summary>
+    public SeqPage<MetricPointDocument> MetricsAfter(string runId, long afterSeq, int limit, MetricKind? kind = null)
+    {
+        CheckLimit(limit);
+        var q = database.Metrics.Query().Where(m => m.RunId == runId && m.Seq > afterSeq);
+        if (kind is { } k) q = q.Where(m => m.Kind == k);
+        return SeqPage<MetricPointDocument>.Of(q.OrderBy(m => m.Seq).Limit(limit + 1).ToList(), limit);
+    }
+
+    /// <summary>Up to <paramref name="limit"/> lines of a run's event log numbered above <paramref name="afterSeq"/>, in order.</summary>
+    public SeqPage<RunEventDocument> EventsAfter(string runId, long afterSeq, int limit)
+    {
+        CheckLimit(limit);
+        var q = database.Events.Query().Where(e => e.RunId == runId && e.Seq > afterSeq);
+        return SeqPage<RunEventDocument>.Of(q.OrderBy(e => e.Seq).Limit(limit + 1).ToList(), limit);
+    }
+
+    private static void CheckLimit(int limit)
+    {
+        if (limit is < 1 or > MaxPageSize)
+            throw new ArgumentOutOfRangeException(nameof(limit), limit, $"a page holds 1 to {MaxPageSize} items");
+    }
+
     /// <summary>The run's event log in order; at most the last <paramref name="limit"/> lines.</summary>
     public IReadOnlyList<RunEventDocument> Events(string runId, int limit = 1000)
     {
-        var all = database.Events.Find(e => e.RunId == runId).OrderBy(e => e.Seq).ThenBy(e => e.Id).ToList();
-        return all.Count > limit ? all.GetRange(all.Count - limit, limit) : all;
+        // Only the last lines leave the database: a long run's log is never read whole.
+        var last = database.Events.Query().Where(e => e.RunId == runId).OrderByDescending(e => e.Seq).Limit(limit).ToList();
+        last.Reverse();
+        return last;
     }
 
     /// <summary>Latest slice previews of a run (one per plane and slice).</summary>
@@ -136,4 +168,11 @@ public sealed class RunRepository(MedZooDatabase database)
         }
         r.FinishedAt = utcNow;
     }
+}
+
+/// <summary>One page of a run's history in sequence order, and whether more follow it.</summary>
+public sealed record SeqPage<T>(IReadOnlyList<T> Items, bool More)
+{
+    internal static SeqPage<T> Of(List<T> fetched, int limit) =>
+        fetched.Count > limit ? new(fetched.GetRange(0, limit), true) : new(fetched, false);
 }

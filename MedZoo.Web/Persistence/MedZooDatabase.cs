@@ -43,8 +43,11 @@ public sealed class MedZooDatabase : IDisposable
             Runs.EnsureIndex(r => r.CreatedAt);
             Metrics = Db.GetCollection<MetricPointDocument>("metrics");
             Metrics.EnsureIndex(m => m.RunId);
+            Metrics.EnsureIndex(HistoryKeys.RunSeqIndex, HistoryKeys.RunSeq);
+            Metrics.EnsureIndex(HistoryKeys.RunKindSeqIndex, HistoryKeys.RunKindSeq);
             Events = Db.GetCollection<RunEventDocument>("events");
             Events.EnsureIndex(e => e.RunId);
+            Events.EnsureIndex(HistoryKeys.RunSeqIndex, HistoryKeys.RunSeq);
             Previews = Db.GetCollection<SlicePreviewDocument>("previews");
             Previews.EnsureIndex(p => p.RunId);
             Checkpoints = Db.GetCollection<CheckpointDocument>("checkpoints");

@@ -102,17 +102,30 @@ public sealed class RunRepository(MedZooDatabase database)
     public SeqPage<MetricPointDocument> MetricsAfter(string runId, long afterSeq, int limit, MetricKind? kind = null)
     {
         CheckLimit(limit);
-        var q = database.Metrics.Query().Where(m => m.RunId == runId && m.Seq > afterSeq);
-        if (kind is { } k) q = q.Where(m => m.Kind == k);
-        return SeqPage<MetricPointDocument>.Of(q.OrderBy(m => m.Seq).Limit(limit + 1).ToList(), limit);
+        var (key, prefix) = kind is { } k
+            ? (HistoryKeys.RunKindSeq, HistoryKeys.Prefix(runId, k.ToString()))
+            : (HistoryKeys.RunSeq, HistoryKeys.Prefix(runId));
+        return Page(database.Metrics, key, prefix, afterSeq, limit);
     }
 
     /// <summary>Up to <paramref name="limit"/> lines of a run's event log numbered above <paramref name="afterSeq"/>, in order.</summary>
     public SeqPage<RunEventDocument> EventsAfter(string runId, long afterSeq, int limit)
     {
         CheckLimit(limit);
-        var q = database.Events.Query().Where(e => e.RunId == runId && e.Seq > afterSeq);
-        return SeqPage<RunEventDocument>.Of(q.OrderBy(e => e.Seq).Limit(limit + 1).ToList(), limit);
+        return Page(database.Events, HistoryKeys.RunSeq, HistoryKeys.Prefix(runId), afterSeq, limit);
+    }
+
+    // One range of an index whose keys sort a run's history by number: the page costs its own size, not the run's.
+    private static SeqPage<T> Page<T>(ILiteCollection<T> collection, string key, string prefix, long afterSeq, int limit)
+    {
+        var from = prefix + HistoryKeys.Number(Math.Max(0, afterSeq) + 1);
+        var to = prefix + HistoryKeys.Number(long.MaxValue);
+        var items = collection.Query()
+            .Where(BsonExpression.Create($"{key} BETWEEN @0 AND @1", from, to))
+            .OrderBy(BsonExpression.Create(key))
+            .Limit(limit + 1)
+            .ToList();
+        return SeqPage<T>.Of(items, limit);
     }
 
     private static void CheckLimit(int limit)
@@ -175,4 +188,24 @@ public sealed record SeqPage<T>(IReadOnlyList<T> Items, bool More)
 {
     internal static SeqPage<T> Of(List<T> fetched, int limit) =>
         fetched.Count > limit ? new(fetched.GetRange(0, limit), true) : new(fetched, false);
+}
+
+/// <summary>
+/// Index keys that sort a run's metric points and events by sequence number ("run:0000…42"), so that
+/// a page of history is one index range. LiteDB indexes one expression, so the run and the number
+/// (zero-padded to sort as text) share one key; a second key adds the metric kind. A ':' in a run id
+/// is doubled, so no other run's keys fall in a run's range (a run named "a:1" is not part of "a").
+/// </summary>
+internal static class HistoryKeys
+{
+    public const string RunSeqIndex = "RunSeq";
+    public const string RunKindSeqIndex = "RunKindSeq";
+    public const string RunSeq = "REPLACE($.RunId, ':', '::') + ':' + FORMAT($.Seq, 'D19')";
+    public const string RunKindSeq = "REPLACE($.RunId, ':', '::') + ':' + STRING($.Kind) + ':' + FORMAT($.Seq, 'D19')";
+
+    public static string Prefix(string runId) => runId.Replace(":", "::", StringComparison.Ordinal) + ":";
+
+    public static string Prefix(string runId, string kind) => Prefix(runId) + kind + ":";
+
+    public static string Number(long seq) => seq.ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
 }

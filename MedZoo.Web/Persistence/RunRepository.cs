@@ -138,7 +138,12 @@ public sealed class RunRepository(MedZooDatabase database)
     public IReadOnlyList<RunEventDocument> Events(string runId, int limit = 1000)
     {
         // Only the last lines leave the database: a long run's log is never read whole.
-        var last = database.Events.Query().Where(e => e.RunId == runId).OrderByDescending(e => e.Seq).Limit(limit).ToList();
+        var prefix = HistoryKeys.Prefix(runId);
+        var last = database.Events.Query()
+            .Where(BsonExpression.Create($"{HistoryKeys.RunSeq} BETWEEN @0 AND @1", prefix + HistoryKeys.Number(0), prefix + HistoryKeys.Number(long.MaxValue)))
+            .OrderByDescending(BsonExpression.Create(HistoryKeys.RunSeq))
+            .Limit(limit)
+            .ToList();
         last.Reverse();
         return last;
     }

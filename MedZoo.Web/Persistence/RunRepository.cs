@@ -118,6 +118,7 @@ public sealed class RunRepository(MedZooDatabase database)
     // One range of an index whose keys sort a run's history by number: the page costs its own size, not the run's.
     private static SeqPage<T> Page<T>(ILiteCollection<T> collection, string key, string prefix, long afterSeq, int limit)
     {
+        if (afterSeq == long.MaxValue) return new([], false);
         var from = prefix + HistoryKeys.Number(Math.Max(0, afterSeq) + 1);
         var to = prefix + HistoryKeys.Number(long.MaxValue);
         var items = collection.Query()

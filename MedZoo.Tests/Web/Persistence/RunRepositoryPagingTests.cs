@@ -45,6 +45,8 @@ public sealed class RunRepositoryPagingTests
         Assert.Equal([21L, 22, 23, 24, 25], events.Items.Select(e => e.Seq));
         Assert.All(events.Items, e => Assert.Equal(runId, e.Message));
         Assert.Equal([23L, 24, 25], f.Runs.Events(runId, 3).Select(e => e.Seq));
+        Assert.Empty(f.Runs.MetricsAfter(runId, 25, 10).Items);
+        Assert.Empty(f.Runs.MetricsAfter(runId, long.MaxValue, 10).Items);
         Assert.All(f.Runs.Events(runId, 100), e => Assert.Equal(runId, e.Message));
     }
 

@@ -17,15 +17,22 @@ public sealed record EpochPoint(int Epoch, double TrainLoss, double[]? TrainDice
 /// <summary>
 /// Everything a run page shows, built from the stored history and kept current by live updates.
 /// Updates numbered at or below what the history already holds are ignored, so loading history
-/// and subscribing can overlap without duplicates. Not thread-safe: a page applies updates on
-/// its circuit.
+/// and subscribing can overlap without duplicates. Memory stays bounded however long the run:
+/// at most <see cref="MaxStepPoints"/> step points (see <see cref="BoundedSeries{T}"/>) and
+/// <see cref="MaxEvents"/> log lines. Not thread-safe: a page applies updates on its circuit.
 /// </summary>
 public sealed class RunView
 {
     /// <summary>Log lines kept in memory.</summary>
     public const int MaxEvents = 1000;
 
-    private readonly SortedDictionary<long, StepPoint> _steps = [];
+    /// <summary>Step points kept in memory; older ones are reduced to the extremes of equal step ranges.</summary>
+    public const int MaxStepPoints = 2000;
+
+    /// <summary>Newest step points kept exactly.</summary>
+    public const int ExactStepPoints = 500;
+
+    private readonly BoundedSeries<StepPoint> _steps = new(p => p.GlobalStep, p => p.Loss, MaxStepPoints, ExactStepPoints);
     private readonly SortedDictionary<int, EpochPoint> _epochs = [];
     private readonly List<RunEventDocument> _events = [];
     private readonly Dictionary<(SlicePlane, int), SlicePreviewDocument> _previews = [];
@@ -41,7 +48,8 @@ public sealed class RunView
     /// <summary>Changes whenever something visible changed (charts redraw when it does).</summary>
     public long Version { get; private set; }
 
-    public IReadOnlyCollection<StepPoint> Steps => _steps.Values;
+    /// <summary>Step points in step order: the newest exact, older ones downsampled.</summary>
+    public IReadOnlyList<StepPoint> Steps => _steps.Points;
     public IReadOnlyCollection<EpochPoint> Epochs => _epochs.Values;
     public IReadOnlyList<RunEventDocument> Events => _events;
     public IReadOnlyDictionary<(SlicePlane Plane, int Slice), SlicePreviewDocument> Previews => _previews;
@@ -56,11 +64,16 @@ public sealed class RunView
         // The recorder may store more between reading the run and reading its history: the view
         // holds whatever was read, so live updates continue after the highest number seen.
         var last = run.LastSeq;
-        foreach (var m in runs.Metrics(run.Id))
+        // Read in pages, in the order they happened, so a long run never sits in memory whole.
+        var after = 0L;
+        while (true)
         {
-            view.AddMetric(m);
-            last = Math.Max(last, m.Seq);
+            var page = runs.MetricsAfter(run.Id, after, RunRepository.MaxPageSize);
+            foreach (var m in page.Items) view.AddMetric(m);
+            if (page.Items.Count > 0) after = page.Items[^1].Seq;
+            if (!page.More) break;
         }
+        last = Math.Max(last, after);
         foreach (var e in runs.Events(run.Id, MaxEvents))
         {
             view._events.Add(e);
@@ -99,7 +112,7 @@ public sealed class RunView
         switch (u.Event)
         {
             case StepCompleted st:
-                _steps[st.GlobalStep] = new StepPoint(st.GlobalStep, st.Epoch, st.Step, st.StepsPerEpoch, st.Loss, st.LearningRate, st.Dice?.ToArray());
+                _steps.Add(new StepPoint(st.GlobalStep, st.Epoch, st.Step, st.StepsPerEpoch, st.Loss, st.LearningRate, st.Dice?.ToArray()));
                 break;
             case EpochCompleted ep:
                 _epochs[ep.Epoch] = new EpochPoint(ep.Epoch, ep.TrainLoss, ep.TrainDice?.ToArray(), ep.ValidationLoss,
@@ -124,7 +137,7 @@ public sealed class RunView
     private void AddMetric(MetricPointDocument m)
     {
         if (m.Kind == MetricKind.Step)
-            _steps[m.GlobalStep] = new StepPoint(m.GlobalStep, m.Epoch, m.Step, Run.StepsPerEpoch, m.Loss, m.LearningRate, m.Dice);
+            _steps.Add(new StepPoint(m.GlobalStep, m.Epoch, m.Step, Run.StepsPerEpoch, m.Loss, m.LearningRate, m.Dice));
         else
             _epochs[m.Epoch] = new EpochPoint(m.Epoch, m.Loss, m.Dice, m.ValidationLoss, m.Validation, m.MeanDice, m.IsBest, m.Seconds);
     }

@@ -63,4 +63,44 @@ public static class SeriesMath
         }
         return (outX.ToArray(), outY.ToArray());
     }
+
+    /// <summary>
+    /// Indices (ascending) of the points to keep when the first <paramref name="count"/> points of
+    /// <paramref name="points"/> (in ascending <paramref name="x"/>) are reduced to
+    /// <paramref name="buckets"/> equal ranges of x: the lowest and highest finite y of each range,
+    /// or its first point where no y is finite (so a gap stays a gap). At most 2 × buckets indices.
+    /// Ranges are equal in x rather than in count so that points already reduced once are not
+    /// squeezed again by later reductions.
+    /// </summary>
+    public static List<int> BucketExtremes<T>(IReadOnlyList<T> points, int count, Func<T, long> x, Func<T, double> y, int buckets)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, points.Count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(buckets, 1);
+        var keep = new List<int>(Math.Min(count, 2 * buckets));
+        if (count == 0) return keep;
+        var x0 = x(points[0]);
+        var span = (double)(x(points[count - 1]) - x0) + 1;
+        var i = 0;
+        while (i < count)
+        {
+            var bucket = (long)((x(points[i]) - x0) * buckets / span);
+            int first = i, lo = -1, hi = -1;
+            for (; i < count && (long)((x(points[i]) - x0) * buckets / span) == bucket; i++)
+            {
+                var v = y(points[i]);
+                if (!double.IsFinite(v)) continue;
+                if (lo < 0 || v < y(points[lo])) lo = i;
+                if (hi < 0 || v > y(points[hi])) hi = i;
+            }
+            if (lo < 0) keep.Add(first);
+            else if (lo == hi) keep.Add(lo);
+            else
+            {
+                keep.Add(Math.Min(lo, hi));
+                keep.Add(Math.Max(lo, hi));
+            }
+        }
+        return keep;
+    }
 }

@@ -12,24 +12,33 @@ namespace MedZoo.Web.Live;
 /// resume and stop. Authentication is the dashboard's cookie (post the sign-in form first).
 /// </summary>
 [Authorize]
-public sealed class TrainingHub(RunRepository runs, RunService service) : Hub<ITrainingClient>
+public sealed class TrainingHub(RunRepository runs, RunService service, HubBridge bridge) : Hub<ITrainingClient>
 {
     /// <summary>Where the hub is mapped.</summary>
     public const string Path = "/hubs/training";
 
-    /// <summary>The SignalR group of one run's subscribers.</summary>
-    public static string Group(string runId) => "run:" + runId;
-
-    /// <summary>Subscribes the caller to a run's events; returns the run as stored now (its history is at /api/runs/{id}/metrics).</summary>
-    public async Task<RunDocument> Subscribe(string runId)
+    /// <summary>
+    /// Subscribes the caller to a run's events; returns the run as stored now (its history is at
+    /// /api/runs/{id}/metrics). Events reach each connection through its own queue
+    /// (<see cref="HubBridge"/>): a client that falls behind skips step points, and one that falls
+    /// too far behind is disconnected, to reconnect and subscribe again.
+    /// </summary>
+    public RunDocument Subscribe(string runId)
     {
         var run = runs.Get(runId) ?? throw new HubException($"run '{runId}' does not exist");
-        await Groups.AddToGroupAsync(Context.ConnectionId, Group(runId));
+        bridge.Watch(Context.ConnectionId, runId, Context.Abort);
         return run;
     }
 
     /// <summary>Stops sending a run's events to the caller.</summary>
-    public Task Unsubscribe(string runId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(runId));
+    public void Unsubscribe(string runId) => bridge.Unwatch(Context.ConnectionId, runId);
+
+    /// <summary>Drops the connection's queue.</summary>
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        bridge.Forget(Context.ConnectionId);
+        return base.OnDisconnectedAsync(exception);
+    }
 
     /// <summary>Stops a run (operators).</summary>
     [Authorize(Policy = Roles.OperatePolicy)]

@@ -44,9 +44,12 @@ public sealed class MedZooDatabase : IDisposable
             Metrics = Db.GetCollection<MetricPointDocument>("metrics");
             Metrics.EnsureIndex(m => m.RunId);
             Metrics.EnsureIndex(m => m.Key);
+            Metrics.EnsureIndex(HistoryKeys.RunSeqIndex, HistoryKeys.RunSeq);
+            Metrics.EnsureIndex(HistoryKeys.RunKindSeqIndex, HistoryKeys.RunKindSeq);
             Events = Db.GetCollection<RunEventDocument>("events");
             Events.EnsureIndex(e => e.RunId);
             Events.EnsureIndex(e => e.Key);
+            Events.EnsureIndex(HistoryKeys.RunSeqIndex, HistoryKeys.RunSeq);
             Previews = Db.GetCollection<SlicePreviewDocument>("previews");
             Previews.EnsureIndex(p => p.RunId);
             Checkpoints = Db.GetCollection<CheckpointDocument>("checkpoints");

@@ -30,7 +30,7 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
     private const int BatchSize = 512;
     private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _failed = new(StringComparer.Ordinal);
-    private readonly List<(string RunId, string Kind)> _backfills = []; // the writer task's only
+    private readonly List<(string RunId, string Kind, long Seq)> _backfills = []; // the writer task's only
     private long _dropped;
     private long _backlog; // counted here: a single-reader channel cannot count its items
 
@@ -111,7 +111,7 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
                 foreach (var u in updates) WriteAlone(u);
             }
             // After the batch's transaction: reading a checkpoint takes the store's lock, never while holding the database's.
-            foreach (var (runId, kind) in _backfills.Distinct().ToList()) BackfillEpochs(runId, kind);
+            foreach (var (runId, kind, seq) in _backfills.Distinct().ToList()) BackfillEpochs(runId, kind, seq);
             _backfills.Clear();
             foreach (var i in batch) i.Flushed?.TrySetResult();
         }
@@ -159,10 +159,10 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
                 UpsertMetric(EpochPoint(u.Seq, e));
                 break;
             case CheckpointSaved c:
-                _backfills.Add((c.RunId, c.Kind));
+                _backfills.Add((c.RunId, c.Kind, u.Seq));
                 break;
             case RunStarted { StartEpoch: > 1 } s:
-                _backfills.Add((s.RunId, "last"));
+                _backfills.Add((s.RunId, "last", u.Seq));
                 break;
             case SlicePreview p:
                 database.Previews.Upsert(ToDocument(u.Seq, p));
@@ -189,8 +189,9 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
         Seconds = e.Seconds, Time = e.Time.UtcDateTime,
     };
 
-    // Stores the epochs of the run's stored checkpoint that have no point (never overwrites one).
-    private void BackfillEpochs(string runId, string kind)
+    // Stores the epochs of the run's stored checkpoint that have no point (never overwrites one). They take the
+    // number of the event that revealed them, so history pages (numbered from 1) include them where they were found.
+    private void BackfillEpochs(string runId, string kind, long seq)
     {
         if (checkpoints is null) return;
         try
@@ -208,7 +209,7 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
                 {
                     if (e is null || e.RunId != runId) continue;
                     var key = MetricKey(runId, MetricKind.Epoch, e.Epoch);
-                    if (!database.Metrics.Exists(m => m.Key == key)) database.Metrics.Insert(EpochPoint(0, e));
+                    if (!database.Metrics.Exists(m => m.Key == key)) database.Metrics.Insert(EpochPoint(seq, e));
                 }
             });
         }

@@ -92,11 +92,71 @@ public sealed class RunRepository(MedZooDatabase database)
         return q.ToList().OrderBy(m => m.Kind).ThenBy(m => m.Kind == MetricKind.Step ? m.GlobalStep : m.Epoch).ThenBy(m => m.Seq).ToList();
     }
 
+    /// <summary>Largest page <see cref="MetricsAfter"/> and <see cref="EventsAfter"/> return.</summary>
+    public const int MaxPageSize = 5000;
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> metric points of a run numbered above <paramref name="afterSeq"/>,
+    /// in the order they happened (optionally of one kind); <see cref="SeqPage{T}.More"/> says whether
+    /// more follow (read them with the last point's number).
+    /// </summary>
+    public SeqPage<MetricPointDocument> MetricsAfter(string runId, long afterSeq, int limit, MetricKind? kind = null)
+    {
+        CheckLimit(limit);
+        var (key, prefix) = kind is { } k
+            ? (HistoryKeys.RunKindSeq, HistoryKeys.Prefix(runId, k.ToString()))
+            : (HistoryKeys.RunSeq, HistoryKeys.Prefix(runId));
+        return Page(database.Metrics, key, prefix, afterSeq, limit, m => m.Seq);
+    }
+
+    /// <summary>Up to <paramref name="limit"/> lines of a run's event log numbered above <paramref name="afterSeq"/>, in order.</summary>
+    public SeqPage<RunEventDocument> EventsAfter(string runId, long afterSeq, int limit)
+    {
+        CheckLimit(limit);
+        return Page(database.Events, HistoryKeys.RunSeq, HistoryKeys.Prefix(runId), afterSeq, limit, e => e.Seq);
+    }
+
+    // One range of an index whose keys sort a run's history by number: the page costs its own size, not the run's.
+    // Points that share a number (epochs restored from a checkpoint take the number of the event that revealed
+    // them) are never split across pages: the cursor is a number, so a split group would lose its rest.
+    private static SeqPage<T> Page<T>(ILiteCollection<T> collection, string key, string prefix, long afterSeq, int limit, Func<T, long> seqOf)
+    {
+        if (afterSeq == long.MaxValue) return new([], false);
+        var from = prefix + HistoryKeys.Number(Math.Max(0, afterSeq) + 1);
+        var to = prefix + HistoryKeys.Number(long.MaxValue);
+        var items = collection.Query()
+            .Where(BsonExpression.Create($"{key} BETWEEN @0 AND @1", from, to))
+            .OrderBy(BsonExpression.Create(key))
+            .Limit(limit + 1)
+            .ToList();
+        if (items.Count <= limit || seqOf(items[limit]) != seqOf(items[limit - 1]))
+            return SeqPage<T>.Of(items, limit);
+        var shared = seqOf(items[limit - 1]);
+        var group = collection.Query()
+            .Where(BsonExpression.Create($"{key} = @0", prefix + HistoryKeys.Number(shared)))
+            .ToList();
+        var page = items.TakeWhile(i => seqOf(i) != shared).Concat(group).ToList();
+        return new(page, true);
+    }
+
+    private static void CheckLimit(int limit)
+    {
+        if (limit is < 1 or > MaxPageSize)
+            throw new ArgumentOutOfRangeException(nameof(limit), limit, $"a page holds 1 to {MaxPageSize} items");
+    }
+
     /// <summary>The run's event log in order; at most the last <paramref name="limit"/> lines.</summary>
     public IReadOnlyList<RunEventDocument> Events(string runId, int limit = 1000)
     {
-        var all = database.Events.Find(e => e.RunId == runId).OrderBy(e => e.Seq).ThenBy(e => e.Id).ToList();
-        return all.Count > limit ? all.GetRange(all.Count - limit, limit) : all;
+        // Only the last lines leave the database: a long run's log is never read whole.
+        var prefix = HistoryKeys.Prefix(runId);
+        var last = database.Events.Query()
+            .Where(BsonExpression.Create($"{HistoryKeys.RunSeq} BETWEEN @0 AND @1", prefix + HistoryKeys.Number(0), prefix + HistoryKeys.Number(long.MaxValue)))
+            .OrderByDescending(BsonExpression.Create(HistoryKeys.RunSeq))
+            .Limit(limit)
+            .ToList();
+        last.Reverse();
+        return last;
     }
 
     /// <summary>Latest slice previews of a run (one per plane and slice).</summary>
@@ -137,4 +197,31 @@ public sealed class RunRepository(MedZooDatabase database)
         }
         r.FinishedAt = utcNow;
     }
+}
+
+/// <summary>One page of a run's history in sequence order, and whether more follow it.</summary>
+public sealed record SeqPage<T>(IReadOnlyList<T> Items, bool More)
+{
+    internal static SeqPage<T> Of(List<T> fetched, int limit) =>
+        fetched.Count > limit ? new(fetched.GetRange(0, limit), true) : new(fetched, false);
+}
+
+/// <summary>
+/// Index keys that sort a run's metric points and events by sequence number ("run:0000…42"), so that
+/// a page of history is one index range. LiteDB indexes one expression, so the run and the number
+/// (zero-padded to sort as text) share one key; a second key adds the metric kind. A ':' in a run id
+/// is doubled, so no other run's keys fall in a run's range (a run named "a:1" is not part of "a").
+/// </summary>
+internal static class HistoryKeys
+{
+    public const string RunSeqIndex = "RunSeq";
+    public const string RunKindSeqIndex = "RunKindSeq";
+    public const string RunSeq = "REPLACE($.RunId, ':', '::') + ':' + FORMAT($.Seq, 'D19')";
+    public const string RunKindSeq = "REPLACE($.RunId, ':', '::') + ':' + STRING($.Kind) + ':' + FORMAT($.Seq, 'D19')";
+
+    public static string Prefix(string runId) => runId.Replace(":", "::", StringComparison.Ordinal) + ":";
+
+    public static string Prefix(string runId, string kind) => Prefix(runId) + kind + ":";
+
+    public static string Number(long seq) => seq.ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -33,7 +33,10 @@ public static class RunsExtensions
         services.AddSingleton<RunEventRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<RunEventRecorder>());
         services.AddSingleton<RunNotifier>();
-        services.AddHostedService<HubBridge>();
+        services.AddOptions<LiveOptions>().Bind(builder.Configuration.GetSection(LiveOptions.Section))
+            .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
+        services.AddSingleton<HubBridge>();
+        services.AddHostedService(sp => sp.GetRequiredService<HubBridge>());
         services.AddHostedService<RunJournalImporter>();
         services.AddSingleton<RunWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<RunWorker>());

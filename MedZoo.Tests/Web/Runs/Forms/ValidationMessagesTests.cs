@@ -105,9 +105,15 @@ public sealed partial class ValidationMessagesTests
     [Fact]
     public void FromException_OnePatchValue_SaysHowManyToGive()
     {
+        // As the page does it: the form's object is stored as JSON, then validated. Serializing must not
+        // evaluate the derived patch extent (it threw "... (Parameter 'dhw')" before validation could run).
         var options = TrainerRunExecutor.Demo("synthetic");
         Set(options, "Sampling.PatchSize", "32");
-        var error = ValidationMessages.FromException(Assert.ThrowsAny<ArgumentException>(options.Validate), Fields);
+        var json = RunConfigJson.Serialize(options);
+        Assert.DoesNotContain("\"patch\":", json, StringComparison.Ordinal);
+        var stored = RunConfigJson.Deserialize<TrainerOptions>(json);
+
+        var error = ValidationMessages.FromException(Assert.ThrowsAny<ArgumentException>(stored.Validate), Fields);
         Assert.Equal(new FieldError("Sampling.PatchSize", "Give 3 sizes in voxels (depth, height, width), e.g. 32 32 32; got 1 value."), error);
     }
 

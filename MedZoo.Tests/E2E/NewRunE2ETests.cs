@@ -45,6 +45,17 @@ public sealed class NewRunE2ETests
         foreach (var internalText in new[] { "(Parameter", "Sampling.PatchSize", "PatchSize", "dhw" })
             Assert.DoesNotContain(internalText, banner);
         Assert.Contains("runs/new", page.Url); // nothing started
+        // The server's verdict does not lock the form (it may be fixed from another option); text that is not a number does.
+        Assert.True(await page.IsEnabledAsync("#start-run"));
+        await page.FillAsync("#opt-Epochs", "twelve");
+        await page.PressAsync("#opt-Epochs", "Tab");
+        await page.WaitForSelectorAsync("#start-error .mz-error-link[data-field='Epochs']");
+        Assert.Contains("Epochs: 'twelve' is not a whole number: enter digits only, e.g. 10.", await page.InnerTextAsync("#start-error"));
+        Assert.False(await page.IsEnabledAsync("#start-run"));
+        await page.FillAsync("#opt-Epochs", "12");
+        await page.PressAsync("#opt-Epochs", "Tab");
+        await page.WaitForSelectorAsync("#start-error .mz-error-link[data-field='Epochs']", new() { State = WaitForSelectorState.Detached });
+        Assert.True(await page.IsEnabledAsync("#start-run"));
 
         // From the bottom of a long page, the banner's link brings the field back into view and focuses it.
         await page.ClickAsync("#options-advanced > .mud-expand-panel-header");

@@ -123,7 +123,11 @@ public sealed class LossOptions
     /// </summary>
     public double[]? ClassWeights { get; set; }
 
-    /// <summary>Apply the empty-class rule (see the class remarks). Default true; false scores every term (MONAI's behaviour).</summary>
+    /// <summary>
+    /// Apply the empty-class rule: a class absent from both the target and the prediction is not scored, so
+    /// predicting correctly that a class is absent costs nothing. Default true; false scores every term (MONAI's behaviour).
+    /// </summary>
+    /// <remarks>The class remarks give the rule in full.</remarks>
     public bool ExcludeEmptyClasses { get; set; } = true;
 
     /// <summary>Dice/Tversky denominator with squared terms Σp² + Σt² (V-Net, Milletari et al. 2016) instead of Σp + Σt.</summary>

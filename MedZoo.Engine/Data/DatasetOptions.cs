@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace MedZoo.Engine.Data;
 
@@ -68,6 +69,7 @@ public sealed class DatasetOptions
     public string? CacheDirectory { get; set; }
 
     /// <summary>The parsed <see cref="Normalization"/>.</summary>
+    [JsonIgnore] // derived: serializing must not evaluate (and throw for) an invalid name
     public NormalizationKind NormalizationKind => Data.Normalization.Parse(Normalization);
 
     /// <summary>A copy (arrays copied too).</summary>
@@ -101,7 +103,11 @@ public sealed class DatasetOptions
         if (Folds >= 2 && (Fold < 0 || Fold >= Folds))
             throw new ArgumentException($"{nameof(Fold)}: {Fold} must be in 0..{Folds - 1}", nameof(Fold));
         try { _ = NormalizationKind; }
-        catch (ArgumentException e) { throw new ArgumentException($"{nameof(Normalization)}: {e.Message}", nameof(Normalization), e); }
+        catch (ArgumentException e)
+        {
+            var problem = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
+            throw new ArgumentException($"{nameof(Normalization)}: {problem}", nameof(Normalization), e);
+        }
         if (ClipLowPercentile is < 0 or > 100 || ClipHighPercentile is < 0 or > 100 || ClipLowPercentile >= ClipHighPercentile)
             throw new ArgumentException(Invariant($"{nameof(ClipLowPercentile)}/{nameof(ClipHighPercentile)}: {ClipLowPercentile} and {ClipHighPercentile} must satisfy 0 ≤ low < high ≤ 100"), nameof(ClipLowPercentile));
         if (SyntheticSubjects is < 1 or > 10000)

@@ -123,7 +123,11 @@ public sealed class LossOptions
     /// </summary>
     public double[]? ClassWeights { get; set; }
 
-    /// <summary>Apply the empty-class rule (see the class remarks). Default true; false scores every term (MONAI's behaviour).</summary>
+    /// <summary>
+    /// Apply the empty-class rule: a class absent from both the target and the prediction is not scored, so
+    /// predicting correctly that a class is absent costs nothing. Default true; false scores every term (MONAI's behaviour).
+    /// </summary>
+    /// <remarks>The class remarks give the rule in full.</remarks>
     public bool ExcludeEmptyClasses { get; set; } = true;
 
     /// <summary>Dice/Tversky denominator with squared terms Σp² + Σt² (V-Net, Milletari et al. 2016) instead of Σp + Σt.</summary>
@@ -197,26 +201,26 @@ public sealed class LossOptions
         NonNegative(nameof(TverskyAlpha), TverskyAlpha);
         NonNegative(nameof(TverskyBeta), TverskyBeta);
         if (TverskyAlpha + TverskyBeta <= 0)
-            throw new ArgumentException($"LossOptions.{nameof(TverskyAlpha)} + {nameof(TverskyBeta)} must be positive, got 0", nameof(TverskyAlpha));
+            throw new ArgumentException($"LossOptions.{nameof(TverskyAlpha)}: {nameof(TverskyAlpha)} + {nameof(TverskyBeta)} must be positive, got 0", nameof(TverskyAlpha));
         NonNegative(nameof(FocalGamma), FocalGamma);
         if (FocalAlpha is { } alpha && !(alpha >= 0 && alpha <= 1))
-            throw Bad(nameof(FocalAlpha), alpha, "must be in [0, 1] or null");
+            throw Bad(nameof(FocalAlpha), alpha, "must be in [0, 1], or left empty for none");
         NonNegative(nameof(LambdaDice), LambdaDice);
         NonNegative(nameof(LambdaCrossEntropy), LambdaCrossEntropy);
         NonNegative(nameof(LambdaFocal), LambdaFocal);
         NonNegative(nameof(VaeReconstructionWeight), VaeReconstructionWeight);
         NonNegative(nameof(VaeKlWeight), VaeKlWeight);
         if (string.IsNullOrWhiteSpace(VaeSegmentationLoss))
-            throw new ArgumentException($"LossOptions.{nameof(VaeSegmentationLoss)} must name a segmentation loss (e.g. \"dice\")", nameof(VaeSegmentationLoss));
+            throw new ArgumentException($"LossOptions.{nameof(VaeSegmentationLoss)}: must name a segmentation loss (e.g. \"dice\")", nameof(VaeSegmentationLoss));
         if (ClassWeights is { } w)
         {
             if (w.Length == 0)
-                throw new ArgumentException($"LossOptions.{nameof(ClassWeights)} must have one weight per class or be null, got an empty array", nameof(ClassWeights));
+                throw new ArgumentException($"LossOptions.{nameof(ClassWeights)}: must have one weight per class, or be left empty for equal weights; got none", nameof(ClassWeights));
             for (var i = 0; i < w.Length; i++)
                 if (!double.IsFinite(w[i]) || w[i] < 0)
-                    throw new ArgumentException($"LossOptions.{nameof(ClassWeights)}[{i}] must be a finite number >= 0, got {Format(w[i])}", nameof(ClassWeights));
+                    throw new ArgumentException($"LossOptions.{nameof(ClassWeights)}: weight {i + 1} must be a finite number ≥ 0, got {Format(w[i])}", nameof(ClassWeights));
             if (w.All(v => v == 0))
-                throw new ArgumentException($"LossOptions.{nameof(ClassWeights)} must have at least one positive weight", nameof(ClassWeights));
+                throw new ArgumentException($"LossOptions.{nameof(ClassWeights)}: at least one weight must be positive", nameof(ClassWeights));
         }
     }
 
@@ -231,11 +235,11 @@ public sealed class LossOptions
     private static void NonNegative(string field, double value)
     {
         if (!double.IsFinite(value) || value < 0)
-            throw Bad(field, value, "must be a finite number >= 0");
+            throw Bad(field, value, "must be a finite number ≥ 0");
     }
 
     private static ArgumentException Bad(string field, object value, string rule) =>
-        new($"LossOptions.{field} {rule}, got {(value is double d ? Format(d) : value)}", field);
+        new($"LossOptions.{field}: {rule}, got {(value is double d ? Format(d) : value)}", field);
 
     private static string Format(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 }

@@ -80,7 +80,8 @@ public sealed class TrainerOptions
     /// <summary>Learning-rate schedule, stepped once per epoch.</summary>
     public SchedulerOptions Scheduler { get; set; } = new();
 
-    /// <summary>Loss name from <see cref="LossFactory"/> (<c>--loss</c>); default "dice_ce".</summary>
+    /// <summary>Loss function (<c>--loss</c>); default "dice_ce".</summary>
+    /// <remarks>One of the names <see cref="LossFactory"/> builds.</remarks>
     public string Loss { get; set; } = "dice_ce";
 
     /// <summary>Loss flags (background, smoothing, class weights, ...).</summary>
@@ -117,7 +118,7 @@ public sealed class TrainerOptions
     /// </summary>
     public string? Resume { get; set; }
 
-    /// <summary>TensorBoard folder (<c>--log_dir</c>); events go to <c>{LogDirectory}/{runId}</c>. Null = no TensorBoard files.</summary>
+    /// <summary>TensorBoard folder (<c>--log_dir</c>); each run writes its events to a sub-folder named after the run. Null = no TensorBoard files.</summary>
     public string? LogDirectory { get; set; }
 
     /// <summary>Device: "auto" (default), "cpu", "cuda", "cuda:N" (<c>--cuda</c> = "cuda"). CUDA requested but absent falls back to CPU with a notice.</summary>
@@ -136,8 +137,10 @@ public sealed class TrainerOptions
     public double PreviewPosition { get; set; } = 0.5;
 
     /// <summary>
-    /// Throws <see cref="ArgumentException"/> naming the first invalid field (nested fields as
-    /// <c>Dataset.Split</c>, <c>Sampling.PatchSize</c>, ...).
+    /// Throws <see cref="ArgumentException"/> for the first invalid field. Its
+    /// <see cref="ArgumentException.ParamName"/> is the field's option path (nested fields as
+    /// <c>Dataset.Split</c>, <c>Sampling.PatchSize</c>, ...) and its message is "path: problem";
+    /// <see cref="ProblemOf"/> gives the problem alone, for a form that shows it on the field.
     /// </summary>
     public void Validate()
     {
@@ -209,6 +212,21 @@ public sealed class TrainerOptions
 
     private static string Format(double v) => v.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// What is wrong, without the option path that <see cref="Validate"/> puts first ("path: problem")
+    /// and without the " (Parameter 'x')" suffix .NET appends: the text to show on the field itself.
+    /// Components that prefix their type ("LossOptions.Field: ...") are handled alike.
+    /// </summary>
+    public static string ProblemOf(ArgumentException e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var message = PlainMessage(e);
+        var colon = message.IndexOf(": ", StringComparison.Ordinal);
+        return e.ParamName is { Length: > 0 } path && colon > 0 && message[..colon].EndsWith(path.Split('.')[^1], StringComparison.Ordinal)
+            ? message[(colon + 2)..]
+            : message;
+    }
+
     private static void Fail(string field, string message) => throw new ArgumentException($"{field}: {message}", field);
 
     private static void Nested<T>(string name, T? value, Action<T> validate) where T : class
@@ -217,10 +235,10 @@ public sealed class TrainerOptions
         try { validate(value!); }
         catch (ArgumentException e)
         {
-            // Components name their own fields; some already prefix their type (e.g. "LossOptions.").
-            var inner = PlainMessage(e);
-            var message = inner.StartsWith(name + ".", StringComparison.Ordinal) ? inner : $"{name}.{inner}";
-            throw new ArgumentException(message, $"{name}.{e.ParamName}", e);
+            // Components name their own fields ("Split: ..."; some with their type, "LossOptions.TverskyAlpha: ...");
+            // the path from here down is this property's name and the field's.
+            var path = $"{name}.{e.ParamName}";
+            throw new ArgumentException($"{path}: {ProblemOf(e)}", path, e);
         }
     }
 }

@@ -5,8 +5,16 @@ using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Reviews;
 
-/// <summary>An upload refused, with a message for the user that names the file and the problem.</summary>
-public sealed class UploadRejectedException(string message) : Exception(message);
+/// <summary>
+/// An upload refused. <see cref="Exception.Message"/> names the file once and leads with what the user
+/// can do about it; <see cref="Detail"/> holds what a reader or a limit found (header fields, the
+/// setting that sets the limit), shown below it on request.
+/// </summary>
+public sealed class UploadRejectedException(string message, string? detail = null) : Exception(message)
+{
+    /// <summary>The technical reason behind <see cref="Exception.Message"/>, or null when the message says it all.</summary>
+    public string? Detail { get; } = detail;
+}
 
 /// <summary>One file as it arrives (from a Blazor InputFile or a multipart form).</summary>
 /// <param name="FileName">Name the client gave (only its last segment is used).</param>
@@ -63,19 +71,19 @@ public sealed class UploadService(ReviewRepository repository, ReviewStorage sto
             {
                 var safe = SafeName(file.FileName);
                 if (files.Any(f => f.Name == safe))
-                    throw new UploadRejectedException($"{safe}: the same file name was given twice.");
+                    throw new UploadRejectedException($"Choose each file once: {safe} was chosen twice.");
                 var path = storage.UploadFile(id, safe);
                 long written;
                 try
                 {
                     await using var source = file.Open();
                     await using var target = File.Create(path);
-                    written = await CopyLimitedAsync(source, target, o.MaxUploadBytes - total, $"{safe}: {TooLarge(o)}.", cancellation);
+                    written = await CopyLimitedAsync(source, target, o.MaxUploadBytes - total, TooLarge(o, safe, null), cancellation);
                 }
                 catch (IOException e) when (e is not FileNotFoundException)
                 {
                     // Blazor's browser-file stream reports a file over its maximum as an IOException.
-                    throw new UploadRejectedException($"{safe}: {TooLarge(o)} ({e.Message})");
+                    throw TooLarge(o, safe, e.Message);
                 }
                 total += written;
                 files.Add(new UploadFile { Name = safe, Role = role, Bytes = written });
@@ -84,8 +92,8 @@ public sealed class UploadService(ReviewRepository repository, ReviewStorage sto
 
             var imageVolumes = HeaderFiles(imageNames, "image");
             var labelVolumes = HeaderFiles(labelNames, "label");
-            if (imageVolumes.Count == 0) throw new UploadRejectedException("No image volume: give a .nii, .nii.gz, .hdr (with its .img), .mha or .mhd file.");
-            if (labelVolumes.Count > 1) throw new UploadRejectedException($"Give one ground-truth label volume, not {labelVolumes.Count}.");
+            if (imageVolumes.Count == 0) throw new UploadRejectedException($"Choose an image volume: {Formats}.");
+            if (labelVolumes.Count > 1) throw new UploadRejectedException($"Choose one ground-truth label volume, not {labelVolumes.Count}.");
 
             var read = new List<Volume>();
             foreach (var v in imageVolumes.Concat(labelVolumes))
@@ -97,20 +105,21 @@ public sealed class UploadService(ReviewRepository repository, ReviewStorage sto
                 foreach (var (v, n) in imageRead.Zip(imageVolumes).Skip(1))
                 {
                     if (v.Channels != 1 || first.Channels != 1)
-                        throw new UploadRejectedException($"{n}: with one file per modality each file must hold one channel (this one has {v.Channels}, {imageVolumes[0]} has {first.Channels}).");
+                        throw new UploadRejectedException(
+                            $"Upload either one file per modality, each with one channel, or a single multi-channel file: {n} has {v.Channels} channel(s) and {imageVolumes[0]} has {first.Channels}.");
                     CheckSameGrid(first, imageVolumes[0], v, n);
                 }
             }
             if (labelVolumes.Count == 1)
             {
                 var l = read[^1];
-                if (l.Channels != 1) throw new UploadRejectedException($"{labelVolumes[0]}: a label volume has one channel, this one has {l.Channels}.");
+                if (l.Channels != 1) throw new UploadRejectedException($"Choose a label volume with one channel (class values): {labelVolumes[0]} has {l.Channels}.");
                 CheckSameGrid(first, imageVolumes[0], l, labelVolumes[0]);
                 if (l.DataType is VoxelType.Float32 or VoxelType.Float64)
                 {
                     var values = l.ToFloatArray();
                     if (values.Any(x => !float.IsFinite(x) || x != MathF.Round(x)))
-                        throw new UploadRejectedException($"{labelVolumes[0]}: label values must be whole numbers (class values), this file has fractional or NaN values.");
+                        throw new UploadRejectedException($"Choose a label volume of whole class values (0, 1, 2, …): {labelVolumes[0]} holds fractional or NaN values, as an image or a probability map would.");
                 }
             }
 
@@ -156,16 +165,20 @@ public sealed class UploadService(ReviewRepository repository, ReviewStorage sto
         var name = Path.GetFileName((clientName ?? "").Replace('\\', '/'));
         var clean = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_').ToArray()).TrimStart('.');
         if (clean.Length == 0 || clean.Length > 200)
-            throw new UploadRejectedException($"'{clientName}' is not a usable file name.");
+            throw new UploadRejectedException($"Rename the file: '{clientName}' is empty or longer than 200 characters once unusual characters are removed.");
         if (!HeaderExtensions.Concat(DataExtensions).Any(e => clean.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
-            throw new UploadRejectedException($"{clean}: unsupported file type. Upload NIfTI (.nii, .nii.gz, .hdr + .img), Analyze (.hdr + .img) or MetaImage (.mha, or .mhd with its .raw/.zraw).");
+            throw new UploadRejectedException($"{clean} is not a volume file this page reads: upload {Formats}.");
         return clean;
     }
 
-    private static string TooLarge(ReviewOptions o) =>
-        $"the upload is larger than the limit of {ReviewOptions.FormatBytes(o.MaxUploadBytes)} (setting {ReviewOptions.Section}:{nameof(ReviewOptions.MaxUploadBytes)})";
+    /// <summary>The formats the upload reads, as the user picks files.</summary>
+    private const string Formats = "NIfTI (.nii or .nii.gz, or a .hdr with its .img), Analyze (.hdr with its .img) or MetaImage (.mha, or a .mhd with its .raw or .zraw)";
 
-    private static async Task<long> CopyLimitedAsync(Stream source, Stream target, long remaining, string tooLarge, CancellationToken cancellation)
+    private static UploadRejectedException TooLarge(ReviewOptions o, string name, string? reason) => new(
+        $"The upload is larger than {ReviewOptions.FormatBytes(o.MaxUploadBytes)} (reached at {name}): upload fewer files at a time, or compressed .nii.gz files, or ask an administrator to raise the limit.",
+        $"Setting {ReviewOptions.Section}:{nameof(ReviewOptions.MaxUploadBytes)} = {o.MaxUploadBytes} bytes." + (reason is null ? "" : $" {reason}"));
+
+    private static async Task<long> CopyLimitedAsync(Stream source, Stream target, long remaining, UploadRejectedException tooLarge, CancellationToken cancellation)
     {
         var buffer = new byte[81920];
         long total = 0;
@@ -174,7 +187,7 @@ public sealed class UploadService(ReviewRepository repository, ReviewStorage sto
         {
             total += n;
             if (total > remaining)
-                throw new UploadRejectedException(tooLarge);
+                throw tooLarge;
             await target.WriteAsync(buffer.AsMemory(0, n), cancellation);
         }
         return total;
@@ -191,7 +204,7 @@ public sealed class UploadService(ReviewRepository repository, ReviewStorage sto
             {
                 var stem = n[..n.LastIndexOf(".img", StringComparison.OrdinalIgnoreCase)];
                 if (!names.Any(o => o.Equals(stem + ".hdr", StringComparison.OrdinalIgnoreCase) || o.Equals(stem + ".hdr.gz", StringComparison.OrdinalIgnoreCase)))
-                    throw new UploadRejectedException($"{n}: an .img file needs its header {stem}.hdr in the same {role} upload.");
+                    throw new UploadRejectedException($"Add the header {stem}.hdr to the {role} files: {n} holds only the voxels of an Analyze/NIfTI pair.");
                 continue;
             }
             if (lower.EndsWith(".raw", StringComparison.Ordinal) || lower.EndsWith(".zraw", StringComparison.Ordinal))
@@ -200,7 +213,7 @@ public sealed class UploadService(ReviewRepository repository, ReviewStorage sto
             {
                 var stem = n[..n.LastIndexOf(".hdr", StringComparison.OrdinalIgnoreCase)];
                 if (!names.Any(o => o.Equals(stem + ".img", StringComparison.OrdinalIgnoreCase) || o.Equals(stem + ".img.gz", StringComparison.OrdinalIgnoreCase)))
-                    throw new UploadRejectedException($"{n}: a .hdr header needs its data file {stem}.img in the same {role} upload.");
+                    throw new UploadRejectedException($"Add the data file {stem}.img to the {role} files: {n} is only the header of an Analyze/NIfTI pair.");
             }
             result.Add(n);
         }
@@ -217,21 +230,24 @@ public sealed class UploadService(ReviewRepository repository, ReviewStorage sto
         }
         catch (Exception e) when (e is VolumeFormatException or IOException or InvalidDataException or ArgumentException or OverflowException or FormatException or NotSupportedException)
         {
-            throw new UploadRejectedException($"{name}: not a readable volume header: {Plain(e)}");
+            throw new UploadRejectedException(NotReadable(name), Plain(e));
         }
         CheckHeader(header, name, o);
         var dataFull = Path.GetFullPath(header.DataPath);
         if (!dataFull.StartsWith(Path.GetFullPath(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            throw new UploadRejectedException($"{name}: its header points at data outside the upload ({Path.GetFileName(header.DataPath)}); upload the data file with it and name it without a folder.");
+            throw new UploadRejectedException(
+                $"Upload {name} with its data file, and make its header name that file without a folder: it points outside the upload.",
+                $"Data file named in the header: {Path.GetFileName(header.DataPath)}.");
         if (!File.Exists(dataFull))
-            throw new UploadRejectedException($"{name}: its data file {Path.GetFileName(dataFull)} was not uploaded.");
+            throw new UploadRejectedException($"Add {Path.GetFileName(dataFull)} to the upload: it holds the voxels of {name}.");
         try
         {
             return VolumeIO.Read(path);
         }
         catch (Exception e) when (e is VolumeFormatException or IOException or InvalidDataException or ArgumentException or OverflowException or FormatException or NotSupportedException or OutOfMemoryException)
         {
-            throw new UploadRejectedException($"{name}: the voxel data cannot be read: {Plain(e)}");
+            throw new UploadRejectedException(
+                $"{name} is damaged or cut short: its header reads, its voxels do not. Upload it again, or export it again from where it came from.", Plain(e));
         }
     }
 
@@ -242,28 +258,50 @@ public sealed class UploadService(ReviewRepository repository, ReviewStorage sto
         ArgumentNullException.ThrowIfNull(o);
         var shape = header.Shape;
         if (shape.Count == 0 || shape.Any(d => d <= 0))
-            throw new UploadRejectedException($"{name}: the header declares dimensions ({string.Join(" × ", shape)}); every dimension must be positive.");
+            throw new UploadRejectedException(NotReadable(name), $"The header declares dimensions ({string.Join(" × ", shape)}); every dimension must be positive.");
         for (var a = 0; a < Math.Min(3, shape.Count); a++)
             if (shape[a] > o.MaxDimension)
-                throw new UploadRejectedException($"{name}: the header declares {shape[a]} voxels along axis {a + 1}, more than the limit of {o.MaxDimension} ({ReviewOptions.Section}:{nameof(ReviewOptions.MaxDimension)}).");
+                throw new UploadRejectedException(
+                    $"{name} is too large to review: {shape[a]} voxels along axis {a + 1}, the limit is {o.MaxDimension}. Crop or resample it, or ask an administrator to raise the limit.",
+                    $"Setting {ReviewOptions.Section}:{nameof(ReviewOptions.MaxDimension)} = {o.MaxDimension}; the header declares {string.Join(" × ", shape)}.");
         var channels = shape.Skip(3).Aggregate(1L, (x, y) => x * y);
         if (channels > o.MaxChannels)
-            throw new UploadRejectedException($"{name}: the header declares {channels} channels, more than the limit of {o.MaxChannels} ({ReviewOptions.Section}:{nameof(ReviewOptions.MaxChannels)}).");
+            throw new UploadRejectedException(
+                $"{name} has too many channels to review: {channels}, the limit is {o.MaxChannels}. Upload one file per modality, or ask an administrator to raise the limit.",
+                $"Setting {ReviewOptions.Section}:{nameof(ReviewOptions.MaxChannels)} = {o.MaxChannels}; the header declares {string.Join(" × ", shape)}.");
         if (header.Count > o.MaxVoxels)
-            throw new UploadRejectedException($"{name}: the header declares {header.Count:N0} voxels, more than the limit of {o.MaxVoxels:N0} ({ReviewOptions.Section}:{nameof(ReviewOptions.MaxVoxels)}).");
+            throw new UploadRejectedException(
+                $"{name} is too large to review: {header.Count:N0} voxels, the limit is {o.MaxVoxels:N0}. Crop or resample it, or ask an administrator to raise the limit.",
+                $"Setting {ReviewOptions.Section}:{nameof(ReviewOptions.MaxVoxels)} = {o.MaxVoxels}; the header declares {string.Join(" × ", shape)}.");
         if (shape.Count >= 3 && (shape[0] < 2 || shape[1] < 2 || shape[2] < 2))
-            throw new UploadRejectedException($"{name}: the header declares {string.Join(" × ", shape)} voxels; review needs a 3D volume (at least 2 voxels along each axis).");
+            throw new UploadRejectedException(
+                $"Upload a 3D volume: {name} is {string.Join(" × ", shape)} voxels, and review needs at least 2 along each of three axes (a single slice cannot be reviewed).");
         if (shape.Count < 3)
-            throw new UploadRejectedException($"{name}: the header declares a {shape.Count}D image; review needs a 3D volume.");
+            throw new UploadRejectedException($"Upload a 3D volume: {name} is a {shape.Count}D image.");
     }
 
     private static void CheckSameGrid(Volume first, string firstName, Volume other, string otherName)
     {
         if (other.Size != first.Size)
-            throw new UploadRejectedException($"{otherName} is {other.Size.X}×{other.Size.Y}×{other.Size.Z} but {firstName} is {first.Size.X}×{first.Size.Y}×{first.Size.Z}: every file must be on one grid.");
+            throw new UploadRejectedException(
+                $"Upload files on one voxel grid: {otherName} is {other.Size.X}×{other.Size.Y}×{other.Size.Z} voxels but {firstName} is {first.Size.X}×{first.Size.Y}×{first.Size.Z}. Resample them onto one grid first.");
         if (!other.Geometry.ApproximatelyEquals(first.Geometry, 1e-3))
-            throw new UploadRejectedException($"{otherName} has a different affine than {firstName} ({other.Geometry} vs {first.Geometry}): every file must be on one grid.");
+            throw new UploadRejectedException(
+                $"Upload files on one voxel grid: {otherName} lies elsewhere in space than {firstName} (other spacing, origin or orientation). Resample them onto one grid first.",
+                $"{otherName}: {other.Geometry}; {firstName}: {first.Geometry}.");
     }
 
-    private static string Plain(Exception e) => e.Message;
+    // What a reader found, without the file name it puts first (the message names the file once).
+    private static string Plain(Exception e) => Capitalized(e is VolumeFormatException v ? v.Problem : e.Message);
+
+    private static string Capitalized(string text) => text.Length > 0 && char.IsLower(text[0]) ? char.ToUpperInvariant(text[0]) + text[1..] : text;
+
+    // Leads with what the file should be, by the type its name says.
+    private static string NotReadable(string name)
+    {
+        var lower = name.ToLowerInvariant();
+        return lower.EndsWith(".mha", StringComparison.Ordinal) || lower.EndsWith(".mhd", StringComparison.Ordinal)
+            ? $"{name} is not a MetaImage file this page can read: expected a whole .mha, or an .mhd with its .raw or .zraw data file, as ITK, 3D Slicer or SimpleITK write them."
+            : $"{name} is not a NIfTI or Analyze file this page can read: expected a whole .nii or .nii.gz volume, or a .hdr header with its .img, as ITK-SNAP, 3D Slicer, FSL or nibabel write them.";
+    }
 }

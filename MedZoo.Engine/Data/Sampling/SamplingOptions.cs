@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace MedZoo.Engine.Data.Sampling;
 
@@ -105,9 +106,11 @@ public sealed class SamplingOptions
     public int Prefetch { get; set; } = 4;
 
     /// <summary>The parsed <see cref="Sampler"/>.</summary>
+    [JsonIgnore] // derived: serializing must not evaluate (and throw for) an invalid value
     public SamplerKind SamplerKind => ParseSampler(Sampler);
 
     /// <summary>The parsed <see cref="ThresholdOf"/>.</summary>
+    [JsonIgnore] // derived: serializing must not evaluate (and throw for) an invalid value
     public ThresholdReference ThresholdReference => ThresholdOf?.Trim().ToLowerInvariant() switch
     {
         "crop" => ThresholdReference.Crop,
@@ -116,9 +119,11 @@ public sealed class SamplingOptions
     };
 
     /// <summary>The patch size as (D, H, W).</summary>
+    [JsonIgnore] // derived: serializing must not evaluate (and throw for) an invalid value
     public SpatialSize Patch => SpatialSize.From(PatchSize);
 
     /// <summary>Worker threads actually used.</summary>
+    [JsonIgnore] // derived: serializing must not evaluate (and throw for) an invalid value
     public int EffectiveWorkers => Workers > 0 ? Workers : Math.Max(1, Environment.ProcessorCount - 1);
 
     /// <summary>Sampler names, as accepted by <see cref="Sampler"/>.</summary>
@@ -148,7 +153,7 @@ public sealed class SamplingOptions
     public void Validate()
     {
         if (PatchSize is null || PatchSize.Length != 3)
-            throw new ArgumentException($"{nameof(PatchSize)}: needs 3 sizes (D, H, W), got {PatchSize?.Length ?? 0}", nameof(PatchSize));
+            throw new ArgumentException($"{nameof(PatchSize)}: give 3 sizes in voxels (depth, height, width), e.g. 32 32 32; got {Values(PatchSize?.Length ?? 0)}", nameof(PatchSize));
         if (PatchSize.Any(p => p is < 1 or > 1024))
             throw new ArgumentException($"{nameof(PatchSize)}: ({string.Join(", ", PatchSize)}) each size must be 1..1024 voxels", nameof(PatchSize));
         if ((long)PatchSize[0] * PatchSize[1] * PatchSize[2] > 64L * 1024 * 1024)
@@ -178,4 +183,6 @@ public sealed class SamplingOptions
     }
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    private static string Values(int n) => n == 1 ? "1 value" : $"{n} values";
 }

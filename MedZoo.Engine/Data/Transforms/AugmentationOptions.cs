@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace MedZoo.Engine.Data.Transforms;
 
@@ -51,7 +52,7 @@ public sealed class AugmentationOptions
     /// <summary>Probability of additive Gaussian noise per modality (default 0.15).</summary>
     public double NoiseProbability { get; set; } = 0.15;
 
-    /// <summary>Largest noise standard deviation, in normalized intensity units; σ is drawn in [0, NoiseStd] (default 0.1).</summary>
+    /// <summary>Largest noise standard deviation, in normalized intensity units; σ is drawn between 0 and this value (default 0.1).</summary>
     public double NoiseStd { get; set; } = 0.1;
 
     /// <summary>Probability of a gamma change per modality (default 0.15).</summary>
@@ -88,6 +89,7 @@ public sealed class AugmentationOptions
     public static AugmentationOptions None => new() { Enabled = false };
 
     /// <summary>True when any spatial transform can be drawn.</summary>
+    [JsonIgnore] // derived
     public bool HasSpatial => Enabled && ((FlipProbability > 0 && FlipAxes.Length > 0) || Rotate90Probability > 0 || AffineProbability > 0 || ElasticProbability > 0);
 
     /// <summary>A copy (arrays copied too).</summary>

@@ -101,7 +101,8 @@ public sealed class UploadServiceTests : IDisposable
         // 30000³ int16 would be 54 TB: the header check refuses it before the reader looks for data.
         var e = await Assert.ThrowsAsync<UploadRejectedException>(() =>
             Service().StoreAsync(Operator, null, [File("huge.nii", Header(3, 30000, 30000, 30000))], []));
-        Assert.Contains("30000", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("huge.nii is not a NIfTI or Analyze file this page can read", e.Message, StringComparison.Ordinal);
+        Assert.Contains("30000×30000×30000", e.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -109,7 +110,9 @@ public sealed class UploadServiceTests : IDisposable
     {
         var e = await Assert.ThrowsAsync<UploadRejectedException>(() =>
             Service(new ReviewOptions { MaxDimension = 5 }).StoreAsync(Operator, null, [VolumeFile("t1.nii.gz", Image())], []));
-        Assert.Contains("MaxDimension", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("t1.nii.gz is too large to review: 6 voxels along axis 1, the limit is 5. Crop or resample it", e.Message, StringComparison.Ordinal);
+        Assert.Contains("MaxDimension = 5", e.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("MaxDimension", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -117,7 +120,8 @@ public sealed class UploadServiceTests : IDisposable
     {
         var e = await Assert.ThrowsAsync<UploadRejectedException>(() =>
             Service(new ReviewOptions { MaxVoxels = 50 }).StoreAsync(Operator, null, [VolumeFile("t1.nii.gz", Image())], []));
-        Assert.Contains("MaxVoxels", e.Message, StringComparison.Ordinal);
+        Assert.Contains("MaxVoxels", e.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("MaxVoxels", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -134,8 +138,8 @@ public sealed class UploadServiceTests : IDisposable
     {
         var e = await Assert.ThrowsAsync<UploadRejectedException>(() =>
             Service(new ReviewOptions { MaxUploadBytes = 100 }).StoreAsync(Operator, null, [VolumeFile("t1.nii", Image())], []));
-        Assert.Contains("100 bytes", e.Message, StringComparison.Ordinal);
-        Assert.Contains("MaxUploadBytes", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("The upload is larger than 100 bytes (reached at t1.nii): upload fewer files at a time", e.Message, StringComparison.Ordinal);
+        Assert.Contains("MaxUploadBytes = 100", e.Detail, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -146,7 +150,7 @@ public sealed class UploadServiceTests : IDisposable
     public async Task StoreAsync_UnsupportedType_ListsTheFormats(string name)
     {
         var e = await Assert.ThrowsAsync<UploadRejectedException>(() => Service().StoreAsync(Operator, null, [File(name, [1, 2, 3])], []));
-        Assert.True(e.Message.Contains("NIfTI", StringComparison.Ordinal) || e.Message.Contains("usable", StringComparison.Ordinal), e.Message);
+        Assert.True(e.Message.Contains("upload NIfTI (.nii or .nii.gz", StringComparison.Ordinal) || e.Message.StartsWith("Rename the file", StringComparison.Ordinal), e.Message);
     }
 
     [Fact]
@@ -172,6 +176,57 @@ public sealed class UploadServiceTests : IDisposable
             Service().StoreAsync(Operator, null, [VolumeFile("t1.nii.gz", Image())], [VolumeFile("seg.nii.gz", label)]));
         Assert.Contains("one grid", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task StoreAsync_TextFileNamedNii_LeadsWithWhatToUploadAndKeepsTheHeaderFieldsInTheDetail()
+    {
+        var text = System.Text.Encoding.ASCII.GetBytes("hello, this is a text file and not a volume at all. " + new string('x', 400));
+        var e = await Assert.ThrowsAsync<UploadRejectedException>(() => Service().StoreAsync(Operator, null, [File("scan.nii", text)], []));
+        Assert.Equal("scan.nii is not a NIfTI or Analyze file this page can read: expected a whole .nii or .nii.gz volume, or a .hdr header with its .img, as ITK-SNAP, 3D Slicer, FSL or nibabel write them.", e.Message);
+        Assert.NotNull(e.Detail);
+        Assert.Contains("sizeof_hdr is 1819043176 (expected 348", e.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("scan.nii", e.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StoreAsync_BrokenMetaImage_LeadsWithTheMetaImageFormat()
+    {
+        var e = await Assert.ThrowsAsync<UploadRejectedException>(() =>
+            Service().StoreAsync(Operator, null, [File("ct.mha", "this is not a MetaImage header\n"u8.ToArray())], []));
+        Assert.StartsWith("ct.mha is not a MetaImage file this page can read: expected a whole .mha, or an .mhd with its .raw or .zraw data file", e.Message, StringComparison.Ordinal);
+        Assert.False(string.IsNullOrWhiteSpace(e.Detail));
+    }
+
+    /// <summary>Every refusal: the file named at most once, what to do first, no reader internals in the message.</summary>
+    [Fact]
+    public async Task StoreAsync_EveryRefusal_NamesTheFileOnceAndLeavesReaderInternalsToTheDetail()
+    {
+        var full = System.IO.File.ReadAllBytes(WriteTemp("full.nii", Image()));
+        var otherGrid = Volume.FromArray<byte>(new byte[7 * 5 * 4], [7, 5, 4], Image().Geometry);
+        var cases = new (string File, Func<Task> Upload)[]
+        {
+            ("scan.nii", () => Service().StoreAsync(Operator, null, [File("scan.nii", new byte[400])], [])),
+            ("broken.nii.gz", () => Service().StoreAsync(Operator, null, [File("broken.nii.gz", [0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9])], [])),
+            ("cut.nii", () => Service().StoreAsync(Operator, null, [File("cut.nii", full[..400])], [])),
+            ("huge.nii", () => Service().StoreAsync(Operator, null, [File("huge.nii", Header(3, 30000, 30000, 30000))], [])),
+            ("flat.nii", () => Service().StoreAsync(Operator, null, [File("flat.nii", Header(3, 4, 4, 1))], [])),
+            ("brain.hdr", () => Service().StoreAsync(Operator, null, [File("brain.hdr", Header(3, 2, 2, 2))], [])),
+            ("notes.txt", () => Service().StoreAsync(Operator, null, [File("notes.txt", [1, 2, 3])], [])),
+            ("seg.nii.gz", () => Service().StoreAsync(Operator, null, [VolumeFile("t1.nii.gz", Image())], [VolumeFile("seg.nii.gz", otherGrid)])),
+            ("t1.nii", () => Service(new ReviewOptions { MaxUploadBytes = 100 }).StoreAsync(Operator, null, [VolumeFile("t1.nii", Image())], [])),
+        };
+        foreach (var (file, upload) in cases)
+        {
+            var e = await Assert.ThrowsAsync<UploadRejectedException>(upload);
+            Assert.True(Count(e.Message, file) == 1, $"{file}: named {Count(e.Message, file)} times in \"{e.Message}\"");
+            foreach (var internalText in new[] { "sizeof_hdr", "dim[", "vox_offset", "(Parameter", "Exception", "MaxDimension", "MaxVoxels", "MaxUploadBytes" })
+                Assert.False(e.Message.Contains(internalText, StringComparison.Ordinal), $"{file}: '{internalText}' in \"{e.Message}\"");
+            Assert.EndsWith(".", e.Message);
+            Assert.True(e.Detail is null || !e.Detail.Contains(file + ":", StringComparison.Ordinal), $"{file}: the detail repeats the file name: {e.Detail}");
+        }
+    }
+
+    private static int Count(string text, string word) => (text.Length - text.Replace(word, "", StringComparison.Ordinal).Length) / word.Length;
 
     [Fact]
     public async Task Remove_DeletesTheFilesAndTheRecord()

@@ -30,7 +30,8 @@ public sealed class OptionField
         Choices = choices;
         Path = string.Join('.', chain.Select(p => p.Name));
         Group = chain.Length > 1 ? chain[0].Name : "";
-        Label = OptionFields.Humanize(chain[^1].Name);
+        // A nested options' generic "Name" or "Kind" is labelled by the options it belongs to ("Dataset", "Scheduler").
+        Label = OptionFields.Humanize(chain.Length > 1 && chain[^1].Name is "Name" or "Kind" ? chain[^2].Name : chain[^1].Name);
         Help = XmlDocs.Summary(chain[^1]);
         Type = chain[^1].PropertyType;
         IsNullable = Nullable.GetUnderlyingType(Type) is not null || (!Type.IsValueType && new NullabilityInfoContext().Create(chain[^1]).WriteState == NullabilityState.Nullable);
@@ -78,7 +79,10 @@ public sealed class OptionField
         var v => v.ToString() ?? "",
     };
 
-    /// <summary>Parses form text into the property's type; returns an error message (naming the option) or null.</summary>
+    /// <summary>
+    /// Parses form text into the property's type; returns what is wrong as a sentence about this field
+    /// (shown under it, so without its label), or null.
+    /// </summary>
     public string? TryParse(string? text, out object? value)
     {
         value = null;
@@ -87,7 +91,7 @@ public sealed class OptionField
         if (text.Length == 0)
         {
             if (IsNullable || target == typeof(string)) return null;
-            return $"{Label} is required";
+            return "Enter a value: this option has no default.";
         }
         try
         {
@@ -109,18 +113,23 @@ public sealed class OptionField
             else value = Convert.ChangeType(text, target, CultureInfo.InvariantCulture);
             return null;
         }
-        catch (TargetInvocationException e) when (e.InnerException is FormatException or ArgumentException)
+        catch (TargetInvocationException e) when (e.InnerException is ArgumentException a)
         {
-            return $"{Label}: {e.InnerException.Message}";
+            return ValidationMessages.Sentence(MedZoo.Engine.Training.TrainerOptions.PlainMessage(a));
+        }
+        catch (TargetInvocationException e) when (e.InnerException is FormatException f)
+        {
+            return ValidationMessages.Sentence(f.Message);
         }
         catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException or ArgumentException)
         {
             return Kind switch
             {
-                OptionKind.Integer => $"{Label}: '{text}' is not a whole number",
-                OptionKind.Number => $"{Label}: '{text}' is not a number",
-                OptionKind.List => $"{Label}: '{text}' is not a list of numbers",
-                _ => $"{Label}: '{text}' is not valid",
+                OptionKind.Integer => $"'{text}' is not a whole number: enter digits only, e.g. 10.",
+                OptionKind.Number => $"'{text}' is not a number: enter e.g. 0.5 or 1e-3.",
+                OptionKind.List => $"'{text}' is not a list of numbers: separate them with spaces, e.g. 32 32 32.",
+                OptionKind.Choice => $"'{text}' is not one of the choices.",
+                _ => $"'{text}' is not valid here.",
             };
         }
     }

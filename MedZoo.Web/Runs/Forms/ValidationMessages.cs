@@ -1,13 +1,71 @@
+using System.Text.RegularExpressions;
+using MedZoo.Engine.Training;
+
 namespace MedZoo.Web.Runs.Forms;
 
-/// <summary>Places a validation message next to the option it names.</summary>
-public static class ValidationMessages
+/// <summary>A problem with a form: the option it is about (null when it concerns none) and what is wrong, in the user's words.</summary>
+/// <param name="Path">The option's dotted path ("Sampling.PatchSize"), or null.</param>
+/// <param name="Message">A sentence for the user, without the option's internal name or .NET text.</param>
+public sealed record FieldError(string? Path, string Message);
+
+/// <summary>
+/// The one place where a validation error becomes a field's message: options' <c>Validate()</c> carry
+/// the field's path as <see cref="ArgumentException.ParamName"/> (see <see cref="TrainerOptions.Validate"/>),
+/// and the text is rewritten with the form's labels instead of property names.
+/// </summary>
+public static partial class ValidationMessages
 {
     /// <summary>
-    /// The option a message is about: the longest option path (or, failing that, property name)
-    /// that the message mentions, as options' <c>Validate()</c> name the bad field; null if none.
+    /// The field an exception from a configuration's validation is about (the first exception in its
+    /// chain whose parameter is a field's path) and its problem in the user's words.
     /// </summary>
-    public static string? FieldOf(string message, IReadOnlyList<OptionField> fields) =>
-        fields.Where(f => message.Contains(f.Path, StringComparison.OrdinalIgnoreCase)).OrderByDescending(f => f.Path.Length).FirstOrDefault()?.Path
-        ?? fields.Where(f => message.Contains(f.Path.Split('.')[^1], StringComparison.Ordinal)).OrderByDescending(f => f.Path.Length).FirstOrDefault()?.Path;
+    public static FieldError FromException(ArgumentException exception, IReadOnlyList<OptionField> fields)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        ArgumentNullException.ThrowIfNull(fields);
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is ArgumentException { ParamName: { } path } a && fields.FirstOrDefault(f => f.Path.Equals(path, StringComparison.OrdinalIgnoreCase)) is { } field)
+                return new FieldError(field.Path, Sentence(InUserWords(TrainerOptions.ProblemOf(a), fields)));
+        }
+        return new FieldError(null, Sentence(InUserWords(TrainerOptions.PlainMessage(exception), fields)));
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> with option paths ("LossOptions.TverskyBeta") and property names of
+    /// more than one word ("ElasticGridSpacing") replaced by the labels the form shows ("Tversky beta").
+    /// </summary>
+    public static string InUserWords(string text, IReadOnlyList<OptionField> fields)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return Identifier().Replace(text, m =>
+        {
+            var word = m.Value;
+            if (fields.FirstOrDefault(f => f.Path == word) is { } byPath) return byPath.Label;
+            var last = word.Split('.')[^1];
+            var isOptionName = word.Contains('.') || MultiWord().IsMatch(last);
+            if (!isOptionName) return word;
+            if (fields.FirstOrDefault(f => f.Path.Split('.')[^1] == last) is { } byName) return byName.Label;
+            // A group of options named on its own ("LossOptions") reads as its title.
+            if (!word.Contains('.') && fields.Any(f => f.Group == word)) return OptionFields.Humanize(word);
+            return word;
+        });
+    }
+
+    /// <summary>Starts with a capital and ends with a full stop.</summary>
+    public static string Sentence(string text)
+    {
+        text = text.Trim();
+        if (text.Length == 0) return text;
+        if (char.IsLower(text[0])) text = char.ToUpperInvariant(text[0]) + text[1..];
+        return text.EndsWith('.') || text.EndsWith('?') || text.EndsWith('!') ? text : text + ".";
+    }
+
+    // Identifiers, dotted paths included; not inside words such as model names (UNET3D_CICEK).
+    [GeneratedRegex(@"(?<![\w'])[A-Za-z][A-Za-z0-9]*(?:\.[A-Z][A-Za-z0-9]*)*(?![\w'])")]
+    private static partial Regex Identifier();
+
+    // PascalCase of two words or more: "PatchSize", "LossOptions" (not "Split", not "UNET").
+    [GeneratedRegex("^[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+$")]
+    private static partial Regex MultiWord();
 }

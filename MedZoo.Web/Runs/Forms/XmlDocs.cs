@@ -31,17 +31,32 @@ public static partial class XmlDocs
             .ToDictionary(m => m.Attribute("name")!.Value, m => Plain(m.Element("summary")!), StringComparer.Ordinal);
     }
 
-    // <see cref="T:A.B.C"/> → C, <c>x</c> → x, whitespace collapsed.
+    // Read by people who set options, not by programmers: a reference to a type or member reads as
+    // words (<see cref="T:A.LossFactory"/> → "loss factory", a property → its form label), a field of
+    // an enum as its value, <c>x</c> → x, "null" (no value) → "empty" as the form shows it; whitespace collapsed.
     private static string Plain(XElement summary)
     {
         foreach (var see in summary.Descendants().Where(e => e.Name == "see" || e.Name == "paramref" || e.Name == "typeparamref").ToList())
         {
             var target = see.Attribute("cref")?.Value ?? see.Attribute("name")?.Value ?? see.Attribute("langword")?.Value ?? "";
-            see.ReplaceWith(target[(target.LastIndexOfAny([':', '.']) + 1)..]);
+            var paren = target.IndexOf('(', StringComparison.Ordinal);
+            if (paren >= 0) target = target[..paren];
+            var name = target[(target.LastIndexOfAny([':', '.']) + 1)..];
+            see.ReplaceWith(target.StartsWith("T:", StringComparison.Ordinal) || target.StartsWith("M:", StringComparison.Ordinal)
+                ? OptionFields.Humanize(name).ToLowerInvariant()
+                : target.StartsWith("P:", StringComparison.Ordinal) ? OptionFields.Humanize(name) : name);
         }
-        return Spaces().Replace(summary.Value, " ").Trim();
+        var text = Spaces().Replace(summary.Value, " ").Trim();
+        text = NullOrEmpty().Replace(text, m => char.IsUpper(m.Value[0]) ? "Empty" : "empty");
+        return Null().Replace(text, m => char.IsUpper(m.Value[0]) ? "Empty" : "empty");
     }
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex Spaces();
+
+    [GeneratedRegex(@"\b[Nn]ull or empty\b")]
+    private static partial Regex NullOrEmpty();
+
+    [GeneratedRegex(@"\b[Nn]ull\b")]
+    private static partial Regex Null();
 }

@@ -58,16 +58,55 @@ public sealed class OptionFieldsTests
     }
 
     [Theory]
-    [InlineData("Epochs", "three", "not a whole number")]
-    [InlineData("Epochs", "", "is required")]
-    [InlineData("LearningRate", "1e-3x", "not a number")]
-    [InlineData("Sampling.PatchSize", "32 x 32", "not a list of numbers")]
-    public void TryParse_BadText_ExplainsWithTheOptionsName(string path, string text, string expected)
+    [InlineData("Epochs", "three", "'three' is not a whole number: enter digits only")]
+    [InlineData("Epochs", "", "Enter a value")]
+    [InlineData("LearningRate", "1e-3x", "'1e-3x' is not a number: enter e.g. 0.5 or 1e-3")]
+    [InlineData("Sampling.PatchSize", "32 x 32", "'32 x 32' is not a list of numbers: separate them with spaces")]
+    public void TryParse_BadText_SaysWhatToEnterAsASentenceUnderTheField(string path, string text, string expected)
     {
         var field = OptionFields.Describe(typeof(Sample)).Single(f => f.Path == path);
         var error = field.TryParse(text, out _);
         Assert.NotNull(error);
-        Assert.Contains(expected, error);
-        Assert.StartsWith(field.Label, error);
+        Assert.StartsWith(expected, error);
+        Assert.EndsWith(".", error);
+    }
+
+    [Fact]
+    public void TryParse_ParsableTypeRefusesText_ShowsItsReasonWithoutDotNetText()
+    {
+        var field = OptionFields.Describe(typeof(WithSpan)).Single();
+        var error = field.TryParse("1:2", out _);
+        Assert.Equal("Use hours, minutes and seconds as h:mm:ss.", error);
+    }
+
+    public sealed class WithSpan
+    {
+        public Span3 Span { get; set; }
+    }
+
+    /// <summary>A type that parses itself and refuses bad text with an <see cref="ArgumentException"/> naming its parameter, as the engine's do.</summary>
+    public readonly record struct Span3(int H, int M, int S) : IParsable<Span3>
+    {
+        public static Span3 Parse(string s, IFormatProvider? provider)
+        {
+            var parts = s.Split(':');
+            if (parts.Length != 3) throw new ArgumentException("use hours, minutes and seconds as h:mm:ss", nameof(s));
+            return new Span3(int.Parse(parts[0], provider), int.Parse(parts[1], provider), int.Parse(parts[2], provider));
+        }
+
+        public static bool TryParse(string? s, IFormatProvider? provider, out Span3 result)
+        {
+            result = default;
+            return false;
+        }
+    }
+
+    [Fact]
+    public void Describe_NestedGenericName_IsLabelledByItsOptions()
+    {
+        var fields = OptionFields.Describe(typeof(MedZoo.Engine.Training.TrainerOptions)).ToDictionary(f => f.Path);
+        Assert.Equal("Dataset", fields["Dataset.Name"].Label);
+        Assert.Equal("Scheduler", fields["Scheduler.Kind"].Label);
+        Assert.Equal("Patch size", fields["Sampling.PatchSize"].Label);
     }
 }

@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Text;
+using MedZoo.Reliability.Fuzzing;
+
+namespace MedZoo.Reliability;
+
+/// <summary>The report's markdown: each figure with its conditions (command, trials, CPU, what was counted).</summary>
+public static class Markdown
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>The CPU model as /proc/cpuinfo names it, and the cores this process may use.</summary>
+    public static string Machine()
+    {
+        var model = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            : null;
+        var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
+        return $"{model ?? "unknown CPU"}, {Environment.ProcessorCount} cores available, load average {load} at the start, .NET {Environment.Version}";
+    }
+
+    /// <summary>The conditions line every section starts with.</summary>
+    public static string Conditions(string command) =>
+        $"- Command: `{command}`\n- Machine: {Machine()}\n- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC\n";
+
+    public static string MiB(long bytes) => (bytes / 1024.0 / 1024.0).ToString("0.0", Inv) + " MiB";
+
+    /// <summary>A table of fuzz reports, then the examples of crashes and unclear refusals.</summary>
+    public static string Fuzz(IReadOnlyList<FuzzReport> reports, string command, FuzzOptions options)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("## Fuzzing").AppendLine();
+        sb.Append(Conditions(command));
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- Counted: every mutated input (bit flips, byte insertions and deletions, interesting integers and floats over header fields in either byte order, truncation; hostile JSON values and text tokens) fed once to the real reader on one worker thread; *hung* = not done within {options.Timeout.TotalSeconds:0} s; *allocated* = managed bytes the input's thread allocated; *over bound* = inputs allocating more than {MiB(options.MaxAllocatedBytesPerInput)}; working set = the process's resident memory.");
+        sb.AppendLine();
+        sb.AppendLine("| kind | inputs | accepted | refused | refused, unclear message | crashed | hung | over memory bound | max allocated per input | working set start → peak | time (slowest input) |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in reports)
+            sb.AppendLine(Inv, $"| {r.Kind} | {r.Count} | {r.Of(FuzzOutcome.Accepted)} | {r.Of(FuzzOutcome.Refused)} | {r.Of(FuzzOutcome.RefusedUnclear)} | {r.Of(FuzzOutcome.Crashed)} | {r.Of(FuzzOutcome.Hung)} | {r.OverMemoryBound} | {MiB(r.MaxAllocatedBytes)} | {MiB(r.StartWorkingSetBytes)} → {MiB(r.PeakWorkingSetBytes)} | {r.Elapsed.TotalSeconds:0.0} s ({r.SlowestInput.TotalMilliseconds:0} ms) |");
+        sb.AppendLine();
+        foreach (var r in reports)
+        {
+            sb.AppendLine(Inv, $"**{r.Kind}**: {r.Description}.");
+            if (r.Crashes.Count > 0)
+            {
+                sb.AppendLine().AppendLine("Crashes (one example per exception type and place):").AppendLine("```");
+                foreach (var c in r.Crashes) sb.AppendLine(c);
+                sb.AppendLine("```");
+            }
+            if (r.Unclear.Count > 0)
+            {
+                sb.AppendLine().AppendLine("Refusals without a clear message (examples):").AppendLine("```");
+                foreach (var c in r.Unclear) sb.AppendLine(c);
+                sb.AppendLine("```");
+            }
+            if (r.RefusalSamples.Count > 0)
+            {
+                sb.AppendLine().AppendLine("Sample refusals:").AppendLine("```");
+                foreach (var c in r.RefusalSamples.Take(5)) sb.AppendLine(c);
+                sb.AppendLine("```");
+            }
+            sb.AppendLine();
+        }
+        return sb.ToString();
+    }
+
+    public static string Bomb(IReadOnlyList<BombResult> results, string command)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("## Decompression bomb").AppendLine();
+        sb.Append(Conditions(command));
+        sb.AppendLine("- Counted: time to the answer, managed bytes allocated by the reading thread, growth of the process's resident memory (sampled every 20 ms) over the read.").AppendLine();
+        sb.AppendLine("| bomb | reader | file | header claims | answer | time | allocated | resident growth |");
+        sb.AppendLine("|---|---|---:|---:|---|---:|---:|---:|");
+        foreach (var r in results)
+            sb.AppendLine(Inv, $"| {r.Case} | {r.Reader} | {MiB(r.FileBytes)} | {MiB(r.ClaimedBytes)} | {r.Outcome.Replace("|", "\\|", StringComparison.Ordinal)} | {r.Elapsed.TotalMilliseconds:0} ms | {MiB(r.AllocatedBytes)} | {MiB(r.WorkingSetGrowthBytes)} |");
+        sb.AppendLine();
+        return sb.ToString();
+    }
+}

@@ -64,6 +64,35 @@ public static class Markdown
         return sb.ToString();
     }
 
+    public static string KillTrials(IReadOnlyList<Server.KillTrial> trials, string command)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("## kill -9").AppendLine();
+        sb.Append(Conditions(command));
+        sb.AppendLine("- Counted: each SIGKILL of the real `medzoo` (server training the smoke preset with 6 epochs of 4 steps, or `medzoo train` writing its journal) at a random moment; after each, a restart on the same data folder checked through the HTTP API: the database opens, every run is completed or interrupted and resumable, no step or epoch point is duplicated or missing below the last one, the last checkpoint loads into the network its header describes and is at most one epoch behind the recorded epochs. Server runs are then resumed (POST /api/runs/{id}/resume) and killed again; command-line runs resume with `--resume last`, and a server finally imports their journals.").AppendLine();
+        var kills = trials.Where(t => t.Kind is "server" or "cli").ToList();
+        foreach (var kind in new[] { "server", "cli" })
+        {
+            var k = kills.Where(t => t.Kind == kind).ToList();
+            if (k.Count == 0) continue;
+            var restart = kind == "server" ? string.Create(Inv, $"; restart to serving: median {Median(k.Select(t => t.RestartTook.TotalSeconds)):0.0} s, max {k.Max(t => t.RestartTook.TotalSeconds):0.0} s") : "";
+            sb.AppendLine(Inv, $"- **{kind}**: {k.Count} kills, {k.Count(t => t.Problems.Count == 0)} sound after restart{restart}");
+        }
+        foreach (var f in trials.Where(t => t.Kind.Contains(',', StringComparison.Ordinal)))
+            sb.AppendLine(Inv, $"- **{f.Kind}** ({f.StateAtKill}): {(f.Problems.Count == 0 ? "sound" : string.Join("; ", f.Problems))}");
+        sb.AppendLine().AppendLine("| trial | killed after | state at the kill | restart | problems |").AppendLine("|---|---:|---|---:|---|");
+        foreach (var t in kills)
+            sb.AppendLine(Inv, $"| {t.Kind} {t.Number} | {t.KilledAfter.TotalSeconds:0.0} s | {t.StateAtKill} | {(t.RestartTook > TimeSpan.Zero ? $"{t.RestartTook.TotalSeconds:0.0} s" : "")} | {(t.Problems.Count == 0 ? "none" : string.Join("; ", t.Problems).Replace("|", "\\|", StringComparison.Ordinal))} |");
+        sb.AppendLine();
+        return sb.ToString();
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var v = values.Order().ToList();
+        return v.Count == 0 ? 0 : v[v.Count / 2];
+    }
+
     public static string Bomb(IReadOnlyList<BombResult> results, string command)
     {
         var sb = new StringBuilder();

@@ -34,6 +34,7 @@ public static class ReliabilityCli
             {
                 "fuzz" => Fuzz(options, work, command),
                 "bomb" => Bomb(options, work, command),
+                "killtrials" => KillTrials(options, work, command),
                 _ => throw new ArgumentException($"unknown verb '{args[0]}'\n{Usage}"),
             };
             Console.WriteLine(markdown);
@@ -87,6 +88,21 @@ public static class ReliabilityCli
         }
         var ok = reports.All(r => r.Of(FuzzOutcome.Crashed) == 0 && r.Of(FuzzOutcome.Hung) == 0 && r.OverMemoryBound == 0);
         return (Markdown.Fuzz(reports, command, options), ok);
+    }
+
+    private static string Medzoo(Dictionary<string, string?> o) =>
+        Path.GetFullPath(o.GetValueOrDefault("medzoo") ?? Path.Combine(AppContext.BaseDirectory, "medzoo.dll"));
+
+    private static (string, bool) KillTrials(Dictionary<string, string?> o, string work, string command)
+    {
+        var medzoo = Medzoo(o);
+        var seed = Int(o, "seed", 1);
+        var trials = new List<Server.KillTrial>();
+        var server = Int(o, "server", 20);
+        var cli = Int(o, "cli", 10);
+        if (server > 0) trials.AddRange(Server.KillTrials.ServerAsync(medzoo, work, server, seed, Console.Error.WriteLine).GetAwaiter().GetResult());
+        if (cli > 0) trials.AddRange(Server.KillTrials.CliAsync(medzoo, work, cli, seed, Console.Error.WriteLine).GetAwaiter().GetResult());
+        return (Markdown.KillTrials(trials, command), trials.All(t => t.Problems.Count == 0));
     }
 
     private static (string, bool) Bomb(Dictionary<string, string?> o, string work, string command)

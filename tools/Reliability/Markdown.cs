@@ -87,6 +87,20 @@ public static class Markdown
         return sb.ToString();
     }
 
+    public static string Attack(Server.AttackResult r, string command)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("## Attack on sign-in").AppendLine();
+        sb.Append(Conditions(command));
+        sb.AppendLine(Inv, $"- Counted: {r.Clients} parallel clients posting the sign-in form with wrong passwords for {r.Duration.TotalSeconds:0} s (each with its own cookie jar and antiforgery token), every answer they got; meanwhile one signed-in user's `GET /api/runs`, one request after another: latency percentiles, and the same for 5 s before the attack. The attackers and the server share this machine's cores.");
+        sb.AppendLine();
+        sb.AppendLine(Inv, $"- Signed-in user during the attack: {r.UserLatenciesMs.Count} requests, p50 {Server.AttackResult.Percentile(r.UserLatenciesMs, 0.5):0} ms, p99 {Server.AttackResult.Percentile(r.UserLatenciesMs, 0.99):0} ms, max {(r.UserLatenciesMs.Count == 0 ? 0 : r.UserLatenciesMs.Max()):0} ms, {r.UserErrors} errors (quiet: p50 {Server.AttackResult.Percentile(r.QuietLatenciesMs, 0.5):0} ms, p99 {Server.AttackResult.Percentile(r.QuietLatenciesMs, 0.99):0} ms)");
+        sb.AppendLine(Inv, $"- Wrong-password posts: {r.AttackRequests} ({r.AttackRequests / Math.Max(1, r.Duration.TotalSeconds):0} per second); answers: {string.Join(", ", r.AttackAnswers.OrderByDescending(a => a.Value).Select(a => $"{a.Key}: {a.Value}"))}");
+        sb.AppendLine(Inv, $"- Limiter answering (429): {(r.AttackAnswers.Keys.Any(k => k.StartsWith("429", StringComparison.Ordinal)) ? "yes" : "no")}");
+        sb.AppendLine();
+        return sb.ToString();
+    }
+
     private static double Median(IEnumerable<double> values)
     {
         var v = values.Order().ToList();

@@ -35,6 +35,7 @@ public static class ReliabilityCli
                 "fuzz" => Fuzz(options, work, command),
                 "bomb" => Bomb(options, work, command),
                 "killtrials" => KillTrials(options, work, command),
+                "attack" => AttackVerb(options, work, command),
                 _ => throw new ArgumentException($"unknown verb '{args[0]}'\n{Usage}"),
             };
             Console.WriteLine(markdown);
@@ -103,6 +104,13 @@ public static class ReliabilityCli
         if (server > 0) trials.AddRange(Server.KillTrials.ServerAsync(medzoo, work, server, seed, Console.Error.WriteLine).GetAwaiter().GetResult());
         if (cli > 0) trials.AddRange(Server.KillTrials.CliAsync(medzoo, work, cli, seed, Console.Error.WriteLine).GetAwaiter().GetResult());
         return (Markdown.KillTrials(trials, command), trials.All(t => t.Problems.Count == 0));
+    }
+
+    private static (string, bool) AttackVerb(Dictionary<string, string?> o, string work, string command)
+    {
+        var result = Server.Attack.RunAsync(Medzoo(o), work, Int(o, "clients", 200), TimeSpan.FromSeconds(Int(o, "seconds", 60)), Console.Error.WriteLine).GetAwaiter().GetResult();
+        var limited = result.AttackAnswers.Keys.Any(k => k.StartsWith("429", StringComparison.Ordinal));
+        return (Markdown.Attack(result, command), limited && Server.AttackResult.Percentile(result.UserLatenciesMs, 0.99) < 500 && result.UserErrors == 0);
     }
 
     private static (string, bool) Bomb(Dictionary<string, string?> o, string work, string command)

@@ -48,7 +48,7 @@ public sealed class UploadTarget : FuzzTarget
 
     public override string Kind => "upload";
 
-    public override string Description => "multipart bodies of POST /api/uploads through ASP.NET Core's FormFeature and UploadService.StoreAsync on a real store";
+    public override string Description => "multipart bodies through ReviewEndpoints.UploadAsync, the handler of POST /api/uploads (ASP.NET Core's form reader, then UploadService on a real store)";
 
     public override IReadOnlyList<FuzzInput> Seeds => _seeds;
 

@@ -101,6 +101,23 @@ public static class Markdown
         return sb.ToString();
     }
 
+    public static string Load(Server.LoadResult r, string command)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("## Live viewers").AppendLine();
+        sb.Append(Conditions(command));
+        sb.AppendLine(Inv, $"- Counted: the same smoke run ({r.Epochs} epochs, {r.StepsPerRun} steps) trained unwatched, then watched by {r.Clients} SignalR clients of the typed hub on this machine (no headless browsers); mean step time from the trainer's own per-step seconds; EpochCompleted events per client; the server's VmRSS every 500 ms during the watched run. Clients, server and trainer share the cores.");
+        sb.AppendLine();
+        var rss = r.ServerRssSamples;
+        var mean = rss.Count == 0 ? 0 : rss.Average();
+        sb.AppendLine(Inv, $"- Step time: unwatched {r.UnwatchedStepSeconds:0.000} s, watched {r.WatchedStepSeconds:0.000} s ({(r.WatchedStepSeconds / r.UnwatchedStepSeconds - 1) * 100:+0.0;-0.0} %)");
+        sb.AppendLine(Inv, $"- Clients that received every epoch ({r.Epochs}): {r.EpochEventsPerClient.Count(n => n == r.Epochs)} of {r.Clients} (min {(r.EpochEventsPerClient.Count == 0 ? 0 : r.EpochEventsPerClient.Min())})");
+        if (rss.Count > 0)
+            sb.AppendLine(Inv, $"- Server resident memory: {rss.Count} samples, first {MiB(rss[0])}, last {MiB(rss[^1])}, min {MiB(rss.Min())}, max {MiB(rss.Max())}, spread around the mean {(rss.Min() - mean) / mean * 100:+0.0;-0.0} % / {(rss.Max() - mean) / mean * 100:+0.0;-0.0} %");
+        sb.AppendLine();
+        return sb.ToString();
+    }
+
     private static double Median(IEnumerable<double> values)
     {
         var v = values.Order().ToList();

@@ -15,7 +15,7 @@ public static class ReliabilityCli
           bomb [--mib 1024] [--no_plain_read]
           killtrials --server N --cli M --medzoo PATH/medzoo.dll
           attack --clients 200 --seconds 60 --medzoo PATH/medzoo.dll
-          load --clients 50 --steps N --medzoo PATH/medzoo.dll
+          load --clients 50 --epochs 6 --medzoo PATH/medzoo.dll
         """;
 
     public static int Run(string[] args)
@@ -36,6 +36,7 @@ public static class ReliabilityCli
                 "bomb" => Bomb(options, work, command),
                 "killtrials" => KillTrials(options, work, command),
                 "attack" => AttackVerb(options, work, command),
+                "load" => LoadVerb(options, work, command),
                 _ => throw new ArgumentException($"unknown verb '{args[0]}'\n{Usage}"),
             };
             Console.WriteLine(markdown);
@@ -111,6 +112,15 @@ public static class ReliabilityCli
         var result = Server.Attack.RunAsync(Medzoo(o), work, Int(o, "clients", 200), TimeSpan.FromSeconds(Int(o, "seconds", 60)), Console.Error.WriteLine).GetAwaiter().GetResult();
         var limited = result.AttackAnswers.Keys.Any(k => k.StartsWith("429", StringComparison.Ordinal));
         return (Markdown.Attack(result, command), limited && Server.AttackResult.Percentile(result.UserLatenciesMs, 0.99) < 500 && result.UserErrors == 0);
+    }
+
+    private static (string, bool) LoadVerb(Dictionary<string, string?> o, string work, string command)
+    {
+        var r = Server.Load.RunAsync(Medzoo(o), work, Int(o, "clients", 50), Int(o, "epochs", 6), Console.Error.WriteLine).GetAwaiter().GetResult();
+        var rssMean = r.ServerRssSamples.Count == 0 ? 0 : r.ServerRssSamples.Average();
+        var flat = r.ServerRssSamples.Count > 0 && r.ServerRssSamples.All(v => Math.Abs(v - rssMean) <= 0.1 * rssMean);
+        var ok = r.WatchedStepSeconds <= 1.05 * r.UnwatchedStepSeconds && r.EpochEventsPerClient.All(n => n == r.Epochs) && flat;
+        return (Markdown.Load(r, command), ok);
     }
 
     private static (string, bool) Bomb(Dictionary<string, string?> o, string work, string command)

@@ -28,10 +28,10 @@ public static class KillTrials
     private const int Epochs = 6;
 
     /// <summary>The smoke preset with more epochs and steps, so that kills land in every phase.</summary>
-    public static string SmokeConfigJson()
+    public static string SmokeConfigJson(int epochs = Epochs)
     {
         var o = TrainerRunExecutor.Smoke();
-        o.Epochs = Epochs;
+        o.Epochs = epochs;
         o.Sampling.SamplesTrain = 8;
         return RunConfigJson.Serialize(o);
     }
@@ -59,7 +59,14 @@ public static class KillTrials
         }
     }
 
-    public static async Task<List<KillTrial>> ServerAsync(string medzoo, string work, int trials, int seed, Action<string> progress)
+    /// <param name="medzoo">The built medzoo.dll.</param>
+    /// <param name="work">Scratch folder (data folder, logs).</param>
+    /// <param name="trials">Kills.</param>
+    /// <param name="seed">Seed of the kill moments.</param>
+    /// <param name="progress">Receives a line per trial.</param>
+    /// <param name="epochs">Epochs of the smoke run.</param>
+    /// <param name="maxDelayMs">The kill comes at a random moment up to this long after the (re)started run's first step.</param>
+    public static async Task<List<KillTrial>> ServerAsync(string medzoo, string work, int trials, int seed, Action<string> progress, int epochs = Epochs, int maxDelayMs = 10_000)
     {
         if (TorchRuntime.TryLoad() is { } why) throw new InvalidOperationException(why);
         var random = new Random(seed);
@@ -75,7 +82,7 @@ public static class KillTrials
             HttpResponseMessage started;
             if (run is null || run.Status == RunStatus.Completed || run.EpochsCompleted == 0)
             {
-                started = await client.PostAsync("/api/runs", new StringContent($"{{\"name\":\"kill trial {t}\",\"config\":{SmokeConfigJson()}}}", Encoding.UTF8, "application/json"));
+                started = await client.PostAsync("/api/runs", new StringContent($"{{\"name\":\"kill trial {t}\",\"config\":{SmokeConfigJson(epochs)}}}", Encoding.UTF8, "application/json"));
                 runId = (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<RunDocument>(started.Content, MedZooServer.Json))?.Id ?? runId;
             }
             else
@@ -91,7 +98,7 @@ public static class KillTrials
             while ((await MedZooServer.GetAsync<RunDocument>(client, $"/api/runs/{runId}")) is { } r && r.GlobalStep <= firstStep && !r.Status.IsFinished()
                    && clock.Elapsed < TimeSpan.FromMinutes(2))
                 await Task.Delay(100);
-            var delay = TimeSpan.FromMilliseconds(random.Next(10_000));
+            var delay = TimeSpan.FromMilliseconds(random.Next(maxDelayMs + 1));
             await Task.Delay(delay);
             var before = await MedZooServer.GetAsync<RunDocument>(client, $"/api/runs/{runId}");
             server.Kill();

@@ -51,35 +51,48 @@ public static class ReviewEndpoints
         uploads.MapGet("/", (ReviewRepository repo) => Results.Ok(repo.Uploads()));
         // Multipart: fields "images" (one or more files), "label" (optional), "name" (optional). The
         // auth cookie is SameSite=Strict, so another site cannot post this with a user's cookie.
-        uploads.MapPost("/", async (HttpContext http, UploadService service, IOptions<ReviewOptions> options, CancellationToken ct) =>
-        {
-            var limit = options.Value.MaxUploadBytes;
-            if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-                size.MaxRequestBodySize = limit + 1024 * 1024; // the form's own bytes on top of the files
-            if (http.Request.ContentLength > limit + 1024 * 1024)
-                return Results.BadRequest(new { error = $"the upload is larger than the limit of {ReviewOptions.FormatBytes(limit)}" });
-            if (!http.Request.HasFormContentType)
-                return Results.BadRequest(new { error = "post the files as multipart/form-data (fields: images, label, name)" });
-            try
-            {
-                var form = await new FormFeature(http.Request, new FormOptions { MultipartBodyLengthLimit = limit + 1024 * 1024 }).ReadFormAsync(ct);
-                var images = form.Files.GetFiles("images").Select(f => new IncomingFile(f.FileName, f.OpenReadStream)).ToList();
-                var label = form.Files.GetFiles("label").Select(f => new IncomingFile(f.FileName, f.OpenReadStream)).ToList();
-                var doc = await service.StoreAsync(http.User, form["name"].ToString(), images, label, ct);
-                return Results.Created($"/api/uploads/{doc.Id}", doc);
-            }
-            catch (UploadRejectedException e)
-            {
-                return Results.BadRequest(new { error = e.Message });
-            }
-            catch (InvalidDataException e)
-            {
-                return Results.BadRequest(new { error = $"the form cannot be read: {e.Message}" });
-            }
-        }).RequireAuthorization(Roles.OperatePolicy).DisableAntiforgery();
+        uploads.MapPost("/", (HttpContext http, UploadService service, IOptions<ReviewOptions> options, CancellationToken ct) =>
+            UploadAsync(http, service, options.Value, ct)
+        ).RequireAuthorization(Roles.OperatePolicy).DisableAntiforgery();
         uploads.MapDelete("/{id}", (string id, HttpContext http, UploadService service) =>
             service.Remove(http.User, id) ? Results.NoContent() : Results.NotFound()).RequireAuthorization(Roles.OperatePolicy);
         return app;
+    }
+
+    /// <summary>
+    /// POST /api/uploads: reads the multipart form under the upload limit and stores it (201), or answers 400 with
+    /// the reason. Public so that the reliability harness (tools/Reliability) feeds hostile bodies to exactly this code.
+    /// </summary>
+    public static async Task<IResult> UploadAsync(HttpContext http, UploadService service, ReviewOptions options, CancellationToken ct)
+    {
+        var limit = options.MaxUploadBytes;
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            size.MaxRequestBodySize = limit + 1024 * 1024; // the form's own bytes on top of the files
+        if (http.Request.ContentLength > limit + 1024 * 1024)
+            return Results.BadRequest(new { error = $"the upload is larger than the limit of {ReviewOptions.FormatBytes(limit)}" });
+        if (!http.Request.HasFormContentType)
+            return Results.BadRequest(new { error = "post the files as multipart/form-data (fields: images, label, name)" });
+        try
+        {
+            var form = await new FormFeature(http.Request, new FormOptions { MultipartBodyLengthLimit = limit + 1024 * 1024 }).ReadFormAsync(ct);
+            var images = form.Files.GetFiles("images").Select(f => new IncomingFile(f.FileName, f.OpenReadStream)).ToList();
+            var label = form.Files.GetFiles("label").Select(f => new IncomingFile(f.FileName, f.OpenReadStream)).ToList();
+            var doc = await service.StoreAsync(http.User, form["name"].ToString(), images, label, ct);
+            return Results.Created($"/api/uploads/{doc.Id}", doc);
+        }
+        catch (UploadRejectedException e)
+        {
+            return Results.BadRequest(new { error = e.Message });
+        }
+        catch (InvalidDataException e)
+        {
+            return Results.BadRequest(new { error = $"the form cannot be read: {e.Message}" });
+        }
+        catch (IOException e) when (!ct.IsCancellationRequested)
+        {
+            // A body that ends inside the form, or one over the size limit (BadHttpRequestException): the client's error, not a 500.
+            return Results.BadRequest(new { error = $"the form cannot be read (it ends early or is too large): {e.Message}" });
+        }
     }
 
     private static string Stem(ReviewDocument r) => $"{r.RunName}-{r.CheckpointKind}-{r.SubjectName}".Replace(' ', '_').Replace('/', '_').Replace('(', '_').Replace(')', '_');

@@ -4,8 +4,12 @@ using MedZoo.Web.Persistence;
 
 namespace MedZoo.Web.Runs;
 
+/// <summary>Body of POST /api/runs: a display name (optional) and the trainer's configuration as JSON (what the New run form edits).</summary>
+public sealed record StartRunRequest(string? Name, System.Text.Json.JsonElement Config);
+
 /// <summary>
-/// Read access to runs over HTTP (any signed-in user) and the few operator actions scripts need.
+/// Read access to runs over HTTP (any signed-in user) and the few operator actions scripts need (start, resume from
+/// the last checkpoint, stop).
 /// The auth cookie is SameSite=Strict, so another site cannot post these with a user's cookie.
 /// </summary>
 public static class RunEndpoints
@@ -26,6 +30,33 @@ public static class RunEndpoints
                 ? Results.File(open.Stream, "application/octet-stream", $"{id}-{kind}-epoch{open.Pointer.Epoch}.ckpt")
                 : Results.NotFound();
         });
+        api.MapPost("/", (StartRunRequest body, HttpContext http, RunService service) =>
+        {
+            try
+            {
+                var run = service.Start(http.User, body.Name ?? "", body.Config.GetRawText());
+                return Results.Created($"/api/runs/{run.Id}", run);
+            }
+            catch (ArgumentException e)
+            {
+                return Results.BadRequest(new { error = e.Message });
+            }
+        }).RequireAuthorization(Roles.OperatePolicy);
+        api.MapPost("/{id}/resume", (string id, HttpContext http, RunService service) =>
+        {
+            try
+            {
+                return Results.Ok(service.Continue(http.User, id));
+            }
+            catch (KeyNotFoundException)
+            {
+                return Results.NotFound();
+            }
+            catch (InvalidOperationException e)
+            {
+                return Results.Conflict(new { error = e.Message });
+            }
+        }).RequireAuthorization(Roles.OperatePolicy);
         api.MapPost("/{id}/stop", (string id, HttpContext http, RunService service) =>
             service.Stop(http.User, id) ? Results.NoContent() : Results.NotFound())
             .RequireAuthorization(Roles.OperatePolicy);

@@ -66,8 +66,21 @@ public sealed class DecathlonDataset : IDatasetDefinition
                 errors.Add($"dataset '{Name}': '{json}' training entry {index} has no \"image\" path");
                 continue;
             }
-            var image = Resolve(root, img.GetString()!);
-            string? label = entry.TryGetProperty("label", out var lab) && lab.ValueKind == JsonValueKind.String ? Resolve(root, lab.GetString()!) : null;
+            if (Resolve(root, img.GetString()!) is not { } image)
+            {
+                errors.Add($"dataset '{Name}': '{json}' training entry {index}: \"image\" must be a path inside the dataset folder, got \"{Printable(img.GetString()!)}\"");
+                continue;
+            }
+            string? label = null;
+            if (entry.TryGetProperty("label", out var lab) && lab.ValueKind == JsonValueKind.String)
+            {
+                label = Resolve(root, lab.GetString()!);
+                if (label is null)
+                {
+                    errors.Add($"dataset '{Name}': '{json}' training entry {index}: \"label\" must be a path inside the dataset folder, got \"{Printable(lab.GetString()!)}\"");
+                    continue;
+                }
+            }
             var id = StripExtension(Path.GetFileName(image));
             listedImages.Add(image);
             var ok = true;
@@ -108,7 +121,7 @@ public sealed class DecathlonDataset : IDatasetDefinition
                     errors.Add($"dataset '{Name}': unexpected file '{Path.GetFullPath(f)}' is not listed in the \"training\" list of '{json}'");
             }
         }
-        if (doc.TryGetProperty("numTraining", out var num) && num.TryGetInt32(out var n) && n != index)
+        if (doc.TryGetProperty("numTraining", out var num) && num.ValueKind == JsonValueKind.Number && num.TryGetInt32(out var n) && n != index)
             warnings.Add($"dataset '{Name}': '{json}' says numTraining {n} but lists {index} training cases");
         var duplicates = subjects.GroupBy(s => s.Id).Where(g => g.Count() > 1).Select(g => g.Key).ToArray();
         foreach (var d in duplicates) errors.Add($"subject '{d}' is listed more than once in '{json}'");
@@ -147,8 +160,24 @@ public sealed class DecathlonDataset : IDatasetDefinition
         return pairs.Values.ToArray();
     }
 
-    private static string Resolve(string root, string relative) =>
-        Path.GetFullPath(Path.Combine(root, relative.StartsWith("./", StringComparison.Ordinal) ? relative[2..] : relative));
+    /// <summary>
+    /// The full path of a file dataset.json lists, or null when it is not a plain path inside the dataset
+    /// folder (absolute, "..", a NUL character): a dataset.json names its own files, never other files on the server.
+    /// </summary>
+    internal static string? Resolve(string root, string relative)
+    {
+        if (relative.Length == 0 || relative.Contains('\0', StringComparison.Ordinal) || Path.IsPathRooted(relative)) return null;
+        var full = Path.GetFullPath(Path.Combine(root, relative.StartsWith("./", StringComparison.Ordinal) ? relative[2..] : relative));
+        var inside = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
+        return full.StartsWith(inside, StringComparison.Ordinal) ? full : null;
+    }
+
+    /// <summary>Text from a file, safe to quote in a message: control characters shown as '?', cut at 200 characters.</summary>
+    internal static string Printable(string text)
+    {
+        var chars = text.Take(200).Select(c => char.IsControl(c) ? '?' : c).ToArray();
+        return new string(chars) + (text.Length > 200 ? "…" : "");
+    }
 
     internal static string StripExtension(string fileName)
     {

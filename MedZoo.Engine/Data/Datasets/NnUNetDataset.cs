@@ -55,6 +55,8 @@ public sealed partial class NnUNetDataset : IDatasetDefinition
         var channels = DecathlonDataset.IndexedNames(doc, channelProperty, json, errors);
         var classNames = Labels(doc, json, errors);
         var ending = doc.TryGetProperty("file_ending", out var fe) && fe.ValueKind == JsonValueKind.String ? fe.GetString()! : ".nii.gz";
+        if (!ValidEnding(ending))
+            errors.Add($"'{json}' \"file_ending\" must be a file extension such as \".nii.gz\", got \"{DecathlonDataset.Printable(ending)}\"");
         if (errors.Count > 0) return Failed(errors.Select(e => $"dataset '{Name}': {e}").ToArray());
         if (channels.Count == 0) return Failed($"dataset '{Name}': '{json}' lists no channels");
 
@@ -110,12 +112,17 @@ public sealed partial class NnUNetDataset : IDatasetDefinition
             files = modalities.Select(m => files.First(f => f.Modality == m)).ToList();
             subjects.Add(new SubjectSource(c, files, Path.Combine(labelsDir, c + ending), null, subjects.Count));
         }
-        if (doc.TryGetProperty("numTraining", out var num) && num.TryGetInt32(out var n) && n != cases.Length)
+        if (doc.TryGetProperty("numTraining", out var num) && num.ValueKind == JsonValueKind.Number && num.TryGetInt32(out var n) && n != cases.Length)
             errors.Add($"dataset '{Name}': '{json}' says numTraining {n}, but '{labelsDir}' holds {cases.Length} cases");
         return new DatasetScan(Name, root, modalities, LabelMapping.Identity(classNames), subjects, errors, []);
 
         DatasetScan Failed(params string[] e) => new(Name, null, [], LabelMapping.Identity(["background", "foreground"]), [], e, []);
     }
+
+    // A file ending names files inside imagesTr/ and labelsTr/: a dot, then no separator, NUL or "..".
+    private static bool ValidEnding(string ending) =>
+        ending.Length is > 1 and <= 32 && ending[0] == '.' && !ending.Contains("..", StringComparison.Ordinal)
+        && ending.IndexOfAny(['/', '\\', '\0']) < 0 && !ending.Any(char.IsControl);
 
     public RawSubject Load(DatasetScan scan, SubjectSource source, IVolumeReader reader, DatasetOptions options) =>
         DatasetLayout.LoadFromFiles(source, scan.Modalities, scan.Mapping, reader);

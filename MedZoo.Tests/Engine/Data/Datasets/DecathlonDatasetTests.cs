@@ -84,4 +84,28 @@ public class DecathlonDatasetTests
         Assert.Contains("dataset.json", e.Message);
         Assert.Contains("not valid JSON", e.Message);
     }
+
+    [Theory]
+    [InlineData("../outside.nii.gz", "\"image\" must be a path inside the dataset folder")]
+    [InlineData("/etc/passwd", "\"image\" must be a path inside the dataset folder")]
+    [InlineData("./imagesTr/a\u0000b.nii.gz", "\"image\" must be a path inside the dataset folder")]
+    public void Load_ImagePathOutsideTheFolder_IsAnErrorNamingTheEntry(string image, string expected)
+    {
+        using var dir = TestPaths.NewTempFolder();
+        WriteTask(dir.Path);
+        var json = Json.Replace("./imagesTr/BRATS_002.nii.gz", System.Text.Json.JsonEncodedText.Encode(image).ToString());
+        File.WriteAllText(Path.Combine(dir.Path, "dataset.json"), json);
+        var e = Assert.Throws<DatasetException>(() => SegmentationDataset.Load(new DatasetOptions { Name = "decathlon", Path = dir.Path }));
+        Assert.Contains(e.Errors, m => m.Contains("training entry 2") && m.Contains(expected));
+    }
+
+    [Fact]
+    public void Load_NumTrainingNotANumber_IsIgnoredNotACrash()
+    {
+        using var dir = TestPaths.NewTempFolder();
+        WriteTask(dir.Path);
+        File.WriteAllText(Path.Combine(dir.Path, "dataset.json"), Json.Replace("\"numTraining\": 2", "\"numTraining\": \"two\""));
+        var ds = SegmentationDataset.Load(new DatasetOptions { Name = "decathlon", Path = dir.Path, Normalization = "none", Split = 1 });
+        Assert.Equal(2, ds.Subjects.Count);
+    }
 }

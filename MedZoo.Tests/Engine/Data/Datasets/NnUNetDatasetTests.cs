@@ -67,4 +67,29 @@ public class NnUNetDatasetTests
         Assert.Contains(e.Errors, m => m.Contains("prostate_99_0000.nii.gz") && m.Contains("no label file"));
         Assert.Contains(e.Errors, m => m.Contains("prostate_00_0002.nii.gz") && m.Contains("channel 2"));
     }
+
+    [Theory]
+    [InlineData("\"/../../x.nii.gz\"", "file_ending")]
+    [InlineData("\"nii\"", "file_ending")]
+    [InlineData("\".nii\\u0000.gz\"", "file_ending")]
+    public void Load_FileEndingThatIsNotAnExtension_SaysWhy(string ending, string expected)
+    {
+        using var dir = TestPaths.NewTempFolder();
+        var folder = WriteDataset(dir.Path);
+        var json = Path.Combine(folder, "dataset.json");
+        File.WriteAllText(json, File.ReadAllText(json).Replace("\".nii.gz\"", ending));
+        var e = Assert.Throws<DatasetException>(() => SegmentationDataset.Load(new DatasetOptions { Name = "nnunet", Path = folder }));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Load_NumTrainingNotANumber_IsIgnoredNotACrash()
+    {
+        using var dir = TestPaths.NewTempFolder();
+        var folder = WriteDataset(dir.Path);
+        var json = Path.Combine(folder, "dataset.json");
+        File.WriteAllText(json, File.ReadAllText(json).Replace("\"numTraining\": 3", "\"numTraining\": [3]"));
+        var ds = SegmentationDataset.Load(new DatasetOptions { Name = "nnunet", Path = folder, Normalization = "none", Split = 1 });
+        Assert.Equal(3, ds.Subjects.Count);
+    }
 }

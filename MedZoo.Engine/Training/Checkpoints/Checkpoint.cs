@@ -173,13 +173,30 @@ public sealed class Checkpoint
     }
 
     /// <summary>Loads the saved weights into <paramref name="model"/> (same architecture; strict key match).</summary>
+    /// <exception cref="InvalidDataException">
+    /// The saved weights are damaged or do not fit the network (TorchSharp's own errors say neither which
+    /// checkpoint nor which network, so they are wrapped with both).
+    /// </exception>
     public void LoadModel(nn.Module model)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var ms = new MemoryStream(ModelState, writable: false);
         using var r = new BinaryReader(ms);
-        model.load(r, strict: true);
+        try
+        {
+            model.load(r, strict: true);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException and not InvalidDataException)
+        {
+            throw new InvalidDataException(
+                $"the weights of checkpoint '{Header.Kind}' of run '{Header.RunId}' ({Header.Model.Name}, {Header.Model.InChannels} channel(s), " +
+                $"{Header.Model.Classes} classes) are damaged or do not fit this network: {Printable(e.Message)}", e);
+        }
     }
+
+    // TorchSharp quotes the bytes it could not read as a name: keep messages to one readable line.
+    private static string Printable(string text) =>
+        new string(text.Take(300).Select(c => char.IsControl(c) || c == '\uFFFD' ? '?' : c).ToArray()) + (text.Length > 300 ? "…" : "");
 
     /// <summary>Loads the saved optimizer state into <paramref name="optimizer"/> (same type and parameter layout).</summary>
     /// <exception cref="InvalidOperationException">The checkpoint holds no optimizer state.</exception>

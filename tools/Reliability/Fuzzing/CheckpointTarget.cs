@@ -11,8 +11,9 @@ namespace MedZoo.Reliability.Fuzzing;
 /// Checkpoints (zip: checkpoint.json, model.bin, optimizer.bin, rng.bin) through <see cref="Checkpoint.Read(Stream)"/>
 /// and, when read, <see cref="Checkpoint.LoadModel"/> into the seed's network (as a resume does). Mutated: the zip's
 /// bytes, or checkpoint.json (as JSON) or model.bin inside a well-formed zip. The contract of Read: an
-/// <see cref="InvalidDataException"/> with a message. LoadModel documents none: its refusals (TorchSharp's ArgumentException,
-/// BinaryReader's EndOfStreamException and FormatException, ...) are counted as unclear, since none names the checkpoint.
+/// <see cref="InvalidDataException"/> with a message. LoadModel wraps TorchSharp's refusals (ArgumentException,
+/// BinaryReader's EndOfStreamException and FormatException, ...) in an InvalidDataException naming the checkpoint; anything
+/// else it lets through is counted as unclear.
 /// </summary>
 public sealed class CheckpointTarget : FuzzTarget
 {
@@ -88,6 +89,10 @@ public sealed class CheckpointTarget : FuzzTarget
         {
             checkpoint.LoadModel(model);
             return FuzzVerdict.Accepted;
+        }
+        catch (InvalidDataException e) when (e.Message.Contains("checkpoint", StringComparison.Ordinal))
+        {
+            return new FuzzVerdict(FuzzOutcome.Refused, $"LoadModel: {e.Message}");
         }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException or InvalidDataException or FormatException)
         {

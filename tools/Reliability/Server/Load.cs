@@ -78,7 +78,7 @@ public static class Load
             sample?.Invoke();
             await Task.Delay(500);
         }
-        var steps = (await MedZooServer.GetAsync<List<MetricPointDocument>>(http, $"/api/runs/{run.Id}/metrics")).Where(m => m.Kind == MetricKind.Step).ToList();
+        var steps = (await MedZooServer.MetricsAsync(http, run.Id)).Where(m => m.Kind == MetricKind.Step).ToList();
         return (steps.Count == 0 ? double.NaN : steps.Average(s => s.Seconds), steps.Count);
     }
 

@@ -128,6 +128,20 @@ public sealed partial class MedZooServer : IDisposable
     public static async Task<T> GetAsync<T>(HttpClient client, string path) =>
         (await client.GetFromJsonAsync<T>(path, Json)) ?? throw new InvalidOperationException($"GET {path} returned nothing");
 
+    /// <summary>Every metric point of a run, read page by page as an API client would (the route is paged).</summary>
+    public static async Task<List<MetricPointDocument>> MetricsAsync(HttpClient client, string runId)
+    {
+        var all = new List<MetricPointDocument>();
+        long? after = 0;
+        while (after is { } a)
+        {
+            var page = await GetAsync<MedZoo.Web.Runs.HistoryPage<MetricPointDocument>>(client, $"/api/runs/{Uri.EscapeDataString(runId)}/metrics?afterSeq={a}&limit=5000");
+            all.AddRange(page.Items);
+            after = page.Next;
+        }
+        return all;
+    }
+
     [GeneratedRegex("name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"")]
     private static partial Regex TokenPattern();
 
@@ -143,7 +157,7 @@ public static class RunInvariants
         var problems = new List<string>();
         if (run.Status is RunStatus.Running or RunStatus.Paused)
             problems.Add($"run {run.Id} is {run.Status} after the restart (nothing is training it)");
-        var metrics = await MedZooServer.GetAsync<List<MetricPointDocument>>(client, $"/api/runs/{run.Id}/metrics");
+        var metrics = await MedZooServer.MetricsAsync(client, run.Id);
         var steps = metrics.Where(m => m.Kind == MetricKind.Step).Select(m => m.GlobalStep).ToList();
         var epochs = metrics.Where(m => m.Kind == MetricKind.Epoch).Select(m => m.Epoch).ToList();
         foreach (var (name, values) in new[] { ("step", steps), ("epoch", epochs.Select(e => (long)e).ToList()) })

@@ -71,6 +71,26 @@ public sealed class ReviewService(
             name = upload.Name;
             key = $"upload:{upload.Id}";
         }
+        // Refused here, before it is queued, when the volume would not fit the memory budget (the
+        // worker checks again with the checkpoint's exact class count before it reads anything).
+        try
+        {
+            var classes = Math.Max(2, run.ClassNames.Count);
+            if (source == ReviewSource.Validation)
+            {
+                var d = DatasetOf(run);
+                worker.CheckBudget(ReviewWorker.SubjectVoxels(d, subjectId), Math.Max(1, run.Modalities.Count), classes);
+            }
+            else
+            {
+                var upload = repository.GetUpload(subjectId)!;
+                worker.CheckBudget(upload.Shape.Aggregate(1L, (a, b) => a * b), Math.Max(1, upload.Channels), classes);
+            }
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ArgumentException(e.Message, e);
+        }
         var review = new ReviewDocument
         {
             Id = $"{clock.GetUtcNow():yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}",
@@ -86,6 +106,30 @@ public sealed class ReviewService(
             CreatedBy = user.Identity?.Name ?? "",
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
+        repository.Save(review);
+        worker.Enqueue(review.Id);
+        return review;
+    }
+
+    /// <summary>
+    /// Queues an interrupted or failed review again (operators): the explicit re-run of a review a
+    /// crash cut short, which the worker never re-runs on its own.
+    /// </summary>
+    /// <exception cref="UnauthorizedAccessException">Not an operator.</exception>
+    /// <exception cref="ArgumentException">No such review.</exception>
+    /// <exception cref="InvalidOperationException">The review is queued, running or completed.</exception>
+    public ReviewDocument Rerun(ClaimsPrincipal user, string id)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        user.DemandOperator("run reviews again");
+        var review = repository.Get(id) ?? throw new ArgumentException($"no review '{id}'");
+        if (review.Status is not (ReviewStatus.Interrupted or ReviewStatus.Failed))
+            throw new InvalidOperationException($"review '{id}' is {review.Status}; only interrupted or failed reviews can be run again");
+        review.Status = ReviewStatus.Queued;
+        review.Reason = null;
+        review.FinishedAt = null;
+        review.WindowsDone = 0;
+        review.WindowsTotal = 0;
         repository.Save(review);
         worker.Enqueue(review.Id);
         return review;

@@ -85,6 +85,27 @@ public sealed class DatasetsE2ETests
         Assert.Null(await page.QuerySelectorAsync("#check-report"));
     }
 
+    [SkippableFact]
+    public async Task Viewer_RegisteredDataset_ShowsItsRootNotTheServerPath()
+    {
+        BrowserSession.RequireChromium();
+        using var folder = MedZooAppFactory.NewDataFolder();
+        var task = Directory.CreateDirectory(Path.Combine(folder.Path, "datasets", "task")).FullName;
+        DatasetMemoryTests.WriteDecathlon(task);
+        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        var address = app.Start();
+        var service = app.Services.GetRequiredService<DatasetService>();
+        service.Register(AppTestHelpers.Admin, "task", service.Check(AppTestHelpers.Admin, "decathlon", task, CancellationToken.None));
+        app.Services.GetRequiredService<MedZoo.Web.Accounts.UserService>().Create("watcher", "watcher-password", MedZoo.Web.Accounts.Roles.Viewer);
+        await using var browser = await BrowserSession.LaunchAsync();
+        var page = await browser.NewPageAsync(address);
+        await BrowserSession.SignInAsync(page, "watcher", "watcher-password", "/datasets");
+        var row = await (await page.WaitForSelectorAsync("#datasets-table tr:has-text('task')"))!.InnerTextAsync();
+        Assert.Contains("data: " + Path.Combine("datasets", "task"), row);
+        Assert.DoesNotContain(folder.Path, await page.ContentAsync());
+        Assert.Null(await page.QuerySelectorAsync("#data-roots"));
+    }
+
     /// <summary>The scripted executor, except that describing its form fails as an unexpected bug would.</summary>
     private sealed class BrokenFormExecutor : IRunExecutor
     {

@@ -130,7 +130,14 @@ public sealed class DatasetService(MedZooDatabase database, TimeProvider clock, 
         ArgumentNullException.ThrowIfNull(options);
         var d = options.Dataset;
         var definition = DatasetCatalog.Find(d.Name);
-        if (definition?.RequiresPath == true) d.Path = Roots.ResolveReadable(d.Path, "Dataset.Path");
+        if (definition?.RequiresPath == true)
+        {
+            // The stored configuration keeps the text: reviews read the run's dataset from it later,
+            // so a path relative to the data folder would be read relative to elsewhere there.
+            if (!string.IsNullOrWhiteSpace(d.Path) && !Path.IsPathFullyQualified(d.Path.Trim()))
+                throw new ArgumentException("Dataset.Path: give the folder as an absolute path, or pick a dataset added on the Datasets page", "Dataset.Path");
+            d.Path = Roots.ResolveReadable(d.Path, "Dataset.Path");
+        }
         if (!string.IsNullOrWhiteSpace(d.CacheDirectory)) d.CacheDirectory = Roots.ResolveWritable(d.CacheDirectory, "Dataset.CacheDirectory");
         if (!string.IsNullOrWhiteSpace(options.LogDirectory)) options.LogDirectory = Roots.ResolveWritable(options.LogDirectory, nameof(TrainerOptions.LogDirectory));
         if (definition is null) return; // the options' own validation names the unknown dataset

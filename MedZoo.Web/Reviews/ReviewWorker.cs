@@ -27,8 +27,8 @@ namespace MedZoo.Web.Reviews;
 /// </summary>
 public sealed class ReviewWorker(
     ReviewRepository repository, RunRepository runs, LiteDbCheckpointStore checkpoints, ReviewStorage storage,
-    ReviewNotifier notifier, IOptions<ReviewOptions> options, IOptions<DataAccessOptions> access, TimeProvider clock,
-    ILogger<ReviewWorker> logger) : BackgroundService
+    ReviewNotifier notifier, IOptions<ReviewOptions> options, IOptions<DataAccessOptions> access, DatasetService datasets,
+    TimeProvider clock, ILogger<ReviewWorker> logger) : BackgroundService
 {
     /// <summary>Reason recorded on a review that was running when its server stopped without finishing it.</summary>
     public const string InterruptedReason =
@@ -127,7 +127,7 @@ public sealed class ReviewWorker(
         byte[]? truth = null;
         if (review.Source == ReviewSource.Validation)
         {
-            var d = ReviewService.DatasetOf(run);
+            var d = ReviewService.ReadableDataset(run, datasets);
             var definition = DatasetCatalog.Get(d.Name);
             var scan = definition.Scan(d);
             var source = scan.Subjects.FirstOrDefault(s => s.Id == review.SubjectId)

@@ -96,6 +96,10 @@ public sealed class DatasetServiceTests
         var e = Assert.Throws<ArgumentException>(() => Service(f).CheckRun(o));
         Assert.StartsWith("Dataset.Path: ", e.Message);
         Assert.DoesNotContain("/etc", e.Message);
+        // Relative dataset folders are refused: the stored configuration is read again later (reviews).
+        o.Dataset.Path = "datasets/task";
+        e = Assert.Throws<ArgumentException>(() => Service(f).CheckRun(o));
+        Assert.Contains("absolute path", e.Message);
     }
 
     [Fact]

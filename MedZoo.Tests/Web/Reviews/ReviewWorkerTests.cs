@@ -110,6 +110,29 @@ public sealed class ReviewWorkerTests
         Assert.Empty(repo.List());
     }
 
+    [Fact]
+    public async Task Start_ValidationSubjectOfADatasetOutsideTheRoots_IsRefused()
+    {
+        using var folder = MedZooAppFactory.NewDataFolder();
+        using var outside = MedZooAppFactory.NewDataFolder();
+        MedZoo.Tests.Engine.Data.DatasetMemoryTests.WriteDecathlon(outside.Path);
+        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        app.Start();
+        var options = TrainerRunExecutor.Smoke();
+        options.Dataset.Name = "decathlon";
+        options.Dataset.Path = outside.Path; // e.g. queued before an admin removed its root
+        app.Services.GetRequiredService<RunRepository>().Insert(new RunDocument
+        {
+            Id = "r2", Name = "r2", Status = RunStatus.Completed, Source = RunSource.Dashboard, CreatedAt = DateTime.UtcNow, CreatedBy = "tester",
+            ConfigJson = RunConfigJson.Serialize(options), ClassNames = ["background", "thing"], Modalities = ["M0", "M1"],
+        });
+        app.Services.GetRequiredService<LiteDbCheckpointStore>().Save("r2", "best", 1, s => s.WriteByte(1));
+        var e = Assert.Throws<ArgumentException>(() =>
+            app.Services.GetRequiredService<ReviewService>().Start(Admin, "r2", "best", ReviewSource.Validation, "S_001"));
+        Assert.Contains("outside the data roots", e.Message);
+        Assert.DoesNotContain(outside.Path, e.Message);
+    }
+
     [Theory]
     [InlineData(64L * 64 * 64, 1, 2, 64L * 64 * 64 * (16 + 16 + 16))]
     [InlineData(512L * 512 * 512, 4, 4, 512L * 512 * 512 * (64 + 32 + 16))]

@@ -2,6 +2,9 @@ using System.Security.Claims;
 using MedZoo.Engine.Data;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Persistence;
+using MedZoo.Web.Reviews;
+using MedZoo.Engine.Training;
+using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Datasets;
 
@@ -18,13 +21,29 @@ public sealed record DatasetEntry(string Name, string Kind, string? Path, string
     public DatasetOptions ToOptions() => new() { Name = Kind, Path = Path };
 }
 
+/// <summary>A dataset check and what it checked: <see cref="DatasetService.Register"/> adds exactly this folder with this layout.</summary>
+/// <param name="Kind">Layout name.</param>
+/// <param name="Path">The folder checked, symbolic links resolved (under an allowed root).</param>
+/// <param name="Report">What the check found.</param>
+public sealed record CheckedDataset(string Kind, string Path, DatasetCheckReport Report);
+
 /// <summary>
 /// The datasets page's logic: lists the built-in generated datasets and registered ones, checks
 /// a dataset by path with the pipeline's <see cref="DatasetCheck"/> (the <c>dataset check</c>
-/// verb's engine), registers it when usable, and loads one subject for preview.
+/// verb's engine), registers it when usable, and loads one subject for preview. Every folder
+/// must lie under a data root (<see cref="Roots"/>); a run's dataset and the folders it writes
+/// are checked here too (<see cref="CheckRun"/>), with the memory its dataset will take.
 /// </summary>
-public sealed class DatasetService(MedZooDatabase database, TimeProvider clock)
+public sealed class DatasetService(MedZooDatabase database, TimeProvider clock, IOptions<DataAccessOptions>? access = null)
 {
+    private readonly IOptions<DataAccessOptions> _access = access ?? Options.Create(new DataAccessOptions());
+
+    /// <summary>The folders datasets may be read from.</summary>
+    public DataRoots Roots { get; } = new(database, access ?? Options.Create(new DataAccessOptions()), clock);
+
+    /// <summary>Most bytes a run's dataset may take in memory (<see cref="DataAccessOptions.EffectiveMemoryBudget"/>).</summary>
+    public long MemoryBudget => _access.Value.EffectiveMemoryBudget();
+
     /// <summary>Built-in generated datasets, then registered ones by name.</summary>
     public IReadOnlyList<DatasetEntry> List()
     {
@@ -41,22 +60,40 @@ public sealed class DatasetService(MedZooDatabase database, TimeProvider clock)
     /// <summary>Layouts that read a folder (what can be added by path).</summary>
     public static IReadOnlyList<IDatasetDefinition> Layouts => DatasetCatalog.All.Where(d => d.RequiresPath).ToList();
 
-    /// <summary>Runs the dataset check (loads every subject; slow for big datasets: call it off the circuit's thread).</summary>
-    public static DatasetCheckReport Check(string kind, string path, CancellationToken cancellation) =>
-        DatasetCheck.Run(new DatasetOptions { Name = kind, Path = path }, cancellation: cancellation);
-
-    /// <summary>Registers a dataset whose check found no problem; throws naming what is wrong otherwise.</summary>
-    public DatasetDocument Register(ClaimsPrincipal user, string name, string kind, string path, DatasetCheckReport report)
+    /// <summary>
+    /// Runs the dataset check on a folder under a data root (loads every subject; slow for big
+    /// datasets: call it off the circuit's thread). Operators only.
+    /// </summary>
+    /// <exception cref="UnauthorizedAccessException">Not an operator.</exception>
+    /// <exception cref="ArgumentException">Unknown layout, or the folder is outside every root (the message names the roots).</exception>
+    public CheckedDataset Check(ClaimsPrincipal user, string kind, string path, CancellationToken cancellation)
     {
+        ArgumentNullException.ThrowIfNull(user);
+        user.DemandOperator("check datasets");
+        var real = Roots.ResolveReadable(path, "Folder");
+        var report = DatasetCheck.Run(new DatasetOptions { Name = kind, Path = real }, cancellation: cancellation);
+        return new CheckedDataset(kind, real, report);
+    }
+
+    /// <summary>
+    /// Registers the folder a check found no problem in (the folder and layout that were checked,
+    /// whatever the page shows now); throws naming what is wrong otherwise.
+    /// </summary>
+    public DatasetDocument Register(ClaimsPrincipal user, string name, CheckedDataset check)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(check);
         user.DemandOperator("add datasets");
         if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("a dataset name is required", nameof(name));
         name = name.Trim();
         if (Find(name) is not null) throw new ArgumentException($"a dataset called '{name}' already exists", nameof(name));
-        if (!report.Ok) throw new InvalidOperationException($"the check found {report.Errors.Count} problem(s); fix them before adding the dataset");
+        if (!check.Report.Ok) throw new InvalidOperationException($"the check found {check.Report.Errors.Count} problem(s); fix them before adding the dataset");
+        // A root may have been removed since the check.
+        var path = Roots.ResolveReadable(check.Path, "Folder");
         var doc = new DatasetDocument
         {
-            Id = name, Kind = kind, Path = Path.GetFullPath(path), AddedBy = user.Identity?.Name ?? "", AddedAt = clock.GetUtcNow().UtcDateTime,
-            Report = Summarize(report), Valid = true,
+            Id = name, Kind = check.Kind, Path = path, AddedBy = user.Identity?.Name ?? "", AddedAt = clock.GetUtcNow().UtcDateTime,
+            Report = Summarize(check.Report), Valid = true,
         };
         database.Datasets.Insert(doc);
         return doc;
@@ -78,6 +115,49 @@ public sealed class DatasetService(MedZooDatabase database, TimeProvider clock)
         var source = scan.Subjects.FirstOrDefault(s => s.Id == subjectId)
             ?? throw new ArgumentException($"dataset '{dataset.Name}' has no subject '{subjectId}'", nameof(subjectId));
         return DatasetCatalog.Get(dataset.Kind).Load(scan, source, VolumeFileReader.Instance, dataset.ToOptions());
+    }
+
+    /// <summary>
+    /// Checks what a run will read, write and hold, before it is queued and again when it starts:
+    /// the dataset folder lies under a data root, the folders it writes (<c>LogDirectory</c>,
+    /// <c>Dataset.CacheDirectory</c>) under the data folder, and the loaded dataset fits the memory
+    /// budget (estimated from headers, before any voxel is read). Rewrites those paths to their
+    /// resolved form, so that the run uses exactly the folders that were checked.
+    /// </summary>
+    /// <exception cref="ArgumentException">The message starts with the field it is about ("Dataset.Path: ...") and names no server path.</exception>
+    public void CheckRun(TrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var d = options.Dataset;
+        var definition = DatasetCatalog.Find(d.Name);
+        if (definition?.RequiresPath == true)
+        {
+            // The stored configuration keeps the text: reviews read the run's dataset from it later,
+            // so a path relative to the data folder would be read relative to elsewhere there.
+            if (!string.IsNullOrWhiteSpace(d.Path) && !Path.IsPathFullyQualified(d.Path.Trim()))
+                throw new ArgumentException("Dataset.Path: give the folder as an absolute path, or pick a dataset added on the Datasets page", "Dataset.Path");
+            d.Path = Roots.ResolveReadable(d.Path, "Dataset.Path");
+        }
+        if (!string.IsNullOrWhiteSpace(d.CacheDirectory)) d.CacheDirectory = Roots.ResolveWritable(d.CacheDirectory, "Dataset.CacheDirectory");
+        if (!string.IsNullOrWhiteSpace(options.LogDirectory)) options.LogDirectory = Roots.ResolveWritable(options.LogDirectory, nameof(TrainerOptions.LogDirectory));
+        if (definition is null) return; // the options' own validation names the unknown dataset
+        var field = definition.RequiresPath ? "Dataset.Path" : "Dataset.SyntheticSubjects";
+        DatasetMemoryEstimate estimate;
+        try
+        {
+            estimate = DatasetMemory.Estimate(d);
+        }
+        catch (DatasetException e)
+        {
+            throw new ArgumentException($"Dataset.Path: the dataset cannot be read: {e.Message}", "Dataset.Path", e);
+        }
+        var budget = MemoryBudget;
+        if (estimate.PeakBytes > budget)
+            throw new ArgumentException(
+                $"{field}: loading this dataset would take about {ReviewOptions.FormatBytes(estimate.PeakBytes)} of memory " +
+                $"({estimate.Subjects} subject(s), {estimate.Channels} modalities, largest {ReviewOptions.FormatBytes(estimate.LargestSubjectBytes)}), " +
+                $"more than the server's budget of {ReviewOptions.FormatBytes(budget)} ({DataAccessOptions.Section}:{nameof(DataAccessOptions.MemoryBudgetBytes)}); " +
+                "use fewer or smaller subjects, or ask an admin to raise the budget", field);
     }
 
     /// <summary>A one-line summary of a check, kept with the registration.</summary>

@@ -3,8 +3,11 @@ namespace MedZoo.Web.Datasets;
 /// <summary>Registers the datasets feature.</summary>
 public static class DatasetsExtensions
 {
+    /// <summary>The dataset service and its options (<c>MedZoo:Data</c>: data roots and the memory budget, validated at start).</summary>
     public static WebApplicationBuilder AddMedZooDatasets(this WebApplicationBuilder builder)
     {
+        builder.Services.AddOptions<DataAccessOptions>().Bind(builder.Configuration.GetSection(DataAccessOptions.Section))
+            .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
         builder.Services.AddSingleton<DatasetService>();
         return builder;
     }

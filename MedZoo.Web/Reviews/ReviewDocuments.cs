@@ -11,6 +11,8 @@ public enum ReviewStatus
     Completed,
     /// <summary>Inference failed; see <see cref="ReviewDocument.Reason"/>.</summary>
     Failed,
+    /// <summary>The server stopped while it ran (a crash, perhaps out of memory); not run again until a user asks (<see cref="ReviewService.Rerun"/>).</summary>
+    Interrupted,
 }
 
 /// <summary>Where a review's input comes from.</summary>

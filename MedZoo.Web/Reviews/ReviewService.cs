@@ -2,6 +2,7 @@ using System.Security.Claims;
 using MedZoo.Engine.Data;
 using MedZoo.Engine.Training;
 using MedZoo.Web.Accounts;
+using MedZoo.Web.Datasets;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 
@@ -16,7 +17,7 @@ public sealed record CheckpointChoice(string Kind, int Epoch);
 /// </summary>
 public sealed class ReviewService(
     ReviewRepository repository, RunRepository runs, LiteDbCheckpointStore checkpoints, ReviewStorage storage,
-    ReviewWorker worker, TimeProvider clock)
+    ReviewWorker worker, DatasetService datasets, TimeProvider clock)
 {
     /// <summary>Runs with at least one checkpoint, newest first.</summary>
     public IReadOnlyList<RunDocument> ReviewableRuns() => runs.List().Where(r => Checkpoints(r.Id).Count > 0).ToList();
@@ -27,6 +28,21 @@ public sealed class ReviewService(
 
     /// <summary>The dataset options a run trained with (from its stored configuration).</summary>
     public static DatasetOptions DatasetOf(RunDocument run) => RunConfigJson.Deserialize<TrainerOptions>(run.ConfigJson).Dataset;
+
+    /// <summary>
+    /// The dataset options of a run, its folder checked against the data roots for runs started
+    /// from the dashboard (command-line runs read what their own user chose).
+    /// </summary>
+    /// <exception cref="ArgumentException">The folder is outside every data root (the message names the roots).</exception>
+    public static DatasetOptions ReadableDataset(RunDocument run, DatasetService datasets)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(datasets);
+        var d = DatasetOf(run);
+        if (run.Source == RunSource.Dashboard && DatasetCatalog.Find(d.Name)?.RequiresPath == true)
+            d.Path = datasets.Roots.ResolveReadable(d.Path, "Dataset.Path");
+        return d;
+    }
 
     /// <summary>Validation subject ids of the run's dataset, as the trainer splits it.</summary>
     /// <exception cref="DatasetException">The dataset cannot be scanned (moved, deleted).</exception>
@@ -59,6 +75,8 @@ public sealed class ReviewService(
         string name, key;
         if (source == ReviewSource.Validation)
         {
+            // The dataset folder is read again: it must still lie under a data root.
+            ReadableDataset(run, datasets);
             if (!ValidationSubjects(run).Contains(subjectId))
                 throw new ArgumentException($"'{subjectId}' is not a validation subject of run '{run.Name}'");
             var d = DatasetOf(run);
@@ -70,6 +88,26 @@ public sealed class ReviewService(
             var upload = repository.GetUpload(subjectId) ?? throw new ArgumentException($"no upload '{subjectId}'");
             name = upload.Name;
             key = $"upload:{upload.Id}";
+        }
+        // Refused here, before it is queued, when the volume would not fit the memory budget (the
+        // worker checks again with the checkpoint's exact class count before it reads anything).
+        try
+        {
+            var classes = Math.Max(2, run.ClassNames.Count);
+            if (source == ReviewSource.Validation)
+            {
+                var d = ReadableDataset(run, datasets);
+                worker.CheckBudget(ReviewWorker.SubjectVoxels(d, subjectId), Math.Max(1, run.Modalities.Count), classes);
+            }
+            else
+            {
+                var upload = repository.GetUpload(subjectId)!;
+                worker.CheckBudget(upload.Shape.Aggregate(1L, (a, b) => a * b), Math.Max(1, upload.Channels), classes);
+            }
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ArgumentException(e.Message, e);
         }
         var review = new ReviewDocument
         {
@@ -86,6 +124,30 @@ public sealed class ReviewService(
             CreatedBy = user.Identity?.Name ?? "",
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
+        repository.Save(review);
+        worker.Enqueue(review.Id);
+        return review;
+    }
+
+    /// <summary>
+    /// Queues an interrupted or failed review again (operators): the explicit re-run of a review a
+    /// crash cut short, which the worker never re-runs on its own.
+    /// </summary>
+    /// <exception cref="UnauthorizedAccessException">Not an operator.</exception>
+    /// <exception cref="ArgumentException">No such review.</exception>
+    /// <exception cref="InvalidOperationException">The review is queued, running or completed.</exception>
+    public ReviewDocument Rerun(ClaimsPrincipal user, string id)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        user.DemandOperator("run reviews again");
+        var review = repository.Get(id) ?? throw new ArgumentException($"no review '{id}'");
+        if (review.Status is not (ReviewStatus.Interrupted or ReviewStatus.Failed))
+            throw new InvalidOperationException($"review '{id}' is {review.Status}; only interrupted or failed reviews can be run again");
+        review.Status = ReviewStatus.Queued;
+        review.Reason = null;
+        review.FinishedAt = null;
+        review.WindowsDone = 0;
+        review.WindowsTotal = 0;
         repository.Save(review);
         worker.Enqueue(review.Id);
         return review;

@@ -5,6 +5,7 @@ using MedZoo.Engine.Data;
 using MedZoo.Engine.Inference;
 using MedZoo.Engine.IO;
 using MedZoo.Engine.Metrics;
+using MedZoo.Web.Datasets;
 using MedZoo.Web.Imaging;
 using MedZoo.Web.Persistence;
 using Microsoft.Extensions.Options;
@@ -17,22 +18,44 @@ namespace MedZoo.Web.Reviews;
 /// regenerated or read as the run's dataset defines it, or an upload), predicts the whole volume
 /// with the engine's sliding window (progress published as windows complete), scores it with the
 /// engine's metrics when there is a ground truth, and writes the files of <see cref="ReviewStorage"/>.
-/// A failure is recorded on the review with its reason; the server keeps serving. Reviews left
-/// queued or running by a previous process are run again at start.
+/// A failure is recorded on the review with its reason; the server keeps serving. Before any
+/// input is read, the memory the review will take is estimated from the volume's size and refused
+/// over the budget (<see cref="DataAccessOptions.MemoryBudgetBytes"/>). At start, reviews still
+/// queued by a previous process are run; a review it left running is marked
+/// <see cref="ReviewStatus.Interrupted"/> instead of being run again (it may be what brought that
+/// process down, e.g. out of memory); a user can run it again explicitly.
 /// </summary>
 public sealed class ReviewWorker(
     ReviewRepository repository, RunRepository runs, LiteDbCheckpointStore checkpoints, ReviewStorage storage,
-    ReviewNotifier notifier, IOptions<ReviewOptions> options, TimeProvider clock, ILogger<ReviewWorker> logger) : BackgroundService
+    ReviewNotifier notifier, IOptions<ReviewOptions> options, IOptions<DataAccessOptions> access, DatasetService datasets,
+    TimeProvider clock, ILogger<ReviewWorker> logger) : BackgroundService
 {
+    /// <summary>Reason recorded on a review that was running when its server stopped without finishing it.</summary>
+    public const string InterruptedReason =
+        "the server stopped while this review was running (it may have run out of memory); it was not run again automatically: run it again if it should be";
+
     private readonly Channel<string> _queue = Channel.CreateUnbounded<string>();
 
     /// <summary>Adds a queued review to the worker's queue.</summary>
     public void Enqueue(string reviewId) => _queue.Writer.TryWrite(reviewId);
 
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Before anything serves: a review left running was cut short by a crash (a graceful stop puts it back in the queue).
+        foreach (var r in repository.WithStatus(ReviewStatus.Running))
+        {
+            r.Status = ReviewStatus.Interrupted;
+            r.Reason = InterruptedReason;
+            r.FinishedAt = clock.GetUtcNow().UtcDateTime;
+            Save(r);
+            logger.LogWarning("Review {Id} was running when the server last stopped; marked interrupted, not run again", r.Id);
+        }
+        foreach (var r in repository.WithStatus(ReviewStatus.Queued)) Enqueue(r.Id);
+        return base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        foreach (var r in repository.WithStatus(ReviewStatus.Running).Concat(repository.WithStatus(ReviewStatus.Queued)))
-            Enqueue(r.Id);
         await foreach (var id in _queue.Reader.ReadAllAsync(stoppingToken))
         {
             await Task.Factory.StartNew(() => Execute(id, stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -43,7 +66,8 @@ public sealed class ReviewWorker(
     public void Execute(string id, CancellationToken cancellation)
     {
         var review = repository.Get(id);
-        if (review is null || review.Status is ReviewStatus.Completed or ReviewStatus.Failed) return;
+        // Only queued reviews run: an interrupted or failed one waits for a user to queue it again.
+        if (review is null || review.Status != ReviewStatus.Queued) return;
         var watch = Stopwatch.StartNew();
         review.Status = ReviewStatus.Running;
         review.WindowsDone = 0;
@@ -103,11 +127,12 @@ public sealed class ReviewWorker(
         byte[]? truth = null;
         if (review.Source == ReviewSource.Validation)
         {
-            var d = ReviewService.DatasetOf(run);
+            var d = ReviewService.ReadableDataset(run, datasets);
             var definition = DatasetCatalog.Get(d.Name);
             var scan = definition.Scan(d);
             var source = scan.Subjects.FirstOrDefault(s => s.Id == review.SubjectId)
                 ?? throw new InvalidOperationException($"dataset '{d.Name}' has no subject '{review.SubjectId}' any more");
+            CheckBudget(ValidationVoxels(d, definition, source), scan.Modalities.Count, classes);
             var raw = definition.Load(scan, source, VolumeFileReader.Instance, d);
             int[] shape = [raw.Size.W, raw.Size.H, raw.Size.D];
             inputs = raw.Images.Select(img => Volume.FromArray<float>(img, shape, raw.Geometry)).ToList();
@@ -121,6 +146,7 @@ public sealed class ReviewWorker(
         {
             var upload = repository.GetUpload(review.SubjectId) ?? throw new InvalidOperationException($"upload '{review.SubjectId}' was removed");
             var uploadFolder = storage.UploadFolder(upload.Id);
+            CheckBudget(upload.Images.Select(n => storage.UploadFile(upload.Id, n)).ToList(), classes);
             inputs = upload.Images.Select(n => UploadService.CheckAndRead(storage.UploadFile(upload.Id, n), n, uploadFolder, o)).ToList();
             if (upload.Label is { } labelName)
             {
@@ -170,6 +196,77 @@ public sealed class ReviewWorker(
         review.Metrics = Score(predicted, truth, (x, y, z), first.Geometry, classNames, review.SubjectName);
         review.MeanDice = truth is null ? double.NaN : MeanForeground(review.Metrics);
         File.WriteAllText(storage.ReviewFile(review.Id, "metrics.csv"), MetricsCsv.Write(review.Metrics));
+    }
+
+    /// <summary>
+    /// Bytes a review of a volume holds at its peak, an upper bound: the inputs as read, their
+    /// float copies and the normalized copy the network reads (16 bytes per voxel and channel), the
+    /// sliding window's class accumulators and probabilities (8 per class), and the weights, labels,
+    /// ground truth and display levels (16).
+    /// </summary>
+    public static long EstimateBytes(long voxels, int channels, int classes)
+    {
+        var perVoxel = 16L * channels + 8L * classes + 16;
+        return voxels > long.MaxValue / perVoxel ? long.MaxValue : voxels * perVoxel;
+    }
+
+    /// <summary>Refuses a volume whose review would take more memory than the budget, before anything is read.</summary>
+    /// <exception cref="InvalidOperationException">Over the budget (the message says by how much and which setting).</exception>
+    public void CheckBudget(long voxels, int channels, int classes)
+    {
+        var bytes = EstimateBytes(voxels, channels, classes);
+        var budget = access.Value.EffectiveMemoryBudget();
+        if (bytes > budget)
+            throw new InvalidOperationException(
+                $"this volume ({voxels:N0} voxels, {channels} channel(s), {classes} classes) would take about {ReviewOptions.FormatBytes(bytes)} of memory to review, " +
+                $"more than the server's budget of {ReviewOptions.FormatBytes(budget)} ({DataAccessOptions.Section}:{nameof(DataAccessOptions.MemoryBudgetBytes)}); " +
+                "review a smaller volume, or ask an admin to raise the budget");
+    }
+
+    private void CheckBudget(IReadOnlyList<string> files, int classes)
+    {
+        long voxels = 0;
+        var channels = 0;
+        foreach (var file in files)
+        {
+            VolumeHeader header;
+            try
+            {
+                header = VolumeIO.ReadHeader(file);
+            }
+            catch (Exception e) when (e is VolumeFormatException or IOException or InvalidDataException or ArgumentException or OverflowException or FormatException or NotSupportedException)
+            {
+                throw new UploadRejectedException($"{Path.GetFileName(file)}: not a readable volume header: {e.Message}");
+            }
+            voxels = Math.Max(voxels, header.Shape.Take(3).Aggregate(1L, (a, b) => a * b));
+            channels += (int)Math.Min(int.MaxValue, header.Shape.Skip(3).Aggregate(1L, (a, b) => a * b));
+        }
+        CheckBudget(voxels, channels, classes);
+    }
+
+    /// <summary>Voxels of one subject of a dataset, from the options (generated data) or its first image's header, without reading voxels.</summary>
+    /// <exception cref="DatasetException">The subject is missing or its header cannot be read.</exception>
+    public static long SubjectVoxels(DatasetOptions d, string subjectId)
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        var definition = DatasetCatalog.Get(d.Name);
+        if (!definition.RequiresPath) return ValidationVoxels(d, definition, null);
+        var source = definition.Scan(d).Subjects.FirstOrDefault(s => s.Id == subjectId)
+            ?? throw new DatasetException($"dataset '{d.Name}' has no subject '{subjectId}'");
+        return ValidationVoxels(d, definition, source);
+    }
+
+    private static long ValidationVoxels(DatasetOptions d, IDatasetDefinition definition, SubjectSource? source)
+    {
+        if (!definition.RequiresPath) return (long)d.SyntheticSize[0] * d.SyntheticSize[1] * d.SyntheticSize[2];
+        try
+        {
+            return VolumeIO.ReadHeader(source!.Images[0].Path).Shape.Take(3).Aggregate(1L, (a, b) => a * b);
+        }
+        catch (Exception e) when (e is VolumeFormatException or IOException or InvalidDataException or ArgumentException or OverflowException or FormatException or NotSupportedException)
+        {
+            throw new DatasetException($"subject '{source!.Id}': {Path.GetFileName(source.Images[0].Path)}: the header cannot be read: {e.Message}");
+        }
     }
 
     /// <summary>

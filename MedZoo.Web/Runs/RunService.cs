@@ -81,7 +81,7 @@ public sealed class RunService(
         {
             if (r.Status != RunStatus.Queued) return;
             r.Status = RunStatus.Stopped;
-            r.Reason = "cancelled before it started";
+            r.Reason = RunWorker.CancelledReason;
             r.FinishedAt = clock.GetUtcNow().UtcDateTime;
         });
         if (cancelled?.Status != RunStatus.Stopped) return false;

@@ -28,6 +28,15 @@ public sealed class RunWorker(
     /// <summary>Reason recorded for runs cut short by the server stopping.</summary>
     public const string InterruptedReason = "the server stopped while the run was in progress; resume it from its last checkpoint";
 
+    /// <summary>Reason recorded for a queued run stopped before it started training.</summary>
+    public const string CancelledReason = "cancelled before it started";
+
+    /// <summary>
+    /// Called on a run's thread after the worker took it from the queue and before it marks it
+    /// running: tests stop or delete the run here to check that it then does not train.
+    /// </summary>
+    internal Action<string>? BeforeRunStarts { get; set; }
+
     private readonly ConcurrentDictionary<string, ActiveRun> _active = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0);
     private volatile bool _stopping;
@@ -106,9 +115,24 @@ public sealed class RunWorker(
         RunDocument? run = null;
         try
         {
+            BeforeRunStarts?.Invoke(runId);
             var now = clock.GetUtcNow().UtcDateTime;
-            run = runs.Update(runId, r =>
+            var cancelled = false;
+            // Only a run that is still queued starts: one stopped (or deleted) since the queue was
+            // read stays as it is, and one stopped through its control in this window is cancelled.
+            var stored = runs.Update(runId, r =>
             {
+                // The server shutting down leaves a run that has not started queued for the next start.
+                if (r.Status != RunStatus.Queued || active.StoppedByServer) return;
+                if (active.Control.IsStopRequested)
+                {
+                    cancelled = true;
+                    r.Status = RunStatus.Stopped;
+                    r.Reason = CancelledReason;
+                    r.ResumeRequested = false;
+                    r.FinishedAt = now;
+                    return;
+                }
                 r.Status = RunStatus.Running;
                 r.Sessions++;
                 r.StartedAt ??= now;
@@ -116,11 +140,22 @@ public sealed class RunWorker(
                 r.FinishedAt = null;
                 r.Reason = null;
             });
-            if (run is null) return; // deleted while queued
-            notifier.BeginRun(runId, run.LastSeq);
-            notifier.PublishStatus(runId, RunStatus.Running);
-            logger.LogInformation("Run {RunId} ({Name}) started{Resume}", runId, run.Name, run.ResumeRequested ? " from its last checkpoint" : "");
-            executor.Execute(new RunExecution(runId, run.ConfigJson, run.ResumeRequested, new NotifierObserver(notifier), active.Control, checkpoints));
+            if (stored is null || stored.Status != RunStatus.Running)
+            {
+                // Not started, so nothing to finish (run stays null); the cleanup below still runs.
+                if (cancelled) notifier.PublishStatus(runId, RunStatus.Stopped, CancelledReason);
+                logger.LogInformation("Run {RunId} was {State} before it started; not training it", runId, stored is null ? "deleted" : stored.Status.ToString());
+            }
+            else
+            {
+                run = stored;
+                notifier.BeginRun(runId, run.LastSeq);
+                notifier.PublishStatus(runId, RunStatus.Running);
+                logger.LogInformation("Run {RunId} ({Name}) started{Resume}", runId, run.Name, run.ResumeRequested ? " from its last checkpoint" : "");
+                // A stop that came after the run was marked running but before training began: it ends stopped (see Finish).
+                if (!active.Control.IsStopRequested)
+                    executor.Execute(new RunExecution(runId, run.ConfigJson, run.ResumeRequested, new NotifierObserver(notifier), active.Control, checkpoints));
+            }
         }
         catch (Exception e)
         {

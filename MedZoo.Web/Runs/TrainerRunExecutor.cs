@@ -13,6 +13,8 @@ namespace MedZoo.Web.Runs;
 /// <see cref="TrainerOptions"/> as JSON (what the New run form edits, field by field); a resume
 /// continues from the run's "last" checkpoint in the dashboard's store. The trainer reports every
 /// outcome, failures included, as a <see cref="RunFinished"/> event, so a failed run throws nothing.
+/// Folders and the dataset's memory are checked by <see cref="DatasetService.CheckRun"/> when a run
+/// is queued and again when it starts; a run refused at start fails with that message.
 /// </summary>
 public sealed class TrainerRunExecutor(DatasetService datasets) : IRunExecutor
 {
@@ -34,6 +36,8 @@ public sealed class TrainerRunExecutor(DatasetService datasets) : IRunExecutor
         {
             throw new ArgumentException(TrainerOptions.PlainMessage(e), e);
         }
+        // Folders under the data roots and a dataset that fits the memory budget, before the run is queued.
+        datasets.CheckRun(o);
         // Runs share a device's slots by the device they will really use ("auto" is "cpu" here).
         return new RunPlan(o.Model, o.Dataset.Name, o.Epochs, DeviceSelector.Resolve(o.Device).Info.Device);
     }
@@ -44,6 +48,9 @@ public sealed class TrainerRunExecutor(DatasetService datasets) : IRunExecutor
         ArgumentNullException.ThrowIfNull(x);
         var options = RunConfigJson.Deserialize<TrainerOptions>(x.ConfigJson);
         options.Resume = x.Resume ? "last" : null;
+        // Again at start (roots, files and the budget may have changed while it was queued), and
+        // the trainer gets the resolved folders that were checked, not the text that was typed.
+        datasets.CheckRun(options);
         new Trainer().Run(options, x.Observer, x.Control, x.Checkpoints, x.RunId);
     }
 

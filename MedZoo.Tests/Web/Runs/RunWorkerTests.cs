@@ -194,4 +194,62 @@ public sealed class RunWorkerTests
         // Its session counts until its last recorded event, not until the restart.
         Assert.InRange(run.ActiveSeconds, 55, 65);
     }
+
+    [Fact]
+    public async Task Stop_QueuedRunStoppedAfterTheWorkerTookItBeforeItStarts_NeverTrains()
+    {
+        using var folder = MedZooAppFactory.NewDataFolder();
+        var executor = new ScriptedRunExecutor();
+        await using var app = new MedZooAppFactory(folder.Path, executor);
+        app.Start();
+        var worker = app.Services.GetRequiredService<RunWorker>();
+        var stopAnswer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The user's Stop lands in the window between the worker dequeuing the run and marking it running.
+        worker.BeforeRunStarts = id =>
+        {
+            if (app.Repository().Get(id)?.Name == "stopped while dequeued") stopAnswer.TrySetResult(app.Service().Stop(Admin, id));
+        };
+        var target = app.Service().Start(Admin, "stopped while dequeued", ScriptedRunExecutor.Json(epochs: 1, stepsPerEpoch: 2)).Id;
+        Assert.True(await Waits.For(stopAnswer.Task, "the stop in the window"));
+        var stopped = await app.WaitForStatusAsync(target, RunStatus.Stopped);
+
+        // One run per device: a second run starts only once the worker let go of the first.
+        var probe = app.Service().Start(Admin, "probe", ScriptedRunExecutor.Json(epochs: 1, stepsPerEpoch: 1));
+        await app.WaitForStatusAsync(probe.Id, RunStatus.Completed);
+        Assert.Equal([probe.Id], executor.Started);
+        stopped = app.Repository().Get(target)!;
+        Assert.Equal(RunStatus.Stopped, stopped.Status);
+        Assert.Equal(RunWorker.CancelledReason, stopped.Reason);
+        Assert.Equal(0, stopped.Sessions);
+        Assert.Null(stopped.StartedAt);
+        Assert.Empty(app.Repository().Metrics(target, MetricKind.Step));
+    }
+
+    [Fact]
+    public async Task Stop_QueuedRunCancelledInTheStoreAfterTheQueueWasRead_IsNotMarkedRunning()
+    {
+        using var folder = MedZooAppFactory.NewDataFolder();
+        var executor = new ScriptedRunExecutor();
+        await using var app = new MedZooAppFactory(folder.Path, executor);
+        app.Start();
+        var worker = app.Services.GetRequiredService<RunWorker>();
+        // The stop recorded as RunService.Stop does for a run the worker does not host yet: the
+        // worker's snapshot of the queue still says queued.
+        worker.BeforeRunStarts = id =>
+        {
+            if (app.Repository().Get(id)?.Name != "cancelled") return;
+            app.Repository().Update(id, r =>
+            {
+                r.Status = RunStatus.Stopped;
+                r.Reason = RunWorker.CancelledReason;
+            });
+        };
+        var target = app.Service().Start(Admin, "cancelled", ScriptedRunExecutor.Json(epochs: 1, stepsPerEpoch: 2)).Id;
+        var probe = app.Service().Start(Admin, "probe", ScriptedRunExecutor.Json(epochs: 1, stepsPerEpoch: 1));
+        await app.WaitForStatusAsync(probe.Id, RunStatus.Completed);
+        Assert.Equal([probe.Id], executor.Started);
+        var cancelled = app.Repository().Get(target)!;
+        Assert.Equal(RunStatus.Stopped, cancelled.Status);
+        Assert.Equal(0, cancelled.Sessions);
+    }
 }

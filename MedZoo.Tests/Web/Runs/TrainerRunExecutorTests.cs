@@ -102,4 +102,31 @@ public sealed class TrainerRunExecutorTests
         Assert.Equal([5L, 6L], resumed.All.OfType<StepCompleted>().Select(s => s.GlobalStep));
         Assert.Equal(RunOutcome.Completed, resumed.All.OfType<RunFinished>().Single().Outcome);
     }
+
+    [Fact]
+    public async Task Describe_LogDirectoryOutsideTheDataFolder_IsRefusedOnThatField()
+    {
+        await using var store = new StoreFixture();
+        var options = TrainerRunExecutor.Smoke();
+        options.LogDirectory = "/tmp";
+        var e = Assert.Throws<ArgumentException>(() => Executor(store).Describe(RunConfigJson.Serialize(options)));
+        Assert.StartsWith("LogDirectory: ", e.Message);
+        Assert.DoesNotContain("/tmp", e.Message);
+    }
+
+    [Fact]
+    public async Task Execute_DatasetFolderOutsideTheRootsAtStart_ThrowsBeforeTraining()
+    {
+        // A run queued before its root was removed (or written to the store by other means) is refused when it starts.
+        await using var store = new StoreFixture();
+        var options = new TrainerOptions();
+        options.Dataset.Name = "decathlon";
+        options.Dataset.Path = "/etc";
+        var events = new Events();
+        using var control = new TrainingControl();
+        var e = Assert.Throws<ArgumentException>(() =>
+            Executor(store).Execute(new RunExecution("outside", RunConfigJson.Serialize(options), Resume: false, events, control, store.Checkpoints)));
+        Assert.StartsWith("Dataset.Path: ", e.Message);
+        Assert.Empty(events.All);
+    }
 }

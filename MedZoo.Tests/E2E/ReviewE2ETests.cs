@@ -112,6 +112,8 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
         Assert.Equal("best", review.CheckpointKind);
         Assert.True(review.WindowsTotal > 0 && review.WindowsDone == review.WindowsTotal);
         await WaitViewerAsync(page);
+        // Runs of one model on one dataset differ by name, and checkpoints of one run by epoch: the panel names both.
+        Assert.Contains($"{run.Name} · best checkpoint, epoch {review.CheckpointEpoch}", await page.InnerTextAsync(".mz-review-metrics-title"));
 
         // Orientation labels on every view, as the affine and the radiological convention say.
         var dims = (review.Shape[0], review.Shape[1], review.Shape[2]);

@@ -147,7 +147,28 @@ public sealed partial class LayoutE2ETests
         await ShotAsync(page, "run-390-coronal");
         Assert.Empty(await OutsideAsync(page, "#slice-previews canvas"));
 
+        // The other pages fit the phone too (wide tables scroll inside their own box).
+        foreach (var path in new[] { "/", "/runs", $"/compare?runs={run.Id}", "/reviews", "/datasets", "/models" })
+        {
+            await BrowserSession.GotoAsync(page, path);
+            await page.WaitForSelectorAsync(".mud-main-content .mud-typography");
+            await ShotAsync(page, "phone" + path.Split('?')[0].Replace('/', '-'));
+            await AssertNoSidewaysScrollAsync(page);
+            Assert.Empty(await OutsideAsync(page, "#signout"));
+        }
+        await BrowserSession.GotoAsync(page, "/runs");
+        await page.WaitForSelectorAsync("a.mz-run-link");
+        foreach (var button in new[] { "#compare-selected", "#delete-selected" })
+        {
+            var box = (await page.Locator(button).BoundingBoxAsync())!;
+            var card = (await page.Locator("#runs-grid").BoundingBoxAsync())!;
+            Assert.True(box.X >= card.X && box.X + box.Width <= card.X + card.Width, $"{button} spans {box.X:0}..{box.X + box.Width:0} outside the Runs card {card.X:0}..{card.X + card.Width:0}");
+            Assert.True(await page.Locator(button).EvaluateAsync<bool>("e => e.scrollWidth <= e.clientWidth"), $"{button}'s label is cut off");
+        }
+
         // On a laptop all three planes show and the switcher does not.
+        await BrowserSession.GotoAsync(page, $"/runs/{run.Id}");
+        await page.WaitForSelectorAsync("#slice-previews");
         await page.SetViewportSizeAsync(1440, 900);
         await page.WaitForSelectorAsync("[data-plane=axial]", new() { State = WaitForSelectorState.Visible });
         Assert.Equal(3, await page.Locator(".mz-preview-plane:visible").CountAsync());

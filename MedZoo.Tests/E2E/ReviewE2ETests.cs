@@ -238,6 +238,10 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
         Assert.Equal(1, await page.Locator("#rv-axial-labels-0").CountAsync());
         Assert.Equal(1, await page.Locator("#rv-axial-labels-1").CountAsync());
         Assert.Equal(1, await page.Locator("#review-metrics-b").CountAsync());
+        var captions = await page.Locator("[data-plane=axial] .mz-rv-caption").AllInnerTextsAsync();
+        var otherEpoch = (await WaitReviewAsync(app, other.Id)).CheckpointEpoch;
+        Assert.Contains($"{run.Name} · best, epoch {review.CheckpointEpoch}", captions);
+        Assert.Contains($"{run.Name} · last, epoch {otherEpoch}", captions);
 
         // A viewer looks at the review but cannot upload: no form, and the server refuses the request.
         var viewer = await browser.NewPageAsync(address);

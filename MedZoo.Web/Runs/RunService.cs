@@ -48,7 +48,10 @@ public sealed class RunService(
     {
         var local = createdUtc.ToLocalTime().ToString("MMM d HH:mm", System.Globalization.CultureInfo.InvariantCulture);
         var shortId = id.Length > 6 ? id[^6..] : id;
-        return $"{plan.Model} on {plan.Dataset}{(preset is null ? "" : $" ({preset})")} · {local} · #{shortId}";
+        // "synthetic: demo" on dataset synthetic reads "(demo)": the dataset is already in the name.
+        if (preset is not null && preset.StartsWith(plan.Dataset + ":", StringComparison.OrdinalIgnoreCase))
+            preset = preset[(plan.Dataset.Length + 1)..].Trim();
+        return $"{plan.Model} on {plan.Dataset}{(string.IsNullOrEmpty(preset) ? "" : $" ({preset})")} · {local} · #{shortId}";
     }
 
     // The preset a configuration is exactly (a form left as the preset filled it), or null when edited.

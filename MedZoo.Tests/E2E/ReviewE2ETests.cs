@@ -112,6 +112,14 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
         Assert.Equal("best", review.CheckpointKind);
         Assert.True(review.WindowsTotal > 0 && review.WindowsDone == review.WindowsTotal);
         await WaitViewerAsync(page);
+        if (Environment.GetEnvironmentVariable("MEDZOO_SCREENSHOTS") is { Length: > 0 } shots)
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "review-viewer.png"), FullPage = true });
+        // The viewer's controls are MudBlazor's, like the rest of the app: no bare select, range, radio or checkbox.
+        Assert.Equal(0, await page.EvaluateAsync<int>(
+            "() => [...document.querySelectorAll('#rv-controls input, #rv-controls select, #rv-classes input')].filter(e => !e.closest('.mud-slider, .mud-radio, .mud-checkbox, .mud-select, .mud-input-control')).length"));
+        Assert.True(await page.Locator("#rv-opacity").EvaluateAsync<bool>("e => !!e.closest('.mud-slider')"), "the opacity control is not a MudSlider");
+        // Runs of one model on one dataset differ by name, and checkpoints of one run by epoch: the panel names both.
+        Assert.Contains($"{run.Name} · best checkpoint, epoch {review.CheckpointEpoch}", await page.InnerTextAsync(".mz-review-metrics-title"));
 
         // Orientation labels on every view, as the affine and the radiological convention say.
         var dims = (review.Shape[0], review.Shape[1], review.Shape[2]);
@@ -157,7 +165,7 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
         var truthSlice = PlaneSlicer.Extract<byte>(raw.Label!, dims, views[0], axialSlice);
         var palette = MedZoo.Web.Components.Shared.MzColors.ClassRgb(review.ClassNames.Count);
         var before = await Drawn(page, "#rv-axial-labels-truth");
-        await SetRangeAsync(page, "#rv-opacity", 100);
+        await SetRangeAsync(page, "#rv-opacity input, input#rv-opacity", 100);
         await WaitRedrawAsync(page, "#rv-axial-labels-truth", before);
         var px = await Pixels(page, "#rv-axial-labels-truth");
         for (var p = 0; p < truthSlice.Length; p++)
@@ -167,15 +175,15 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
 
         // Toggling that class off leaves those pixels grey; opacity 0 shows the bare image.
         before = await Drawn(page, "#rv-axial-labels-truth");
-        await page.UncheckAsync($"#rv-class-{shown}");
+        await page.UncheckAsync($"#rv-class-{shown} input, input#rv-class-{shown}");
         await WaitRedrawAsync(page, "#rv-axial-labels-truth", before);
         px = await Pixels(page, "#rv-axial-labels-truth");
         for (var p = 0; p < truthSlice.Length; p++)
             if (truthSlice[p] == shown)
                 Assert.True(px[p * 4] == px[p * 4 + 1] && px[p * 4 + 1] == px[p * 4 + 2], $"pixel {p} of hidden class {shown} is coloured");
-        await page.CheckAsync($"#rv-class-{shown}");
+        await page.CheckAsync($"#rv-class-{shown} input, input#rv-class-{shown}");
         before = await Drawn(page, "#rv-axial-labels-truth");
-        await SetRangeAsync(page, "#rv-opacity", 0);
+        await SetRangeAsync(page, "#rv-opacity input, input#rv-opacity", 0);
         await WaitRedrawAsync(page, "#rv-axial-labels-truth", before);
         Assert.Equal(await Pixels(page, "#rv-axial-image"), await Pixels(page, "#rv-axial-labels-truth"));
 
@@ -230,6 +238,10 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
         Assert.Equal(1, await page.Locator("#rv-axial-labels-0").CountAsync());
         Assert.Equal(1, await page.Locator("#rv-axial-labels-1").CountAsync());
         Assert.Equal(1, await page.Locator("#review-metrics-b").CountAsync());
+        var captions = await page.Locator("[data-plane=axial] .mz-rv-caption").AllInnerTextsAsync();
+        var otherEpoch = (await WaitReviewAsync(app, other.Id)).CheckpointEpoch;
+        Assert.Contains($"{run.Name} · best, epoch {review.CheckpointEpoch}", captions);
+        Assert.Contains($"{run.Name} · last, epoch {otherEpoch}", captions);
 
         // A viewer looks at the review but cannot upload: no form, and the server refuses the request.
         var viewer = await browser.NewPageAsync(address);

@@ -6,7 +6,8 @@ namespace MedZoo.Web.Cli;
 /// <summary>
 /// Dispatches `medzoo VERB ...` to a verb. Bad input prints a message and the verb's usage
 /// (exit 2); a failure prints one line naming the problem (exit 1); set MEDZOO_DEBUG=1 to see the
-/// stack trace. No verb (or `serve`) starts the dashboard instead (see Program.cs).
+/// stack trace. No arguments, `serve`, or only server options (`--urls URL`) start the dashboard
+/// instead (see Program.cs); any other first word is a verb, and an unknown one is an error.
 /// </summary>
 public static class CliApp
 {
@@ -21,9 +22,54 @@ public static class CliApp
         new Verbs.BenchVerb(),
     ];
 
-    /// <summary>True if <paramref name="args"/> ask for a CLI verb or help rather than the dashboard.</summary>
-    public static bool IsCliInvocation(string[] args) =>
-        args.Length > 0 && (args[0] is "help" or "--help" or "-h" || Verbs.Any(v => v.Name == args[0]));
+    /// <summary>
+    /// True if <paramref name="args"/> ask for a CLI verb or help (known or not) rather than the
+    /// dashboard. Only no arguments, <c>serve</c>, or arguments that are all server options
+    /// (<c>--urls URL</c>, <c>--key=value</c>, <c>key=value</c>) start the dashboard: a misspelt verb
+    /// must say so, not serve the dashboard with the default data folder.
+    /// </summary>
+    public static bool IsCliInvocation(string[] args) => !StartsServer(args);
+
+    /// <summary>True when <paramref name="args"/> are empty, start with <c>serve</c>, or are server options only.</summary>
+    public static bool StartsServer(string[] args) =>
+        args.Length == 0 || args[0] == "serve" || (args[0] is not ("--help" or "-h") && FirstWord(args) < 0);
+
+    // Index of the first argument that is neither a server option nor an option's value (a verb), or -1.
+    private static int FirstWord(string[] args)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            var a = args[i];
+            if (a.Contains('=')) continue; // --key=value or key=value
+            if (!a.StartsWith('-') && !a.StartsWith('/')) return i;
+            i++; // --key value
+        }
+        return -1;
+    }
+
+    /// <summary>The verb closest to a misspelt one (at most a third of its letters, and at least two, differ), or null.</summary>
+    public static string? ClosestVerb(string word)
+    {
+        var names = Verbs.Select(v => v.Name).Prepend("serve").Append("help");
+        var (name, distance) = names.Select(n => (n, Distance(word.ToLowerInvariant(), n))).MinBy(x => x.Item2);
+        return distance <= Math.Max(2, word.Length / 3) && distance < word.Length ? name : null;
+    }
+
+    // Levenshtein distance with adjacent transpositions counted as one edit ("trian" -> "train").
+    private static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (var i = 1; i <= a.Length; i++)
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+            }
+        return d[a.Length, b.Length];
+    }
 
     /// <summary>Runs the verb named by args[0]; returns the exit code.</summary>
     public static int Run(string[] args, TextWriter? stdout = null, TextWriter? stderr = null, CancellationToken cancellation = default)
@@ -41,7 +87,10 @@ public static class CliApp
         var verb = Verbs.FirstOrDefault(v => v.Name == args[0]);
         if (verb is null)
         {
-            e.WriteLine($"medzoo: unknown verb '{args[0]}'");
+            // After server options (`--urls URL frobnicate`) the word that is not an option is the unknown verb.
+            var word = args[0].StartsWith('-') && FirstWord(args) is >= 0 and var at ? args[at] : args[0];
+            var suggestion = ClosestVerb(word) is { } close ? $"; did you mean '{close}'?" : "";
+            e.WriteLine($"medzoo: unknown verb '{word}'{suggestion} (the dashboard starts with no verb or with 'serve')");
             WriteOverview(e);
             return 2;
         }

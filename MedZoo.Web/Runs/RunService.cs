@@ -18,10 +18,11 @@ public sealed class RunService(
         user.DemandOperator("start runs");
         var plan = executor.Describe(configJson);
         var now = NextCreatedAt();
+        var id = NewRunId(now);
         var run = new RunDocument
         {
-            Id = NewRunId(now),
-            Name = string.IsNullOrWhiteSpace(name) ? $"{plan.Model} on {plan.Dataset}" : name.Trim(),
+            Id = id,
+            Name = string.IsNullOrWhiteSpace(name) ? DefaultName(plan, PresetOf(configJson), now, id) : name.Trim(),
             Status = RunStatus.Queued,
             Source = source,
             CreatedBy = user.Identity?.Name ?? "",
@@ -37,6 +38,25 @@ public sealed class RunService(
         worker.Wake();
         return run;
     }
+
+    /// <summary>
+    /// The name of a run started without one. Every run of a model on a dataset used to read
+    /// "UNET3D on synthetic"; the preset it came from (when unchanged), the server's local start
+    /// time and the end of its id tell runs apart in lists, legends and reviews.
+    /// </summary>
+    public static string DefaultName(RunPlan plan, string? preset, DateTime createdUtc, string id)
+    {
+        var local = createdUtc.ToLocalTime().ToString("MMM d HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+        var shortId = id.Length > 6 ? id[^6..] : id;
+        // "synthetic: demo" on dataset synthetic reads "(demo)": the dataset is already in the name.
+        if (preset is not null && preset.StartsWith(plan.Dataset + ":", StringComparison.OrdinalIgnoreCase))
+            preset = preset[(plan.Dataset.Length + 1)..].Trim();
+        return $"{plan.Model} on {plan.Dataset}{(string.IsNullOrEmpty(preset) ? "" : $" ({preset})")} · {local} · #{shortId}";
+    }
+
+    // The preset a configuration is exactly (a form left as the preset filled it), or null when edited.
+    private string? PresetOf(string configJson) =>
+        executor.Form.Presets.FirstOrDefault(p => RunConfigJson.Serialize(p.Create()) == configJson)?.Name;
 
     private readonly Lock _createdGate = new();
     private DateTime _lastCreated;

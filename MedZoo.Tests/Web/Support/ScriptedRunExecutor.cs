@@ -17,6 +17,9 @@ public sealed class ScriptedRunExecutor : IRunExecutor
     /// <summary>When set, every step waits for one release (a stop also ends the wait).</summary>
     public SemaphoreSlim? StepGate { get; set; }
 
+    /// <summary>When set, the run waits for one release before it publishes RunStarted, as the trainer does while it loads the dataset (a stop also ends the wait).</summary>
+    public SemaphoreSlim? StartGate { get; set; }
+
     /// <summary>When set, Execute waits for one release after its final event before it returns (a run that ends slowly).</summary>
     public SemaphoreSlim? ReturnGate { get; set; }
 
@@ -37,10 +40,12 @@ public sealed class ScriptedRunExecutor : IRunExecutor
         public int StepsPerEpoch { get; set; } = 3;
         public string Device { get; set; } = "cpu";
         public int FailAtStep { get; set; }
+        /// <summary>Validate every N epochs (and at the last), like the trainer's validation interval.</summary>
+        public int ValidateEvery { get; set; } = 1;
     }
 
-    public static string Json(int epochs = 2, int stepsPerEpoch = 3, int failAtStep = 0, string device = "cpu") =>
-        RunConfigJson.Serialize(new Config { Epochs = epochs, StepsPerEpoch = stepsPerEpoch, FailAtStep = failAtStep, Device = device });
+    public static string Json(int epochs = 2, int stepsPerEpoch = 3, int failAtStep = 0, string device = "cpu", int validateEvery = 1) =>
+        RunConfigJson.Serialize(new Config { Epochs = epochs, StepsPerEpoch = stepsPerEpoch, FailAtStep = failAtStep, Device = device, ValidateEvery = validateEvery });
 
     public RunForm Form { get; } = new(typeof(Config),
         [
@@ -86,6 +91,18 @@ public sealed class ScriptedRunExecutor : IRunExecutor
             startEpoch = s.ReadByte() + 1;
         }
         var o = x.Observer;
+        if (StartGate is not null)
+        {
+            try
+            {
+                StartGate.Wait(x.Control.StopToken);
+            }
+            catch (OperationCanceledException)
+            {
+                o.OnEvent(new RunFinished { RunId = x.RunId, Outcome = RunOutcome.Stopped, Reason = "stopped by the user" });
+                return;
+            }
+        }
         o.OnEvent(new RunStarted
         {
             RunId = x.RunId, Model = c.Model, Dataset = c.Dataset, Device = "cpu", ClassNames = ClassNames, Modalities = ["T1"],
@@ -112,16 +129,17 @@ public sealed class ScriptedRunExecutor : IRunExecutor
                     Loss = 1.0 / global, LearningRate = 1e-3, Dice = [0.9, 0.1 * epoch, 0.2 * epoch, 0.3 * epoch], Seconds = 0.01,
                 });
             }
+            var validated = epoch % Math.Max(1, c.ValidateEvery) == 0 || epoch == c.Epochs;
             var mean = Math.Min(0.95, 0.3 + 0.2 * epoch);
-            var isBest = best is null || mean > best;
+            var isBest = validated && (best is null || mean > best);
             if (isBest) { best = mean; bestEpoch = epoch; }
             o.OnEvent(new EpochCompleted
             {
                 RunId = x.RunId, Epoch = epoch, Epochs = c.Epochs, TrainLoss = 1.0 / epoch, TrainDice = [0.9, 0.5, 0.5, 0.5],
-                ValidationLoss = 1.2 / epoch, MeanForegroundDice = mean, LearningRate = 1e-3, Seconds = 0.1, IsBest = isBest,
-                Validation = ClassNames.Select((n, i) => new ClassMetrics(n, i == 0 ? 0.99 : mean, 0.5, 0.6, 0.7, i == 0 ? double.NaN : 2.5, 1.0)).ToList(),
+                ValidationLoss = validated ? 1.2 / epoch : null, MeanForegroundDice = validated ? mean : null, LearningRate = 1e-3, Seconds = 0.1, IsBest = isBest,
+                Validation = validated ? ClassNames.Select((n, i) => new ClassMetrics(n, i == 0 ? 0.99 : mean, 0.5, 0.6, 0.7, i == 0 ? double.NaN : 2.5, 1.0)).ToList() : null,
             });
-            foreach (var plane in Enum.GetValues<SlicePlane>())
+            foreach (var plane in validated ? Enum.GetValues<SlicePlane>() : [])
             {
                 o.OnEvent(new SlicePreview
                 {

@@ -6,7 +6,20 @@ namespace MedZoo.Web.Components.Shared;
 /// <param name="X">X values, ascending.</param>
 /// <param name="Y">Y values (NaN breaks the line).</param>
 /// <param name="Dashed">Dashed line (e.g. validation next to training).</param>
-public sealed record ChartLine(string Name, string Color, IReadOnlyList<double> X, IReadOnlyList<double> Y, bool Dashed = false);
+/// <param name="Markers">Draw a dot at every point (points with no neighbour get one anyway).</param>
+public sealed record ChartLine(string Name, string Color, IReadOnlyList<double> X, IReadOnlyList<double> Y, bool Dashed = false, bool Markers = false)
+{
+    /// <summary>
+    /// A line through the points that have a value, joined across the ones that have none: a
+    /// metric measured every few epochs (validation every 3) reads as a line with a dot at each
+    /// measurement, not as isolated points between gaps.
+    /// </summary>
+    public static ChartLine Through(string name, string color, IEnumerable<(double X, double? Y)> points, bool dashed = false)
+    {
+        var kept = points.Where(p => p.Y is { } y && double.IsFinite(y)).ToList();
+        return new ChartLine(name, color, kept.Select(p => p.X).ToList(), kept.Select(p => p.Y!.Value).ToList(), dashed, Markers: true);
+    }
+}
 
 /// <summary>Colours of classes and runs, shared by charts and slice overlays so a class looks the same everywhere.</summary>
 public static class MzColors

@@ -1,6 +1,6 @@
 // Small canvas line chart for live training curves. MudChart re-renders its whole SVG on every
 // update; this draws thousands of points in a few milliseconds and keeps the DOM small.
-// spec: { series: [{ name, color, x: number[], y: number[], dashed?: bool }], xLabel, yLabel,
+// spec: { series: [{ name, color, x: number[], y: number[], dashed?: bool, markers?: bool }], xLabel, yLabel,
 //         yMin?: number, yMax?: number }
 
 const PAD = { left: 52, right: 12, top: 10, bottom: 34 };
@@ -15,6 +15,10 @@ function niceStep(range, target) {
 function format(v, step) {
     const digits = Math.max(0, -Math.floor(Math.log10(step)));
     return v.toFixed(Math.min(digits, 4));
+}
+
+function finite(v) {
+    return v !== null && v !== undefined && isFinite(v);
 }
 
 export function draw(canvas, spec) {
@@ -91,13 +95,15 @@ export function draw(canvas, spec) {
             pen = true;
         }
         ctx.stroke();
-        if (s.x.length === 1 || s.markers) {
-            ctx.fillStyle = s.color;
-            for (let i = 0; i < s.x.length; i++) {
-                const y = s.y[i];
-                if (y === null || !isFinite(y)) continue;
-                ctx.beginPath(); ctx.arc(sx(s.x[i]), sy(y), 2.5, 0, 2 * Math.PI); ctx.fill();
-            }
+        // A point with no neighbour to join (a series of one, or one value between gaps) draws
+        // nothing as a line: it gets a marker, as does every point of a series asking for them.
+        ctx.setLineDash([]);
+        ctx.fillStyle = s.color;
+        for (let i = 0; i < s.x.length; i++) {
+            const y = s.y[i];
+            if (!finite(y)) continue;
+            if (!s.markers && (finite(s.y[i - 1]) || finite(s.y[i + 1]))) continue;
+            ctx.beginPath(); ctx.arc(sx(s.x[i]), sy(y), 3, 0, 2 * Math.PI); ctx.fill();
         }
     }
     ctx.setLineDash([]);

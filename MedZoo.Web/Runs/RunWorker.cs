@@ -37,6 +37,12 @@ public sealed class RunWorker(
     /// </summary>
     internal Action<string>? BeforeRunStarts { get; set; }
 
+    /// <summary>
+    /// Called on a run's thread after the trainer returned and its events are stored, before the
+    /// worker settles the run's final status: tests act on the run here (e.g. resume it at once).
+    /// </summary>
+    internal Action<string>? BeforeRunFinishes { get; set; }
+
     private readonly ConcurrentDictionary<string, ActiveRun> _active = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0);
     private volatile bool _stopping;
@@ -184,6 +190,7 @@ public sealed class RunWorker(
         if (started is null) return;
         // The trainer's own events (RunFinished above all) must be stored before the final status is decided.
         recorder.FlushAsync().GetAwaiter().GetResult();
+        BeforeRunFinishes?.Invoke(runId);
         var stored = runs.Get(runId);
         if (stored is null) return;
         var now = clock.GetUtcNow().UtcDateTime;
@@ -197,8 +204,21 @@ public sealed class RunWorker(
             });
             recorder.FlushAsync().GetAwaiter().GetResult();
         }
+        var requeued = false;
         var final = runs.Update(runId, r =>
         {
+            // Resumed by a user between the trainer's end and this: the run waits for its next session,
+            // which the worker starts once this one has let go of it (a stop must not undo that resume).
+            if (r.Status == RunStatus.Queued && r.ResumeRequested && failure is null && !active.StoppedByServer)
+            {
+                requeued = true;
+                if (r.SessionStartedAt is { } session)
+                {
+                    r.ActiveSeconds += Math.Max(0, (now - session).TotalSeconds);
+                    r.SessionStartedAt = null;
+                }
+                return;
+            }
             // Only a stop the server itself asked for is an interruption: a user's stop that the
             // trainer has not finished honouring when the server shuts down stays a stop.
             if (active.StoppedByServer && failure is null && (r.Status == RunStatus.Stopped || !r.Status.IsFinished()))
@@ -219,6 +239,11 @@ public sealed class RunWorker(
             r.ResumeRequested = false;
             if (r.SessionStartedAt is not null || r.FinishedAt is null) RunRepository.EndSession(r, now);
         });
+        if (requeued)
+        {
+            logger.LogInformation("Run {RunId} ended its session and is queued again: it was resumed while finishing", runId);
+            return;
+        }
         if (final is not null)
         {
             logger.LogInformation("Run {RunId} ended: {Status}{Reason}", runId, final.Status, final.Reason is null ? "" : " (" + final.Reason + ")");

@@ -252,4 +252,32 @@ public sealed class RunWorkerTests
         Assert.Equal(RunStatus.Stopped, cancelled.Status);
         Assert.Equal(0, cancelled.Sessions);
     }
+
+    [Fact]
+    public async Task Continue_RightAfterTheTrainerStoppedBeforeTheSessionEnds_TrainsAgain()
+    {
+        using var folder = MedZooAppFactory.NewDataFolder();
+        var gate = new SemaphoreSlim(0);
+        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor { StepGate = gate });
+        app.Start();
+        var worker = app.Services.GetRequiredService<RunWorker>();
+        var continued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The user resumes the moment the stop is stored, while the worker still holds the run's session.
+        worker.BeforeRunFinishes = id =>
+        {
+            if (continued.Task.IsCompleted || app.Repository().Get(id)?.Status != RunStatus.Stopped) return;
+            app.Service().Continue(Admin, id);
+            continued.TrySetResult();
+        };
+        var id = app.Service().Start(Admin, "resumed at once", ScriptedRunExecutor.Json(epochs: 2, stepsPerEpoch: 2)).Id;
+        gate.Release(2); // epoch 1, with its checkpoint
+        await app.WaitForRunAsync(id, r => r.EpochsCompleted == 1, "epoch 1 recorded");
+        Assert.True(app.Service().Stop(Admin, id));
+        gate.Release(1);
+        await Waits.For(continued.Task.ContinueWith(_ => true), "the resume while the session ends");
+        gate.Release(100);
+        var done = await app.WaitForStatusAsync(id, RunStatus.Completed);
+        Assert.Equal(2, done.EpochsCompleted);
+        Assert.Equal(2, done.Sessions);
+    }
 }

@@ -88,5 +88,23 @@ public static class WebHostingExtensions
             Console.WriteLine($"Sign in as '{admin.UserName}' with the configured password.");
         else
             Console.WriteLine("Sign in with your MedZoo account.");
+        if (AllInterfacesHint(addresses, app.Configuration["AllowedHosts"]) is { } hint)
+            Console.WriteLine(hint);
+    }
+
+    /// <summary>
+    /// What to tell an operator who serves on every interface but allows only local host names: other machines
+    /// reach the server by its name or address and would be refused (400) with no hint in the browser.
+    /// </summary>
+    internal static string? AllInterfacesHint(IEnumerable<string> addresses, string? allowedHosts)
+    {
+        var wildcard = addresses.Any(a => a.Contains("://0.0.0.0", StringComparison.Ordinal) || a.Contains("://[::]", StringComparison.Ordinal)
+                                          || a.Contains("://+", StringComparison.Ordinal) || a.Contains("://*", StringComparison.Ordinal));
+        var extra = (allowedHosts ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Except(AccountsExtensions.LocalHosts, StringComparer.OrdinalIgnoreCase).Any();
+        return wildcard && !extra
+            ? "Serving on every interface, but only local host names are allowed: to open the dashboard from another machine, " +
+              "name this one with AllowedHosts (e.g. --AllowedHosts medzoo.lab.example;10.0.0.5), or browsers get 400 Bad Request."
+            : null;
     }
 }

@@ -27,6 +27,12 @@ public static class KillTrials
 {
     private const int Epochs = 6;
 
+    /// <summary>Epochs of a server trial's run: long enough (~2 s an epoch here) that every kill lands while it trains.</summary>
+    private const int ServerEpochs = 30;
+
+    /// <summary>Epochs of the command-line run: killed and resumed in every trial, trained to the end by the last session.</summary>
+    private const int CliEpochs = 40;
+
     /// <summary>The smoke preset with more epochs and steps, so that kills land in every phase.</summary>
     public static string SmokeConfigJson(int epochs = Epochs)
     {
@@ -66,7 +72,7 @@ public static class KillTrials
     /// <param name="progress">Receives a line per trial.</param>
     /// <param name="epochs">Epochs of the smoke run.</param>
     /// <param name="maxDelayMs">The kill comes at a random moment up to this long after the (re)started run's first step.</param>
-    public static async Task<List<KillTrial>> ServerAsync(string medzoo, string work, int trials, int seed, Action<string> progress, int epochs = Epochs, int maxDelayMs = 10_000)
+    public static async Task<List<KillTrial>> ServerAsync(string medzoo, string work, int trials, int seed, Action<string> progress, int epochs = ServerEpochs, int maxDelayMs = 6_000)
     {
         if (TorchRuntime.TryLoad() is { } why) throw new InvalidOperationException(why);
         var random = new Random(seed);
@@ -75,11 +81,13 @@ public static class KillTrials
         await server.StartAsync(TimeSpan.FromMinutes(2));
         var client = await server.SignInAsync();
         string? runId = null;
+        var missed = 0;
         for (var t = 1; t <= trials; t++)
         {
             // Start a run, or resume the one the last kill interrupted.
             var run = runId is null ? null : await MedZooServer.GetAsync<RunDocument>(client, $"/api/runs/{runId}");
             HttpResponseMessage started;
+            var resumed = false;
             if (run is null || run.Status == RunStatus.Completed || run.EpochsCompleted == 0)
             {
                 started = await client.PostAsync("/api/runs", new StringContent($"{{\"name\":\"kill trial {t}\",\"config\":{SmokeConfigJson(epochs)}}}", Encoding.UTF8, "application/json"));
@@ -88,19 +96,28 @@ public static class KillTrials
             else
             {
                 started = await client.PostAsync($"/api/runs/{runId}/resume", null);
+                resumed = true;
             }
             if (!started.IsSuccessStatusCode)
                 throw new InvalidOperationException($"trial {t}: starting or resuming the run answered {(int)started.StatusCode}: {await started.Content.ReadAsStringAsync()}");
             // Wait until it takes a training step, then a random moment within the next epochs (an epoch of the smoke
             // run is a few seconds here: steps, whole-volume validation, previews, the checkpoint and their database writes).
             var clock = Stopwatch.StartNew();
-            var firstStep = run?.GlobalStep ?? 0;
+            var firstStep = resumed ? run!.GlobalStep : 0;
             while ((await MedZooServer.GetAsync<RunDocument>(client, $"/api/runs/{runId}")) is { } r && r.GlobalStep <= firstStep && !r.Status.IsFinished()
                    && clock.Elapsed < TimeSpan.FromMinutes(2))
                 await Task.Delay(100);
             var delay = TimeSpan.FromMilliseconds(random.Next(maxDelayMs + 1));
             await Task.Delay(delay);
             var before = await MedZooServer.GetAsync<RunDocument>(client, $"/api/runs/{runId}");
+            if (before.Status.IsFinished())
+            {
+                // The run ended before the kill: a kill of an idle server proves nothing, so it does not count.
+                if (++missed > trials) throw new InvalidOperationException($"{missed} kills came after their run had ended; lengthen the runs");
+                progress($"server trial {t}: run {runId} ended ({before.Status}) before the kill; not counted, trying again");
+                t--;
+                continue;
+            }
             server.Kill();
             var state = $"{before.Status}, epoch {before.CurrentEpoch}, step {before.GlobalStep}, {before.EpochsCompleted} epochs done";
             var problems = new List<string>();
@@ -174,7 +191,7 @@ public static class KillTrials
             foreach (var a in new[]
                      {
                          medzoo, "train", "--model", "UNET3D_CICEK", "--base_filters", "8", "--depth", "2", "--dim", "16", "--batchSz", "2",
-                         "--nEpochs", $"{Epochs}", "--samples_train", "8", "--samples_val", "2", "--lr", "0.01", "--seed", "1", "--synthetic_subjects", "5",
+                         "--nEpochs", $"{CliEpochs}", "--samples_train", "8", "--samples_val", "2", "--lr", "0.01", "--seed", "1", "--synthetic_subjects", "5",
                          "--synthetic_size", "24", "--augmentation", "False", "--output", output, "--run_id", runId, "--data_dir", data,
                      })
                 info.ArgumentList.Add(a);
@@ -199,9 +216,17 @@ public static class KillTrials
             var journals = Path.Combine(data, "journal");
             var stepsBefore = StepLines(journals);
             while (!p.HasExited && StepLines(journals) <= stepsBefore && clock.Elapsed < TimeSpan.FromMinutes(2)) await Task.Delay(100);
-            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(10_000)));
-            var state = p.HasExited ? $"had already exited ({p.ExitCode})" : $"training, {StepLines(journals)} step lines in its journals";
-            if (!p.HasExited) p.Kill(entireProcessTree: true);
+            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(4_000)));
+            if (p.HasExited)
+            {
+                // Trained to the end before the kill: nothing was cut short, so it does not count (and the run is done).
+                problems.Add($"session {t} finished (exit {p.ExitCode}) before its kill: no kill -9 landed; lengthen the run");
+                results.Add(new KillTrial("cli", t, clock.Elapsed, "had already exited", TimeSpan.Zero, problems));
+                progress($"cli trial {t}: the session ended before the kill");
+                break;
+            }
+            var state = $"training, {StepLines(journals)} step lines in its journals";
+            p.Kill(entireProcessTree: true);
             await p.WaitForExitAsync();
             // Every complete journal line parses; a torn last line is all a kill may leave.
             foreach (var journal in Directory.Exists(Path.Combine(data, "journal")) ? Directory.EnumerateFiles(Path.Combine(data, "journal")) : [])

@@ -103,10 +103,38 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
         await BrowserSession.WaitForUrlAsync(page, new System.Text.RegularExpressions.Regex($"/reviews\\?run={run.Id}$"));
         await BrowserSession.WaitInteractiveAsync(page);
         // The run came from the link and its first validation subject is chosen; the form is MudBlazor's, no native select.
-        await BrowserSession.WaitAsync(page, "() => document.querySelector('#review-subject')?.value !== ''");
+        await BrowserSession.WaitAsync(page, "() => !!document.querySelector('#review-subject')?.value");
         Assert.Equal(0, await page.Locator("#new-review select").CountAsync());
         foreach (var field in new[] { "#review-run", "#review-checkpoint", "#review-subject" })
             Assert.True(await page.Locator(field).EvaluateAsync<bool>("e => !!e.closest('.mud-select')"), $"{field} is not a MudSelect");
+        // With a run chosen (its long name shown) the form stays inside its card on a phone and on a laptop.
+        var viewport = page.ViewportSize!;
+        foreach (var width in new[] { 390, 1440 })
+        {
+            await page.SetViewportSizeAsync(width, 844);
+            await BrowserSession.GotoAsync(page, $"/reviews?run={run.Id}"); // laid out for this screen, as a phone would open it
+            await BrowserSession.WaitAsync(page, "() => !!document.querySelector('#review-subject')?.value");
+            if (Environment.GetEnvironmentVariable("MEDZOO_SCREENSHOTS") is { Length: > 0 } formShots)
+                await page.ScreenshotAsync(new() { Path = Path.Combine(formShots, $"reviews-form-{width}.png") });
+            var outside = await page.EvaluateAsync<string[]>("""
+                () => {
+                    const card = document.querySelector('#new-review').getBoundingClientRect();
+                    const out = ['review-run', 'review-checkpoint', 'review-subject', 'start-review']
+                        .map(id => document.getElementById(id)).map(e => [e.id, (e.closest('.mud-select') ?? e).getBoundingClientRect()])
+                        .filter(([id, r]) => r.left < card.left - 0.5 || r.right > card.right + 0.5)
+                        .map(([id, r]) => `${id}@${Math.round(r.left)}..${Math.round(r.right)}`);
+                    const extra = document.documentElement.scrollWidth - document.documentElement.clientWidth;
+                    return extra > 0 ? [...out, `page scrolls ${extra} px sideways`] : out;
+                }
+                """);
+            Assert.True(outside.Length == 0, $"at {width} px the New review form sticks out of its card: {string.Join("; ", outside)}");
+        }
+        await page.SetViewportSizeAsync(viewport.Width, viewport.Height);
+        await BrowserSession.GotoAsync(page, $"/reviews?run={run.Id}");
+        await BrowserSession.WaitAsync(page, "() => !!document.querySelector('#review-subject')?.value");
+        Assert.EndsWith(" · validation", await page.InputValueAsync("#review-subject"), StringComparison.Ordinal);
+        // Nothing of the selects' item lists shows outside their popovers.
+        Assert.DoesNotContain("validation", await page.InnerTextAsync("#new-review"), StringComparison.OrdinalIgnoreCase);
         await page.ClickAsync("div.mud-select:has(#review-checkpoint)"); // the select's input is hidden: click its box
         await page.ClickAsync(".mud-popover-open .mud-list-item:has-text('best (epoch')");
         await BrowserSession.WaitAsync(page, "() => document.querySelector('#review-checkpoint').value.startsWith('best')");
@@ -345,10 +373,10 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
 
         // Review it; the page shows the inference progress, then the planes.
         await BrowserSession.GotoAsync(page, $"/reviews?run={run.Id}");
-        await BrowserSession.WaitAsync(page, "() => document.querySelector('#review-subject')?.value !== ''");
+        await BrowserSession.WaitAsync(page, "() => !!document.querySelector('#review-subject')?.value");
         await page.ClickAsync("div.mud-select:has(#review-subject)");
         await page.ClickAsync(".mud-popover-open .mud-list-item:has-text('big subject')");
-        await BrowserSession.WaitAsync(page, "() => document.querySelector('#review-subject').value === 'big subject'");
+        await BrowserSession.WaitAsync(page, "() => document.querySelector('#review-subject').value === 'big subject · uploaded'");
         await StartReviewAsync(page, app);
         await BrowserSession.WaitInteractiveAsync(page);
         // Progress shows while the windows are predicted (or the review was already finished when the page opened).

@@ -102,14 +102,47 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
         await page.ClickAsync("#review-run");
         await BrowserSession.WaitForUrlAsync(page, new System.Text.RegularExpressions.Regex($"/reviews\\?run={run.Id}$"));
         await BrowserSession.WaitInteractiveAsync(page);
-        await BrowserSession.WaitAsync(page, "() => document.querySelectorAll('#review-subject option').length > 1");
-        await page.SelectOptionAsync("#review-checkpoint", "best");
-        var subject = await page.EvalOnSelectorAsync<string>("#review-subject", "s => s.value");
-        Assert.StartsWith("v:", subject, StringComparison.Ordinal);
+        // The run came from the link and its first validation subject is chosen; the form is MudBlazor's, no native select.
+        await BrowserSession.WaitAsync(page, "() => !!document.querySelector('#review-subject')?.value");
+        Assert.Equal(0, await page.Locator("#new-review select").CountAsync());
+        foreach (var field in new[] { "#review-run", "#review-checkpoint", "#review-subject" })
+            Assert.True(await page.Locator(field).EvaluateAsync<bool>("e => !!e.closest('.mud-select')"), $"{field} is not a MudSelect");
+        // With a run chosen (its long name shown) the form stays inside its card on a phone and on a laptop.
+        var viewport = page.ViewportSize!;
+        foreach (var width in new[] { 390, 1440 })
+        {
+            await page.SetViewportSizeAsync(width, 844);
+            await BrowserSession.GotoAsync(page, $"/reviews?run={run.Id}"); // laid out for this screen, as a phone would open it
+            await BrowserSession.WaitAsync(page, "() => !!document.querySelector('#review-subject')?.value");
+            if (Environment.GetEnvironmentVariable("MEDZOO_SCREENSHOTS") is { Length: > 0 } formShots)
+                await page.ScreenshotAsync(new() { Path = Path.Combine(formShots, $"reviews-form-{width}.png") });
+            var outside = await page.EvaluateAsync<string[]>("""
+                () => {
+                    const card = document.querySelector('#new-review').getBoundingClientRect();
+                    const out = ['review-run', 'review-checkpoint', 'review-subject', 'start-review']
+                        .map(id => document.getElementById(id)).map(e => [e.id, (e.closest('.mud-select') ?? e).getBoundingClientRect()])
+                        .filter(([id, r]) => r.left < card.left - 0.5 || r.right > card.right + 0.5)
+                        .map(([id, r]) => `${id}@${Math.round(r.left)}..${Math.round(r.right)}`);
+                    const extra = document.documentElement.scrollWidth - document.documentElement.clientWidth;
+                    return extra > 0 ? [...out, `page scrolls ${extra} px sideways`] : out;
+                }
+                """);
+            Assert.True(outside.Length == 0, $"at {width} px the New review form sticks out of its card: {string.Join("; ", outside)}");
+        }
+        await page.SetViewportSizeAsync(viewport.Width, viewport.Height);
+        await BrowserSession.GotoAsync(page, $"/reviews?run={run.Id}");
+        await BrowserSession.WaitAsync(page, "() => !!document.querySelector('#review-subject')?.value");
+        Assert.EndsWith(" · validation", await page.InputValueAsync("#review-subject"), StringComparison.Ordinal);
+        // Nothing of the selects' item lists shows outside their popovers.
+        Assert.DoesNotContain("validation", await page.InnerTextAsync("#new-review"), StringComparison.OrdinalIgnoreCase);
+        await page.ClickAsync("div.mud-select:has(#review-checkpoint)"); // the select's input is hidden: click its box
+        await page.ClickAsync(".mud-popover-open .mud-list-item:has-text('best (epoch')");
+        await BrowserSession.WaitAsync(page, "() => document.querySelector('#review-checkpoint').value.startsWith('best')");
         await StartReviewAsync(page, app);
         var reviewId = page.Url[(page.Url.LastIndexOf('/') + 1)..];
         var review = await WaitReviewAsync(app, reviewId);
         Assert.Equal("best", review.CheckpointKind);
+        Assert.Equal(ReviewSource.Validation, review.Source);
         Assert.True(review.WindowsTotal > 0 && review.WindowsDone == review.WindowsTotal);
         await WaitViewerAsync(page);
         if (Environment.GetEnvironmentVariable("MEDZOO_SCREENSHOTS") is { Length: > 0 } shots)
@@ -118,6 +151,16 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
         Assert.Equal(0, await page.EvaluateAsync<int>(
             "() => [...document.querySelectorAll('#rv-controls input, #rv-controls select, #rv-classes input')].filter(e => !e.closest('.mud-slider, .mud-radio, .mud-checkbox, .mud-select, .mud-input-control')).length"));
         Assert.True(await page.Locator("#rv-opacity").EvaluateAsync<bool>("e => !!e.closest('.mud-slider')"), "the opacity control is not a MudSlider");
+        // The slice sliders look like MudSliders: the theme's primary colour on the thumb, a filled track up to it.
+        var primary = await page.EvaluateAsync<string>(
+            "() => { const d = document.createElement('div'); d.style.color = 'var(--mud-palette-primary)'; document.body.append(d); const c = getComputedStyle(d).color; d.remove(); return c; }");
+        foreach (var plane in new[] { "axial", "coronal", "sagittal" })
+        {
+            var slider = page.Locator($"#rv-slider-{plane}");
+            Assert.True(await slider.EvaluateAsync<bool>("e => !!e.closest('.mud-slider.mud-slider-primary')"), $"the {plane} slice slider is not drawn as a MudSlider");
+            Assert.Equal(primary, await slider.EvaluateAsync<string>("e => getComputedStyle(e).accentColor"));
+            Assert.Equal(primary, await slider.EvaluateAsync<string>("e => getComputedStyle(e.closest('.mud-slider').querySelector('.mud-slider-filled')).backgroundColor"));
+        }
         // Runs of one model on one dataset differ by name, and checkpoints of one run by epoch: the panel names both.
         Assert.Contains($"{run.Name} · best checkpoint, epoch {review.CheckpointEpoch}", await page.InnerTextAsync(".mz-review-metrics-title"));
 
@@ -230,8 +273,9 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
         var other = app.Services.GetRequiredService<ReviewService>().Start(AppTestHelpers.Admin, run.Id, "last", ReviewSource.Validation, review.SubjectId);
         await WaitReviewAsync(app, other.Id);
         await BrowserSession.GotoAsync(page, "/reviews");
-        await page.CheckAsync($"tr[data-review='{reviewId}'] .mz-review-select");
-        await page.CheckAsync($"tr[data-review='{other.Id}'] .mz-review-select");
+        Assert.Equal(0, await page.Locator("#reviews-table input[type=checkbox]:not(.mud-checkbox input)").CountAsync());
+        await page.CheckAsync($"tr[data-review='{reviewId}'] .mz-review-select input");
+        await page.CheckAsync($"tr[data-review='{other.Id}'] .mz-review-select input");
         await page.ClickAsync("#compare-reviews:not([disabled])");
         await BrowserSession.WaitForUrlAsync(page, new System.Text.RegularExpressions.Regex("/compare/"));
         await WaitViewerAsync(page);
@@ -329,8 +373,10 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
 
         // Review it; the page shows the inference progress, then the planes.
         await BrowserSession.GotoAsync(page, $"/reviews?run={run.Id}");
-        await BrowserSession.WaitAsync(page, "() => document.querySelectorAll('#review-subject option').length > 1");
-        await page.SelectOptionAsync("#review-subject", $"u:{upload.Id}");
+        await BrowserSession.WaitAsync(page, "() => !!document.querySelector('#review-subject')?.value");
+        await page.ClickAsync("div.mud-select:has(#review-subject)");
+        await page.ClickAsync(".mud-popover-open .mud-list-item:has-text('big subject')");
+        await BrowserSession.WaitAsync(page, "() => document.querySelector('#review-subject').value === 'big subject · uploaded'");
         await StartReviewAsync(page, app);
         await BrowserSession.WaitInteractiveAsync(page);
         // Progress shows while the windows are predicted (or the review was already finished when the page opened).

@@ -81,6 +81,12 @@ const slice = (st, v) => st.cross[v.fixedAxis];
 const cols = (st, v) => st.dims[v.columnAxis];
 const rows = (st, v) => st.dims[v.rowAxis];
 
+/** The filled part of a slice slider's track, as MudSlider draws it: from the start to the thumb. */
+function fill(e) {
+    const max = Number(e.slider.max);
+    e.filled.style.width = `${max > 0 ? 100 * Number(e.slider.value) / max : 0}%`;
+}
+
 function build(st) {
     const root = st.root;
     root.replaceChildren();
@@ -97,12 +103,24 @@ function build(st) {
         const label = document.createElement('span');
         const slider = document.createElement('input');
         slider.type = 'range'; slider.min = 0; slider.max = st.dims[v.fixedAxis] - 1; slider.id = `rv-slider-${name}`;
-        slider.className = 'mz-rv-slider';
-        slider.addEventListener('input', () => setSlice(st, pi, Number(slider.value)));
-        head.append(label, slider);
+        slider.className = 'mud-slider-input mz-rv-slider';
+        slider.addEventListener('input', () => { fill(st.planes[pi]); setSlice(st, pi, Number(slider.value)); });
+        // MudSlider's markup and classes, so the slice slider looks like the viewer's other (MudBlazor) sliders.
+        const mud = document.createElement('div');
+        mud.className = 'mud-slider mud-slider-small mud-slider-primary mz-rv-slider-box';
+        const track = document.createElement('div');
+        track.className = 'mud-slider-container';
+        const inner = document.createElement('div');
+        inner.className = 'mud-slider-inner-container';
+        const filled = document.createElement('div');
+        filled.className = 'mud-slider-filled';
+        inner.append(filled);
+        track.append(inner, slider);
+        mud.append(track);
+        head.append(label, mud);
         const row = document.createElement('div');
         row.className = 'mz-rv-row';
-        const entry = { view: v, el: plane, label, slider, canvases: [], lines: [], drawn: 0, idx: null };
+        const entry = { view: v, el: plane, label, slider, filled, canvases: [], lines: [], drawn: 0, idx: null };
         const aspect = (cols(st, v) * st.config.spacing[v.columnAxis]) / (rows(st, v) * st.config.spacing[v.rowAxis]);
         panels.forEach((p, k) => {
             const box = document.createElement('div');
@@ -255,6 +273,7 @@ function drawPlane(st, pi) {
     e.el.dataset.slice = s;
     e.el.dataset.drawn = e.drawn;
     e.slider.value = s;
+    fill(e);
     e.label.textContent = `${v.plane} · slice ${s + 1}/${st.dims[v.fixedAxis]}`;
     drawLines(st, pi);
 }

@@ -31,7 +31,7 @@ public static class KillTrials
     private const int ServerEpochs = 30;
 
     /// <summary>Epochs of the command-line run: killed and resumed in every trial, trained to the end by the last session.</summary>
-    private const int CliEpochs = 40;
+    private const int CliEpochs = 200;
 
     /// <summary>The smoke preset with more epochs and steps, so that kills land in every phase.</summary>
     public static string SmokeConfigJson(int epochs = Epochs)

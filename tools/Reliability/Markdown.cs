@@ -106,14 +106,23 @@ public static class Markdown
         var sb = new StringBuilder();
         sb.AppendLine("## Live viewers").AppendLine();
         sb.Append(Conditions(command));
-        sb.AppendLine(Inv, $"- Counted: the same smoke run ({r.Epochs} epochs, {r.StepsPerRun} steps) trained unwatched, then watched by {r.Clients} SignalR clients of the typed hub on this machine (no headless browsers); mean step time from the trainer's own per-step seconds; EpochCompleted events per client; the server's VmRSS every 500 ms during the watched run. Clients, server and trainer share the cores.");
+        sb.AppendLine(Inv, $"- Counted: the same smoke run ({r.Epochs} epochs, {r.StepsPerRun} steps) trained unwatched, then watched by {r.Clients} SignalR clients of the typed hub and {r.Browsers.Count} headless Chromium pages (each signed in through the sign-in form as the admin, open on the run's page `/runs/{{id}}` from its start) on this machine; mean step time from the trainer's own per-step seconds; EpochCompleted events per client; the epoch each browser's run page showed at the end (`#run-epoch`, read from the live page without reloading it); the server's VmRSS every 500 ms during the watched run. Clients, browsers, server and trainer share the cores.");
+        sb.AppendLine(Inv, $"- Memory is judged after a warm-up: the first 10 % of the watched run or its first 60 s, whichever is shorter (here {r.WarmupSeconds:0.0} s); resident memory rises to the run's peak early by design (README \"Native memory\"). Flat means every settled sample within ±10 % of the settled mean.");
         sb.AppendLine();
-        var rss = r.ServerRssSamples;
-        var mean = rss.Count == 0 ? 0 : rss.Average();
         sb.AppendLine(Inv, $"- Step time: unwatched {r.UnwatchedStepSeconds:0.000} s, watched {r.WatchedStepSeconds:0.000} s ({(r.WatchedStepSeconds / r.UnwatchedStepSeconds - 1) * 100:+0.0;-0.0} %)");
         sb.AppendLine(Inv, $"- Clients that received every epoch ({r.Epochs}): {r.EpochEventsPerClient.Count(n => n == r.Epochs)} of {r.Clients} (min {(r.EpochEventsPerClient.Count == 0 ? 0 : r.EpochEventsPerClient.Min())})");
-        if (rss.Count > 0)
-            sb.AppendLine(Inv, $"- Server resident memory: {rss.Count} samples, first {MiB(rss[0])}, last {MiB(rss[^1])}, min {MiB(rss.Min())}, max {MiB(rss.Max())}, spread around the mean {(rss.Min() - mean) / mean * 100:+0.0;-0.0} % / {(rss.Max() - mean) / mean * 100:+0.0;-0.0} %");
+        sb.AppendLine(Inv, $"- Browsers whose run page showed the final epoch ({r.Epochs} / {r.Epochs}): {r.Browsers.Count(b => b.SawFinalEpoch)} of {r.Browsers.Count}");
+        foreach (var (b, i) in r.Browsers.Select((b, i) => (b, i)).Where(x => !x.b.SawFinalEpoch))
+            sb.AppendLine(Inv, $"  - browser {i + 1} showed \"{b.EpochText}\"");
+        var all = r.ServerRss.Select(s => s.Bytes).ToList();
+        var settled = r.SettledRss;
+        if (all.Count > 0)
+            sb.AppendLine(Inv, $"- Server resident memory: {all.Count} samples over {r.ServerRss[^1].Seconds:0} s, first {MiB(all[0])}, last {MiB(all[^1])}, min {MiB(all.Min())}, max {MiB(all.Max())}");
+        if (settled.Count > 0)
+        {
+            var mean = settled.Average();
+            sb.AppendLine(Inv, $"- After the warm-up: {settled.Count} samples, mean {MiB((long)mean)}, spread around the mean {(settled.Min() - mean) / mean * 100:+0.0;-0.0} % / {(settled.Max() - mean) / mean * 100:+0.0;-0.0} % ({(r.RssFlat() ? "flat" : "not flat")} within ±10 %)");
+        }
         sb.AppendLine();
         return sb.ToString();
     }

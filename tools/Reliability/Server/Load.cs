@@ -8,25 +8,59 @@ using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
 
 namespace MedZoo.Reliability.Server;
+
+/// <summary>One reading of the server's resident memory, <paramref name="Seconds"/> after the watched run was started.</summary>
+public readonly record struct RssSample(double Seconds, long Bytes);
+
+/// <summary>What one headless browser on the run page showed at the end: its epoch text and whether that was the final epoch.</summary>
+public sealed record BrowserView(string EpochText, bool SawFinalEpoch);
 
 /// <summary>What watching a run cost: step times unwatched and watched, events each viewer got, server memory over time.</summary>
 public sealed record LoadResult(
     int Clients, int Epochs, int StepsPerRun, double UnwatchedStepSeconds, double WatchedStepSeconds,
-    IReadOnlyList<int> EpochEventsPerClient, IReadOnlyList<long> ServerRssSamples);
+    IReadOnlyList<int> EpochEventsPerClient, IReadOnlyList<BrowserView> Browsers, IReadOnlyList<RssSample> ServerRss)
+{
+    /// <summary>Memory is judged after this warm-up: the first 10 % of the watched run or its first 60 s, whichever is shorter (resident memory rises to the run's peak early by design).</summary>
+    public double WarmupSeconds => ServerRss.Count == 0 ? 0 : Math.Min(0.1 * ServerRss[^1].Seconds, 60);
+
+    /// <summary>The samples after <see cref="WarmupSeconds"/>.</summary>
+    public IReadOnlyList<long> SettledRss => ServerRss.Where(s => s.Seconds >= WarmupSeconds).Select(s => s.Bytes).ToList();
+
+    /// <summary>Whether every settled sample lies within ±<paramref name="fraction"/> of the settled mean.</summary>
+    public bool RssFlat(double fraction = 0.1)
+    {
+        var settled = SettledRss;
+        if (settled.Count == 0) return false;
+        var mean = settled.Average();
+        return settled.All(v => Math.Abs(v - mean) <= fraction * mean);
+    }
+}
 
 /// <summary>
 /// Live viewers on the real server: the same training run (the smoke preset, longer) once unwatched, then with
 /// <c>clients</c> real SignalR clients of the typed hub subscribed to it (signed in with the dashboard's cookie, JSON
-/// protocol as documented). Counted: the mean step time of each run (the trainer's own per-step seconds from the
-/// metrics API), the EpochCompleted events each client received, and the server's resident memory (VmRSS)
-/// sampled every 500 ms while the watched run trains.
+/// protocol as documented) and <c>browsers</c> headless Chromium pages signed in through the sign-in form and open on
+/// the run's page. Counted: the mean step time of each run (the trainer's own per-step seconds from the metrics API),
+/// the EpochCompleted events each client received, the epoch each browser's run page showed at the end, and the
+/// server's resident memory (VmRSS) sampled every 500 ms while the watched run trains.
 /// </summary>
 public static class Load
 {
-    public static async Task<LoadResult> RunAsync(string medzoo, string work, int clients, int epochs, Action<string> progress)
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    private static readonly string[] ChromiumArgs =
+    [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run",
+    ];
+
+    public static async Task<LoadResult> RunAsync(string medzoo, string work, int clients, int browsers, int epochs, Action<string> progress)
     {
+        if (browsers > 0 && !File.Exists(ChromiumPath))
+            throw new ArgumentException($"--browsers {browsers} needs Debian's chromium at {ChromiumPath} (scripts/prereqs.sh installs it), or --browsers 0");
         using var server = new MedZooServer(medzoo, Path.Combine(work, "load-data"));
         await server.StartAsync(TimeSpan.FromMinutes(2));
         var cookies = new CookieContainer();
@@ -55,15 +89,83 @@ public static class Load
             await c.StartAsync();
             connections.Add(c);
         }
-        var rss = new List<long>();
+
+        using var playwright = browsers > 0 ? await Playwright.CreateAsync() : null;
+        await using var browser = playwright is null ? null : await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath, Headless = true, Args = ChromiumArgs,
+        });
+        var pages = new List<IPage>();
+        for (var i = 0; i < browsers; i++)
+        {
+            // Each page its own context (its own cookie), signed in through the real form: a dashboard user's session.
+            var context = await browser!.NewContextAsync(new BrowserNewContextOptions { BaseURL = server.Address.ToString().TrimEnd('/') });
+            context.SetDefaultTimeout(120_000);
+            var page = await context.NewPageAsync();
+            await SignInAsync(page);
+            pages.Add(page);
+        }
+        progress($"{clients} hub clients and {pages.Count} browsers signed in");
+
+        var rss = new List<RssSample>();
+        var clock = new Stopwatch();
         var watched = await TrainAsync(http, config, "watched", async id =>
         {
+            clock.Start();
             foreach (var c in connections) await c.InvokeAsync<RunDocument>(nameof(TrainingHub.Subscribe), id);
-        }, () => { if (server.ProcessId is { } pid && Rss(pid) is { } v) rss.Add(v); });
-        progress($"watched by {clients}: {watched.Step:0.000} s per step");
+            // All pages at once, so that they are open before the first step (the run loads its data first).
+            await Task.WhenAll(pages.Select(async p =>
+            {
+                await p.GotoAsync($"/runs/{id}");
+                await WaitInteractiveAsync(p);
+            }));
+        }, () => { if (server.ProcessId is { } pid && Rss(pid) is { } v) rss.Add(new RssSample(clock.Elapsed.TotalSeconds, v)); });
+        progress($"watched by {clients} clients and {pages.Count} browsers: {watched.Step:0.000} s per step");
+
+        var views = new List<BrowserView>();
+        foreach (var p in pages) views.Add(await FinalEpochAsync(p, epochs));
         foreach (var c in connections) await c.DisposeAsync();
         return new LoadResult(clients, epochs, watched.Steps, unwatched.Step, watched.Step,
-            Enumerable.Range(0, clients).Select(i => received.GetValueOrDefault(i)).ToList(), rss);
+            Enumerable.Range(0, clients).Select(i => received.GetValueOrDefault(i)).ToList(), views, rss);
+    }
+
+    private static async Task SignInAsync(IPage page)
+    {
+        await page.GotoAsync("/");
+        await page.WaitForSelectorAsync("#username");
+        await page.FillAsync("#username", MedZooServer.AdminName);
+        await page.FillAsync("#password", MedZooServer.AdminPassword);
+        await page.ClickAsync("#signin-submit");
+        await WaitInteractiveAsync(page);
+    }
+
+    // The dashboard marks its live circuit (MainLayout's #mz-interactive) once connected and rendered.
+    private static Task WaitInteractiveAsync(IPage page) =>
+        page.WaitForSelectorAsync("#mz-interactive[data-ready=true]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
+
+    /// <summary>
+    /// The run page's epoch (RunDetail's <c>#run-epoch</c>, "current / total"), read from the live page without reloading it:
+    /// polled for up to 30 s after the run finished, since the last live update may still be on its way.
+    /// </summary>
+    private static async Task<BrowserView> FinalEpochAsync(IPage page, int epochs)
+    {
+        var expected = $"{epochs} / {epochs}";
+        var text = "(no #run-epoch on the page)";
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            try
+            {
+                text = (await page.EvaluateAsync<string?>("() => document.getElementById('run-epoch')?.textContent ?? null"))?.Trim() ?? text;
+            }
+            catch (PlaywrightException e)
+            {
+                text = $"(page unreadable: {e.Message.Split('\n')[0]})";
+            }
+            if (text == expected) return new BrowserView(text, true);
+            await Task.Delay(250);
+        }
+        return new BrowserView(text, false);
     }
 
     private static async Task<(double Step, int Steps)> TrainAsync(HttpClient http, string config, string name, Func<string, Task>? subscribe, Action? sample = null)

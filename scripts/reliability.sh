@@ -10,9 +10,9 @@
 # Usage: scripts/reliability.sh [--quick] [--report FILE]   (default report: artifacts/reliability-report.md)
 #   --quick   small sizes (1,000 inputs per fuzz kind, 5 + 3 kills, 50 attackers for 15 s, 20 viewers of a
 #             3-epoch run: minutes) instead of the (10,000 per kind, 20 server + 10 command-line kills,
-#             200 attackers for 60 s, 50 viewers of a 50-epoch run; the 20,000 steps is LOAD_EPOCHS=5000)
+#             200 attackers for 60 s, 50 viewers and 5 browsers of a run of 100 epochs of 200 steps: 20,000 steps)
 # Sizes can also be set one by one: FUZZ_COUNT, KILL_SERVER, KILL_CLI, BOMB_MIB, ATTACK_CLIENTS, ATTACK_SECONDS,
-# LOAD_CLIENTS, LOAD_BROWSERS, LOAD_EPOCHS (4 steps each). Exits 1 when any figure
+# LOAD_CLIENTS, LOAD_BROWSERS, LOAD_EPOCHS, LOAD_STEPS (steps per epoch). Exits 1 when any figure
 # misses its bound; the report says which. The short version runs in the test suite
 # (MedZoo.Tests/Reliability, Web/Endpoints/AccessCrawlTests).
 set -uo pipefail
@@ -33,11 +33,11 @@ done
 if [ "$QUICK" = 1 ]; then
   FUZZ_COUNT=${FUZZ_COUNT:-1000}; KILL_SERVER=${KILL_SERVER:-5}; KILL_CLI=${KILL_CLI:-3}
   ATTACK_CLIENTS=${ATTACK_CLIENTS:-50}; ATTACK_SECONDS=${ATTACK_SECONDS:-15}
-  LOAD_CLIENTS=${LOAD_CLIENTS:-20}; LOAD_BROWSERS=${LOAD_BROWSERS:-2}; LOAD_EPOCHS=${LOAD_EPOCHS:-3}
+  LOAD_CLIENTS=${LOAD_CLIENTS:-20}; LOAD_BROWSERS=${LOAD_BROWSERS:-2}; LOAD_EPOCHS=${LOAD_EPOCHS:-3}; LOAD_STEPS=${LOAD_STEPS:-4}
 else
   FUZZ_COUNT=${FUZZ_COUNT:-10000}; KILL_SERVER=${KILL_SERVER:-20}; KILL_CLI=${KILL_CLI:-10}
   ATTACK_CLIENTS=${ATTACK_CLIENTS:-200}; ATTACK_SECONDS=${ATTACK_SECONDS:-60}
-  LOAD_CLIENTS=${LOAD_CLIENTS:-50}; LOAD_BROWSERS=${LOAD_BROWSERS:-5}; LOAD_EPOCHS=${LOAD_EPOCHS:-50}
+  LOAD_CLIENTS=${LOAD_CLIENTS:-50}; LOAD_BROWSERS=${LOAD_BROWSERS:-5}; LOAD_EPOCHS=${LOAD_EPOCHS:-100}; LOAD_STEPS=${LOAD_STEPS:-200}
 fi
 BOMB_MIB=${BOMB_MIB:-1024}
 
@@ -67,7 +67,7 @@ run fuzz --kind all --count "$FUZZ_COUNT" --seed 1
 run bomb --mib "$BOMB_MIB"
 run killtrials --server "$KILL_SERVER" --cli "$KILL_CLI" --seed 1 --medzoo "$MEDZOO"
 run attack --clients "$ATTACK_CLIENTS" --seconds "$ATTACK_SECONDS" --medzoo "$MEDZOO"
-run load --clients "$LOAD_CLIENTS" --browsers "$LOAD_BROWSERS" --epochs "$LOAD_EPOCHS" --medzoo "$MEDZOO"
+run load --clients "$LOAD_CLIENTS" --browsers "$LOAD_BROWSERS" --epochs "$LOAD_EPOCHS" --steps_per_epoch "$LOAD_STEPS" --medzoo "$MEDZOO"
 
 echo "Report: $REPORT" >&2
 [ "$status" = 0 ] && echo "Every figure within its bound." >&2 || echo "Some figures miss their bounds: see the report." >&2

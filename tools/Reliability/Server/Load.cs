@@ -57,7 +57,7 @@ public static class Load
         "--disable-sync", "--no-first-run",
     ];
 
-    public static async Task<LoadResult> RunAsync(string medzoo, string work, int clients, int browsers, int epochs, Action<string> progress)
+    public static async Task<LoadResult> RunAsync(string medzoo, string work, int clients, int browsers, int epochs, Action<string> progress, int stepsPerEpoch = 4)
     {
         if (browsers > 0 && !File.Exists(ChromiumPath))
             throw new ArgumentException($"--browsers {browsers} needs Debian's chromium at {ChromiumPath} (scripts/prereqs.sh installs it), or --browsers 0");
@@ -68,7 +68,7 @@ public static class Load
         (await MedZooServer.PostSignInAsync(http, MedZooServer.AdminName, MedZooServer.AdminPassword)).Dispose();
         var o = TrainerRunExecutor.Smoke();
         o.Epochs = epochs;
-        o.Sampling.SamplesTrain = 8;
+        o.Sampling.SamplesTrain = stepsPerEpoch * o.Sampling.BatchSize; // the 20,000 steps: 100 epochs of 200 steps
         var config = RunConfigJson.Serialize(o);
 
         var unwatched = await TrainAsync(http, config, "unwatched", null);
@@ -175,7 +175,7 @@ public static class Load
                   ?? throw new InvalidOperationException($"starting the {name} run answered {(int)started.StatusCode}");
         if (subscribe is not null) await subscribe(run.Id);
         var clock = Stopwatch.StartNew();
-        while (!(await MedZooServer.GetAsync<RunDocument>(http, $"/api/runs/{run.Id}")).Status.IsFinished() && clock.Elapsed < TimeSpan.FromMinutes(20))
+        while (!(await MedZooServer.GetAsync<RunDocument>(http, $"/api/runs/{run.Id}")).Status.IsFinished() && clock.Elapsed < TimeSpan.FromMinutes(40))
         {
             sample?.Invoke();
             await Task.Delay(500);

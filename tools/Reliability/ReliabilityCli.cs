@@ -116,7 +116,7 @@ public static class ReliabilityCli
 
     private static (string, bool) LoadVerb(Dictionary<string, string?> o, string work, string command)
     {
-        var r = Server.Load.RunAsync(Medzoo(o), work, Int(o, "clients", 50), Int(o, "browsers", 5), Int(o, "epochs", 6), Console.Error.WriteLine, Int(o, "steps_per_epoch", 4)).GetAwaiter().GetResult();
+        var r = Server.Load.RunAsync(Medzoo(o), work, Int(o, "clients", 50), Int(o, "browsers", 5), Int(o, "epochs", 6), Console.Error.WriteLine, Int(o, "steps_per_epoch", 4), o.ContainsKey("pin")).GetAwaiter().GetResult();
         var ok = r.WatchedStepSeconds <= 1.05 * r.UnwatchedStepSeconds && r.EpochEventsPerClient.All(n => n == r.Epochs)
                  && r.Browsers.All(b => b.SawFinalEpoch) && r.RssFlat();
         return (Markdown.Load(r, command), ok);

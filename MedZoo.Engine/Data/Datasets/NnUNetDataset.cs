@@ -72,7 +72,7 @@ public sealed partial class NnUNetDataset : IDatasetDefinition
             .Select(f => f[..^ending.Length]).Order(DatasetLayout.NaturalOrder).ToArray();
         foreach (var f in Directory.EnumerateFiles(labelsDir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal))
             if (!DatasetLayout.IsIgnorable(f) && !f.EndsWith(ending, StringComparison.Ordinal) && DatasetLayout.IsVolumeFile(f))
-                errors.Add($"dataset '{Name}': unexpected file '{Path.Combine(labelsDir, f)}' (file_ending is '{ending}')");
+                errors.Add($"dataset '{Name}': unexpected file '{Path.Combine(labelsDir, f)}': its name does not end with the file_ending '{ending}' of '{json}'");
         var caseSet = cases.ToHashSet(StringComparer.Ordinal);
         foreach (var f in Directory.EnumerateFiles(imagesDir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal))
         {
@@ -82,7 +82,7 @@ public sealed partial class NnUNetDataset : IDatasetDefinition
             if (m is null || !m.Success)
             {
                 if (DatasetLayout.IsVolumeFile(f))
-                    errors.Add($"dataset '{Name}': unexpected file '{Path.Combine(imagesDir, f)}' (images are named <case>_<XXXX>{ending})");
+                    errors.Add($"dataset '{Name}': unexpected file '{Path.Combine(imagesDir, f)}' (images are named <case>_<XXXX>{ending}, with the file_ending of '{json}')");
                 continue;
             }
             var channel = int.Parse(m.Groups["channel"].Value, CultureInfo.InvariantCulture);
@@ -119,10 +119,10 @@ public sealed partial class NnUNetDataset : IDatasetDefinition
         DatasetScan Failed(params string[] e) => new(Name, null, [], LabelMapping.Identity(["background", "foreground"]), [], e, []);
     }
 
-    // A file ending names files inside imagesTr/ and labelsTr/: a dot, then no separator, NUL or "..".
+    // A file ending names files inside imagesTr/ and labelsTr/: a dot, then letters, digits, '.', '_' or '-' (no separator, NUL or "..").
     private static bool ValidEnding(string ending) =>
         ending.Length is > 1 and <= 32 && ending[0] == '.' && !ending.Contains("..", StringComparison.Ordinal)
-        && ending.IndexOfAny(['/', '\\', '\0']) < 0 && !ending.Any(char.IsControl);
+        && ending.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
     public RawSubject Load(DatasetScan scan, SubjectSource source, IVolumeReader reader, DatasetOptions options) =>
         DatasetLayout.LoadFromFiles(source, scan.Modalities, scan.Mapping, reader);

@@ -57,12 +57,24 @@ public static class Load
         "--disable-sync", "--no-first-run",
     ];
 
-    public static async Task<LoadResult> RunAsync(string medzoo, string work, int clients, int browsers, int epochs, Action<string> progress, int stepsPerEpoch = 4)
+    /// <summary>
+    /// Trains the run unwatched, then watched; with <paramref name="pin"/> the server runs on CPU 0 and this process
+    /// (hub clients, and the browsers it starts) on the other CPUs, so that the watched step time counts what serving
+    /// viewers costs the server, not the viewers' own work on shared cores.
+    /// </summary>
+    public static async Task<LoadResult> RunAsync(string medzoo, string work, int clients, int browsers, int epochs, Action<string> progress, int stepsPerEpoch = 4, bool pin = false)
     {
         if (browsers > 0 && !File.Exists(ChromiumPath))
             throw new ArgumentException($"--browsers {browsers} needs Debian's chromium at {ChromiumPath} (scripts/prereqs.sh installs it), or --browsers 0");
         using var server = new MedZooServer(medzoo, Path.Combine(work, "load-data"));
         await server.StartAsync(TimeSpan.FromMinutes(2));
+        if (pin)
+        {
+            if (Environment.ProcessorCount < 2) throw new ArgumentException("--pin needs at least 2 CPUs");
+            Pin(server.ProcessId ?? throw new InvalidOperationException("the server is not running"), "0");
+            Pin(Environment.ProcessId, $"1-{Environment.ProcessorCount - 1}");
+            progress($"server pinned to CPU 0, viewers to CPUs 1-{Environment.ProcessorCount - 1}");
+        }
         var cookies = new CookieContainer();
         using var http = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(60) };
         (await MedZooServer.PostSignInAsync(http, MedZooServer.AdminName, MedZooServer.AdminPassword)).Dispose();
@@ -182,6 +194,17 @@ public static class Load
         }
         var steps = (await MedZooServer.MetricsAsync(http, run.Id)).Where(m => m.Kind == MetricKind.Step).ToList();
         return (steps.Count == 0 ? double.NaN : steps.Average(s => s.Seconds), steps.Count);
+    }
+
+    // Every thread of the process (taskset -a), so threads that exist already move too; children inherit it.
+    private static void Pin(int pid, string cpus)
+    {
+        using var p = Process.Start(new ProcessStartInfo("taskset", ["-a", "-p", "-c", cpus, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        }) ?? throw new InvalidOperationException("taskset did not start");
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"taskset -a -p -c {cpus} {pid} failed: {p.StandardError.ReadToEnd().Trim()}");
     }
 
     private static long? Rss(int pid)

@@ -80,6 +80,7 @@ public static class Load
         (await MedZooServer.PostSignInAsync(http, MedZooServer.AdminName, MedZooServer.AdminPassword)).Dispose();
         var o = TrainerRunExecutor.Smoke();
         o.Epochs = epochs;
+        if (pin) o.Threads = 1; // one CPU: a second torch thread would only contend with the first
         o.Sampling.SamplesTrain = stepsPerEpoch * o.Sampling.BatchSize; // the 20,000 steps: 100 epochs of 200 steps
         var config = RunConfigJson.Serialize(o);
 

@@ -5,7 +5,11 @@ using MedZoo.Engine.Training.Checkpoints;
 
 namespace MedZoo.Tests.Web.Persistence;
 
-/// <summary>Checkpoint files in MedZoo's layout without torch: a real header and placeholder weights.</summary>
+/// <summary>
+/// Checkpoint files in MedZoo's layout built without torch: a real header and a zero-filled model.bin of a chosen
+/// size. The importer and the recorder read only the header (Checkpoint.ReadHeader) and the file's size, never the
+/// weights, so these exercise exactly what they check.
+/// </summary>
 internal static class TestCheckpoints
 {
     public static byte[] Bytes(string runId, string kind, int epoch, IEnumerable<EpochCompleted>? history = null, int weightBytes = 16)

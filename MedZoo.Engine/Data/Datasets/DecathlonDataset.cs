@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using MedZoo.Engine.IO;
 
 namespace MedZoo.Engine.Data.Datasets;
 
@@ -68,7 +69,7 @@ public sealed class DecathlonDataset : IDatasetDefinition
             }
             if (Resolve(root, img.GetString()!) is not { } image)
             {
-                errors.Add($"dataset '{Name}': '{json}' training entry {index}: \"image\" must be a path inside the dataset folder, got \"{Printable(img.GetString()!)}\"");
+                errors.Add($"dataset '{Name}': '{json}' training entry {index}: \"image\" must be a path inside the dataset folder, got \"{QuotedText.Printable(img.GetString()!)}\"");
                 continue;
             }
             string? label = null;
@@ -77,7 +78,7 @@ public sealed class DecathlonDataset : IDatasetDefinition
                 label = Resolve(root, lab.GetString()!);
                 if (label is null)
                 {
-                    errors.Add($"dataset '{Name}': '{json}' training entry {index}: \"label\" must be a path inside the dataset folder, got \"{Printable(lab.GetString()!)}\"");
+                    errors.Add($"dataset '{Name}': '{json}' training entry {index}: \"label\" must be a path inside the dataset folder, got \"{QuotedText.Printable(lab.GetString()!)}\"");
                     continue;
                 }
             }
@@ -172,12 +173,6 @@ public sealed class DecathlonDataset : IDatasetDefinition
         return full.StartsWith(inside, StringComparison.Ordinal) ? full : null;
     }
 
-    /// <summary>Text from a file, safe to quote in a message: control characters shown as '?', cut at 200 characters.</summary>
-    internal static string Printable(string text)
-    {
-        var chars = text.Take(200).Select(c => char.IsControl(c) ? '?' : c).ToArray();
-        return new string(chars) + (text.Length > 200 ? "…" : "");
-    }
 
     internal static string StripExtension(string fileName)
     {

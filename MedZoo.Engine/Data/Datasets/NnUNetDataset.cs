@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using MedZoo.Engine.IO;
 
 namespace MedZoo.Engine.Data.Datasets;
 
@@ -56,7 +57,7 @@ public sealed partial class NnUNetDataset : IDatasetDefinition
         var classNames = Labels(doc, json, errors);
         var ending = doc.TryGetProperty("file_ending", out var fe) && fe.ValueKind == JsonValueKind.String ? fe.GetString()! : ".nii.gz";
         if (!ValidEnding(ending))
-            errors.Add($"'{json}' \"file_ending\" must be a file extension such as \".nii.gz\", got \"{DecathlonDataset.Printable(ending)}\"");
+            errors.Add($"'{json}' \"file_ending\" must be a file extension such as \".nii.gz\", got \"{QuotedText.Printable(ending)}\"");
         if (errors.Count > 0) return Failed(errors.Select(e => $"dataset '{Name}': {e}").ToArray());
         if (channels.Count == 0) return Failed($"dataset '{Name}': '{json}' lists no channels");
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using MedZoo.Engine.IO;
 
 namespace MedZoo.Engine.Training.Checkpoints;
 
@@ -190,13 +191,9 @@ public sealed class Checkpoint
         {
             throw new InvalidDataException(
                 $"the weights of checkpoint '{Header.Kind}' of run '{Header.RunId}' ({Header.Model.Name}, {Header.Model.InChannels} channel(s), " +
-                $"{Header.Model.Classes} classes) are damaged or do not fit this network: {Printable(e.Message)}", e);
+                $"{Header.Model.Classes} classes) are damaged or do not fit this network: {QuotedText.Printable(e.Message, 300)}", e);
         }
     }
-
-    // TorchSharp quotes the bytes it could not read as a name: keep messages to one readable line.
-    private static string Printable(string text) =>
-        new string(text.Take(300).Select(c => char.IsControl(c) || c == '\uFFFD' ? '?' : c).ToArray()) + (text.Length > 300 ? "…" : "");
 
     /// <summary>Loads the saved optimizer state into <paramref name="optimizer"/> (same type and parameter layout).</summary>
     /// <exception cref="InvalidOperationException">The checkpoint holds no optimizer state.</exception>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using MedZoo.Engine.Training;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
@@ -13,6 +14,8 @@ namespace MedZoo.Web.Live;
 /// <see cref="LiveOptions.StepBacklog"/>; every other update is delivered in order or, beyond
 /// <see cref="LiveOptions.EventBacklog"/>, the connection is disconnected (it resubscribes and reads
 /// what it missed over HTTP). The notifier's subscriber only routes, so it never waits on a client.
+/// Steps are thinned per run to one per <see cref="LiveOptions.HubStepInterval"/> before they reach
+/// any queue: the step held back last goes out just before the run's next other update.
 /// </summary>
 public sealed class HubBridge(
     RunNotifier notifier,
@@ -29,8 +32,12 @@ public sealed class HubBridge(
     private readonly Dictionary<string, Outbox> _connections = new(StringComparer.Ordinal);
     // Copy-on-write arrays, so routing reads them under the lock and posts outside it.
     private readonly Dictionary<string, Outbox[]> _watchers = new(StringComparer.Ordinal);
+    // Per run: when a step was last forwarded, and the newest step held back since (guarded by _gate).
+    private readonly Dictionary<string, StepThinning> _thinning = new(StringComparer.Ordinal);
+    private readonly long _stepIntervalTicks = (long)(options.Value.HubStepInterval.TotalSeconds * Stopwatch.Frequency);
     private IDisposable? _subscription;
     private long _droppedSteps;
+    private long _thinnedSteps;
     private long _disconnected;
 
     /// <summary>Step and preview updates dropped so far for connections that fell behind.</summary>
@@ -95,13 +102,49 @@ public sealed class HubBridge(
         return box?.Count ?? 0;
     }
 
-    /// <summary>Hands an update to the queue of every connection watching its run. Never waits.</summary>
+    /// <summary>Step updates held back by thinning so far (never queued for any connection).</summary>
+    public long ThinnedSteps => Interlocked.Read(ref _thinnedSteps);
+
+    /// <summary>
+    /// Hands an update to the queue of every connection watching its run, after thinning steps:
+    /// a step within <see cref="LiveOptions.HubStepInterval"/> of the last one forwarded is held
+    /// back (replacing any held before it) and forwarded just before the run's next other update.
+    /// Never waits.
+    /// </summary>
     internal void Route(RunUpdate u)
     {
         Outbox[]? boxes;
-        lock (_gate) _watchers.TryGetValue(u.RunId, out boxes);
+        RunUpdate? held = null;
+        lock (_gate)
+        {
+            _watchers.TryGetValue(u.RunId, out boxes);
+            if (u.Event is StepCompleted && _stepIntervalTicks > 0)
+            {
+                if (!_thinning.TryGetValue(u.RunId, out var t)) _thinning[u.RunId] = t = new StepThinning();
+                var now = Stopwatch.GetTimestamp();
+                if (t.LastForwarded != 0 && now - t.LastForwarded < _stepIntervalTicks)
+                {
+                    if (t.Held is not null) Interlocked.Increment(ref _thinnedSteps);
+                    t.Held = u;
+                    return;
+                }
+                t.LastForwarded = now;
+                if (t.Held is not null) Interlocked.Increment(ref _thinnedSteps);
+                t.Held = null;
+            }
+            else if (_thinning.TryGetValue(u.RunId, out var t))
+            {
+                held = t.Held;
+                t.Held = null;
+                if (u.Event is RunFinished) _thinning.Remove(u.RunId);
+            }
+        }
         if (boxes is null) return;
-        foreach (var box in boxes) box.Post(u);
+        foreach (var box in boxes)
+        {
+            if (held is not null) box.Post(held);
+            box.Post(u);
+        }
     }
 
     private void RemoveWatcher(string runId, Outbox box)
@@ -171,8 +214,15 @@ public sealed class HubBridge(
             boxes = [.. _connections.Values];
             _connections.Clear();
             _watchers.Clear();
+            _thinning.Clear();
         }
         foreach (var box in boxes) box.Close();
+    }
+
+    private sealed class StepThinning
+    {
+        public long LastForwarded;
+        public RunUpdate? Held;
     }
 
     /// <summary>

@@ -23,6 +23,15 @@ public sealed class LiveOptions
     /// </summary>
     public int EventBacklog { get; set; } = 1024;
 
+    /// <summary>
+    /// Shortest time between two step updates of one run forwarded to hub clients (default 100 ms, so
+    /// at most ten a second; 0 forwards every step). A fast run on a small model reports tens of
+    /// steps a second and sending each to every connection costs the trainer's CPU; the step held
+    /// back last is forwarded before the run's next other update, so a client always sees the last
+    /// step of each epoch, and every step stays readable from <c>/api/runs/{id}/metrics</c>.
+    /// </summary>
+    public TimeSpan HubStepInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Throws when a value is out of range, naming it.</summary>
     public void Validate()
     {
@@ -30,5 +39,7 @@ public sealed class LiveOptions
             throw new InvalidOperationException($"{Section}:StepBacklog is {StepBacklog}; it must be at least 1");
         if (EventBacklog < 1)
             throw new InvalidOperationException($"{Section}:EventBacklog is {EventBacklog}; it must be at least 1");
+        if (HubStepInterval < TimeSpan.Zero || HubStepInterval > TimeSpan.FromMinutes(1))
+            throw new InvalidOperationException($"{Section}:HubStepInterval is {HubStepInterval}; it must be between 00:00:00 and 00:01:00");
     }
 }

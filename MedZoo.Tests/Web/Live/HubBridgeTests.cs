@@ -20,8 +20,81 @@ public sealed class HubBridgeTests
         RunId = run, Epoch = e, Epochs = 1000, TrainLoss = 1.0 / e, LearningRate = 0.1, Seconds = 1,
     };
 
-    private static HubBridge Bridge(StoreFixture f, FakeHub hub, int stepBacklog = 64, int eventBacklog = 1024) =>
-        new(f.Notifier, hub, Options.Create(new LiveOptions { StepBacklog = stepBacklog, EventBacklog = eventBacklog }), NullLogger<HubBridge>.Instance);
+    // Every step forwarded unless a test asks for thinning, so the queue tests see each one.
+    private static HubBridge Bridge(StoreFixture f, FakeHub hub, int stepBacklog = 64, int eventBacklog = 1024, TimeSpan? stepInterval = null) =>
+        new(f.Notifier, hub, Options.Create(new LiveOptions
+        {
+            StepBacklog = stepBacklog, EventBacklog = eventBacklog, HubStepInterval = stepInterval ?? TimeSpan.Zero,
+        }), NullLogger<HubBridge>.Instance);
+
+    [Fact]
+    public async Task Route_StepsFasterThanTheInterval_FirstAndLastOfEachEpochReachClientsInOrder()
+    {
+        await using var f = new StoreFixture();
+        var hub = new FakeHub();
+        var a = hub.Add("a");
+        var b = hub.Add("b");
+        // An interval no test outlives: after the first step, every step is held until the next other update.
+        using var bridge = Bridge(f, hub, stepInterval: TimeSpan.FromMinutes(1));
+        bridge.Watch("a", "r", () => { });
+        bridge.Watch("b", "r", () => { });
+        long seq = 0;
+        for (var e = 1; e <= 3; e++)
+        {
+            for (var s = 1; s <= 100; s++) bridge.Route(new RunUpdate(++seq, Step("r", (e - 1) * 100 + s)));
+            bridge.Route(new RunUpdate(++seq, Epoch("r", e)));
+        }
+        bridge.Route(new RunUpdate(++seq, new RunFinished { RunId = "r", Outcome = RunOutcome.Completed, EpochsCompleted = 3 }));
+
+        foreach (var c in new[] { a, b })
+        {
+            await Waits.For(c.Finished.Task, $"RunFinished on {c.Id}");
+            Assert.Equal([1L, 100, 200, 300], c.Steps);
+            Assert.Equal([1, 2, 3], c.Epochs);
+            Assert.Equal(c.Seqs.Order(), c.Seqs);
+        }
+        Assert.Equal(300 - 4, bridge.ThinnedSteps);
+        Assert.Equal(0, bridge.DroppedSteps);
+    }
+
+    [Fact]
+    public async Task Route_StepsSlowerThanTheInterval_EveryStepIsForwarded()
+    {
+        await using var f = new StoreFixture();
+        var hub = new FakeHub();
+        var a = hub.Add("a");
+        using var bridge = Bridge(f, hub, stepInterval: TimeSpan.FromMilliseconds(1));
+        bridge.Watch("a", "r", () => { });
+        for (var i = 1; i <= 5; i++)
+        {
+            bridge.Route(new RunUpdate(i, Step("r", i)));
+            Thread.Sleep(5); // time passing is what this test is about: each step comes after the interval
+        }
+        bridge.Route(new RunUpdate(6, new RunFinished { RunId = "r", Outcome = RunOutcome.Completed, EpochsCompleted = 0 }));
+        await Waits.For(a.Finished.Task, "RunFinished");
+        Assert.Equal([1L, 2, 3, 4, 5], a.Steps);
+        Assert.Equal(0, bridge.ThinnedSteps);
+    }
+
+    [Fact]
+    public async Task Route_TwoRunsThinned_EachKeepsItsOwnLastStep()
+    {
+        await using var f = new StoreFixture();
+        var hub = new FakeHub();
+        var a = hub.Add("a");
+        using var bridge = Bridge(f, hub, stepInterval: TimeSpan.FromMinutes(1));
+        bridge.Watch("a", "r1", () => { });
+        bridge.Watch("a", "r2", () => { });
+        bridge.Route(new RunUpdate(1, Step("r1", 1)));
+        bridge.Route(new RunUpdate(1, Step("r2", 1)));
+        bridge.Route(new RunUpdate(2, Step("r1", 2)));
+        bridge.Route(new RunUpdate(2, Step("r2", 2)));
+        bridge.Route(new RunUpdate(3, Step("r2", 3)));
+        // r2 finishing releases only r2's held step; r1's stays held until r1's own next update.
+        bridge.Route(new RunUpdate(4, new RunFinished { RunId = "r2", Outcome = RunOutcome.Completed, EpochsCompleted = 0 }));
+        await Waits.For(a.Finished.Task, "RunFinished of r2");
+        Assert.Equal([1L, 1, 3], a.Steps);
+    }
 
     [Fact]
     public async Task Publish_StalledConnection_OthersGetEverythingInOrderAndItGetsEpochsAndLatestSteps()

@@ -201,13 +201,14 @@ public static class KillTrials
                 info.ArgumentList.Add("last");
             }
             var clock = Stopwatch.StartNew();
-            using var p = Process.Start(info)!;
+            using var p = ChildProcesses.Start(info);
             var stdout = p.StandardOutput.ReadToEndAsync();
             var stderr = p.StandardError.ReadToEndAsync();
             var problems = new List<string>();
             if (last)
             {
                 await p.WaitForExitAsync();
+                ChildProcesses.Forget(p);
                 if (p.ExitCode != 0) problems.Add($"the final resumed session exited {p.ExitCode}: {(await stderr).Trim()}");
                 results.Add(new KillTrial("cli, final", t, clock.Elapsed, "resumed to the end", TimeSpan.Zero, problems));
                 break;
@@ -228,6 +229,7 @@ public static class KillTrials
             var state = $"training, {StepLines(journals)} step lines in its journals";
             p.Kill(entireProcessTree: true);
             await p.WaitForExitAsync();
+            ChildProcesses.Forget(p);
             // Every complete journal line parses; a torn last line is all a kill may leave.
             foreach (var journal in Directory.Exists(Path.Combine(data, "journal")) ? Directory.EnumerateFiles(Path.Combine(data, "journal")) : [])
             {

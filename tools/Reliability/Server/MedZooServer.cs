@@ -68,7 +68,7 @@ public sealed partial class MedZooServer : IDisposable
         info.Environment["MedZoo__Admin__Password"] = AdminPassword;
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         var log = Path.Combine(DataDirectory, "..", $"server-{Port}.log");
-        _process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");
+        _process = ChildProcesses.Start(info);
         var writer = new StreamWriter(log, append: true) { AutoFlush = true };
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
@@ -96,6 +96,7 @@ public sealed partial class MedZooServer : IDisposable
         if (_process is null) return;
         _process.Kill(entireProcessTree: true);
         _process.WaitForExit();
+        ChildProcesses.Forget(_process);
         _process.Dispose();
         _process = null;
     }

@@ -74,7 +74,7 @@ public sealed class Trainer
             }
             using var session = new Session(this, options, fan, control, store, runId, state);
             outcome = session.Execute();
-            reason = state.StopReason;
+            reason = state.StopReason ?? (outcome == RunOutcome.Stopped ? control.StopReason : null);
         }
         catch (TrainingFailedException e)
         {
@@ -84,7 +84,7 @@ public sealed class Trainer
         catch (OperationCanceledException) when (control.IsStopRequested)
         {
             outcome = RunOutcome.Stopped;
-            reason = "stopped on request";
+            reason = control.StopReason ?? "stopped on request";
         }
         catch (Exception e)
         {

@@ -16,7 +16,7 @@ public sealed class TrainingControl : IDisposable
     /// <summary>True between <see cref="Pause"/> and <see cref="Resume"/>.</summary>
     public bool IsPaused => !_running.IsSet;
 
-    /// <summary>True once <see cref="Stop"/> was called.</summary>
+    /// <summary>True once <see cref="Stop()"/> was called.</summary>
     public bool IsStopRequested => _stop.IsCancellationRequested;
 
     /// <summary>Asks the trainer to pause after the current batch.</summary>
@@ -25,9 +25,19 @@ public sealed class TrainingControl : IDisposable
     /// <summary>Lets a paused trainer continue.</summary>
     public void Resume() => _running.Set();
 
+    /// <summary>Why the stop was asked for, when the caller said (e.g. a sweep's successive halving); null for a plain stop.</summary>
+    public string? StopReason { get; private set; }
+
     /// <summary>Asks the trainer to stop after the current batch (also releases a pause).</summary>
-    public void Stop()
+    public void Stop() => Stop(null);
+
+    /// <summary>
+    /// Asks the trainer to stop after the current batch, saying why: the run ends with
+    /// <paramref name="reason"/> as its reason. The first reason given wins.
+    /// </summary>
+    public void Stop(string? reason)
     {
+        if (reason is not null && !_stop.IsCancellationRequested) StopReason ??= reason;
         _stop.Cancel();
         _running.Set();
     }

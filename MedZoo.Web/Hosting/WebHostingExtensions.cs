@@ -6,6 +6,7 @@ using MedZoo.Web.Models;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Reviews;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Sweeps;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
@@ -31,6 +32,7 @@ public static class WebHostingExtensions
         builder.AddMedZooDatasets();
         builder.AddMedZooModels();
         builder.AddMedZooReviews();
+        builder.Services.AddMedZooSweeps();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         // Notices go bottom right: top right they cover the run page's Stop and Resume buttons.
         builder.Services.AddMudServices(o => o.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
@@ -58,6 +60,7 @@ public static class WebHostingExtensions
         app.MapAccountEndpoints();
         app.MapRunEndpoints();
         app.MapReviewEndpoints();
+        app.MapSweepEndpoints();
         app.MapHub<TrainingHub>(TrainingHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

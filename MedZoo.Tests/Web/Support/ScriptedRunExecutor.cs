@@ -42,6 +42,8 @@ public sealed class ScriptedRunExecutor : IRunExecutor
         public int FailAtStep { get; set; }
         /// <summary>Validate every N epochs (and at the last), like the trainer's validation interval.</summary>
         public int ValidateEvery { get; set; } = 1;
+        /// <summary>Multiplies the validation Dice, so runs of a sweep differ (1 by default).</summary>
+        public double DiceScale { get; set; } = 1;
     }
 
     public static string Json(int epochs = 2, int stepsPerEpoch = 3, int failAtStep = 0, string device = "cpu", int validateEvery = 1) =>
@@ -117,7 +119,7 @@ public sealed class ScriptedRunExecutor : IRunExecutor
             {
                 if (Paused(x) || !Pass(x.Control))
                 {
-                    o.OnEvent(new RunFinished { RunId = x.RunId, Outcome = RunOutcome.Stopped, Reason = "stopped by the user", EpochsCompleted = epochsDone, BestEpoch = bestEpoch, BestMeanForegroundDice = best });
+                    o.OnEvent(new RunFinished { RunId = x.RunId, Outcome = RunOutcome.Stopped, Reason = x.Control.StopReason ?? "stopped by the user", EpochsCompleted = epochsDone, BestEpoch = bestEpoch, BestMeanForegroundDice = best });
                     return;
                 }
                 var global = (long)(epoch - 1) * c.StepsPerEpoch + step;
@@ -130,7 +132,7 @@ public sealed class ScriptedRunExecutor : IRunExecutor
                 });
             }
             var validated = epoch % Math.Max(1, c.ValidateEvery) == 0 || epoch == c.Epochs;
-            var mean = Math.Min(0.95, 0.3 + 0.2 * epoch);
+            var mean = Math.Min(0.95, 0.3 + 0.2 * epoch) * c.DiceScale;
             var isBest = validated && (best is null || mean > best);
             if (isBest) { best = mean; bestEpoch = epoch; }
             o.OnEvent(new EpochCompleted

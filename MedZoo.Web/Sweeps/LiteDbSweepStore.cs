@@ -1,0 +1,50 @@
+using LiteDB;
+using MedZoo.Web.Persistence;
+
+namespace MedZoo.Web.Sweeps;
+
+/// <summary>Sweeps in the dashboard's database (collection <c>sweeps</c>; one small document per sweep).</summary>
+public sealed class LiteDbSweepStore : ISweepStore
+{
+    private readonly ILiteCollection<SweepDocument> _sweeps;
+    private readonly Lock _gate = new();
+
+    public LiteDbSweepStore(MedZooDatabase database)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        _sweeps = database.Db.GetCollection<SweepDocument>("sweeps");
+    }
+
+    public void Insert(SweepDocument sweep)
+    {
+        lock (_gate) _sweeps.Insert(sweep);
+    }
+
+    public SweepDocument? Get(string id)
+    {
+        lock (_gate) return _sweeps.FindById(id);
+    }
+
+    public IReadOnlyList<SweepDocument> List()
+    {
+        lock (_gate) return _sweeps.FindAll().OrderByDescending(s => s.CreatedAt).ToList();
+    }
+
+    public SweepDocument? Update(string id, Action<SweepDocument> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (_gate)
+        {
+            var sweep = _sweeps.FindById(id);
+            if (sweep is null) return null;
+            change(sweep);
+            _sweeps.Update(sweep);
+            return sweep;
+        }
+    }
+
+    public bool Delete(string id)
+    {
+        lock (_gate) return _sweeps.Delete(id);
+    }
+}

@@ -141,6 +141,21 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Run_StopWithAReason_RunFinishedCarriesItAndTheFirstReasonWins()
+    {
+        using var dir = TestPaths.NewTempFolder();
+        var (result, events) = Run(TestTrainers.With(o => new BlobData(o.Seed, steps: 4)), TestTrainers.Options(epochs: 2), new FileCheckpointStore(dir.Path), hook: (e, control) =>
+        {
+            if (e is not StepCompleted { GlobalStep: 2 }) return;
+            control.Stop("stopped by successive halving at epoch 1");
+            control.Stop("a later reason");
+            control.Stop();
+        });
+        Assert.Equal(RunOutcome.Stopped, result.Outcome);
+        Assert.Equal("stopped by successive halving at epoch 1", events.Of<RunFinished>().Single().Reason);
+    }
+
+    [Fact]
     public async Task Run_PauseThenResume_HoldsTheTrainingThreadAndContinues()
     {
         using var dir = TestPaths.NewTempFolder();

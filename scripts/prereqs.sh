@@ -65,6 +65,8 @@ fi
 if have_apt; then
   apt_install chromium python3-nibabel python3-numpy python3-scipy
   [ "$MODE" = "--bench" ] && apt_install python3-torch
+  # Real PostgreSQL and Redis for the cluster tests (scripts/cluster-servers.sh starts private instances)
+  apt_install postgresql redis-server
 else
   command -v chromium >/dev/null || log "WARNING: no chromium: browser tests will be skipped (install Chromium at /usr/bin/chromium)"
 fi

@@ -1,7 +1,7 @@
 using MedZoo.Engine;
 using System.Text.Json;
 using MedZoo.Engine.Training;
-using MedZoo.Engine.Training.Checkpoints;
+using MedZoo.Engine.Checkpoints;
 
 namespace MedZoo.Tests.Engine.Training;
 

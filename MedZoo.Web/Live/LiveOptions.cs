@@ -27,8 +27,8 @@ public sealed class LiveOptions
     public void Validate()
     {
         if (StepBacklog < 1)
-            throw new InvalidOperationException($"{Section}:StepBacklog is {StepBacklog}; it must be at least 1");
+            throw new InvalidOperationException($"{Section}:{nameof(StepBacklog)} must be at least 1, got {StepBacklog}");
         if (EventBacklog < 1)
-            throw new InvalidOperationException($"{Section}:EventBacklog is {EventBacklog}; it must be at least 1");
+            throw new InvalidOperationException($"{Section}:{nameof(EventBacklog)} must be at least 1, got {EventBacklog}");
     }
 }

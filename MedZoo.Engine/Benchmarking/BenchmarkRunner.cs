@@ -12,7 +12,7 @@ using MedZoo.Engine.Losses;
 using MedZoo.Engine.Networks;
 using MedZoo.Engine.Networks.Blocks;
 using MedZoo.Engine.Training;
-using MedZoo.Engine.Training.Checkpoints;
+using MedZoo.Engine.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 

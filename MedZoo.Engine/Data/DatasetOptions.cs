@@ -81,41 +81,41 @@ public sealed class DatasetOptions
         return c;
     }
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field and what is allowed.</summary>
+    /// <summary>Throws <see cref="InvalidOptionException"/> naming the first bad field and what is allowed.</summary>
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(Name))
-            throw new ArgumentException($"{nameof(Name)}: a dataset name is required: use one of {string.Join(", ", DatasetCatalog.Names)}", nameof(Name));
+            throw new InvalidOptionException(nameof(Name), $"a dataset name is required: use one of {string.Join(", ", DatasetCatalog.Names)}");
         var definition = DatasetCatalog.Find(Name)
-            ?? throw new ArgumentException($"{nameof(Name)}: unknown dataset '{Name}': use one of {string.Join(", ", DatasetCatalog.Names)}", nameof(Name));
+            ?? throw new InvalidOptionException(nameof(Name), $"unknown dataset '{Name}': use one of {string.Join(", ", DatasetCatalog.Names)}");
         if (definition.RequiresPath && string.IsNullOrWhiteSpace(Path))
-            throw new ArgumentException($"{nameof(Path)}: dataset '{definition.Name}' is read from a folder: give its path", nameof(Path));
+            throw new InvalidOptionException(nameof(Path), $"dataset '{definition.Name}' is read from a folder: give its path");
         if (Modalities is not null && Modalities.Any(string.IsNullOrWhiteSpace))
-            throw new ArgumentException($"{nameof(Modalities)}: modality names must not be empty", nameof(Modalities));
+            throw new InvalidOptionException(nameof(Modalities), $"modality names must not be empty");
         if (Modalities is not null && Modalities.Distinct(StringComparer.OrdinalIgnoreCase).Count() != Modalities.Length)
-            throw new ArgumentException($"{nameof(Modalities)}: a modality is listed twice ({string.Join(", ", Modalities)})", nameof(Modalities));
+            throw new InvalidOptionException(nameof(Modalities), $"a modality is listed twice ({string.Join(", ", Modalities)})");
         if (Classes is < 0 or > 255)
-            throw new ArgumentException($"{nameof(Classes)}: {Classes} must be 0 (as defined by the dataset) or 2..255", nameof(Classes));
+            throw new InvalidOptionException(nameof(Classes), $"{Classes} must be 0 (as defined by the dataset) or 2..255");
         if (!(Split > 0 && Split <= 1))
-            throw new ArgumentException(Invariant($"{nameof(Split)}: {Split} must be in (0, 1] (fraction of subjects used for training)"), nameof(Split));
+            throw new InvalidOptionException(nameof(Split), Invariant($"{Split} must be in (0, 1] (fraction of subjects used for training)"));
         if (Folds is < 0 or 1 or > 100)
-            throw new ArgumentException($"{nameof(Folds)}: {Folds} must be 0 (use {nameof(Split)}) or 2..100", nameof(Folds));
+            throw new InvalidOptionException(nameof(Folds), $"{Folds} must be 0 (use {nameof(Split)}) or 2..100");
         if (Folds >= 2 && (Fold < 0 || Fold >= Folds))
-            throw new ArgumentException($"{nameof(Fold)}: {Fold} must be in 0..{Folds - 1}", nameof(Fold));
+            throw new InvalidOptionException(nameof(Fold), $"{Fold} must be in 0..{Folds - 1}");
         try { _ = NormalizationKind; }
         catch (ArgumentException e)
         {
             var problem = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
-            throw new ArgumentException($"{nameof(Normalization)}: {problem}", nameof(Normalization), e);
+            throw new InvalidOptionException(nameof(Normalization), problem, inner: e);
         }
         if (ClipLowPercentile is < 0 or > 100 || ClipHighPercentile is < 0 or > 100 || ClipLowPercentile >= ClipHighPercentile)
-            throw new ArgumentException(Invariant($"{nameof(ClipLowPercentile)}/{nameof(ClipHighPercentile)}: {ClipLowPercentile} and {ClipHighPercentile} must satisfy 0 ≤ low < high ≤ 100"), nameof(ClipLowPercentile));
+            throw new InvalidOptionException(nameof(ClipLowPercentile), Invariant($"{ClipLowPercentile} and {nameof(ClipHighPercentile)} {ClipHighPercentile} must satisfy 0 ≤ low < high ≤ 100"));
         if (SyntheticSubjects is < 1 or > 10000)
-            throw new ArgumentException($"{nameof(SyntheticSubjects)}: {SyntheticSubjects} must be 1..10000", nameof(SyntheticSubjects));
+            throw new InvalidOptionException(nameof(SyntheticSubjects), $"{SyntheticSubjects} must be 1..10000");
         if (SyntheticSize is null || SyntheticSize.Length != 3 || SyntheticSize.Any(s => s is < 16 or > 512))
-            throw new ArgumentException($"{nameof(SyntheticSize)}: ({string.Join(", ", SyntheticSize ?? [])}) must be 3 sizes (D, H, W), each 16..512", nameof(SyntheticSize));
+            throw new InvalidOptionException(nameof(SyntheticSize), $"({string.Join(", ", SyntheticSize ?? [])}) must be 3 sizes (D, H, W), each 16..512");
         if (LoadThreads is < 0 or > 256)
-            throw new ArgumentException($"{nameof(LoadThreads)}: {LoadThreads} must be 0 (one per processor) or 1..256", nameof(LoadThreads));
+            throw new InvalidOptionException(nameof(LoadThreads), $"{LoadThreads} must be 0 (one per processor) or 1..256");
     }
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

@@ -2,7 +2,7 @@ using System.Globalization;
 using MedZoo.Engine.Data;
 using MedZoo.Engine.Devices;
 using MedZoo.Engine.IO;
-using MedZoo.Engine.Training.Checkpoints;
+using MedZoo.Engine.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -96,7 +96,7 @@ public sealed class SegmentationPredictor : IDisposable
     /// <param name="device">"auto" (default), "cpu", "cuda", "cuda:N".</param>
     public static SegmentationPredictor Load(string path, string? device = "auto") => new(Checkpoint.Read(path), device);
 
-    /// <summary>Loads a checkpoint from a stream (e.g. a store's <see cref="Training.ICheckpointStore.OpenRead"/>).</summary>
+    /// <summary>Loads a checkpoint from a stream (e.g. a store's <see cref="ICheckpointStore.OpenRead"/>).</summary>
     public static SegmentationPredictor Load(Stream stream, string? device = "auto") => new(Checkpoint.Read(stream), device);
 
     /// <summary>

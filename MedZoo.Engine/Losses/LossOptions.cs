@@ -183,7 +183,7 @@ public sealed class LossOptions
     /// <summary>How targets are downsampled for deep-supervision outputs.</summary>
     public DeepSupervisionTargetMode DeepSupervisionTarget { get; set; } = DeepSupervisionTargetMode.Nearest;
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field and what it must be.</summary>
+    /// <summary>Throws <see cref="InvalidOptionException"/> naming the first invalid field and what it must be.</summary>
     public void Validate()
     {
         if (Activation is { } a && !Enum.IsDefined(a))
@@ -201,7 +201,7 @@ public sealed class LossOptions
         NonNegative(nameof(TverskyAlpha), TverskyAlpha);
         NonNegative(nameof(TverskyBeta), TverskyBeta);
         if (TverskyAlpha + TverskyBeta <= 0)
-            throw new ArgumentException($"LossOptions.{nameof(TverskyAlpha)}: {nameof(TverskyAlpha)} + {nameof(TverskyBeta)} must be positive, got 0", nameof(TverskyAlpha));
+            throw new InvalidOptionException(nameof(TverskyAlpha), $"{nameof(TverskyAlpha)} + {nameof(TverskyBeta)} must be positive, got 0", nameof(LossOptions));
         NonNegative(nameof(FocalGamma), FocalGamma);
         if (FocalAlpha is { } alpha && !(alpha >= 0 && alpha <= 1))
             throw Bad(nameof(FocalAlpha), alpha, "must be in [0, 1], or left empty for none");
@@ -211,16 +211,16 @@ public sealed class LossOptions
         NonNegative(nameof(VaeReconstructionWeight), VaeReconstructionWeight);
         NonNegative(nameof(VaeKlWeight), VaeKlWeight);
         if (string.IsNullOrWhiteSpace(VaeSegmentationLoss))
-            throw new ArgumentException($"LossOptions.{nameof(VaeSegmentationLoss)}: must name a segmentation loss (e.g. \"dice\")", nameof(VaeSegmentationLoss));
+            throw new InvalidOptionException(nameof(VaeSegmentationLoss), $"must name a segmentation loss (e.g. \"dice\")", nameof(LossOptions));
         if (ClassWeights is { } w)
         {
             if (w.Length == 0)
-                throw new ArgumentException($"LossOptions.{nameof(ClassWeights)}: must have one weight per class, or be left empty for equal weights; got none", nameof(ClassWeights));
+                throw new InvalidOptionException(nameof(ClassWeights), $"must have one weight per class, or be left empty for equal weights; got none", nameof(LossOptions));
             for (var i = 0; i < w.Length; i++)
                 if (!double.IsFinite(w[i]) || w[i] < 0)
-                    throw new ArgumentException($"LossOptions.{nameof(ClassWeights)}: weight {i + 1} must be a finite number ≥ 0, got {Format(w[i])}", nameof(ClassWeights));
+                    throw new InvalidOptionException(nameof(ClassWeights), $"weight {i + 1} must be a finite number ≥ 0, got {Format(w[i])}", nameof(LossOptions));
             if (w.All(v => v == 0))
-                throw new ArgumentException($"LossOptions.{nameof(ClassWeights)}: at least one weight must be positive", nameof(ClassWeights));
+                throw new InvalidOptionException(nameof(ClassWeights), $"at least one weight must be positive", nameof(LossOptions));
         }
     }
 
@@ -238,8 +238,8 @@ public sealed class LossOptions
             throw Bad(field, value, "must be a finite number ≥ 0");
     }
 
-    private static ArgumentException Bad(string field, object value, string rule) =>
-        new($"LossOptions.{field}: {rule}, got {(value is double d ? Format(d) : value)}", field);
+    private static InvalidOptionException Bad(string field, object value, string rule) =>
+        new(field, $"{rule}, got {(value is double d ? Format(d) : value)}", nameof(LossOptions));
 
     private static string Format(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using MedZoo.Engine.Data;
-using MedZoo.Engine.Training.Checkpoints;
+using MedZoo.Engine.Checkpoints;
 
 namespace MedZoo.Engine.Training;
 

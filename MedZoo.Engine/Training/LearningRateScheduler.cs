@@ -48,18 +48,18 @@ public sealed class SchedulerOptions
     /// <summary>Plateau: validations to wait after a reduction before counting again; default 0.</summary>
     public int PlateauCooldown { get; set; }
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field.</summary>
+    /// <summary>Throws <see cref="InvalidOptionException"/> naming the first invalid field.</summary>
     public void Validate()
     {
-        if (!Enum.IsDefined(Kind)) throw new ArgumentException($"{nameof(Kind)}: {(int)Kind} is not a scheduler", nameof(Kind));
-        if (StepSize < 1) throw new ArgumentException($"{nameof(StepSize)}: must be at least 1, got {StepSize}", nameof(StepSize));
-        if (!(Gamma > 0 && Gamma <= 1)) throw new ArgumentException($"{nameof(Gamma)}: must be in (0, 1], got {Gamma}", nameof(Gamma));
-        if (!(Power > 0) || double.IsInfinity(Power)) throw new ArgumentException($"{nameof(Power)}: must be positive, got {Power}", nameof(Power));
-        if (!(MinLearningRate >= 0) || double.IsInfinity(MinLearningRate)) throw new ArgumentException($"{nameof(MinLearningRate)}: must be ≥ 0, got {MinLearningRate}", nameof(MinLearningRate));
-        if (!(PlateauFactor > 0 && PlateauFactor < 1)) throw new ArgumentException($"{nameof(PlateauFactor)}: must be in (0, 1), got {PlateauFactor}", nameof(PlateauFactor));
-        if (PlateauPatience < 0) throw new ArgumentException($"{nameof(PlateauPatience)}: must be ≥ 0, got {PlateauPatience}", nameof(PlateauPatience));
-        if (!(PlateauThreshold >= 0)) throw new ArgumentException($"{nameof(PlateauThreshold)}: must be ≥ 0, got {PlateauThreshold}", nameof(PlateauThreshold));
-        if (PlateauCooldown < 0) throw new ArgumentException($"{nameof(PlateauCooldown)}: must be ≥ 0, got {PlateauCooldown}", nameof(PlateauCooldown));
+        if (!Enum.IsDefined(Kind)) throw new InvalidOptionException(nameof(Kind), $"{(int)Kind} is not a scheduler");
+        if (StepSize < 1) throw new InvalidOptionException(nameof(StepSize), $"must be at least 1, got {StepSize}");
+        if (!(Gamma > 0 && Gamma <= 1)) throw new InvalidOptionException(nameof(Gamma), $"must be in (0, 1], got {Gamma}");
+        if (!(Power > 0) || double.IsInfinity(Power)) throw new InvalidOptionException(nameof(Power), $"must be positive, got {Power}");
+        if (!(MinLearningRate >= 0) || double.IsInfinity(MinLearningRate)) throw new InvalidOptionException(nameof(MinLearningRate), $"must be ≥ 0, got {MinLearningRate}");
+        if (!(PlateauFactor > 0 && PlateauFactor < 1)) throw new InvalidOptionException(nameof(PlateauFactor), $"must be in (0, 1), got {PlateauFactor}");
+        if (PlateauPatience < 0) throw new InvalidOptionException(nameof(PlateauPatience), $"must be ≥ 0, got {PlateauPatience}");
+        if (!(PlateauThreshold >= 0)) throw new InvalidOptionException(nameof(PlateauThreshold), $"must be ≥ 0, got {PlateauThreshold}");
+        if (PlateauCooldown < 0) throw new InvalidOptionException(nameof(PlateauCooldown), $"must be ≥ 0, got {PlateauCooldown}");
     }
 }
 

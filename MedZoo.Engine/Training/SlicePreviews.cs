@@ -1,9 +1,11 @@
+using MedZoo.Engine.Data;
+
 namespace MedZoo.Engine.Training;
 
 /// <summary>
 /// Cuts the three orthogonal slices of a validation subject into <see cref="SlicePreview"/> events:
-/// the first modality windowed to bytes (1st–99th percentile, so a few bright voxels do not darken
-/// the picture), the prediction and the ground truth as class indices.
+/// the first modality windowed to bytes (<see cref="DisplayWindow"/>, as the viewers window it),
+/// the prediction and the ground truth as class indices.
 /// </summary>
 internal static class SlicePreviews
 {
@@ -22,8 +24,7 @@ internal static class SlicePreviews
     public static IEnumerable<SlicePreview> Create(string runId, int epoch, string subjectId, ReadOnlySpan<float> image, ReadOnlySpan<int> prediction,
         ReadOnlySpan<byte> groundTruth, bool hasGroundTruth, int d, int h, int w, (double D, double H, double W) spacing, double position)
     {
-        var (lo, hi) = Window(image);
-        var scale = hi > lo ? 255.0 / (hi - lo) : 0;
+        var (lo, hi) = DisplayWindow.Of(image);
         var list = new List<SlicePreview>(3);
         foreach (var plane in new[] { SlicePlane.Axial, SlicePlane.Coronal, SlicePlane.Sagittal })
         {
@@ -47,7 +48,7 @@ internal static class SlicePreviews
                         _ => (r * h + c) * w + index,
                     };
                     var p = r * cols + c;
-                    img[p] = (byte)Math.Clamp((image[voxel] - lo) * scale, 0, 255);
+                    img[p] = DisplayWindow.ToByte(image[voxel], lo, hi);
                     pred[p] = (byte)Math.Clamp(prediction[voxel], 0, 255);
                     if (gt is not null) gt[p] = groundTruth[voxel];
                 }
@@ -58,17 +59,5 @@ internal static class SlicePreviews
             });
         }
         return list;
-    }
-
-    private static (float Lo, float Hi) Window(ReadOnlySpan<float> image)
-    {
-        // A strided sample is enough for percentiles and keeps this cheap for large volumes.
-        var step = Math.Max(1, image.Length / 65536);
-        var sample = new List<float>(image.Length / step + 1);
-        for (var i = 0; i < image.Length; i += step)
-            if (float.IsFinite(image[i])) sample.Add(image[i]);
-        if (sample.Count == 0) return (0, 1);
-        sample.Sort();
-        return (sample[(int)(0.01 * (sample.Count - 1))], sample[(int)(0.99 * (sample.Count - 1))]);
     }
 }

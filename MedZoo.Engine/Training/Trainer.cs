@@ -6,7 +6,7 @@ using MedZoo.Engine.Inference;
 using MedZoo.Engine.Losses;
 using MedZoo.Engine.Metrics;
 using MedZoo.Engine.Networks;
-using MedZoo.Engine.Training.Checkpoints;
+using MedZoo.Engine.Checkpoints;
 using MedZoo.Engine.Training.TensorBoard;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -283,13 +283,13 @@ public sealed class Trainer
             checkpoint.RestoreRngState();
             if (h.Scheduler is { } s) _scheduler.LoadState(s);
             _earlyStopping.Load(h.EarlyStopping);
-            _state.History = h.History.ToList();
+            _state.History = h.Epochs().ToList();
             _state.EpochsCompleted = h.Epoch;
             _state.GlobalStep = h.GlobalStep;
             _state.BestMetric = h.BestMetric;
             _state.BestEpoch = h.BestEpoch;
-            _state.BestValidation = h.History.FirstOrDefault(e => e.Epoch == h.BestEpoch)?.Validation;
-            _validations = h.History.Count(e => e.Validation is not null);
+            _state.BestValidation = _state.History.FirstOrDefault(e => e.Epoch == h.BestEpoch)?.Validation;
+            _validations = _state.History.Count(e => e.Validation is not null);
             _startEpoch = h.Epoch + 1;
             Log(RunLogLevel.Info, $"resumed from the checkpoint of epoch {h.Epoch} (step {h.GlobalStep})");
         }
@@ -429,7 +429,7 @@ public sealed class Trainer
                 PatchSize = _options.Sampling.PatchSize.ToArray(), Dataset = _components.Data.DatasetName, Epoch = epoch,
                 GlobalStep = _state.GlobalStep, BestMetric = _state.BestMetric, BestEpoch = _state.BestEpoch, Seed = _options.Seed,
                 Optimizer = _options.Optimizer.ToString(), Scheduler = _scheduler.SaveState(), EarlyStopping = _earlyStopping.Save(),
-                History = _state.History.ToList(), TrainerOptions = JsonSerializer.SerializeToElement(_options, Checkpoint.JsonOptions),
+                History = CheckpointHistory.ToJson(_state.History), TrainerOptions = JsonSerializer.SerializeToElement(_options, Checkpoint.JsonOptions),
             };
             long bytes = 0;
             var location = _store.Save(_runId, kind, epoch, s =>

@@ -137,10 +137,10 @@ public sealed class TrainerOptions
     public double PreviewPosition { get; set; } = 0.5;
 
     /// <summary>
-    /// Throws <see cref="ArgumentException"/> for the first invalid field. Its
-    /// <see cref="ArgumentException.ParamName"/> is the field's option path (nested fields as
-    /// <c>Dataset.Split</c>, <c>Sampling.PatchSize</c>, ...) and its message is "path: problem";
-    /// <see cref="ProblemOf"/> gives the problem alone, for a form that shows it on the field.
+    /// Throws <see cref="InvalidOptionException"/> for the first invalid field. Its
+    /// <see cref="InvalidOptionException.Error"/> holds the field's option path (nested fields as
+    /// <c>Dataset.Split</c>, <c>Sampling.PatchSize</c>, ...) and the problem apart, for a form that
+    /// shows the problem on the field; its message is "path: problem".
     /// </summary>
     public void Validate()
     {
@@ -212,33 +212,16 @@ public sealed class TrainerOptions
 
     private static string Format(double v) => v.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>
-    /// What is wrong, without the option path that <see cref="Validate"/> puts first ("path: problem")
-    /// and without the " (Parameter 'x')" suffix .NET appends: the text to show on the field itself.
-    /// Components that prefix their type ("LossOptions.Field: ...") are handled alike.
-    /// </summary>
-    public static string ProblemOf(ArgumentException e)
-    {
-        ArgumentNullException.ThrowIfNull(e);
-        var message = PlainMessage(e);
-        var colon = message.IndexOf(": ", StringComparison.Ordinal);
-        return e.ParamName is { Length: > 0 } path && colon > 0 && message[..colon].EndsWith(path.Split('.')[^1], StringComparison.Ordinal)
-            ? message[(colon + 2)..]
-            : message;
-    }
-
-    private static void Fail(string field, string message) => throw new ArgumentException($"{field}: {message}", field);
+    private static void Fail(string field, string problem) => throw new InvalidOptionException(field, problem);
 
     private static void Nested<T>(string name, T? value, Action<T> validate) where T : class
     {
         if (value is null) Fail(name, "must be set");
         try { validate(value!); }
-        catch (ArgumentException e)
+        catch (InvalidOptionException e)
         {
-            // Components name their own fields ("Split: ..."; some with their type, "LossOptions.TverskyAlpha: ...");
-            // the path from here down is this property's name and the field's.
-            var path = $"{name}.{e.ParamName}";
-            throw new ArgumentException($"{path}: {ProblemOf(e)}", path, e);
+            // The component names its own field; from here its path is this property's name and the field's.
+            throw e.Under(name);
         }
     }
 }

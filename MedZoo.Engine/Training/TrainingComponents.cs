@@ -1,7 +1,7 @@
 using MedZoo.Engine.Data;
 using MedZoo.Engine.Losses;
 using MedZoo.Engine.Networks;
-using MedZoo.Engine.Training.Checkpoints;
+using MedZoo.Engine.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,4 +1,4 @@
-using MedZoo.Engine.Training.Checkpoints;
+using MedZoo.Engine.Checkpoints;
 
 namespace MedZoo.Engine.Training;
 

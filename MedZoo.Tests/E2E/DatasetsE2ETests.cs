@@ -113,7 +113,7 @@ public sealed class DatasetsE2ETests
         private readonly ScriptedRunExecutor _inner = new();
 
         public RunForm Form => throw new InvalidOperationException($"unexpected failure reading {Secret}");
-        public RunPlan Describe(string configJson) => _inner.Describe(configJson);
+        public RunPlan Describe(object configuration) => _inner.Describe(configuration);
         public void Execute(RunExecution execution) => _inner.Execute(execution);
     }
 

@@ -1,3 +1,4 @@
+using MedZoo.Web.Settings;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using MedZoo.Web.Persistence;
@@ -32,9 +33,8 @@ public static class AccountsExtensions
     /// </summary>
     public static WebApplicationBuilder AddMedZooAccounts(this WebApplicationBuilder builder)
     {
-        builder.Services.Configure<AdminOptions>(builder.Configuration.GetSection(AdminOptions.Section));
-        builder.Services.AddOptions<AccountSecurityOptions>().Bind(builder.Configuration.GetSection(AccountSecurityOptions.Section))
-            .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
+        builder.Services.AddSettings<AdminOptions>(builder.Configuration, AdminOptions.Section, o => o.Validate());
+        builder.Services.AddSettings<AccountSecurityOptions>(builder.Configuration, AccountSecurityOptions.Section, o => o.Validate());
         builder.Services.AddSingleton<IPasswordHasher<UserDocument>, PasswordHasher<UserDocument>>();
         builder.Services.AddSingleton<UserService>();
         builder.Services.AddSingleton<SignInBackoff>();

@@ -15,4 +15,18 @@ public sealed class AdminOptions
 
     /// <summary>True when both name and password are set.</summary>
     public bool IsConfigured => !string.IsNullOrWhiteSpace(UserName) && !string.IsNullOrEmpty(Password);
+
+    /// <summary>
+    /// Throws when only one of the two is set: the server would otherwise ignore the one given and
+    /// wait for the setup page, with no sign of why the configured admin does not exist.
+    /// </summary>
+    public void Validate()
+    {
+        var hasName = !string.IsNullOrWhiteSpace(UserName);
+        var hasPassword = !string.IsNullOrEmpty(Password);
+        if (hasName && !hasPassword)
+            throw new InvalidOperationException($"{Section}:{nameof(Password)} is not set but {Section}:{nameof(UserName)} is: set both to create the first admin, or neither to create it on the setup page");
+        if (hasPassword && !hasName)
+            throw new InvalidOperationException($"{Section}:{nameof(UserName)} is not set but {Section}:{nameof(Password)} is: set both to create the first admin, or neither to create it on the setup page");
+    }
 }

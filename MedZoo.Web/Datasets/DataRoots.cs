@@ -1,3 +1,4 @@
+using MedZoo.Engine;
 using System.Security.Claims;
 using System.Text.RegularExpressions;
 using LiteDB;
@@ -109,25 +110,25 @@ public sealed partial class DataRoots(MedZooDatabase database, IOptions<DataAcce
     /// </summary>
     /// <param name="path">What the user typed.</param>
     /// <param name="field">The setting's name for the message ("Dataset.Path").</param>
-    /// <exception cref="ArgumentException">Empty, or outside every root (the message names the roots, not paths).</exception>
+    /// <exception cref="InvalidOptionException">Empty, or outside every root (the message names the roots, not paths).</exception>
     public string ResolveReadable(string? path, string field)
     {
         var real = Resolve(path, field);
         var roots = List();
         if (roots.Any(r => IsUnder(real, r.Path))) return real;
-        throw new ArgumentException(
-            $"{field}: that folder is outside the data roots this server reads from ({string.Join(", ", roots.Select(r => r.Name))}); " +
-            "use a folder under one of them, or ask an admin to add a root", field);
+        throw new InvalidOptionException(field,
+            $"that folder is outside the data roots this server reads from ({string.Join(", ", roots.Select(r => r.Name))}); " +
+            "use a folder under one of them, or ask an admin to add a root");
     }
 
     /// <summary>The real path of a folder a run writes to, checked to lie under the data folder (relative paths are taken from it).</summary>
-    /// <exception cref="ArgumentException">Empty, or outside the data folder.</exception>
+    /// <exception cref="InvalidOptionException">Empty, or outside the data folder.</exception>
     public string ResolveWritable(string? path, string field)
     {
         var real = Resolve(path, field);
         if (IsUnder(real, DataFolder.Path)) return real;
-        throw new ArgumentException(
-            $"{field}: runs write only inside the server's data folder ('{DataFolderRootName}' root); give a folder under it, or a relative path, which is taken from it", field);
+        throw new InvalidOptionException(field,
+            $"runs write only inside the server's data folder ('{DataFolderRootName}' root); give a folder under it, or a relative path, which is taken from it");
     }
 
     /// <summary>The root a path lies under and the path relative to it ("data: datasets/brats"), for display without server paths.</summary>
@@ -149,14 +150,14 @@ public sealed partial class DataRoots(MedZooDatabase database, IOptions<DataAcce
 
     private string Resolve(string? path, string field)
     {
-        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException($"{field}: give a folder", field);
+        if (string.IsNullOrWhiteSpace(path)) throw new InvalidOptionException(field, "give a folder");
         try
         {
             return RealPath(Absolute(path.Trim(), database.Options.DataDirectory));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            throw new ArgumentException($"{field}: that folder cannot be resolved on the server ({e.GetType().Name})", field, e);
+            throw new InvalidOptionException(field, $"that folder cannot be resolved on the server ({e.GetType().Name})", inner: e);
         }
     }
 

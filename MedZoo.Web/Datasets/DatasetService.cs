@@ -1,3 +1,4 @@
+using MedZoo.Engine;
 using System.Security.Claims;
 using MedZoo.Engine.Data;
 using MedZoo.Web.Accounts;
@@ -124,7 +125,7 @@ public sealed class DatasetService(MedZooDatabase database, TimeProvider clock, 
     /// budget (estimated from headers, before any voxel is read). Rewrites those paths to their
     /// resolved form, so that the run uses exactly the folders that were checked.
     /// </summary>
-    /// <exception cref="ArgumentException">The message starts with the field it is about ("Dataset.Path: ...") and names no server path.</exception>
+    /// <exception cref="InvalidOptionException">The field it is about ("Dataset.Path") and the problem, which names no server path.</exception>
     public void CheckRun(TrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -135,7 +136,7 @@ public sealed class DatasetService(MedZooDatabase database, TimeProvider clock, 
             // The stored configuration keeps the text: reviews read the run's dataset from it later,
             // so a path relative to the data folder would be read relative to elsewhere there.
             if (!string.IsNullOrWhiteSpace(d.Path) && !Path.IsPathFullyQualified(d.Path.Trim()))
-                throw new ArgumentException("Dataset.Path: give the folder as an absolute path, or pick a dataset added on the Datasets page", "Dataset.Path");
+                throw new InvalidOptionException("Dataset.Path", "give the folder as an absolute path, or pick a dataset added on the Datasets page");
             d.Path = Roots.ResolveReadable(d.Path, "Dataset.Path");
         }
         if (!string.IsNullOrWhiteSpace(d.CacheDirectory)) d.CacheDirectory = Roots.ResolveWritable(d.CacheDirectory, "Dataset.CacheDirectory");
@@ -149,15 +150,15 @@ public sealed class DatasetService(MedZooDatabase database, TimeProvider clock, 
         }
         catch (DatasetException e)
         {
-            throw new ArgumentException($"Dataset.Path: the dataset cannot be read: {e.Message}", "Dataset.Path", e);
+            throw new InvalidOptionException("Dataset.Path", $"the dataset cannot be read: {e.Message}", inner: e);
         }
         var budget = MemoryBudget;
         if (estimate.PeakBytes > budget)
-            throw new ArgumentException(
-                $"{field}: loading this dataset would take about {ReviewOptions.FormatBytes(estimate.PeakBytes)} of memory " +
+            throw new InvalidOptionException(field,
+                $"loading this dataset would take about {ReviewOptions.FormatBytes(estimate.PeakBytes)} of memory " +
                 $"({estimate.Subjects} subject(s), {estimate.Channels} modalities, largest {ReviewOptions.FormatBytes(estimate.LargestSubjectBytes)}), " +
                 $"more than the server's budget of {ReviewOptions.FormatBytes(budget)} ({DataAccessOptions.Section}:{nameof(DataAccessOptions.MemoryBudgetBytes)}); " +
-                "use fewer or smaller subjects, or ask an admin to raise the budget", field);
+                "use fewer or smaller subjects, or ask an admin to raise the budget");
     }
 
     /// <summary>A one-line summary of a check, kept with the registration.</summary>

@@ -1,3 +1,5 @@
+using MedZoo.Web.Settings;
+
 namespace MedZoo.Web.Datasets;
 
 /// <summary>Registers the datasets feature.</summary>
@@ -6,8 +8,7 @@ public static class DatasetsExtensions
     /// <summary>The dataset service and its options (<c>MedZoo:Data</c>: data roots and the memory budget, validated at start).</summary>
     public static WebApplicationBuilder AddMedZooDatasets(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<DataAccessOptions>().Bind(builder.Configuration.GetSection(DataAccessOptions.Section))
-            .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
+        builder.Services.AddSettings<DataAccessOptions>(builder.Configuration, DataAccessOptions.Section, o => o.Validate());
         builder.Services.AddSingleton<DatasetService>();
         return builder;
     }

@@ -30,24 +30,11 @@ public static class SliceExtractor
     /// One slice of an intensity volume windowed to 0..255 between <paramref name="low"/> and
     /// <paramref name="high"/> (see <see cref="Window"/>).
     /// </summary>
-    public static SliceImage Intensities(float[] image, SpatialSize size, SlicePlane plane, int index, IReadOnlyList<double> spacingXyz, float low, float high)
-    {
-        var scale = high > low ? 255f / (high - low) : 0f;
-        return Cut(image, size, plane, index, spacingXyz, v => (byte)Math.Clamp((v - low) * scale, 0f, 255f));
-    }
+    public static SliceImage Intensities(float[] image, SpatialSize size, SlicePlane plane, int index, IReadOnlyList<double> spacingXyz, float low, float high) =>
+        Cut(image, size, plane, index, spacingXyz, v => DisplayWindow.ToByte(v, low, high));
 
-    /// <summary>The 1st and 99th percentiles of the non-zero voxels (a robust display window; zeros are usually background).</summary>
-    public static (float Low, float High) Window(float[] image)
-    {
-        // A strided sample is plenty for a display window and keeps this fast on large volumes.
-        var step = Math.Max(1, image.Length / 200_000);
-        var sample = new List<float>(image.Length / step + 1);
-        for (var i = 0; i < image.Length; i += step)
-            if (image[i] != 0 && float.IsFinite(image[i])) sample.Add(image[i]);
-        if (sample.Count == 0) return (0, 1);
-        sample.Sort();
-        return (sample[(int)(sample.Count * 0.01)], sample[(int)((sample.Count - 1) * 0.99)]);
-    }
+    /// <summary>The display window of a volume: <see cref="DisplayWindow.Of"/>, the one the training previews use.</summary>
+    public static (float Low, float High) Window(float[] image) => DisplayWindow.Of(image);
 
     private static SliceImage Cut<T>(T[] volume, SpatialSize size, SlicePlane plane, int index, IReadOnlyList<double> spacingXyz, Func<T, byte> convert)
     {

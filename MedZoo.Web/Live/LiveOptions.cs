@@ -36,10 +36,10 @@ public sealed class LiveOptions
     public void Validate()
     {
         if (StepBacklog < 1)
-            throw new InvalidOperationException($"{Section}:StepBacklog is {StepBacklog}; it must be at least 1");
+            throw new InvalidOperationException($"{Section}:{nameof(StepBacklog)} must be at least 1, got {StepBacklog}");
         if (EventBacklog < 1)
-            throw new InvalidOperationException($"{Section}:EventBacklog is {EventBacklog}; it must be at least 1");
+            throw new InvalidOperationException($"{Section}:{nameof(EventBacklog)} must be at least 1, got {EventBacklog}");
         if (HubStepInterval < TimeSpan.Zero || HubStepInterval > TimeSpan.FromMinutes(1))
-            throw new InvalidOperationException($"{Section}:HubStepInterval is {HubStepInterval}; it must be between 00:00:00 and 00:01:00");
+            throw new InvalidOperationException($"{Section}:{nameof(HubStepInterval)} must be between 00:00:00 and 00:01:00, got {HubStepInterval}");
     }
 }

@@ -1,3 +1,4 @@
+using MedZoo.Engine.Checkpoints;
 using MedZoo.Engine.Training;
 
 namespace MedZoo.Web.Persistence;

@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 using MedZoo.Engine.Training;
-using MedZoo.Engine.Training.Checkpoints;
+using MedZoo.Engine.Checkpoints;
 using MedZoo.Web.Live;
 
 namespace MedZoo.Web.Persistence;
@@ -205,7 +205,7 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
             if (header.RunId != runId) return;
             runs.WriteBatch(() =>
             {
-                foreach (var e in header.History)
+                foreach (var e in header.Epochs())
                 {
                     if (e is null || e.RunId != runId) continue;
                     var key = MetricKey(runId, MetricKind.Epoch, e.Epoch);

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using MedZoo.Engine.Training;
-using MedZoo.Engine.Training.Checkpoints;
+using MedZoo.Engine.Checkpoints;
 using MedZoo.Web.Live;
 
 namespace MedZoo.Web.Persistence;

@@ -1,3 +1,5 @@
+using MedZoo.Web.Settings;
+
 namespace MedZoo.Web.Reviews;
 
 /// <summary>Registers review inference, uploads and their storage.</summary>
@@ -6,8 +8,7 @@ public static class ReviewsExtensions
     public static WebApplicationBuilder AddMedZooReviews(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<ReviewOptions>().Bind(builder.Configuration.GetSection(ReviewOptions.Section))
-            .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
+        services.AddSettings<ReviewOptions>(builder.Configuration, ReviewOptions.Section, o => o.Validate());
         services.AddSingleton<ReviewRepository>();
         services.AddSingleton<ReviewStorage>();
         services.AddSingleton<ReviewNotifier>();

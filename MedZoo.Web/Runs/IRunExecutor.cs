@@ -1,3 +1,4 @@
+using MedZoo.Engine.Checkpoints;
 using MedZoo.Engine.Training;
 
 namespace MedZoo.Web.Runs;
@@ -38,10 +39,13 @@ public sealed record RunForm(Type ConfigurationType, IReadOnlyList<RunPreset> Pr
 public interface IRunExecutor
 {
     /// <summary>
-    /// Checks a configuration and says what it will run; throws <see cref="ArgumentException"/>
-    /// naming the bad field when it is invalid (shown to the user as is).
+    /// Checks a configuration (an object of <see cref="RunForm.ConfigurationType"/>, as the New run
+    /// form edits it) and says what it will run. An invalid option throws
+    /// <see cref="Engine.InvalidOptionException"/> with the option's path and the problem apart, so
+    /// the form shows it on that option's field; another problem throws <see cref="ArgumentException"/>
+    /// (shown to the user as is). Does not change <paramref name="configuration"/>.
     /// </summary>
-    RunPlan Describe(string configJson);
+    RunPlan Describe(object configuration);
 
     /// <summary>How the New run form builds a configuration for this executor.</summary>
     RunForm Form { get; }

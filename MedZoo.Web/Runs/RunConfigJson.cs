@@ -20,11 +20,14 @@ public static class RunConfigJson
     public static string Serialize(object configuration) => JsonSerializer.Serialize(configuration, configuration.GetType(), Options);
 
     /// <summary>A stored configuration as <typeparamref name="T"/>; throws <see cref="ArgumentException"/> when it is not valid JSON for it.</summary>
-    public static T Deserialize<T>(string json)
+    public static T Deserialize<T>(string json) => (T)Deserialize(json, typeof(T));
+
+    /// <summary>A stored configuration as <paramref name="type"/>; throws <see cref="ArgumentException"/> when it is not valid JSON for it.</summary>
+    public static object Deserialize(string json, Type type)
     {
         try
         {
-            return JsonSerializer.Deserialize<T>(json, Options) ?? throw new ArgumentException("the run configuration is empty");
+            return JsonSerializer.Deserialize(json, type, Options) ?? throw new ArgumentException("the run configuration is empty");
         }
         catch (JsonException e)
         {

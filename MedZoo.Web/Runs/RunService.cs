@@ -12,11 +12,18 @@ namespace MedZoo.Web.Runs;
 public sealed class RunService(
     RunRepository runs, RunWorker worker, IRunExecutor executor, RunNotifier notifier, LiteDbCheckpointStore checkpoints, TimeProvider clock)
 {
-    /// <summary>Queues a new run; throws <see cref="ArgumentException"/> for an invalid configuration.</summary>
-    public RunDocument Start(ClaimsPrincipal user, string name, string configJson, RunSource source = RunSource.Dashboard)
+    /// <summary>
+    /// Queues a new run of <paramref name="configuration"/> (an object of the executor's
+    /// <see cref="RunForm.ConfigurationType"/>), checked once here; throws
+    /// <see cref="Engine.InvalidOptionException"/> naming the invalid option, or
+    /// <see cref="ArgumentException"/> for another problem. The run stores it as JSON.
+    /// </summary>
+    public RunDocument Start(ClaimsPrincipal user, string name, object configuration, RunSource source = RunSource.Dashboard)
     {
+        ArgumentNullException.ThrowIfNull(configuration);
         user.DemandOperator("start runs");
-        var plan = executor.Describe(configJson);
+        var plan = executor.Describe(configuration);
+        var configJson = RunConfigJson.Serialize(configuration);
         var now = NextCreatedAt();
         var id = NewRunId(now);
         var run = new RunDocument
@@ -37,6 +44,16 @@ public sealed class RunService(
         notifier.PublishStatus(run.Id, RunStatus.Queued);
         worker.Wake();
         return run;
+    }
+
+    /// <summary>
+    /// Queues a new run from configuration JSON (the HTTP API's body): read as the executor's
+    /// configuration type, then started as <see cref="Start(ClaimsPrincipal, string, object, RunSource)"/>.
+    /// </summary>
+    public RunDocument Start(ClaimsPrincipal user, string name, string configJson, RunSource source = RunSource.Dashboard)
+    {
+        user.DemandOperator("start runs");
+        return Start(user, name, RunConfigJson.Deserialize(configJson, executor.Form.ConfigurationType), source);
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.Options;
 using MedZoo.Web.Persistence;
+using MedZoo.Web.Settings;
 
 namespace MedZoo.Web.Runs;
 
@@ -18,14 +19,14 @@ public static class RunsExtensions
     public static WebApplicationBuilder AddMedZooRuns(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.Configure<DataOptions>(builder.Configuration.GetSection(DataOptions.Section));
+        services.AddSettings<DataOptions>(builder.Configuration, DataOptions.Section, o => o.Validate());
         // Sign-in cookies are encrypted with data-protection keys; keeping them in the data folder
         // (a Docker volume) means users stay signed in across restarts and container rebuilds.
         // Bound through options so that the folder is read when the app starts, after every configuration source.
         services.AddDataProtection().SetApplicationName("MedZoo");
         services.AddOptions<KeyManagementOptions>().Configure<IOptions<DataOptions>, ILoggerFactory>((o, data, logs) =>
             o.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(data.Value.DataDirectory, "keys")), logs));
-        services.Configure<RunsOptions>(builder.Configuration.GetSection(RunsOptions.Section));
+        services.AddSettings<RunsOptions>(builder.Configuration, RunsOptions.Section, o => o.Validate());
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<MedZooDatabase>();
         services.AddSingleton<RunRepository>();
@@ -33,8 +34,7 @@ public static class RunsExtensions
         services.AddSingleton<RunEventRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<RunEventRecorder>());
         services.AddSingleton<RunNotifier>();
-        services.AddOptions<LiveOptions>().Bind(builder.Configuration.GetSection(LiveOptions.Section))
-            .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
+        services.AddSettings<LiveOptions>(builder.Configuration, LiveOptions.Section, o => o.Validate());
         services.AddSingleton<HubBridge>();
         services.AddHostedService(sp => sp.GetRequiredService<HubBridge>());
         services.AddHostedService<RunJournalImporter>();

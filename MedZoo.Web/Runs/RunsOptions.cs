@@ -16,6 +16,6 @@ public sealed class RunsOptions
     public void Validate()
     {
         if (MaxConcurrentRunsPerDevice < 1)
-            throw new InvalidOperationException($"{Section}:MaxConcurrentRunsPerDevice is {MaxConcurrentRunsPerDevice}; it must be at least 1");
+            throw new InvalidOperationException($"{Section}:{nameof(MaxConcurrentRunsPerDevice)} must be at least 1, got {MaxConcurrentRunsPerDevice}");
     }
 }

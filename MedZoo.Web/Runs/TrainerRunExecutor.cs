@@ -25,19 +25,14 @@ public sealed class TrainerRunExecutor(DatasetService datasets) : IRunExecutor
     public const string SmokePreset = "synthetic: smoke test (seconds)";
 
     /// <inheritdoc />
-    public RunPlan Describe(string configJson)
+    public RunPlan Describe(object configuration)
     {
-        var o = RunConfigJson.Deserialize<TrainerOptions>(configJson);
-        try
-        {
-            o.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new ArgumentException(TrainerOptions.PlainMessage(e), e);
-        }
+        var o = configuration as TrainerOptions
+            ?? throw new ArgumentException($"the run configuration must be {nameof(TrainerOptions)}, got {configuration?.GetType().Name ?? "nothing"}", nameof(configuration));
+        o.Validate();
         // Folders under the data roots and a dataset that fits the memory budget, before the run is queued.
-        datasets.CheckRun(o);
+        // The check rewrites folders to their resolved form, on a copy: the run keeps the text the user gave.
+        datasets.CheckRun(RunConfigJson.Deserialize<TrainerOptions>(RunConfigJson.Serialize(o)));
         // Runs share a device's slots by the device they will really use ("auto" is "cpu" here).
         return new RunPlan(o.Model, o.Dataset.Name, o.Epochs, DeviceSelector.Resolve(o.Device).Info.Device);
     }

@@ -34,7 +34,7 @@ public sealed class SweepService(
         {
             try
             {
-                epochs.Add(executor.Describe(t.ConfigJson).Epochs);
+                epochs.Add(executor.Describe(RunConfigJson.Deserialize(t.ConfigJson, executor.Form.ConfigurationType)).Epochs);
             }
             catch (ArgumentException e)
             {

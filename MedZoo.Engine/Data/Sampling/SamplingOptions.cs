@@ -115,7 +115,7 @@ public sealed class SamplingOptions
     {
         "crop" => ThresholdReference.Crop,
         "volume" => ThresholdReference.Volume,
-        _ => throw new ArgumentException($"{nameof(ThresholdOf)}: '{ThresholdOf}' must be crop or volume", nameof(ThresholdOf)),
+        _ => throw new InvalidOptionException(nameof(ThresholdOf), $"'{ThresholdOf}' must be crop or volume"),
     };
 
     /// <summary>The patch size as (D, H, W).</summary>
@@ -137,7 +137,7 @@ public sealed class SamplingOptions
         "balanced" => SamplerKind.Balanced,
         "class_ratio" => SamplerKind.ClassRatio,
         "grid" => SamplerKind.Grid,
-        _ => throw new ArgumentException($"{nameof(Sampler)}: unknown sampler '{name}': use one of {string.Join(", ", SamplerNames)}", nameof(Sampler)),
+        _ => throw new InvalidOptionException(nameof(Sampler), $"unknown sampler '{name}': use one of {string.Join(", ", SamplerNames)}"),
     };
 
     /// <summary>A copy (arrays copied too).</summary>
@@ -149,37 +149,37 @@ public sealed class SamplingOptions
         return c;
     }
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field and what is allowed.</summary>
+    /// <summary>Throws <see cref="InvalidOptionException"/> naming the first bad field and what is allowed.</summary>
     public void Validate()
     {
         if (PatchSize is null || PatchSize.Length != 3)
-            throw new ArgumentException($"{nameof(PatchSize)}: give 3 sizes in voxels (depth, height, width), e.g. 32 32 32; got {Values(PatchSize?.Length ?? 0)}", nameof(PatchSize));
+            throw new InvalidOptionException(nameof(PatchSize), $"give 3 sizes in voxels (depth, height, width), e.g. 32 32 32; got {Values(PatchSize?.Length ?? 0)}");
         if (PatchSize.Any(p => p is < 1 or > 1024))
-            throw new ArgumentException($"{nameof(PatchSize)}: ({string.Join(", ", PatchSize)}) each size must be 1..1024 voxels", nameof(PatchSize));
+            throw new InvalidOptionException(nameof(PatchSize), $"({string.Join(", ", PatchSize)}) each size must be 1..1024 voxels");
         if ((long)PatchSize[0] * PatchSize[1] * PatchSize[2] > 64L * 1024 * 1024)
-            throw new ArgumentException($"{nameof(PatchSize)}: ({string.Join(", ", PatchSize)}) is {(long)PatchSize[0] * PatchSize[1] * PatchSize[2]} voxels per patch; at most 64 Mi voxels (e.g. 400³) is accepted", nameof(PatchSize));
+            throw new InvalidOptionException(nameof(PatchSize), $"({string.Join(", ", PatchSize)}) is {(long)PatchSize[0] * PatchSize[1] * PatchSize[2]} voxels per patch; at most 64 Mi voxels (e.g. 400³) is accepted");
         _ = SamplerKind;
         _ = ThresholdReference;
         if (!(Threshold >= 0 && Threshold <= 1))
-            throw new ArgumentException(Invariant($"{nameof(Threshold)}: {Threshold} must be a fraction in [0, 1]"), nameof(Threshold));
+            throw new InvalidOptionException(nameof(Threshold), Invariant($"{Threshold} must be a fraction in [0, 1]"));
         if (MaxRetries is < 0 or > 100_000)
-            throw new ArgumentException($"{nameof(MaxRetries)}: {MaxRetries} must be 0..100000", nameof(MaxRetries));
+            throw new InvalidOptionException(nameof(MaxRetries), $"{MaxRetries} must be 0..100000");
         if (!(PositiveRatio >= 0) || !(NegativeRatio >= 0) || PositiveRatio + NegativeRatio <= 0 || double.IsInfinity(PositiveRatio + NegativeRatio))
-            throw new ArgumentException(Invariant($"{nameof(PositiveRatio)}/{nameof(NegativeRatio)}: {PositiveRatio}:{NegativeRatio} must be non-negative, finite and not both 0"), nameof(PositiveRatio));
+            throw new InvalidOptionException(nameof(PositiveRatio), Invariant($"{PositiveRatio} and {nameof(NegativeRatio)} {NegativeRatio} must be non-negative, finite and not both 0"));
         if (ClassRatios is not null && (ClassRatios.Length == 0 || ClassRatios.Any(r => !(r >= 0) || double.IsInfinity(r)) || ClassRatios.Sum() <= 0))
-            throw new ArgumentException($"{nameof(ClassRatios)}: ({string.Join(", ", ClassRatios.Select(r => r.ToString(CultureInfo.InvariantCulture)))}) must be non-negative, finite, one per class, and not all 0", nameof(ClassRatios));
+            throw new InvalidOptionException(nameof(ClassRatios), $"({string.Join(", ", ClassRatios.Select(r => r.ToString(CultureInfo.InvariantCulture)))}) must be non-negative, finite, one per class, and not all 0");
         if (SamplesTrain is < 1 or > 10_000_000)
-            throw new ArgumentException($"{nameof(SamplesTrain)}: {SamplesTrain} must be 1..10000000", nameof(SamplesTrain));
+            throw new InvalidOptionException(nameof(SamplesTrain), $"{SamplesTrain} must be 1..10000000");
         if (SamplesVal is < 1 or > 10_000_000)
-            throw new ArgumentException($"{nameof(SamplesVal)}: {SamplesVal} must be 1..10000000", nameof(SamplesVal));
+            throw new InvalidOptionException(nameof(SamplesVal), $"{SamplesVal} must be 1..10000000");
         if (BatchSize is < 1 or > 4096)
-            throw new ArgumentException($"{nameof(BatchSize)}: {BatchSize} must be 1..4096", nameof(BatchSize));
+            throw new InvalidOptionException(nameof(BatchSize), $"{BatchSize} must be 1..4096");
         if (!(GridOverlap >= 0 && GridOverlap < 1))
-            throw new ArgumentException(Invariant($"{nameof(GridOverlap)}: {GridOverlap} must be in [0, 1)"), nameof(GridOverlap));
+            throw new InvalidOptionException(nameof(GridOverlap), Invariant($"{GridOverlap} must be in [0, 1)"));
         if (Workers is < 0 or > 256)
-            throw new ArgumentException($"{nameof(Workers)}: {Workers} must be 0 (automatic) or 1..256", nameof(Workers));
+            throw new InvalidOptionException(nameof(Workers), $"{Workers} must be 0 (automatic) or 1..256");
         if (Prefetch is < 1 or > 1024)
-            throw new ArgumentException($"{nameof(Prefetch)}: {Prefetch} must be 1..1024", nameof(Prefetch));
+            throw new InvalidOptionException(nameof(Prefetch), $"{Prefetch} must be 1..1024");
     }
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

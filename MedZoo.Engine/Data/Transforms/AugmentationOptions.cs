@@ -100,7 +100,7 @@ public sealed class AugmentationOptions
         return c;
     }
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field and what is allowed.</summary>
+    /// <summary>Throws <see cref="InvalidOptionException"/> naming the first bad field and what is allowed.</summary>
     public void Validate()
     {
         Probability(FlipProbability, nameof(FlipProbability));
@@ -112,37 +112,37 @@ public sealed class AugmentationOptions
         Probability(BrightnessContrastProbability, nameof(BrightnessContrastProbability));
         Probability(BiasFieldProbability, nameof(BiasFieldProbability));
         if (FlipAxes is null || FlipAxes.Any(a => a is < 0 or > 2) || FlipAxes.Distinct().Count() != FlipAxes.Length)
-            throw new ArgumentException($"{nameof(FlipAxes)}: ({string.Join(", ", FlipAxes ?? [])}) must be distinct axes among 0 (D), 1 (H), 2 (W)", nameof(FlipAxes));
+            throw new InvalidOptionException(nameof(FlipAxes), $"({string.Join(", ", FlipAxes ?? [])}) must be distinct axes among 0 (D), 1 (H), 2 (W)");
         if (!(RotationDegrees >= 0 && RotationDegrees <= 180))
-            throw new ArgumentException(Invariant($"{nameof(RotationDegrees)}: {RotationDegrees} must be in [0, 180]"), nameof(RotationDegrees));
+            throw new InvalidOptionException(nameof(RotationDegrees), Invariant($"{RotationDegrees} must be in [0, 180]"));
         Range(ScaleMin, ScaleMax, 0.25, 4, nameof(ScaleMin), nameof(ScaleMax));
         if (!(ElasticGridSpacing >= 2 && ElasticGridSpacing <= 256))
-            throw new ArgumentException(Invariant($"{nameof(ElasticGridSpacing)}: {ElasticGridSpacing} must be 2..256 voxels"), nameof(ElasticGridSpacing));
+            throw new InvalidOptionException(nameof(ElasticGridSpacing), Invariant($"{ElasticGridSpacing} must be 2..256 voxels"));
         if (!(ElasticMagnitude >= 0 && ElasticMagnitude <= ElasticGridSpacing / 4))
-            throw new ArgumentException(Invariant($"{nameof(ElasticMagnitude)}: {ElasticMagnitude} must be in [0, {ElasticGridSpacing / 4}] (a quarter of {nameof(ElasticGridSpacing)}, so the deformation cannot fold)"), nameof(ElasticMagnitude));
+            throw new InvalidOptionException(nameof(ElasticMagnitude), Invariant($"{ElasticMagnitude} must be in [0, {ElasticGridSpacing / 4}] (a quarter of {nameof(ElasticGridSpacing)}, so the deformation cannot fold)"));
         if (!(NoiseStd >= 0 && NoiseStd <= 10))
-            throw new ArgumentException(Invariant($"{nameof(NoiseStd)}: {NoiseStd} must be in [0, 10]"), nameof(NoiseStd));
+            throw new InvalidOptionException(nameof(NoiseStd), Invariant($"{NoiseStd} must be in [0, 10]"));
         Range(GammaMin, GammaMax, 0.05, 20, nameof(GammaMin), nameof(GammaMax));
         if (!(BrightnessShift >= 0 && BrightnessShift <= 10))
-            throw new ArgumentException(Invariant($"{nameof(BrightnessShift)}: {BrightnessShift} must be in [0, 10]"), nameof(BrightnessShift));
+            throw new InvalidOptionException(nameof(BrightnessShift), Invariant($"{BrightnessShift} must be in [0, 10]"));
         Range(ContrastMin, ContrastMax, 0, 10, nameof(ContrastMin), nameof(ContrastMax));
         if (!(BiasFieldCoefficient >= 0 && BiasFieldCoefficient <= 2))
-            throw new ArgumentException(Invariant($"{nameof(BiasFieldCoefficient)}: {BiasFieldCoefficient} must be in [0, 2]"), nameof(BiasFieldCoefficient));
+            throw new InvalidOptionException(nameof(BiasFieldCoefficient), Invariant($"{BiasFieldCoefficient} must be in [0, 2]"));
         if (BiasFieldOrder is < 1 or > 5)
-            throw new ArgumentException($"{nameof(BiasFieldOrder)}: {BiasFieldOrder} must be 1..5", nameof(BiasFieldOrder));
+            throw new InvalidOptionException(nameof(BiasFieldOrder), $"{BiasFieldOrder} must be 1..5");
     }
 
     private static void Probability(double p, string name)
     {
-        if (!(p >= 0 && p <= 1)) throw new ArgumentException(Invariant($"{name}: {p} must be a probability in [0, 1]"), name);
+        if (!(p >= 0 && p <= 1)) throw new InvalidOptionException(name, Invariant($"{p} must be a probability in [0, 1]"));
     }
 
     private static void Range(double min, double max, double lowest, double highest, string minName, string maxName)
     {
         if (!(min >= lowest && min <= highest))
-            throw new ArgumentException(Invariant($"{minName}: {min} must be in [{lowest}, {highest}]"), minName);
+            throw new InvalidOptionException(minName, Invariant($"{min} must be in [{lowest}, {highest}]"));
         if (!(max >= min && max <= highest))
-            throw new ArgumentException(Invariant($"{maxName}: {max} must be in [{minName} = {min}, {highest}]"), maxName);
+            throw new InvalidOptionException(maxName, Invariant($"{max} must be in [{minName} = {min}, {highest}]"));
     }
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

@@ -1,3 +1,4 @@
+using MedZoo.Engine;
 using MedZoo.Engine.Data;
 using MedZoo.Engine.Data.Sampling;
 using MedZoo.Engine.Data.Transforms;
@@ -134,7 +135,7 @@ public class PatchLoaderTests(ITestOutputHelper output)
     {
         var options = Sampling(1);
         options.PatchSize = patch;
-        var e = Assert.Throws<ArgumentException>(() => new PatchLoader(Subjects, options));
+        var e = Assert.Throws<InvalidOptionException>(() => new PatchLoader(Subjects, options));
         Assert.Contains(field, e.Message);
     }
 

@@ -1,3 +1,4 @@
+using MedZoo.Engine;
 using MedZoo.Engine.Data;
 
 namespace MedZoo.Tests.Engine.Data;
@@ -77,7 +78,7 @@ public class SegmentationDatasetTests
     [Fact]
     public void Load_UnknownDataset_ListsValidNames()
     {
-        var e = Assert.Throws<ArgumentException>(() => SegmentationDataset.Load(new DatasetOptions { Name = "brats2021" }));
+        var e = Assert.Throws<InvalidOptionException>(() => SegmentationDataset.Load(new DatasetOptions { Name = "brats2021" }));
         foreach (var name in new[] { "synthetic", "synthetic_tumour", "iseg2017", "iseg2019", "mrbrains2018", "mrbrains2018_4", "brats2018", "brats2019", "brats2020", "decathlon", "nnunet" })
             Assert.Contains(name, e.Message);
     }
@@ -132,8 +133,9 @@ public class SegmentationDatasetTests
     {
         var o = new DatasetOptions();
         spoil(o);
-        var e = Assert.Throws<ArgumentException>(o.Validate);
+        var e = Assert.Throws<InvalidOptionException>(o.Validate);
         Assert.Contains(field, e.Message);
+        Assert.Equal(field, e.Error.Path);
     }
 
     private sealed class SplitComparer : IEqualityComparer<DatasetSplit>

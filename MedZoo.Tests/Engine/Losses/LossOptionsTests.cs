@@ -1,3 +1,4 @@
+using MedZoo.Engine;
 using MedZoo.Engine.Losses;
 
 namespace MedZoo.Tests.Engine.Losses;
@@ -35,10 +36,10 @@ public class LossOptionsTests
     {
         var options = new LossOptions();
         spoil(options);
-        var e = Assert.Throws<ArgumentException>(options.Validate);
+        var e = Assert.Throws<InvalidOptionException>(options.Validate);
         Assert.Contains("LossOptions." + field, e.Message);
         Assert.Equal(field, e.ParamName);
-        Assert.Throws<ArgumentException>(() => new DiceLoss(options));
+        Assert.Throws<InvalidOptionException>(() => new DiceLoss(options));
     }
 
     [Fact]

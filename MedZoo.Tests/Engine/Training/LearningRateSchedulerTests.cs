@@ -1,3 +1,4 @@
+using MedZoo.Engine;
 using MedZoo.Engine.Training;
 using static TorchSharp.torch;
 
@@ -81,6 +82,6 @@ public class LearningRateSchedulerTests
             case "StepSize": o.StepSize = 0; break;
             case "PlateauFactor": o.PlateauFactor = 1; break;
         }
-        Assert.Contains(field, Assert.Throws<ArgumentException>(o.Validate).Message);
+        Assert.Contains(field, Assert.Throws<InvalidOptionException>(o.Validate).Message);
     }
 }

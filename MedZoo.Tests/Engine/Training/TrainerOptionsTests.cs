@@ -1,6 +1,7 @@
+using MedZoo.Engine;
 using System.Text.Json;
 using MedZoo.Engine.Training;
-using MedZoo.Engine.Training.Checkpoints;
+using MedZoo.Engine.Checkpoints;
 
 namespace MedZoo.Tests.Engine.Training;
 
@@ -44,8 +45,10 @@ public class TrainerOptionsTests
             case "BaseFilters": o.Model = "VNET"; o.BaseFilters = 16; break;
             case "Sampling.PatchSize ": o.Model = "UNET3D"; o.Sampling.PatchSize = [16, 16, 16]; break;
         }
-        var e = Assert.Throws<ArgumentException>(o.Validate);
+        var e = Assert.Throws<InvalidOptionException>(o.Validate);
         Assert.StartsWith(field.Trim(), e.Message);
+        Assert.Equal(field.Trim(), e.Error.Path);
+        Assert.Equal($"{e.Error.Path}: {e.Error.Problem}", e.Message);
     }
 
     [Fact]

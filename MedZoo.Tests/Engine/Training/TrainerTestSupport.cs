@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using MedZoo.Engine.Losses;
 using MedZoo.Engine.Networks;
 using MedZoo.Engine.Training;
-using MedZoo.Engine.Training.Checkpoints;
+using MedZoo.Engine.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 

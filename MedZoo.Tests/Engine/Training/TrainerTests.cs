@@ -1,5 +1,5 @@
 using MedZoo.Engine.Training;
-using MedZoo.Engine.Training.Checkpoints;
+using MedZoo.Engine.Checkpoints;
 using MedZoo.Engine.Training.TensorBoard;
 using MedZoo.Tests.TestSupport;
 using TorchSharp;

@@ -85,7 +85,7 @@ public class TrainInferVerbTests(TrainInferVerbTests.TrainedRun run) : IClassFix
         double[] affine = [0, -1.2, 0.1, 40, 0.9, 0, 0, -20, 0, 0.05, 2.5, 7, 0, 0, 0, 1];
         var geometry = new VolumeGeometry(affine);
         var checkpoint = Path.Combine(run.Output, "best.ckpt");
-        var header = MedZoo.Engine.Training.Checkpoints.Checkpoint.Read(checkpoint).Header;
+        var header = MedZoo.Engine.Checkpoints.Checkpoint.Read(checkpoint).Header;
         var inputs = new List<string>();
         for (var m = 0; m < header.Modalities.Count; m++)
         {
@@ -114,7 +114,7 @@ public class TrainInferVerbTests(TrainInferVerbTests.TrainedRun run) : IClassFix
     {
         Assert.True(run.ExitCode == 0, run.Error);
         using var dir = TestPaths.NewTempFolder();
-        var header = MedZoo.Engine.Training.Checkpoints.Checkpoint.Read(Path.Combine(run.Output, "best.ckpt")).Header;
+        var header = MedZoo.Engine.Checkpoints.Checkpoint.Read(Path.Combine(run.Output, "best.ckpt")).Header;
         var path = dir.File("one.nii");
         VolumeIO.Write(Volume.FromArray<float>(new float[8 * 8 * 8], [8, 8, 8]), path);
         var inputs = Enumerable.Repeat(path, header.Modalities.Count + 1).ToArray();

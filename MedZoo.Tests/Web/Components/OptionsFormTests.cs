@@ -1,4 +1,5 @@
 using Bunit;
+using MedZoo.Engine;
 using MedZoo.Engine.Training;
 using MedZoo.Tests.Web.Runs.Forms;
 using MedZoo.Web.Components.Pages.Runs.Components;
@@ -75,7 +76,7 @@ public sealed class OptionsFormTests : ComponentTestContext
             Assert.Null(field.TryParse(v, out var value));
             field.Set(options, value);
         }
-        var error = ValidationMessages.FromException(Assert.ThrowsAny<ArgumentException>(options.Validate), TrainerFields);
+        var error = ValidationMessages.FromError(Assert.Throws<InvalidOptionException>(options.Validate).Error, TrainerFields);
         Assert.Equal(expectedPath, error.Path);
 
         var errors = new Dictionary<string, string>();

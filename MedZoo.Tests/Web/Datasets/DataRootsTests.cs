@@ -1,3 +1,4 @@
+using MedZoo.Engine;
 using MedZoo.Tests.TestSupport;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
@@ -51,7 +52,8 @@ public sealed class DataRootsTests : IAsyncLifetime
     [Fact]
     public void ResolveReadable_FolderOutsideEveryRoot_IsRefusedNamingRootsNotPaths()
     {
-        var e = Assert.Throws<ArgumentException>(() => Roots().ResolveReadable(_outside.Path, "Dataset.Path"));
+        var e = Assert.Throws<InvalidOptionException>(() => Roots().ResolveReadable(_outside.Path, "Dataset.Path"));
+        Assert.Equal("Dataset.Path", e.Error.Path);
         Assert.StartsWith("Dataset.Path: ", e.Message);
         Assert.Contains("(data)", e.Message);
         Assert.DoesNotContain(_outside.Path, e.Message);
@@ -64,9 +66,9 @@ public sealed class DataRootsTests : IAsyncLifetime
         var secret = MakeDir(_outside.Path, "secret");
         var link = Path.Combine(DataFolder, "innocent");
         Directory.CreateSymbolicLink(link, secret);
-        Assert.Throws<ArgumentException>(() => Roots().ResolveReadable(link, "Folder"));
-        Assert.Throws<ArgumentException>(() => Roots().ResolveReadable(Path.Combine(link, "sub"), "Folder"));
-        Assert.Throws<ArgumentException>(() => Roots().ResolveReadable("innocent", "Folder"));
+        Assert.Throws<InvalidOptionException>(() => Roots().ResolveReadable(link, "Folder"));
+        Assert.Throws<InvalidOptionException>(() => Roots().ResolveReadable(Path.Combine(link, "sub"), "Folder"));
+        Assert.Throws<InvalidOptionException>(() => Roots().ResolveReadable("innocent", "Folder"));
     }
 
     [Fact]
@@ -83,9 +85,9 @@ public sealed class DataRootsTests : IAsyncLifetime
     {
         MakeDir(DataFolder, "datasets");
         var escape = DataFolder + "/datasets/../../" + Path.GetFileName(_outside.Path) + "/../" + Path.GetFileName(_outside.Path);
-        Assert.Throws<ArgumentException>(() => Roots().ResolveReadable(escape, "Folder"));
-        Assert.Throws<ArgumentException>(() => Roots().ResolveReadable("../", "Folder"));
-        Assert.Throws<ArgumentException>(() => Roots().ResolveReadable("datasets/../..", "Folder"));
+        Assert.Throws<InvalidOptionException>(() => Roots().ResolveReadable(escape, "Folder"));
+        Assert.Throws<InvalidOptionException>(() => Roots().ResolveReadable("../", "Folder"));
+        Assert.Throws<InvalidOptionException>(() => Roots().ResolveReadable("datasets/../..", "Folder"));
     }
 
     [Fact]
@@ -98,7 +100,7 @@ public sealed class DataRootsTests : IAsyncLifetime
         MakeDir(DataFolder, "c");
         Directory.CreateSymbolicLink(Path.Combine(DataFolder, "link"), Path.Combine(_outside.Path, "a", "b"));
         Assert.Equal(DataRoots.RealPath(Path.Combine(_outside.Path, "a", "c")), DataRoots.RealPath(DataFolder + "/link/../c"));
-        Assert.Throws<ArgumentException>(() => Roots().ResolveReadable(DataFolder + "/link/../c", "Folder"));
+        Assert.Throws<InvalidOptionException>(() => Roots().ResolveReadable(DataFolder + "/link/../c", "Folder"));
     }
 
     [Fact]
@@ -108,8 +110,8 @@ public sealed class DataRootsTests : IAsyncLifetime
         var evil = MakeDir(_outside.Path, "data-evil");
         var roots = Roots(new() { ["shared"] = data });
         Assert.Equal(DataRoots.RealPath(Path.Combine(data, "x")), roots.ResolveReadable(Path.Combine(data, "x"), "Folder"));
-        Assert.Throws<ArgumentException>(() => roots.ResolveReadable(evil, "Folder"));
-        Assert.Throws<ArgumentException>(() => roots.ResolveReadable(data + "-evil/x", "Folder"));
+        Assert.Throws<InvalidOptionException>(() => roots.ResolveReadable(evil, "Folder"));
+        Assert.Throws<InvalidOptionException>(() => roots.ResolveReadable(data + "-evil/x", "Folder"));
         Assert.False(DataRoots.IsUnder("/data-evil", "/data"));
         Assert.False(DataRoots.IsUnder("/dataset", "/data/"));
         Assert.True(DataRoots.IsUnder("/data/x", "/data/"));
@@ -125,7 +127,7 @@ public sealed class DataRootsTests : IAsyncLifetime
         File.CreateSymbolicLink(a, b);
         File.CreateSymbolicLink(b, a);
         Assert.Throws<IOException>(() => DataRoots.RealPath(Path.Combine(a, "x")));
-        var e = Assert.Throws<ArgumentException>(() => Roots().ResolveReadable(a, "Folder"));
+        var e = Assert.Throws<InvalidOptionException>(() => Roots().ResolveReadable(a, "Folder"));
         Assert.DoesNotContain(DataFolder, e.Message);
     }
 
@@ -135,10 +137,10 @@ public sealed class DataRootsTests : IAsyncLifetime
         var shared = MakeDir(_outside.Path, "shared");
         var roots = Roots(new() { ["shared"] = shared });
         Assert.Equal(DataRoots.RealPath(shared), roots.ResolveReadable(shared, "Dataset.Path"));
-        var e = Assert.Throws<ArgumentException>(() => roots.ResolveWritable(Path.Combine(shared, "logs"), "LogDirectory"));
+        var e = Assert.Throws<InvalidOptionException>(() => roots.ResolveWritable(Path.Combine(shared, "logs"), "LogDirectory"));
         Assert.StartsWith("LogDirectory: ", e.Message);
         Assert.DoesNotContain(shared, e.Message);
-        Assert.Throws<ArgumentException>(() => roots.ResolveWritable("/tmp", "LogDirectory"));
+        Assert.Throws<InvalidOptionException>(() => roots.ResolveWritable("/tmp", "LogDirectory"));
         Assert.Equal(DataRoots.RealPath(Path.Combine(DataFolder, "runs", "tb")), roots.ResolveWritable("runs/tb", "LogDirectory"));
     }
 
@@ -146,7 +148,7 @@ public sealed class DataRootsTests : IAsyncLifetime
     public async Task Add_ByAnAdmin_AllowsTheFolderAndIsKeptAcrossRestarts()
     {
         var mri = MakeDir(_outside.Path, "mri");
-        Assert.Throws<ArgumentException>(() => Roots().ResolveReadable(mri, "Folder"));
+        Assert.Throws<InvalidOptionException>(() => Roots().ResolveReadable(mri, "Folder"));
         Assert.Throws<UnauthorizedAccessException>(() => Roots().Add(Principal("op", Roles.Operator), "mri", mri));
         Roots().Add(Admin, "mri", mri);
         Assert.Equal(DataRoots.RealPath(Path.Combine(mri, "case1")), Roots().ResolveReadable(Path.Combine(mri, "case1"), "Folder"));
@@ -161,7 +163,7 @@ public sealed class DataRootsTests : IAsyncLifetime
         Assert.Contains(Roots().List(), r => r is { Name: "mri", Source: DataRootSource.Admin });
         Assert.Throws<UnauthorizedAccessException>(() => Roots().Remove(Principal("op", Roles.Operator), "mri"));
         Assert.True(Roots().Remove(Admin, "mri"));
-        Assert.Throws<ArgumentException>(() => Roots().ResolveReadable(mri, "Folder"));
+        Assert.Throws<InvalidOptionException>(() => Roots().ResolveReadable(mri, "Folder"));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using MedZoo.Engine;
 using MedZoo.Engine.Training;
 using MedZoo.Tests.Engine.Data;
 using MedZoo.Tests.Web.Support;
@@ -42,7 +43,7 @@ public sealed class DatasetServiceTests
         await using var f = new StoreFixture();
         using var outside = MedZooAppFactory.NewDataFolder();
         DatasetMemoryTests.WriteDecathlon(outside.Path);
-        var e = Assert.Throws<ArgumentException>(() => Service(f).Check(Admin, "decathlon", outside.Path, CancellationToken.None));
+        var e = Assert.Throws<InvalidOptionException>(() => Service(f).Check(Admin, "decathlon", outside.Path, CancellationToken.None));
         Assert.Contains("data roots", e.Message);
         Assert.DoesNotContain(outside.Path, e.Message);
         // Allowed once an admin adds a root over it.
@@ -72,13 +73,15 @@ public sealed class DatasetServiceTests
         await using var f = new StoreFixture();
         using var outside = MedZooAppFactory.NewDataFolder();
         var o = new TrainerOptions { LogDirectory = outside.Path };
-        var e = Assert.Throws<ArgumentException>(() => Service(f).CheckRun(o));
+        var e = Assert.Throws<InvalidOptionException>(() => Service(f).CheckRun(o));
         Assert.StartsWith("LogDirectory: ", e.Message);
+        Assert.Equal("LogDirectory", e.Error.Path);
         Assert.Equal("LogDirectory", e.ParamName);
         o = new TrainerOptions();
         o.Dataset.CacheDirectory = "../escape";
-        e = Assert.Throws<ArgumentException>(() => Service(f).CheckRun(o));
+        e = Assert.Throws<InvalidOptionException>(() => Service(f).CheckRun(o));
         Assert.StartsWith("Dataset.CacheDirectory: ", e.Message);
+        Assert.Equal("Dataset.CacheDirectory", e.Error.Path);
 
         // Inside: relative folders are taken from the data folder, and the run gets the resolved path.
         o = new TrainerOptions { LogDirectory = "tensorboard" };
@@ -93,12 +96,13 @@ public sealed class DatasetServiceTests
         var o = new TrainerOptions();
         o.Dataset.Name = "decathlon";
         o.Dataset.Path = "/etc";
-        var e = Assert.Throws<ArgumentException>(() => Service(f).CheckRun(o));
+        var e = Assert.Throws<InvalidOptionException>(() => Service(f).CheckRun(o));
         Assert.StartsWith("Dataset.Path: ", e.Message);
+        Assert.Equal("Dataset.Path", e.Error.Path);
         Assert.DoesNotContain("/etc", e.Message);
         // Relative dataset folders are refused: the stored configuration is read again later (reviews).
         o.Dataset.Path = "datasets/task";
-        e = Assert.Throws<ArgumentException>(() => Service(f).CheckRun(o));
+        e = Assert.Throws<InvalidOptionException>(() => Service(f).CheckRun(o));
         Assert.Contains("absolute path", e.Message);
     }
 
@@ -110,15 +114,16 @@ public sealed class DatasetServiceTests
         huge.Dataset.SyntheticSubjects = 10000;
         huge.Dataset.SyntheticSize = [512, 512, 512];
         // The default budget (half the machine's memory) is far below 12 TB.
-        var e = Assert.Throws<ArgumentException>(() => Service(f).CheckRun(huge));
+        var e = Assert.Throws<InvalidOptionException>(() => Service(f).CheckRun(huge));
         Assert.StartsWith("Dataset.SyntheticSubjects: ", e.Message);
+        Assert.Equal("Dataset.SyntheticSubjects", e.Error.Path);
         Assert.Contains("MedZoo:Data:MemoryBudgetBytes", e.Message);
         Assert.Contains("10000 subject(s)", e.Message);
 
         // A small configured budget refuses even the demo (10 phantoms of 64³: 23.6 MB held).
         var demo = new TrainerOptions();
         var small = new DataAccessOptions { MemoryBudgetBytes = 10L << 20 };
-        Assert.Throws<ArgumentException>(() => Service(f, small).CheckRun(demo));
+        Assert.Throws<InvalidOptionException>(() => Service(f, small).CheckRun(demo));
         Service(f, new DataAccessOptions { MemoryBudgetBytes = 1L << 30 }).CheckRun(demo);
     }
 }

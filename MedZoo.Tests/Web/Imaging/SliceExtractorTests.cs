@@ -68,4 +68,20 @@ public sealed class SliceExtractorTests
         Assert.InRange(lo, 0, 2);
         Assert.InRange(hi, 97, 99);
     }
+
+    [Fact]
+    public void Intensities_SameVolume_SameBytesAsTheTrainingPreview()
+    {
+        // One window for both: the viewer's slice of a volume is the trainer's preview of it, byte for byte.
+        var size = new SpatialSize(5, 6, 7);
+        var image = new float[size.Voxels];
+        for (var i = 0; i < image.Length; i++) image[i] = i % 11 == 0 ? 0 : (float)Math.Sin(i) * 100 + i;
+        image[17] = 1e6f; // an outlier both clip
+        var preview = SlicePreviews.Create("r", 1, "s", image, new int[image.Length], [], false, size.D, size.H, size.W, (1, 1, 1), 0.5)
+            .Single(p => p.Plane == SlicePlane.Axial);
+        var (low, high) = SliceExtractor.Window(image);
+        var slice = SliceExtractor.Intensities(image, size, SlicePlane.Axial, preview.SliceIndex, [1, 1, 1], low, high);
+        Assert.Equal(preview.Image, slice.Pixels);
+        Assert.Equal(DisplayWindow.Of(image), (low, high));
+    }
 }

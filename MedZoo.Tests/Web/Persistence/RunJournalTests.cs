@@ -1,3 +1,4 @@
+using MedZoo.Engine.Checkpoints;
 using System.Diagnostics;
 using MedZoo.Engine.Training;
 using MedZoo.Tests.Web.Support;

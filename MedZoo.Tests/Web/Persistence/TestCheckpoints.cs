@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json;
 using MedZoo.Engine.Training;
-using MedZoo.Engine.Training.Checkpoints;
+using MedZoo.Engine.Checkpoints;
 
 namespace MedZoo.Tests.Web.Persistence;
 
@@ -19,7 +19,7 @@ internal static class TestCheckpoints
         {
             var header = new CheckpointHeader
             {
-                FormatVersion = Checkpoint.CurrentFormatVersion, RunId = runId, Kind = kind, Epoch = epoch, History = history?.ToList() ?? [],
+                FormatVersion = Checkpoint.CurrentFormatVersion, RunId = runId, Kind = kind, Epoch = epoch, History = CheckpointHistory.ToJson(history ?? []),
             };
             using (var s = zip.CreateEntry("checkpoint.json").Open()) JsonSerializer.Serialize(s, header, Checkpoint.JsonOptions);
             using (var s = zip.CreateEntry("model.bin", CompressionLevel.NoCompression).Open()) s.Write(new byte[weightBytes]);

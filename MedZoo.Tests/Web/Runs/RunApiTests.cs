@@ -50,7 +50,7 @@ public sealed class RunApiTests
         using var response = await client.PostAsync("/api/runs", Body("bad", ScriptedRunExecutor.Json(epochs: 0)));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("Epochs must be at least 1", await response.Content.ReadAsStringAsync());
+        Assert.Contains("Epochs: must be at least 1", await response.Content.ReadAsStringAsync());
         Assert.Empty(app.Repository().List());
     }
 

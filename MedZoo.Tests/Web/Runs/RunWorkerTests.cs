@@ -1,3 +1,4 @@
+using MedZoo.Engine;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Persistence;
@@ -50,8 +51,8 @@ public sealed class RunWorkerTests
         using var folder = MedZooAppFactory.NewDataFolder();
         using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
         app.Start();
-        var e = Assert.Throws<ArgumentException>(() => app.Service().Start(Admin, "x", ScriptedRunExecutor.Json(epochs: 0)));
-        Assert.Contains("Epochs", e.Message);
+        var e = Assert.Throws<InvalidOptionException>(() => app.Service().Start(Admin, "x", ScriptedRunExecutor.Json(epochs: 0)));
+        Assert.Equal(new OptionError("Epochs", "must be at least 1, got 0"), e.Error);
         Assert.Empty(app.Repository().List());
     }
 

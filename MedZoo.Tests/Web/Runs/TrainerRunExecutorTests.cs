@@ -1,3 +1,4 @@
+using MedZoo.Engine;
 using MedZoo.Engine.Networks;
 using MedZoo.Engine.Training;
 using MedZoo.Tests.Web.Support;
@@ -36,11 +37,11 @@ public sealed class TrainerRunExecutorTests
         Assert.Equal(TrainerRunExecutor.DemoPreset, form.Presets[0].Name);
         foreach (var preset in form.Presets)
         {
-            var plan = Executor(store).Describe(RunConfigJson.Serialize(preset.Create()));
+            var plan = Executor(store).Describe(preset.Create());
             Assert.Equal("cpu", plan.Device);
             Assert.True(plan.Epochs >= 1, preset.Name);
         }
-        var demo = Executor(store).Describe(RunConfigJson.Serialize(form.Presets[0].Create()));
+        var demo = Executor(store).Describe(form.Presets[0].Create());
         Assert.Equal(new RunPlan("UNET3D_CICEK", "synthetic", 12, "cpu"), demo);
     }
 
@@ -68,8 +69,9 @@ public sealed class TrainerRunExecutorTests
         await using var store = new StoreFixture();
         var options = TrainerRunExecutor.Smoke();
         options.Sampling.PatchSize = [18, 18, 18];
-        var e = Assert.Throws<ArgumentException>(() => Executor(store).Describe(RunConfigJson.Serialize(options)));
-        Assert.StartsWith("Sampling.PatchSize", e.Message);
+        var e = Assert.Throws<InvalidOptionException>(() => Executor(store).Describe(options));
+        Assert.Equal("Sampling.PatchSize", e.Error.Path);
+        Assert.StartsWith("Sampling.PatchSize: ", e.Message);
         Assert.DoesNotContain("(Parameter", e.Message);
     }
 
@@ -109,9 +111,11 @@ public sealed class TrainerRunExecutorTests
         await using var store = new StoreFixture();
         var options = TrainerRunExecutor.Smoke();
         options.LogDirectory = "/tmp";
-        var e = Assert.Throws<ArgumentException>(() => Executor(store).Describe(RunConfigJson.Serialize(options)));
+        var e = Assert.Throws<InvalidOptionException>(() => Executor(store).Describe(options));
+        Assert.Equal("LogDirectory", e.Error.Path);
         Assert.StartsWith("LogDirectory: ", e.Message);
         Assert.DoesNotContain("/tmp", e.Message);
+        Assert.Equal("/tmp", options.LogDirectory); // the check worked on a copy: the run keeps what the user typed
     }
 
     [Fact]
@@ -124,7 +128,7 @@ public sealed class TrainerRunExecutorTests
         options.Dataset.Path = "/etc";
         var events = new Events();
         using var control = new TrainingControl();
-        var e = Assert.Throws<ArgumentException>(() =>
+        var e = Assert.Throws<InvalidOptionException>(() =>
             Executor(store).Execute(new RunExecution("outside", RunConfigJson.Serialize(options), Resume: false, events, control, store.Checkpoints)));
         Assert.StartsWith("Dataset.Path: ", e.Message);
         Assert.Empty(events.All);

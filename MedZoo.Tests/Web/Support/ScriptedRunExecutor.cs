@@ -1,3 +1,4 @@
+using MedZoo.Engine;
 using MedZoo.Engine.Training;
 using MedZoo.Web.Runs;
 
@@ -61,10 +62,10 @@ public sealed class ScriptedRunExecutor : IRunExecutor
             _ => null,
         });
 
-    public RunPlan Describe(string configJson)
+    public RunPlan Describe(object configuration)
     {
-        var c = Parse(configJson);
-        if (c.Epochs < 1) throw new ArgumentException($"Epochs must be at least 1, got {c.Epochs}");
+        var c = (Config)configuration;
+        if (c.Epochs < 1) throw new InvalidOptionException(nameof(Config.Epochs), $"must be at least 1, got {c.Epochs}");
         return new RunPlan(c.Model, c.Dataset, c.Epochs, c.Device);
     }
 

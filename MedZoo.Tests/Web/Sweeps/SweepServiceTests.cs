@@ -90,7 +90,7 @@ public sealed class SweepServiceTests
         {
             Parameters = [new SweepParameter { Path = "epochs", Values = [J("2"), J("0")] }],
         }));
-        Assert.Equal("trial 2 (epochs=0): Epochs must be at least 1, got 0", bad.Message);
+        Assert.Equal("trial 2 (epochs=0): Epochs: must be at least 1, got 0", bad.Message);
         Assert.Empty(app.Repository().List());
     }
 

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using MedZoo.Engine;
 using MedZoo.Engine.Training;
 
 namespace MedZoo.Web.Runs.Forms;
@@ -9,26 +10,33 @@ namespace MedZoo.Web.Runs.Forms;
 public sealed record FieldError(string? Path, string Message);
 
 /// <summary>
-/// The one place where a validation error becomes a field's message: options' <c>Validate()</c> carry
-/// the field's path as <see cref="ArgumentException.ParamName"/> (see <see cref="TrainerOptions.Validate"/>),
-/// and the text is rewritten with the form's labels instead of property names.
+/// The one place where a validation error becomes a field's message: options' <c>Validate()</c> throw
+/// <see cref="InvalidOptionException"/>, whose <see cref="OptionError"/> keeps the field's path and the
+/// problem apart (see <see cref="TrainerOptions.Validate"/>); the problem is rewritten with the form's
+/// labels instead of the property names it mentions.
 /// </summary>
 public static partial class ValidationMessages
 {
+    /// <summary>The field an invalid option is (null when the form has no such field) and its problem in the user's words.</summary>
+    public static FieldError FromError(OptionError error, IReadOnlyList<OptionField> fields)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        ArgumentNullException.ThrowIfNull(fields);
+        return fields.FirstOrDefault(f => f.Path == error.Path) is { } field
+            ? new FieldError(field.Path, Sentence(InUserWords(error.Problem, fields)))
+            : new FieldError(null, Sentence(InUserWords(error.ToString(), fields)));
+    }
+
     /// <summary>
-    /// The field an exception from a configuration's validation is about (the first exception in its
-    /// chain whose parameter is a field's path) and its problem in the user's words.
+    /// A refused start as the form shows it: an <see cref="InvalidOptionException"/> on its field
+    /// (<see cref="FromError"/>), any other problem for the banner, in the user's words.
     /// </summary>
     public static FieldError FromException(ArgumentException exception, IReadOnlyList<OptionField> fields)
     {
         ArgumentNullException.ThrowIfNull(exception);
-        ArgumentNullException.ThrowIfNull(fields);
-        for (Exception? e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is ArgumentException { ParamName: { } path } a && fields.FirstOrDefault(f => f.Path.Equals(path, StringComparison.OrdinalIgnoreCase)) is { } field)
-                return new FieldError(field.Path, Sentence(InUserWords(TrainerOptions.ProblemOf(a), fields)));
-        }
-        return new FieldError(null, Sentence(InUserWords(TrainerOptions.PlainMessage(exception), fields)));
+        return exception is InvalidOptionException invalid
+            ? FromError(invalid.Error, fields)
+            : new FieldError(null, Sentence(InUserWords(TrainerOptions.PlainMessage(exception), fields)));
     }
 
     /// <summary>

@@ -2,7 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using MedZoo.Engine.Devices;
 using MedZoo.Engine.Networks;
-using MedZoo.Engine.Training.Checkpoints;
+using MedZoo.Engine.Checkpoints;
 using static TorchSharp.torch;
 
 namespace MedZoo.Reliability.Fuzzing;

@@ -4,7 +4,7 @@ using System.Text;
 using MedZoo.Engine.Devices;
 using MedZoo.Engine.Networks;
 using MedZoo.Engine.Training;
-using MedZoo.Engine.Training.Checkpoints;
+using MedZoo.Engine.Checkpoints;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 using static TorchSharp.torch;

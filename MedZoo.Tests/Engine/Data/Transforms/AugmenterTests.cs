@@ -1,3 +1,4 @@
+using MedZoo.Engine;
 using MedZoo.Engine.Data;
 using MedZoo.Engine.Data.Sampling;
 using MedZoo.Engine.Data.Transforms;
@@ -126,8 +127,9 @@ public class AugmenterTests
     {
         var o = new AugmentationOptions();
         spoil(o);
-        var e = Assert.Throws<ArgumentException>(o.Validate);
+        var e = Assert.Throws<InvalidOptionException>(o.Validate);
         Assert.Contains(field, e.Message);
+        Assert.Equal(field, e.Error.Path);
     }
 
     [Fact]

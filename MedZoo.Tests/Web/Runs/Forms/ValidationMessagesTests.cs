@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using MedZoo.Engine;
 using MedZoo.Engine.Training;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Runs.Forms;
@@ -85,7 +86,7 @@ public sealed partial class ValidationMessagesTests
 
     [Theory]
     [MemberData(nameof(Invalid))]
-    public void FromException_InvalidOption_LandsOnItsFieldInTheUsersWords(string path, string text, string? first, string expectedPath)
+    public void FromError_InvalidOption_LandsOnItsFieldInTheUsersWords(string path, string text, string? first, string expectedPath)
     {
         var options = TrainerRunExecutor.Demo("synthetic");
         if (first is not null)
@@ -95,15 +96,16 @@ public sealed partial class ValidationMessagesTests
         }
         Set(options, path, text);
 
-        var exception = Assert.ThrowsAny<ArgumentException>(options.Validate);
-        var error = ValidationMessages.FromException(exception, Fields);
+        var exception = Assert.Throws<InvalidOptionException>(options.Validate);
+        Assert.Equal(expectedPath, exception.Error.Path);
+        var error = ValidationMessages.FromError(exception.Error, Fields);
 
         Assert.Equal(expectedPath, error.Path);
         AssertUserWords(error.Message);
     }
 
     [Fact]
-    public void FromException_OnePatchValue_SaysHowManyToGive()
+    public void FromError_OnePatchValue_SaysHowManyToGive()
     {
         // As the page does it: the form's object is stored as JSON, then validated. Serializing must not
         // evaluate the derived patch extent (it threw "... (Parameter 'dhw')" before validation could run).
@@ -113,17 +115,46 @@ public sealed partial class ValidationMessagesTests
         Assert.DoesNotContain("\"patch\":", json, StringComparison.Ordinal);
         var stored = RunConfigJson.Deserialize<TrainerOptions>(json);
 
-        var error = ValidationMessages.FromException(Assert.ThrowsAny<ArgumentException>(stored.Validate), Fields);
+        var error = ValidationMessages.FromError(Assert.Throws<InvalidOptionException>(stored.Validate).Error, Fields);
         Assert.Equal(new FieldError("Sampling.PatchSize", "Give 3 sizes in voxels (depth, height, width), e.g. 32 32 32; got 1 value."), error);
     }
 
     [Fact]
-    public void FromException_WrappedWithoutParameter_FindsTheFieldInTheChain()
+    public void Validate_NestedOption_KeepsPathAndProblemApartWithoutTheComponentsPrefix()
     {
-        // The run executor rewraps validation errors without .NET's "(Parameter ...)" suffix, keeping the original inside.
-        var inner = new ArgumentException("LossOptions.FocalGamma: must be a finite number ≥ 0, got -1", "LossOptions.FocalGamma");
-        var error = ValidationMessages.FromException(new ArgumentException(TrainerOptions.PlainMessage(inner), inner), Fields);
-        Assert.Equal(new FieldError("LossOptions.FocalGamma", "Must be a finite number ≥ 0, got -1."), error);
+        // LossOptions on its own names itself in the message (losses validate it when built); seen from the
+        // trainer's options the error is the path from there and the problem alone, never parsed out of text.
+        var options = TrainerRunExecutor.Demo("synthetic");
+        options.LossOptions.FocalGamma = -1;
+        Assert.Equal("LossOptions.FocalGamma: must be a finite number ≥ 0, got -1", Assert.Throws<InvalidOptionException>(options.LossOptions.Validate).Message);
+        var e = Assert.Throws<InvalidOptionException>(options.Validate);
+        Assert.Equal(new OptionError("LossOptions.FocalGamma", "must be a finite number ≥ 0, got -1"), e.Error);
+        Assert.Equal("LossOptions.FocalGamma", e.ParamName);
+        Assert.Equal("LossOptions.FocalGamma: must be a finite number ≥ 0, got -1", e.Message);
+    }
+
+    [Fact]
+    public void FromError_ProblemThatLooksLikeAPath_IsNotReadForAField()
+    {
+        // The field comes from the error's path alone: a problem quoting another option's "path: text" stays a problem.
+        var error = ValidationMessages.FromError(new OptionError("Epochs", "Sampling.PatchSize: 3 values"), Fields);
+        Assert.Equal(new FieldError("Epochs", "Patch size: 3 values."), error);
+    }
+
+    [Fact]
+    public void FromException_PlainArgumentExceptionNamingAField_GoesToTheBanner()
+    {
+        // Only an InvalidOptionException lands on a field; nothing is recovered from ParamName or the message.
+        var error = ValidationMessages.FromException(new ArgumentException("Epochs: must be at least 1", "Epochs"), Fields);
+        Assert.Equal(new FieldError(null, "Epochs: must be at least 1."), error);
+    }
+
+    [Fact]
+    public void FromError_PathWithoutAField_GoesToTheBanner()
+    {
+        var error = ValidationMessages.FromError(new OptionError("Sampling.NoSuchOption", "must be set"), Fields);
+        Assert.Null(error.Path);
+        Assert.Equal("Sampling.NoSuchOption: must be set.", error.Message);
     }
 
     [Fact]

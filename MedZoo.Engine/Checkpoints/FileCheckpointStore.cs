@@ -1,4 +1,4 @@
-namespace MedZoo.Engine.Training.Checkpoints;
+namespace MedZoo.Engine.Checkpoints;
 
 /// <summary>
 /// Keeps checkpoints as files: <c>{root}/{runId}/{kind}.ckpt</c>, or <c>{root}/{kind}.ckpt</c> when

@@ -1,4 +1,4 @@
-namespace MedZoo.Engine.Training;
+namespace MedZoo.Engine.Checkpoints;
 
 /// <summary>
 /// Where a trainer keeps checkpoints. The engine ships a folder-based store; the dashboard keeps

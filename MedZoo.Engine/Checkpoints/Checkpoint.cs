@@ -5,7 +5,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using MedZoo.Engine.IO;
 
-namespace MedZoo.Engine.Training.Checkpoints;
+namespace MedZoo.Engine.Checkpoints;
 
 /// <summary>
 /// A MedZoo checkpoint: one zip file that carries everything needed to continue a run or to predict

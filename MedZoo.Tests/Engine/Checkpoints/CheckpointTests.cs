@@ -1,10 +1,11 @@
 using MedZoo.Engine.Training;
-using MedZoo.Engine.Training.Checkpoints;
+using MedZoo.Engine.Checkpoints;
+using MedZoo.Tests.Engine.Training;
 using MedZoo.Tests.TestSupport;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MedZoo.Tests.Engine.Training;
+namespace MedZoo.Tests.Engine.Checkpoints;
 
 public class CheckpointTests
 {
@@ -16,8 +17,8 @@ public class CheckpointTests
         Model = new CheckpointModel { Name = "TEST", InChannels = 2, Classes = 3, BaseFilters = 4 },
         ClassNames = ["Background", "A", "B"], Modalities = ["T1", "T2"], PatchSize = [8, 8, 8],
         Normalization = new CheckpointNormalization { Name = "full_volume_mean" },
-        History = [new EpochCompleted { RunId = "r1", Epoch = 1, Epochs = 3, TrainLoss = 0.5, LearningRate = 0.01, Seconds = 1,
-            Validation = [new ClassMetrics("A", 0.5, 0.4, 0.3, 0.2, double.NaN, double.NaN)], MeanForegroundDice = 0.5 }],
+        History = CheckpointHistory.ToJson([new EpochCompleted { RunId = "r1", Epoch = 1, Epochs = 3, TrainLoss = 0.5, LearningRate = 0.01, Seconds = 1,
+            Validation = [new ClassMetrics("A", 0.5, 0.4, 0.3, 0.2, double.NaN, double.NaN)], MeanForegroundDice = 0.5 }]),
     };
 
     [Fact]
@@ -62,7 +63,7 @@ public class CheckpointTests
         Assert.Equal(["Background", "A", "B"], h.ClassNames);
         Assert.Equal("full_volume_mean", h.Normalization.Name);
         Assert.Equal(30, h.GlobalStep);
-        Assert.True(double.IsNaN(h.History.Single().Validation![0].Hd95));
+        Assert.True(double.IsNaN(h.Epochs().Single().Validation![0].Hd95));
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace MedZoo.Engine.Training.Checkpoints;
+namespace MedZoo.Engine.Checkpoints;
 
 /// <summary>
 /// The metadata of a <see cref="Checkpoint"/> (its checkpoint.json). Everything inference needs is
@@ -66,8 +66,13 @@ public sealed class CheckpointHeader
     /// <summary>Early-stopping counters.</summary>
     public EarlyStoppingState? EarlyStopping { get; set; }
 
-    /// <summary>Every completed epoch's summary, so metric series continue after a resume.</summary>
-    public List<EpochCompleted> History { get; set; } = [];
+    /// <summary>
+    /// Every completed epoch's summary, so metric series continue after a resume: the trainer's
+    /// epoch events as JSON, read and written by <c>MedZoo.Engine.Training.CheckpointHistory</c>.
+    /// Kept as JSON so that the checkpoint format (and inference, which reads it) does not depend on
+    /// the trainer's types, like <see cref="Scheduler"/>.
+    /// </summary>
+    public List<JsonElement> History { get; set; } = [];
 
     /// <summary>The full trainer options as JSON (informational for inference; used by resume).</summary>
     public JsonElement? TrainerOptions { get; set; }

@@ -1,7 +1,7 @@
 using MedZoo.Engine.Networks;
 using static TorchSharp.torch;
 
-namespace MedZoo.Engine.Training.Checkpoints;
+namespace MedZoo.Engine.Checkpoints;
 
 /// <summary>Builds the network a <see cref="CheckpointModel"/> describes, through the <see cref="ModelZoo"/>.</summary>
 internal static class CheckpointModels

@@ -1,0 +1,217 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using MedZoo.Engine;
+
+namespace MedZoo.Tests.Engine;
+
+/// <summary>
+/// The engine's namespace dependency graph, read from its compiled types: which area
+/// (<c>MedZoo.Engine.&lt;Area&gt;</c>) uses which. A type counts as used when it appears in a base type
+/// or interface, a field, property, event, parameter, return or local variable type, an attribute
+/// argument, or a type, field or method token in a method body's IL (lambdas, iterators and async
+/// state machines are nested types of their method's type, so their bodies count for it too).
+/// </summary>
+public sealed class EngineNamespaceTests
+{
+    private static readonly Assembly Engine = typeof(InvalidOptionException).Assembly;
+
+    [Fact]
+    public void Graph_Inference_DoesNotReachTraining()
+    {
+        var graph = Graph(Engine);
+        Assert.True(graph.ContainsKey("Inference"), Describe(graph));
+        Assert.DoesNotContain("Training", graph["Inference"]);
+        // Nor through another area: inference reads checkpoints, which must not need the trainer's types.
+        var reachable = Reachable(graph, "Inference");
+        Assert.True(!reachable.Contains("Training"), $"Inference reaches Training via {Path(graph, "Inference", "Training")}\n{Describe(graph)}");
+        Assert.Contains("Checkpoints", graph["Inference"]);
+        Assert.DoesNotContain("Training", Reachable(graph, "Checkpoints"));
+    }
+
+    [Fact]
+    public void Graph_Training_UsesCheckpointsAndInference()
+    {
+        // The scan sees real edges (the trainer writes checkpoints and validates by sliding window).
+        var graph = Graph(Engine);
+        Assert.Contains("Checkpoints", graph["Training"]);
+        Assert.Contains("Inference", graph["Training"]);
+    }
+
+    [Fact]
+    public void UsedTypes_TypeOnlyInAMethodBody_IsFound()
+    {
+        var used = UsedTypes(typeof(BodyOnly)).ToHashSet();
+        Assert.Contains(typeof(System.Text.StringBuilder), used); // `new` in IL only
+        Assert.Contains(typeof(Uri), used); // a static call in IL only
+        Assert.Contains(typeof(Version), used); // inside a lambda (a nested closure type)
+        Assert.DoesNotContain(typeof(System.Text.Rune), used);
+    }
+
+    private sealed class BodyOnly
+    {
+        public static int Length() => new System.Text.StringBuilder("x").Length + (Uri.IsHexDigit('a') ? 1 : 0);
+
+        public static Func<int> Later() => () => new Version(1, 2).Major;
+    }
+
+    /// <summary>Area → areas its types use (the root namespace is "").</summary>
+    internal static Dictionary<string, SortedSet<string>> Graph(Assembly assembly)
+    {
+        var root = assembly.GetName().Name!;
+        var graph = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        foreach (var type in assembly.GetTypes())
+        {
+            var from = Area(type, root);
+            if (from is null) continue;
+            if (!graph.TryGetValue(from, out var edges)) graph[from] = edges = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var used in UsedTypes(type))
+                if (used.Assembly == assembly && Area(used, root) is { } to && to != from) edges.Add(to);
+        }
+        return graph;
+    }
+
+    private static string? Area(Type type, string root)
+    {
+        var ns = type.Namespace;
+        if (ns is null || !(ns == root || ns.StartsWith(root + ".", StringComparison.Ordinal))) return null;
+        return ns == root ? "" : ns[(root.Length + 1)..].Split('.')[0];
+    }
+
+    private static HashSet<string> Reachable(Dictionary<string, SortedSet<string>> graph, string from)
+    {
+        var seen = new HashSet<string>();
+        var stack = new Stack<string>([from]);
+        while (stack.TryPop(out var n))
+            foreach (var m in graph.GetValueOrDefault(n) ?? [])
+                if (seen.Add(m)) stack.Push(m);
+        return seen;
+    }
+
+    private static string Path(Dictionary<string, SortedSet<string>> graph, string from, string to)
+    {
+        var previous = new Dictionary<string, string>();
+        var queue = new Queue<string>([from]);
+        while (queue.TryDequeue(out var n))
+            foreach (var m in graph.GetValueOrDefault(n) ?? [])
+                if (m != from && previous.TryAdd(m, n)) queue.Enqueue(m);
+        var path = new List<string> { to };
+        while (path[^1] != from && previous.TryGetValue(path[^1], out var p)) path.Add(p);
+        path.Reverse();
+        return string.Join(" → ", path);
+    }
+
+    private static string Describe(Dictionary<string, SortedSet<string>> graph) =>
+        string.Join("\n", graph.OrderBy(p => p.Key).Select(p => $"{(p.Key.Length == 0 ? "(root)" : p.Key)} → {string.Join(", ", p.Value)}"));
+
+    private const BindingFlags Declared = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
+
+    /// <summary>Every type <paramref name="type"/> names in its signatures, attributes and method bodies (generic arguments and element types unwrapped).</summary>
+    internal static IEnumerable<Type> UsedTypes(Type type)
+    {
+        var found = new HashSet<Type>();
+        void Add(Type? t)
+        {
+            if (t is null || t.IsGenericParameter) return;
+            if (t.HasElementType) { Add(t.GetElementType()); return; }
+            if (t.IsGenericType && !t.IsGenericTypeDefinition)
+            {
+                Add(t.GetGenericTypeDefinition());
+                foreach (var a in t.GetGenericArguments()) Add(a);
+                return;
+            }
+            found.Add(t);
+        }
+        void Attributes(IEnumerable<CustomAttributeData> attributes)
+        {
+            foreach (var a in attributes)
+            {
+                Add(a.AttributeType);
+                foreach (var arg in a.ConstructorArguments.Concat(a.NamedArguments.Select(n => n.TypedValue)))
+                    if (arg.Value is Type t) Add(t);
+            }
+        }
+
+        foreach (var nested in new[] { type }.Concat(AllNested(type)))
+        {
+            Add(nested.BaseType);
+            foreach (var i in nested.GetInterfaces()) Add(i);
+            Attributes(nested.CustomAttributes);
+            foreach (var f in nested.GetFields(Declared)) { Add(f.FieldType); Attributes(f.CustomAttributes); }
+            foreach (var p in nested.GetProperties(Declared)) { Add(p.PropertyType); Attributes(p.CustomAttributes); }
+            foreach (var e in nested.GetEvents(Declared)) Add(e.EventHandlerType);
+            foreach (var m in nested.GetMethods(Declared).Cast<MethodBase>().Concat(nested.GetConstructors(Declared)))
+            {
+                if (m is MethodInfo mi) Add(mi.ReturnType);
+                foreach (var p in m.GetParameters()) Add(p.ParameterType);
+                Attributes(m.CustomAttributes);
+                var body = m.GetMethodBody();
+                if (body is null) continue;
+                foreach (var local in body.LocalVariables) Add(local.LocalType);
+                foreach (var t in ILTypes(m, body.GetILAsByteArray() ?? [])) Add(t);
+            }
+        }
+        return found;
+    }
+
+    private static IEnumerable<Type> AllNested(Type type) =>
+        type.GetNestedTypes(BindingFlags.Public | BindingFlags.NonPublic).SelectMany(n => new[] { n }.Concat(AllNested(n)));
+
+    private static readonly Dictionary<short, OpCode> OpCodesByValue = typeof(OpCodes)
+        .GetFields(BindingFlags.Public | BindingFlags.Static)
+        .Select(f => (OpCode)f.GetValue(null)!)
+        .ToDictionary(o => o.Value);
+
+    /// <summary>The types of the type, field and method tokens in a method body's IL.</summary>
+    private static IEnumerable<Type> ILTypes(MethodBase method, byte[] il)
+    {
+        var typeArgs = method.DeclaringType is { IsGenericType: true } d ? d.GetGenericArguments() : null;
+        var methodArgs = method.IsGenericMethod ? method.GetGenericArguments() : null;
+        var types = new List<Type>();
+        var i = 0;
+        while (i < il.Length)
+        {
+            short value = il[i++];
+            if (value == 0xFE) value = (short)(0xFE00 | il[i++]);
+            if (!OpCodesByValue.TryGetValue(value, out var op))
+                throw new InvalidOperationException($"{method.DeclaringType}.{method.Name}: unknown IL opcode 0x{value:X} at {i}");
+            switch (op.OperandType)
+            {
+                case OperandType.InlineNone:
+                    break;
+                case OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar:
+                    i += 1;
+                    break;
+                case OperandType.InlineVar:
+                    i += 2;
+                    break;
+                case OperandType.InlineI8 or OperandType.InlineR:
+                    i += 8;
+                    break;
+                case OperandType.InlineSwitch:
+                    i += 4 + 4 * BitConverter.ToInt32(il, i);
+                    break;
+                case OperandType.InlineType or OperandType.InlineField or OperandType.InlineMethod or OperandType.InlineTok:
+                {
+                    var token = BitConverter.ToInt32(il, i);
+                    i += 4;
+                    var member = method.Module.ResolveMember(token, typeArgs, methodArgs);
+                    switch (member)
+                    {
+                        case Type t: types.Add(t); break;
+                        case FieldInfo f: types.Add(f.DeclaringType!); types.Add(f.FieldType); break;
+                        case MethodBase m:
+                            types.Add(m.DeclaringType!);
+                            if (m is MethodInfo mi) types.Add(mi.ReturnType);
+                            if (m.IsGenericMethod) types.AddRange(m.GetGenericArguments());
+                            break;
+                    }
+                    break;
+                }
+                default: // InlineBrTarget, InlineI, InlineSig, InlineString, ShortInlineR
+                    i += 4;
+                    break;
+            }
+        }
+        return types;
+    }
+}

@@ -37,7 +37,12 @@ public sealed class DatasetVerb : ICliVerb
     private static readonly DatasetOptions DatasetDefaults = new();
     private static readonly SamplingOptions SamplingDefaults = new();
 
-    private readonly Argument<string[]> _action = new("ACTION") { Description = "check, list or bench", Arity = ArgumentArity.ZeroOrMore };
+    private readonly Argument<string?> _action = new("ACTION")
+    {
+        Description = "check: load every subject and report problems; list: the dataset catalog; bench: patches per second of the loader",
+        Arity = ArgumentArity.ZeroOrOne,
+        HelpName = string.Join('|', Actions),
+    };
     private readonly Option<string?> _name = CliOptions.Text("name", "dataset name (see 'medzoo dataset list')", DatasetDefaults.Name, null, "dataset_name", "dataset");
     private readonly Option<string?> _path = CliOptions.Text("path", "folder holding the dataset as its challenge distributes it (not needed for synthetic)", valueName: "FOLDER");
     private readonly Option<bool> _json = CliOptions.Flag("json", "machine-readable output");
@@ -65,13 +70,7 @@ public sealed class DatasetVerb : ICliVerb
 
     public int Run(ParseResult args, CliContext context)
     {
-        var actions = args.GetValue(_action) ?? [];
-        var action = actions.Length switch
-        {
-            0 => throw new CliUsageException("say what to do: check, list or bench"),
-            1 => actions[0],
-            _ => throw new CliUsageException($"one action expected, got '{string.Join(" ", actions)}'"),
-        };
+        var action = args.GetValue(_action) ?? throw new CliUsageException("say what to do: check, list or bench");
         return action switch
         {
             "check" => Check(args, context),

@@ -25,6 +25,8 @@ public class CliAppTests
     [InlineData("train --epochs 1")]
     [InlineData("help")]
     [InlineData("--help")]
+    [InlineData("--version")]
+    [InlineData("[suggest:2] tr")]
     public void IsCliInvocation_AnyVerbKnownOrNot_IsNotTheServer(string commandLine) =>
         Assert.True(CliApp.IsCliInvocation(Split(commandLine)));
 
@@ -140,6 +142,14 @@ public class CliAppTests
         Assert.Contains("--checkpoint <FILE>", output.ToString());
         Assert.Contains("--overlap <X>", output.ToString());
         Assert.Contains("[default: 0.5]", output.ToString());
+    }
+
+    [Fact]
+    public void Run_Version_PrintsTheVersion()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, CliApp.Run(["--version"], output, new StringWriter()));
+        Assert.Matches(@"^\d+\.\d+\.\d+", output.ToString());
     }
 
     [Fact]

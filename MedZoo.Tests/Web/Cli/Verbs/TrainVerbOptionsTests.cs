@@ -53,6 +53,14 @@ public class TrainVerbOptionsTests
     }
 
     [Fact]
+    public void Spellings_EveryPath_IsAPropertyOfTheOptions()
+    {
+        // A renamed property would otherwise silently lose its MedicalZoo name.
+        var paths = OptionsCommandLine<TrainerOptions>.SettableProperties().Select(p => p.Path).ToHashSet();
+        Assert.All(TrainVerb.Spellings.Keys.Concat(TrainVerb.DeclaredByVerb), path => Assert.Contains(path, paths));
+    }
+
+    [Fact]
     public void Generated_VerbDeclaredProperties_AreOptionsOfTheVerbAsWell()
     {
         var verb = new TrainVerb();

@@ -41,7 +41,12 @@ public sealed record DatasetCheckReport(
 public static class DatasetCheck
 {
     /// <summary>Checks the dataset <paramref name="options"/> describe; invalid options throw <see cref="ArgumentException"/>.</summary>
-    public static DatasetCheckReport Run(DatasetOptions options, IVolumeReader? reader = null, CancellationToken cancellation = default)
+    /// <param name="options">Which dataset, where.</param>
+    /// <param name="reader">Reads volume files; null = the file readers.</param>
+    /// <param name="cancellation">Checked between subjects.</param>
+    /// <param name="progress">Called with (subjects checked, subjects found) after each subject, from the checking threads.</param>
+    public static DatasetCheckReport Run(DatasetOptions options, IVolumeReader? reader = null, CancellationToken cancellation = default,
+        Action<int, int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -67,6 +72,7 @@ public static class DatasetCheck
             CancellationToken = cancellation,
             MaxDegreeOfParallelism = options.LoadThreads > 0 ? options.LoadThreads : Environment.ProcessorCount,
         };
+        var checkedCount = 0;
         Parallel.For(0, scan.Subjects.Count, parallel, i =>
         {
             var source = scan.Subjects[i];
@@ -86,6 +92,7 @@ public static class DatasetCheck
             {
                 subjectErrors[i] = e.Errors;
             }
+            progress?.Invoke(Interlocked.Increment(ref checkedCount), scan.Subjects.Count);
         });
         for (var i = 0; i < scan.Subjects.Count; i++)
             if (subjectErrors.TryGetValue(i, out var e)) errors.AddRange(e);

@@ -1,26 +1,42 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Text.RegularExpressions;
 using MedZoo.Engine.Devices;
 using MedZoo.Web.Cli.Verbs;
+using Spectre.Console;
 
 namespace MedZoo.Web.Cli;
 
 /// <summary>
-/// Dispatches `medzoo VERB ...` to a verb. Bad input prints a message and the verb's usage
-/// (exit 2); a failure prints one line naming the problem (exit 1); set MEDZOO_DEBUG=1 to see the
-/// stack trace. No arguments, `serve`, or only server options (`--urls URL`) start the dashboard
-/// instead (see Program.cs); any other first word is a verb, and an unknown one is an error.
+/// The medzoo command line on System.CommandLine: each verb is a command built from its
+/// <see cref="ICliVerb.Symbols"/>, so parsing, <c>--help</c>, tab completion (the <c>[suggest]</c>
+/// directive) and suggestions for misspelt verbs and options come from one declaration. Bad input
+/// prints the problem and the verb's usage line (exit 2); a failure prints one line naming the
+/// problem (exit 1); set MEDZOO_DEBUG=1 to see the stack trace. No arguments, <c>serve</c>, or only
+/// server options (<c>--urls URL</c>) start the dashboard instead (see Program.cs); any other first
+/// word is a verb, and an unknown one is an error naming the closest verb.
 /// </summary>
-public static class CliApp
+public static partial class CliApp
 {
-    /// <summary>Every verb, in the order the help lists them.</summary>
-    public static IReadOnlyList<ICliVerb> Verbs { get; } =
+    /// <summary>
+    /// The verb table: every verb, in the order the help lists them. New instances on every call,
+    /// because a verb's options are its own System.CommandLine symbols (see <see cref="ICliVerb"/>).
+    /// </summary>
+    private static ICliVerb[] CreateVerbs() =>
     [
-        new Verbs.InspectVerb(),
-        new Verbs.DatasetVerb(),
-        new Verbs.TrainVerb(),
-        new Verbs.InferVerb(),
-        new Verbs.ModelsVerb(),
-        new Verbs.BenchVerb(),
+        new InspectVerb(),
+        new DatasetVerb(),
+        new TrainVerb(),
+        new InferVerb(),
+        new ModelsVerb(),
+        new BenchVerb(),
     ];
+
+    /// <summary>Every verb, in the order the help lists them (for names and summaries; <see cref="Run"/> builds its own).</summary>
+    public static IReadOnlyList<ICliVerb> Verbs { get; } = CreateVerbs();
 
     /// <summary>
     /// True if <paramref name="args"/> ask for a CLI verb or help (known or not) rather than the
@@ -32,7 +48,7 @@ public static class CliApp
 
     /// <summary>True when <paramref name="args"/> are empty, start with <c>serve</c>, or are server options only.</summary>
     public static bool StartsServer(string[] args) =>
-        args.Length == 0 || args[0] == "serve" || (args[0] is not ("--help" or "-h") && FirstWord(args) < 0);
+        args.Length == 0 || args[0] == "serve" || (args[0] is not ("--help" or "-h" or "-?" or "--version") && FirstWord(args) < 0);
 
     // Index of the first argument that is neither a server option nor an option's value (a verb), or -1.
     private static int FirstWord(string[] args)
@@ -50,9 +66,23 @@ public static class CliApp
     /// <summary>The verb closest to a misspelt one (at most a third of its letters, and at least two, differ), or null.</summary>
     public static string? ClosestVerb(string word)
     {
+        ArgumentNullException.ThrowIfNull(word);
         var names = Verbs.Select(v => v.Name).Prepend("serve").Append("help");
         var (name, distance) = names.Select(n => (n, Distance(word.ToLowerInvariant(), n))).MinBy(x => x.Item2);
         return distance <= Math.Max(2, word.Length / 3) && distance < word.Length ? name : null;
+    }
+
+    /// <summary>The option of <paramref name="command"/> closest to a misspelt one (<c>--dimm</c> → <c>--dim</c>), or null.</summary>
+    public static string? ClosestOption(Command command, string token)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(token);
+        var typed = token.Split('=', ':')[0].TrimStart('-').ToLowerInvariant();
+        var best = command.Options.SelectMany(o => o.Aliases.Prepend(o.Name))
+            .Where(n => n.StartsWith("--", StringComparison.Ordinal))
+            .Select(n => (n, d: Distance(typed, n[2..].ToLowerInvariant())))
+            .OrderBy(t => t.d).FirstOrDefault();
+        return best.n is not null && best.d <= Math.Max(2, typed.Length / 3) ? best.n : null;
     }
 
     // Levenshtein distance with adjacent transpositions counted as one edit ("trian" -> "train").
@@ -71,63 +101,126 @@ public static class CliApp
         return d[a.Length, b.Length];
     }
 
-    /// <summary>Runs the verb named by args[0]; returns the exit code.</summary>
-    public static int Run(string[] args, TextWriter? stdout = null, TextWriter? stderr = null, CancellationToken cancellation = default)
+    /// <summary>
+    /// The command tree: a root command with one command per verb and <c>serve</c> (listed for the help
+    /// and completion; Program.cs starts the dashboard before the command line is parsed).
+    /// </summary>
+    public static RootCommand CreateRootCommand(IReadOnlyList<ICliVerb> verbs, Func<ICliVerb, ParseResult, int> run)
     {
+        ArgumentNullException.ThrowIfNull(verbs);
+        ArgumentNullException.ThrowIfNull(run);
+        var root = new RootCommand("MedZoo: 3D medical image segmentation. With no verb, or 'serve', the dashboard starts; server options such as --urls URL go to it.");
+        var serve = new Command("serve", "start the dashboard (the default with no verb); server options such as --urls URL follow") { TreatUnmatchedTokensAsErrors = false };
+        serve.SetAction(_ => 0);
+        root.Subcommands.Add(serve);
+        foreach (var verb in verbs)
+        {
+            var command = new Command(verb.Name, verb.Summary);
+            foreach (var symbol in verb.Symbols)
+            {
+                switch (symbol)
+                {
+                    case Option o: command.Options.Add(o); break;
+                    case Argument a: command.Arguments.Add(a); break;
+                    default: throw new InvalidOperationException($"verb {verb.Name}: {symbol.GetType().Name} '{symbol.Name}' is neither an option nor an argument");
+                }
+            }
+            command.SetAction(parse => run(verb, parse));
+            root.Subcommands.Add(command);
+        }
+        foreach (var help in root.Options.OfType<HelpOption>())
+            help.Action = new ReadableHelpAction(help.Action);
+        return root;
+    }
+
+    /// <summary>Runs the verb named by args[0]; returns the exit code.</summary>
+    /// <param name="args">The command line without the executable.</param>
+    /// <param name="stdout">Results; default the console.</param>
+    /// <param name="stderr">Progress, notices and errors; default the console.</param>
+    /// <param name="cancellation">Ctrl+C.</param>
+    /// <param name="terminal">Where progress bars are drawn; default: the console's stderr when it is a terminal and <paramref name="stderr"/> is not given.</param>
+    public static int Run(string[] args, TextWriter? stdout = null, TextWriter? stderr = null, CancellationToken cancellation = default, IAnsiConsole? terminal = null)
+    {
+        ArgumentNullException.ThrowIfNull(args);
         var o = stdout ?? Console.Out;
         var e = stderr ?? Console.Error;
-        if (args.Length == 0 || args[0] is "help" or "--help" or "-h")
+        terminal ??= stderr is null && !Console.IsErrorRedirected
+            ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) })
+            : null;
+        if (args.Length == 0)
         {
-            if (args.Length > 1 && Verbs.FirstOrDefault(v => v.Name == args[1]) is { } helped)
-                WriteUsage(o, helped);
-            else
-                WriteOverview(o);
+            WriteOverview(o);
             return 0;
         }
-        var verb = Verbs.FirstOrDefault(v => v.Name == args[0]);
-        if (verb is null)
-        {
-            // After server options (`--urls URL frobnicate`) the word that is not an option is the unknown verb.
-            var word = args[0].StartsWith('-') && FirstWord(args) is >= 0 and var at ? args[at] : args[0];
-            var suggestion = ClosestVerb(word) is { } close ? $"; did you mean '{close}'?" : "";
-            e.WriteLine($"medzoo: unknown verb '{word}'{suggestion} (the dashboard starts with no verb or with 'serve')");
-            WriteOverview(e);
-            return 2;
-        }
-        var rest = args.Skip(1).ToArray();
-        if (rest.Any(a => a is "--help" or "-h"))
-        {
-            WriteUsage(o, verb);
-            return 0;
-        }
+        // 'medzoo help VERB' is 'medzoo VERB --help'.
+        if (args[0] == "help") args = args.Length > 1 ? [args[1], "--help"] : ["--help"];
+
+        var context = new CliContext(o, e, cancellation, terminal);
+        var root = CreateRootCommand(CreateVerbs(), (verb, parse) => RunVerb(verb, parse, context));
+        var result = root.Parse(args);
+        if (result.Errors.Count > 0 && result.Action is ParseErrorAction)
+            return result.CommandResult.Command is RootCommand ? UnknownVerb(args, e) : UsageError(result, e);
         try
         {
-            var parsed = CliArguments.Parse(rest, verb.Options);
-            if (verb.NeedsTorch && TorchRuntime.TryLoad() is { } why)
-            {
-                e.WriteLine(why);
-                return 3;
-            }
-            return verb.Run(parsed, new CliContext(o, e, cancellation));
+            return result.Invoke(new InvocationConfiguration { Output = o, Error = e, EnableDefaultExceptionHandler = false });
         }
         catch (CliUsageException ex)
         {
-            e.WriteLine($"medzoo {verb.Name}: {ex.Message}");
-            WriteUsage(e, verb);
+            e.WriteLine($"medzoo {result.CommandResult.Command.Name}: {ex.Message}");
+            WriteUsageLine(e, result.CommandResult.Command);
             return 2;
         }
         catch (OperationCanceledException)
         {
-            e.WriteLine($"medzoo {verb.Name}: cancelled");
+            e.WriteLine($"medzoo {result.CommandResult.Command.Name}: cancelled");
             return 130;
         }
         catch (Exception ex)
         {
-            e.WriteLine($"medzoo {verb.Name}: error: {Describe(ex)}");
+            e.WriteLine($"medzoo {result.CommandResult.Command.Name}: error: {Describe(ex)}");
             if (Environment.GetEnvironmentVariable("MEDZOO_DEBUG") == "1") e.WriteLine(ex);
             return 1;
         }
     }
+
+    private static int RunVerb(ICliVerb verb, ParseResult parse, CliContext context)
+    {
+        // A word like "--jsn" where a verb takes a FILE is a misspelt option, not a file name.
+        var stray = parse.CommandResult.Children.OfType<ArgumentResult>().SelectMany(a => a.Tokens)
+            .FirstOrDefault(t => t.Value.Length > 1 && t.Value[0] == '-' && !double.TryParse(t.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+        if (stray is not null) throw new CliUsageException(UnknownOption(parse.CommandResult.Command, stray.Value));
+        if (verb.NeedsTorch && TorchRuntime.TryLoad() is { } why)
+        {
+            context.Error.WriteLine(why);
+            return 3;
+        }
+        return verb.Run(parse, context);
+    }
+
+    private static int UnknownVerb(string[] args, TextWriter e)
+    {
+        // After server options (`--urls URL frobnicate`) the word that is not an option is the unknown verb.
+        var word = args[0].StartsWith('-') && FirstWord(args) is >= 0 and var at ? args[at] : args[0];
+        var suggestion = ClosestVerb(word) is { } close ? $"; did you mean '{close}'?" : "";
+        e.WriteLine($"medzoo: unknown verb '{word}'{suggestion} (the dashboard starts with no verb or with 'serve')");
+        WriteOverview(e);
+        return 2;
+    }
+
+    private static int UsageError(ParseResult result, TextWriter e)
+    {
+        var command = result.CommandResult.Command;
+        var unmatched = result.UnmatchedTokens;
+        var messages = unmatched.Select(t => t.StartsWith('-') ? UnknownOption(command, t) : $"unexpected argument '{t}'")
+            .Concat(result.Errors.Select(x => x.Message).Where(m => !unmatched.Any(t => m.Contains($"'{t}'", StringComparison.Ordinal))))
+            .Distinct().ToList();
+        e.WriteLine($"medzoo {command.Name}: {string.Join("; ", messages)}");
+        WriteUsageLine(e, command);
+        return 2;
+    }
+
+    private static string UnknownOption(Command command, string token) =>
+        $"unknown option '{token}'" + (ClosestOption(command, token) is { } close ? $" (did you mean {close}?)" : "");
 
     private static string Describe(Exception ex)
     {
@@ -147,22 +240,45 @@ public static class CliApp
         w.WriteLine($"  {"serve",-10} start the dashboard (default) [--urls URL]");
         foreach (var v in Verbs) w.WriteLine($"  {v.Name,-10} {v.Summary}");
         w.WriteLine();
-        w.WriteLine("'medzoo help VERB' or 'medzoo VERB --help' shows a verb's options.");
+        w.WriteLine("'medzoo VERB --help' (or 'medzoo help VERB') shows a verb's options.");
     }
 
-    /// <summary>Writes one verb's usage and options.</summary>
-    public static void WriteUsage(TextWriter w, ICliVerb verb)
+    /// <summary>One line: the verb's synopsis and where its options are listed.</summary>
+    public static void WriteUsageLine(TextWriter w, Command command)
     {
-        var pos = string.IsNullOrEmpty(verb.Positionals) ? "" : " " + verb.Positionals;
-        w.WriteLine($"usage: medzoo {verb.Name}{pos} [options]");
-        w.WriteLine($"  {verb.Summary}");
-        if (verb.Options.Count == 0) return;
-        w.WriteLine("options:");
-        var width = verb.Options.Max(o => o.Syntax.Length) + 2;
-        foreach (var o in verb.Options)
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(command);
+        var positionals = string.Concat(command.Arguments.Select(a => " " + (a.HelpName ?? a.Name.ToUpperInvariant())));
+        w.WriteLine($"usage: medzoo {command.Name}{positionals} [options]   ('medzoo {command.Name} --help' lists them)");
+    }
+
+    /// <summary>
+    /// System.CommandLine's generated help, with list defaults written as they are typed
+    /// (<c>[default: 32 32 32]</c> rather than <c>32|32|32</c>).
+    /// </summary>
+    private sealed partial class ReadableHelpAction(CommandLineAction? inner) : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parseResult)
         {
-            var def = o.Default is null ? "" : $" (default: {o.Default})";
-            w.WriteLine($"  {o.Syntax.PadRight(width)}{o.Help}{def}");
+            var config = parseResult.InvocationConfiguration;
+            var output = config.Output;
+            using var buffer = new StringWriter(CultureInfo.InvariantCulture);
+            config.Output = buffer;
+            try
+            {
+                (inner as SynchronousCommandLineAction ?? new HelpAction()).Invoke(parseResult);
+            }
+            finally
+            {
+                config.Output = output;
+            }
+            output.Write(DefaultList().Replace(buffer.ToString(), m => m.Value.Replace('|', ' ')));
+            return 0;
         }
+
+        [GeneratedRegex(@"\[default: [^\]]*\]")]
+        private static partial Regex DefaultList();
     }
 }

@@ -25,6 +25,8 @@ public class CliAppTests
     [InlineData("train --epochs 1")]
     [InlineData("help")]
     [InlineData("--help")]
+    [InlineData("--version")]
+    [InlineData("[suggest:2] tr")]
     public void IsCliInvocation_AnyVerbKnownOrNot_IsNotTheServer(string commandLine) =>
         Assert.True(CliApp.IsCliInvocation(Split(commandLine)));
 
@@ -91,12 +93,82 @@ public class CliAppTests
     [Fact]
     public async Task Executable_UnknownVerb_ExitsWith2WithoutServing()
     {
+        using var data = TestPaths.NewTempFolder();
+        var (code, _, stderr) = await RunExecutable(data.Path, "frobnicate", "--x", "1");
+        Assert.Equal(2, code);
+        Assert.Contains("unknown verb 'frobnicate'", stderr);
+        Assert.False(File.Exists(Path.Combine(data.Path, "medzoo.db")), "the unknown verb opened the database");
+    }
+
+    /// <summary>The executable's generated help for train lists MedicalZoo's names with the options classes' defaults and docs.</summary>
+    [Fact]
+    public async Task Executable_TrainHelp_ListsGeneratedOptionsWithDefaultsAndDocs()
+    {
+        using var data = TestPaths.NewTempFolder();
+        var (code, stdout, stderr) = await RunExecutable(data.Path, "train", "--help");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("medzoo train [options]", stdout);
+        var batch = stdout.Split('\n').Single(l => l.TrimStart().StartsWith("--batchSz ", StringComparison.Ordinal));
+        Assert.Contains("Patches per batch (MedicalZoo's --batchSz; default 2). [default: 2]", batch);
+        Assert.Contains(stdout.Split('\n'), l => l.TrimStart().StartsWith("--dim <D H W>", StringComparison.Ordinal) && l.Contains("[default: 32 32 32]", StringComparison.Ordinal));
+        Assert.Contains("--opt <sgd|adam|adamw|rmsprop>", stdout);
+        Assert.Contains("--augmentation_flip_probability <X>", stdout);
+        Assert.Contains("--log_dir <FOLDER>", stdout);
+    }
+
+    /// <summary>A verb through the executable: inspect reads a volume and prints its JSON; a misspelt option is exit 2 with a suggestion.</summary>
+    [Fact]
+    public async Task Executable_InspectAndMisspeltOption_WorkAsInProcess()
+    {
+        using var data = TestPaths.NewTempFolder();
+        var path = data.File("v.nii.gz");
+        MedZoo.Engine.IO.VolumeIO.Write(MedZoo.Engine.IO.Volume.FromArray<float>(new float[4 * 3 * 2], [4, 3, 2]), path);
+        var (code, stdout, stderr) = await RunExecutable(data.Path, "inspect", path, "--json");
+        Assert.True(code == 0, stderr);
+        using var json = System.Text.Json.JsonDocument.Parse(stdout);
+        Assert.Equal([4, 3, 2], json.RootElement.GetProperty("shape").EnumerateArray().Select(v => v.GetInt32()));
+
+        (code, _, stderr) = await RunExecutable(data.Path, "inspect", path, "--jsn");
+        Assert.Equal(2, code);
+        Assert.Contains("unknown option '--jsn' (did you mean --json?)", stderr);
+        Assert.Contains("usage: medzoo inspect FILE [options]", stderr);
+    }
+
+    [Fact]
+    public void Run_HelpVerb_IsTheVerbsGeneratedHelp()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, CliApp.Run(["help", "infer"], output, new StringWriter()));
+        Assert.Contains("--checkpoint <FILE>", output.ToString());
+        Assert.Contains("--overlap <X>", output.ToString());
+        Assert.Contains("[default: 0.5]", output.ToString());
+    }
+
+    [Fact]
+    public void Run_Version_PrintsTheVersion()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, CliApp.Run(["--version"], output, new StringWriter()));
+        Assert.Matches(@"^\d+\.\d+\.\d+", output.ToString());
+    }
+
+    [Fact]
+    public void Run_RootHelp_ListsEveryVerb()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, CliApp.Run(["--help"], output, new StringWriter()));
+        foreach (var verb in CliApp.Verbs) Assert.Contains(verb.Summary, output.ToString());
+        Assert.Contains("serve", output.ToString());
+    }
+
+    private static async Task<(int Code, string Out, string Err)> RunExecutable(string dataFolder, params string[] args)
+    {
         var dll = Path.Combine(AppContext.BaseDirectory, "medzoo.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: the test project copies the web executable next to the tests");
-        using var data = TestPaths.NewTempFolder();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { dll, "frobnicate", "--x", "1" }) start.ArgumentList.Add(a);
-        start.Environment[DataOptions.EnvironmentVariable] = data.Path;
+        start.ArgumentList.Add(dll);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment[DataOptions.EnvironmentVariable] = dataFolder;
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
@@ -109,10 +181,8 @@ public class CliAppTests
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"'medzoo frobnicate --x 1' was still running after 60 s (it served the dashboard?): {await stdout}");
+            Assert.Fail($"'medzoo {string.Join(' ', args)}' was still running after 60 s (it served the dashboard?): {await stdout}");
         }
-        Assert.Equal(2, process.ExitCode);
-        Assert.Contains("unknown verb 'frobnicate'", await stderr);
-        Assert.False(File.Exists(Path.Combine(data.Path, "medzoo.db")), "the unknown verb opened the database");
+        return (process.ExitCode, await stdout, await stderr);
     }
 }

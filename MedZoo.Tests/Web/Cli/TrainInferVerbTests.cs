@@ -2,6 +2,7 @@ using System.Text.Json;
 using MedZoo.Engine.IO;
 using MedZoo.Tests.TestSupport;
 using MedZoo.Web.Cli;
+using Spectre.Console.Testing;
 
 namespace MedZoo.Tests.Web.Cli;
 
@@ -107,6 +108,34 @@ public class TrainInferVerbTests(TrainInferVerbTests.TrainedRun run) : IClassFix
         Assert.All(seg.ToFloatArray(), v => Assert.InRange(v, 0, header.ClassNames.Count - 1));
         var probabilities = VolumeIO.Read(dir.File("seg_probabilities.nii.gz"));
         Assert.Equal([20, 18, 13, header.ClassNames.Count], probabilities.Shape);
+    }
+
+    [Fact]
+    public void Infer_Terminal_ShowsABarOverTheWindowsAndRedirectedPrintsPercentLines()
+    {
+        Assert.True(run.ExitCode == 0, run.Error);
+        using var dir = TestPaths.NewTempFolder();
+        var checkpoint = Path.Combine(run.Output, "best.ckpt");
+        var header = MedZoo.Engine.Checkpoints.Checkpoint.Read(checkpoint).Header;
+        var inputs = Enumerable.Range(0, header.Modalities.Count).Select(m =>
+        {
+            var path = dir.File($"in{m}.nii");
+            VolumeIO.Write(Volume.FromArray<float>(Enumerable.Range(0, 20 * 20 * 20).Select(i => (float)(i % 7)).ToArray(), [20, 20, 20]), path);
+            return path;
+        }).ToArray();
+
+        using var console = new TestConsole().Interactive().SupportsAnsi(true).Width(120);
+        var err = new StringWriter();
+        Assert.True(CliApp.Run(["infer", "--checkpoint", checkpoint, "--output", dir.File("a.nii.gz"), "--input", .. inputs], new StringWriter(), err, terminal: console) == 0, err.ToString());
+        Assert.Contains("predicting 8/8 windows", console.Output);
+        Assert.Contains("100%", console.Output);
+        Assert.DoesNotContain("predicting: ", err.ToString());
+
+        err = new StringWriter();
+        Assert.True(CliApp.Run(["infer", "--checkpoint", checkpoint, "--output", dir.File("b.nii.gz"), "--input", .. inputs], new StringWriter(), err) == 0, err.ToString());
+        Assert.Contains("predicting: 50%", err.ToString()); // 4 of 8 windows
+        Assert.Contains("predicting: 100%", err.ToString());
+        Assert.DoesNotContain('\r', err.ToString());
     }
 
     [Fact]

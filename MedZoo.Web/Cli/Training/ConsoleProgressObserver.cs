@@ -1,20 +1,21 @@
 using System.Diagnostics;
 using System.Globalization;
 using MedZoo.Engine.Training;
+using MedZoo.Web.Cli.Progress;
 
 namespace MedZoo.Web.Cli.Training;
 
 /// <summary>
-/// Shows a run's progress on a text writer: on a terminal, one bar redrawn in place with epoch,
-/// loss, last validation Dice and ETA; when redirected (a log file, CI), a plain line every
-/// <c>lineEvery</c> steps and a summary per epoch, so logs stay readable. Runs on the training
-/// thread and only formats a line, so it never holds training up noticeably.
+/// Shows a run's progress: on a terminal, one bar over the whole run redrawn in place with epoch,
+/// loss, last validation Dice and ETA, and a summary line per epoch above it; when redirected (a log
+/// file, CI), a plain line every <c>lineEvery</c> steps and a summary per epoch, so logs stay
+/// readable. Runs on the training thread and only formats a line, so it never holds training up
+/// noticeably.
 /// </summary>
-/// <param name="writer">Where progress goes (stderr for the CLI).</param>
-/// <param name="interactive">Redraw one bar in place (a terminal) rather than print lines.</param>
-/// <param name="lineEvery">Steps between lines when not interactive.</param>
+/// <param name="display">Where progress goes (stderr for the CLI): a terminal bar or plain lines.</param>
+/// <param name="lineEvery">Steps between lines when not on a terminal.</param>
 /// <param name="validationInterval">Epochs between validations, for the ETA.</param>
-public sealed class ConsoleProgressObserver(TextWriter writer, bool interactive, int lineEvery = 50, int validationInterval = 1) : ITrainingObserver
+public sealed class ConsoleProgressObserver(IProgressDisplay display, int lineEvery = 50, int validationInterval = 1) : ITrainingObserver
 {
     private readonly Stopwatch _sinceLastStep = new();
     private int _epochs;
@@ -25,7 +26,7 @@ public sealed class ConsoleProgressObserver(TextWriter writer, bool interactive,
     private int _validations;
     private double _validationSeconds;
     private double? _lastDice;
-    private bool _barVisible;
+    private int _startEpoch = 1;
 
     /// <inheritdoc />
     public void OnEvent(TrainingEvent e)
@@ -36,6 +37,7 @@ public sealed class ConsoleProgressObserver(TextWriter writer, bool interactive,
                 _epochs = s.Epochs;
                 _stepsPerEpoch = s.StepsPerEpoch;
                 _validationInterval = Math.Max(1, validationInterval);
+                _startEpoch = Math.Max(1, s.StartEpoch);
                 Line($"training {s.Model} on {s.Dataset} ({s.TrainSubjects} train / {s.ValidationSubjects} validation subjects, " +
                      $"{string.Join("+", s.Modalities)} → {string.Join(", ", s.ClassNames)}) on {s.Device}" +
                      (s.StartEpoch > 1 ? $", resuming at epoch {s.StartEpoch}" : ""));
@@ -44,7 +46,7 @@ public sealed class ConsoleProgressObserver(TextWriter writer, bool interactive,
                 _stepsDone++;
                 _stepSeconds += s.Seconds;
                 _sinceLastStep.Restart();
-                if (interactive) Bar(s);
+                if (display.IsTerminal) Bar(s);
                 else if (s.Step % Math.Max(1, lineEvery) == 0) Line(Invariant($"epoch {s.Epoch}/{_epochs} step {s.Step}/{s.StepsPerEpoch} loss {s.Loss:0.0000} lr {s.LearningRate:0.#####} ETA {Eta(s)}"));
                 break;
             case EpochCompleted ep:
@@ -63,7 +65,7 @@ public sealed class ConsoleProgressObserver(TextWriter writer, bool interactive,
                 break;
             case CheckpointSaved c when c.Kind == "best":
                 break;
-            case RunLog log when log.Level != RunLogLevel.Info || !interactive:
+            case RunLog log when log.Level != RunLogLevel.Info || !display.IsTerminal:
                 Line($"{log.Level.ToString().ToLowerInvariant()}: {log.Message}");
                 break;
             case RunFinished f:
@@ -78,14 +80,13 @@ public sealed class ConsoleProgressObserver(TextWriter writer, bool interactive,
         }
     }
 
+    // The bar covers the steps of this session (a resumed run starts at its resume epoch).
     private void Bar(StepCompleted s)
     {
-        const int width = 24;
-        var filled = (int)Math.Round(width * (double)s.Step / Math.Max(1, s.StepsPerEpoch));
+        var total = (double)(_epochs - _startEpoch + 1) * Math.Max(1, s.StepsPerEpoch);
+        var done = (double)(s.Epoch - _startEpoch) * s.StepsPerEpoch + s.Step;
         var dice = _lastDice is { } d ? Invariant($" dice {d:0.000}") : "";
-        writer.Write(Invariant($"\repoch {s.Epoch}/{_epochs} [{new string('#', filled)}{new string('.', width - filled)}] {s.Step}/{s.StepsPerEpoch} loss {s.Loss:0.0000}{dice} ETA {Eta(s)}   "));
-        writer.Flush();
-        _barVisible = true;
+        display.Update(done, total, Invariant($"epoch {s.Epoch}/{_epochs}"), Invariant($"step {s.Step}/{s.StepsPerEpoch} loss {s.Loss:0.0000}{dice} ETA {Eta(s)}"));
     }
 
     /// <summary>Remaining steps at the mean step time plus remaining validations at the mean validation time.</summary>
@@ -100,16 +101,7 @@ public sealed class ConsoleProgressObserver(TextWriter writer, bool interactive,
         return remaining.TotalHours >= 1 ? remaining.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : remaining.ToString(@"m\:ss", CultureInfo.InvariantCulture);
     }
 
-    private void Line(string text)
-    {
-        if (_barVisible)
-        {
-            writer.WriteLine();
-            _barVisible = false;
-        }
-        writer.WriteLine(text);
-        writer.Flush();
-    }
+    private void Line(string text) => display.Line(text);
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -5,6 +6,7 @@ using MedZoo.Engine.Benchmarking;
 using MedZoo.Engine.Devices;
 using MedZoo.Engine.Networks;
 using MedZoo.Engine.Networks.Blocks;
+using MedZoo.Web.Cli.Progress;
 
 namespace MedZoo.Web.Cli.Verbs;
 
@@ -28,122 +30,145 @@ public sealed class BenchVerb : ICliVerb
 
     public string Summary => "benchmark training steps, sliding-window inference, the data pipeline, volume reading and memory";
 
-    public string Positionals => "";
-
     public bool NeedsTorch => true;
 
-    public IReadOnlyList<CliOption> Options { get; } =
+    // Defaults are BenchmarkOptions' own.
+    private static readonly BenchmarkOptions D = new();
+
+    private readonly Option<string[]?> _only = CliOptions.Texts("only", "what to measure: train, infer, data, io, trainer (comma-separated or repeated)", ["train,infer,data,io"]);
+    private readonly Option<bool> _memory = CliOptions.Flag("memory", "also run the trainer for --steps steps and record resident memory after each (same as adding 'trainer' to --only)");
+    private readonly Option<int?> _memorySteps = CliOptions.OptionalInt("memory_steps", "also run the trainer for N steps (same as --memory --steps N)");
+    private readonly Option<string[]?> _models = CliOptions.Texts("models", "zoo models for train and infer; the trainer run uses the first", D.Models, "model");
+    private readonly Option<int[]> _dim = CliOptions.Ints("dim", "cubic patch sizes (train) and window sizes (infer); data and the trainer run use the first", D.PatchSizes, "patch");
+    private readonly Option<int> _batchSz = CliOptions.Int("batchSz", "samples per timed training step", D.BatchSize, "batch");
+    private readonly Option<int> _inChannels = CliOptions.Int("inChannels", "network input channels", D.InChannels);
+    private readonly Option<int> _classes = CliOptions.Int("classes", "classes including background", D.Classes);
+    private readonly Option<int> _warmup = CliOptions.Int("warmup", "untimed training steps before the timed ones", D.Warmup);
+    private readonly Option<int> _repeats = CliOptions.Int("repeats", "timed training steps (the median is reported)", D.Repeats);
+    private readonly Option<int> _inferRepeats = CliOptions.Int("infer_repeats", "timed whole-volume inferences (after one untimed)", D.InferRepeats);
+    private readonly Option<int[]?> _volume = CliOptions.Size("volume", "volume size D H W (or one value) for infer", D.VolumeSize);
+    private readonly Option<double> _overlap = CliOptions.Number("overlap", "sliding-window overlap in [0, 1)", D.Overlap);
+    private readonly Option<int> _windowsPerBatch = CliOptions.Int("windows_per_batch", "windows per forward pass of infer", D.WindowsPerBatch);
+    private readonly Option<string[]?> _ioFile = CliOptions.Texts("io_file", "volume files to read (default: write a temporary .nii and .nii.gz of --io_size)");
+    private readonly Option<int[]?> _ioSize = CliOptions.Size("io_size", "size X Y Z of the temporary int16 volume", D.IOSize);
+    private readonly Option<int> _ioRepeats = CliOptions.Int("io_repeats", "timed reads per file (after one untimed)", D.IORepeats);
+    private readonly Option<int> _dataBatches = CliOptions.Int("data_batches", "batches the data part draws", D.DataBatches);
+    private readonly Option<int> _dataBatch = CliOptions.Int("data_batch", "batch size of the data part and the trainer run", D.DataBatchSize);
+    private readonly Option<int> _workers = CliOptions.Int("workers", "loader threads of the data part and the trainer run (0 = processors - 1)", D.Workers);
+    private readonly Option<int> _syntheticSubjects = CliOptions.Int("synthetic_subjects", "synthetic subjects of the data part and the trainer run", D.SyntheticSubjects);
+    private readonly Option<int[]?> _syntheticSize = CliOptions.Size("synthetic_size", "synthetic subject size D H W (or one value)", D.SyntheticSize);
+    private readonly Option<int> _steps = CliOptions.Int("steps", "training steps of the trainer run", D.Steps);
+    private readonly Option<int?> _baseFilters = CliOptions.OptionalInt("base_filters", "width of the models' first level (default: each model's)");
+    private readonly Option<int?> _depth = CliOptions.OptionalInt("depth", "model depth where the models have one (UNET3D_CICEK poolings)");
+    private readonly Option<int> _threads = CliOptions.Int("threads", "torch intra-op threads (0 = torch's default)", D.Threads);
+    private readonly Option<int> _interop = CliOptions.Int("interop", "torch inter-op threads (0 = torch's default)", D.InterOpThreads);
+    private readonly Option<double> _lr = CliOptions.Number("lr", "Adam learning rate of training steps", D.LearningRate);
+    private readonly Option<int> _seed = CliOptions.Int("seed", "seed of weights and inputs", D.Seed);
+    private readonly Option<bool> _json = CliOptions.Flag("json", "print the report as JSON");
+
+    public IEnumerable<Symbol> Symbols =>
     [
-        new("only", "what to measure: train, infer, data, io, trainer (comma-separated or repeated)", CliArity.Multi, "train,infer,data,io"),
-        new("memory", "also run the trainer for --steps steps and record resident memory after each (same as adding 'trainer' to --only)", CliArity.Flag),
-        new("memory_steps", "also run the trainer for N steps (same as --memory --steps N)"),
-        new("models", "zoo models for train and infer; the trainer run uses the first", CliArity.Multi, "UNET3D VNET", "model"),
-        new("dim", "cubic patch sizes (train) and window sizes (infer); data and the trainer run use the first", CliArity.Multi, "32 64", "patch"),
-        new("batchSz", "samples per timed training step", CliArity.Single, "1", "batch"),
-        new("inChannels", "network input channels", CliArity.Single, "2"),
-        new("classes", "classes including background", CliArity.Single, "4"),
-        new("warmup", "untimed training steps before the timed ones", CliArity.Single, "2"),
-        new("repeats", "timed training steps (the median is reported)", CliArity.Single, "5"),
-        new("infer_repeats", "timed whole-volume inferences (after one untimed)", CliArity.Single, "3"),
-        new("volume", "volume size D H W (or one value) for infer", CliArity.Multi, "96 96 96"),
-        new("overlap", "sliding-window overlap in [0, 1)", CliArity.Single, "0.5"),
-        new("windows_per_batch", "windows per forward pass of infer", CliArity.Single, "1"),
-        new("io_file", "volume files to read (default: write a temporary .nii and .nii.gz of --io_size)", CliArity.Multi),
-        new("io_size", "size X Y Z of the temporary int16 volume", CliArity.Multi, "192 224 192"),
-        new("io_repeats", "timed reads per file (after one untimed)", CliArity.Single, "5"),
-        new("data_batches", "batches the data part draws", CliArity.Single, "32"),
-        new("data_batch", "batch size of the data part and the trainer run", CliArity.Single, "2"),
-        new("workers", "loader threads of the data part and the trainer run (0 = processors - 1)", CliArity.Single, "0"),
-        new("synthetic_subjects", "synthetic subjects of the data part and the trainer run", CliArity.Single, "10"),
-        new("synthetic_size", "synthetic subject size D H W (or one value)", CliArity.Multi, "64 64 64"),
-        new("steps", "training steps of the trainer run", CliArity.Single, "100"),
-        new("base_filters", "width of the models' first level (default: each model's)"),
-        new("depth", "model depth where the models have one (UNET3D_CICEK poolings)"),
-        new("threads", "torch intra-op threads (0 = torch's default)", CliArity.Single, "0"),
-        new("interop", "torch inter-op threads (0 = torch's default)", CliArity.Single, "0"),
-        new("lr", "Adam learning rate of training steps", CliArity.Single, "0.001"),
-        new("seed", "seed of weights and inputs", CliArity.Single, "1777777"),
-        new("json", "print the report as JSON", CliArity.Flag),
+        _only, _memory, _memorySteps, _models, _dim, _batchSz, _inChannels, _classes, _warmup, _repeats, _inferRepeats, _volume, _overlap,
+        _windowsPerBatch, _ioFile, _ioSize, _ioRepeats, _dataBatches, _dataBatch, _workers, _syntheticSubjects, _syntheticSize, _steps,
+        _baseFilters, _depth, _threads, _interop, _lr, _seed, _json,
     ];
 
-    public int Run(CliArguments args, CliContext context)
+    public int Run(ParseResult args, CliContext context)
     {
-        if (args.Positionals.Count > 0)
-            throw new CliUsageException($"unexpected argument '{args.Positionals[0]}'");
         var options = BuildOptions(args);
-        var report = BenchmarkRunner.Run(options, line => context.Error.WriteLine(line), context.Cancellation);
-        if (args.Flag("json"))
+        var expected = Measurements(options);
+        var done = 0;
+        var report = CliProgress.Run(context, "benchmarking", display =>
+        {
+            display.Update(0, expected, "benchmarking", $"0/{expected} measurements");
+            var result = BenchmarkRunner.Run(options, line =>
+            {
+                display.Line(line);
+                done++;
+                if (display.IsTerminal) display.Update(done, expected, "benchmarking", $"{done}/{expected} measurements");
+            }, context.Cancellation);
+            if (display.IsTerminal) display.Update(expected, expected, "benchmarking", $"{done}/{expected} measurements");
+            return result;
+        });
+        if (args.GetValue(_json))
             context.Out.WriteLine(JsonSerializer.Serialize(report, Json));
         else
             WriteText(report, context.Out);
         return 0;
     }
 
+    // One progress line per measurement: the bar's total.
+    private static int Measurements(BenchmarkOptions o)
+    {
+        var grid = o.Models.Length * o.PatchSizes.Length;
+        return (o.Parts.HasFlag(BenchmarkParts.Train) ? grid : 0) + (o.Parts.HasFlag(BenchmarkParts.Infer) ? grid : 0)
+               + (o.Parts.HasFlag(BenchmarkParts.Data) ? 1 : 0) + (o.Parts.HasFlag(BenchmarkParts.IO) ? Math.Max(1, o.IOFiles.Length == 0 ? 2 : o.IOFiles.Length) : 0)
+               + (o.Parts.HasFlag(BenchmarkParts.Trainer) ? 1 : 0);
+    }
+
     /// <summary>Maps the command line to <see cref="BenchmarkOptions"/>; bad values are usage errors naming the option.</summary>
-    internal static BenchmarkOptions BuildOptions(CliArguments a)
+    internal BenchmarkOptions BuildOptions(ParseResult a)
     {
         var o = new BenchmarkOptions();
-        if (a.Has("only"))
+        if (a.Given(_only))
         {
             o.Parts = BenchmarkParts.None;
-            foreach (var part in a.All("only").SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+            foreach (var part in a.GetValue(_only) ?? [])
                 o.Parts |= BenchmarkOptions.PartNames.TryGetValue(part, out var p)
                     ? p
                     : throw new CliUsageException($"option --only: '{part}' is not a measurement: use {string.Join(", ", BenchmarkOptions.PartNames.Keys)}");
         }
-        if (a.Flag("memory")) o.Parts |= BenchmarkParts.Trainer;
-        if (a.Has("memory_steps"))
+        if (a.GetValue(_memory)) o.Parts |= BenchmarkParts.Trainer;
+        var memorySteps = a.GetValue(_memorySteps);
+        if (memorySteps is { } ms)
         {
-            if (a.Has("steps") && a.Int("steps", 0) != a.Int("memory_steps", 0))
+            if (a.Given(_steps) && a.GetValue(_steps) != ms)
                 throw new CliUsageException("options --steps and --memory_steps disagree: give one of them");
             o.Parts |= BenchmarkParts.Trainer;
-            o.Steps = a.Int("memory_steps", o.Steps);
         }
-        if (a.Has("models")) o.Models = a.All("models").SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
-        o.PatchSizes = a.Ints("dim", o.PatchSizes);
-        o.BatchSize = a.Int("batchSz", o.BatchSize);
-        o.InChannels = a.Int("inChannels", o.InChannels);
-        o.Classes = a.Int("classes", o.Classes);
-        o.Warmup = a.Int("warmup", o.Warmup);
-        o.Repeats = a.Int("repeats", o.Repeats);
-        o.InferRepeats = a.Int("infer_repeats", o.InferRepeats);
-        o.VolumeSize = Size(a, "volume", o.VolumeSize);
-        o.Overlap = a.Double("overlap", o.Overlap);
-        o.WindowsPerBatch = a.Int("windows_per_batch", o.WindowsPerBatch);
-        o.IOFiles = a.All("io_file").ToArray();
+        o.Models = a.GetValue(_models) ?? o.Models;
+        o.PatchSizes = a.GetValue(_dim) ?? o.PatchSizes;
+        o.BatchSize = a.GetValue(_batchSz);
+        o.InChannels = a.GetValue(_inChannels);
+        o.Classes = a.GetValue(_classes);
+        o.Warmup = a.GetValue(_warmup);
+        o.Repeats = a.GetValue(_repeats);
+        o.InferRepeats = a.GetValue(_inferRepeats);
+        o.VolumeSize = a.GetValue(_volume) ?? o.VolumeSize;
+        o.Overlap = a.GetValue(_overlap);
+        o.WindowsPerBatch = a.GetValue(_windowsPerBatch);
+        o.IOFiles = a.GetValue(_ioFile) ?? [];
         foreach (var f in o.IOFiles)
             if (!File.Exists(f)) throw new CliUsageException($"option --io_file: '{f}' does not exist");
-        o.IOSize = Size(a, "io_size", o.IOSize);
-        o.IORepeats = a.Int("io_repeats", o.IORepeats);
-        o.DataBatches = a.Int("data_batches", o.DataBatches);
-        o.DataBatchSize = a.Int("data_batch", o.DataBatchSize);
-        o.Workers = a.Int("workers", o.Workers);
-        o.SyntheticSubjects = a.Int("synthetic_subjects", o.SyntheticSubjects);
-        o.SyntheticSize = Size(a, "synthetic_size", o.SyntheticSize);
-        o.Steps = a.Int("steps", o.Steps);
-        if (a.Has("base_filters") || a.Has("depth"))
-            o.ModelOptions = new ModelOptions
-            {
-                BaseFilters = a.Has("base_filters") ? a.Int("base_filters", 0) : null,
-                Depth = a.Has("depth") ? a.Int("depth", 0) : null,
-            };
-        o.Threads = a.Int("threads", o.Threads);
-        o.InterOpThreads = a.Int("interop", o.InterOpThreads);
-        o.LearningRate = a.Double("lr", o.LearningRate);
-        o.Seed = a.Int("seed", o.Seed);
+        o.IOSize = a.GetValue(_ioSize) ?? o.IOSize;
+        o.IORepeats = a.GetValue(_ioRepeats);
+        o.DataBatches = a.GetValue(_dataBatches);
+        o.DataBatchSize = a.GetValue(_dataBatch);
+        o.Workers = a.GetValue(_workers);
+        o.SyntheticSubjects = a.GetValue(_syntheticSubjects);
+        o.SyntheticSize = a.GetValue(_syntheticSize) ?? o.SyntheticSize;
+        o.Steps = memorySteps ?? a.GetValue(_steps);
+        var baseFilters = a.GetValue(_baseFilters);
+        var depth = a.GetValue(_depth);
+        if (baseFilters is not null || depth is not null)
+            o.ModelOptions = new ModelOptions { BaseFilters = baseFilters, Depth = depth };
+        o.Threads = a.GetValue(_threads);
+        o.InterOpThreads = a.GetValue(_interop);
+        o.LearningRate = a.GetValue(_lr);
+        o.Seed = a.GetValue(_seed);
         try
         {
             o.Validate();
         }
         catch (ArgumentException e)
         {
-            throw new CliUsageException(OptionMessage(e, a));
+            throw new CliUsageException(OptionMessage(e, memorySteps is not null));
         }
         return o;
     }
 
     // Names the command-line option rather than the options class's property.
-    private static string OptionMessage(ArgumentException e, CliArguments a)
+    private static string OptionMessage(ArgumentException e, bool memorySteps)
     {
         var message = Engine.Training.TrainerOptions.PlainMessage(e);
         var option = e.ParamName switch
@@ -167,7 +192,7 @@ public sealed class BenchVerb : ICliVerb
             nameof(BenchmarkOptions.SyntheticSubjects) => "--synthetic_subjects",
             nameof(BenchmarkOptions.SyntheticSize) => "--synthetic_size",
             nameof(BenchmarkOptions.Workers) => "--workers",
-            nameof(BenchmarkOptions.Steps) => a.Has("memory_steps") ? "--memory_steps" : "--steps",
+            nameof(BenchmarkOptions.Steps) => memorySteps ? "--memory_steps" : "--steps",
             nameof(BenchmarkOptions.Threads) => "--threads",
             nameof(BenchmarkOptions.InterOpThreads) => "--interop",
             nameof(BenchmarkOptions.LearningRate) => "--lr",
@@ -176,17 +201,6 @@ public sealed class BenchVerb : ICliVerb
         };
         var colon = message.IndexOf(": ", StringComparison.Ordinal);
         return option is null || colon < 0 ? message : $"option {option}: {message[(colon + 2)..]}";
-    }
-
-    private static int[] Size(CliArguments a, string name, int[] fallback)
-    {
-        var v = a.Ints(name, fallback);
-        return v.Length switch
-        {
-            1 => [v[0], v[0], v[0]],
-            3 => v,
-            _ => throw new CliUsageException($"option --{name} takes 1 or 3 values, got {v.Length}"),
-        };
     }
 
     private static void WriteText(BenchmarkReport r, TextWriter w)

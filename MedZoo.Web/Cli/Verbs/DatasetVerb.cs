@@ -1,8 +1,10 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using MedZoo.Engine.Data;
 using MedZoo.Engine.Data.Sampling;
 using MedZoo.Engine.Data.Transforms;
+using MedZoo.Web.Cli.Progress;
 
 namespace MedZoo.Web.Cli.Verbs;
 
@@ -26,38 +28,49 @@ public sealed class DatasetVerb : ICliVerb
 
     public string Summary => "check a dataset (layout, shapes, labels), list known datasets, or benchmark patch loading";
 
-    public string Positionals => "check|list|bench";
-
-    public IReadOnlyList<CliOption> Options { get; } =
-    [
-        new("name", "dataset name (see 'medzoo dataset list')", CliArity.Single, "synthetic", "dataset_name", "dataset"),
-        new("path", "folder holding the dataset as its challenge distributes it (not needed for synthetic)"),
-        new("json", "machine-readable output", CliArity.Flag),
-        new("modalities", "modalities to use, in channel order (default: all)", CliArity.Multi),
-        new("classes", "expected number of classes (checked against the dataset)"),
-        new("normalization", "bench: intensity normalization", CliArity.Single, "zscore_nonzero"),
-        new("subjects", "synthetic: number of subjects", CliArity.Single, "10"),
-        new("size", "synthetic: subject size D H W", CliArity.Multi, "64 64 64"),
-        new("seed", "seed of synthetic subjects and sampling", CliArity.Single, "1777777"),
-        new("dim", "bench: patch size D H W", CliArity.Multi, "32 32 32"),
-        new("batchSz", "bench: batch size", CliArity.Single, "2", "batch-size"),
-        new("sampler", "bench: random, threshold, balanced, class_ratio or grid", CliArity.Single, "threshold"),
-        new("threshold", "bench: foreground threshold of the threshold sampler", CliArity.Single, "0.1"),
-        new("workers", "bench: loader threads (0 = automatic)", CliArity.Single, "0"),
-        new("batches", "bench: batches to time", CliArity.Single, "32"),
-        new("augmentation", "bench: apply the default augmentations", CliArity.Flag),
-    ];
-
     public bool NeedsTorch => false;
 
-    public int Run(CliArguments args, CliContext context)
+    /// <summary>The actions, as completed and listed in the help.</summary>
+    private static readonly string[] Actions = ["check", "list", "bench"];
+
+    // Defaults are the options classes' own.
+    private static readonly DatasetOptions DatasetDefaults = new();
+    private static readonly SamplingOptions SamplingDefaults = new();
+
+    private readonly Argument<string?> _action = new("ACTION")
     {
-        var action = args.Positionals.Count switch
-        {
-            0 => throw new CliUsageException("say what to do: check, list or bench"),
-            1 => args.Positionals[0],
-            _ => throw new CliUsageException($"one action expected, got '{string.Join(" ", args.Positionals)}'"),
-        };
+        Description = "check: load every subject and report problems; list: the dataset catalog; bench: patches per second of the loader",
+        Arity = ArgumentArity.ZeroOrOne,
+        HelpName = string.Join('|', Actions),
+    };
+    private readonly Option<string?> _name = CliOptions.Text("name", "dataset name (see 'medzoo dataset list')", DatasetDefaults.Name, null, "dataset_name", "dataset");
+    private readonly Option<string?> _path = CliOptions.Text("path", "folder holding the dataset as its challenge distributes it (not needed for synthetic)", valueName: "FOLDER");
+    private readonly Option<bool> _json = CliOptions.Flag("json", "machine-readable output");
+    private readonly Option<string[]?> _modalities = CliOptions.Texts("modalities", "modalities to use, in channel order (default: all)");
+    private readonly Option<int> _classes = CliOptions.Int("classes", "expected number of classes (0 = as the dataset defines; checked against the dataset)", DatasetDefaults.Classes);
+    private readonly Option<string?> _normalization = CliOptions.Text("normalization", "bench: intensity normalization", DatasetDefaults.Normalization);
+    private readonly Option<int> _subjects = CliOptions.Int("subjects", "synthetic: number of subjects", DatasetDefaults.SyntheticSubjects);
+    private readonly Option<int[]?> _size = CliOptions.Size("size", "synthetic: subject size D H W", DatasetDefaults.SyntheticSize);
+    private readonly Option<int> _seed = CliOptions.Int("seed", "seed of synthetic subjects and sampling", DatasetDefaults.Seed);
+    private readonly Option<int[]?> _dim = CliOptions.Size("dim", "bench: patch size D H W", SamplingDefaults.PatchSize);
+    private readonly Option<int> _batchSz = CliOptions.Int("batchSz", "bench: batch size", SamplingDefaults.BatchSize, "batch-size");
+    private readonly Option<string> _sampler = CliOptions.Choice("sampler", "bench: patch sampler", SamplingDefaults.Sampler, SamplingOptions.SamplerNames);
+    private readonly Option<double> _threshold = CliOptions.Number("threshold", "bench: foreground threshold of the threshold sampler", SamplingDefaults.Threshold);
+    private readonly Option<int> _workers = CliOptions.Int("workers", "bench: loader threads (0 = automatic)", SamplingDefaults.Workers);
+    private readonly Option<int> _batches = CliOptions.Int("batches", "bench: batches to time", 32);
+    private readonly Option<bool> _augmentation = CliOptions.Flag("augmentation", "bench: apply the default augmentations");
+
+    public DatasetVerb() => _action.CompletionSources.Add(Actions);
+
+    public IEnumerable<Symbol> Symbols =>
+    [
+        _action, _name, _path, _json, _modalities, _classes, _normalization, _subjects, _size, _seed, _dim, _batchSz, _sampler, _threshold,
+        _workers, _batches, _augmentation,
+    ];
+
+    public int Run(ParseResult args, CliContext context)
+    {
+        var action = args.GetValue(_action) ?? throw new CliUsageException("say what to do: check, list or bench");
         return action switch
         {
             "check" => Check(args, context),
@@ -67,30 +80,40 @@ public sealed class DatasetVerb : ICliVerb
         };
     }
 
-    private static DatasetOptions DatasetOptionsFrom(CliArguments args)
+    private DatasetOptions DatasetOptionsFrom(ParseResult args)
     {
         var options = new DatasetOptions
         {
-            Name = args.String("name", "synthetic")!,
-            Path = args.String("path"),
-            Modalities = args.Has("modalities") ? args.All("modalities").ToArray() : null,
-            Classes = args.Int("classes", 0),
-            Normalization = args.String("normalization", "zscore_nonzero")!,
-            SyntheticSubjects = args.Int("subjects", 10),
-            SyntheticSize = args.Ints("size", [64, 64, 64]),
-            Seed = args.Int("seed", 1777777),
+            Name = args.GetValue(_name) ?? DatasetDefaults.Name,
+            Path = args.GetValue(_path),
+            Modalities = args.Given(_modalities) ? args.GetValue(_modalities) : null,
+            Classes = args.GetValue(_classes),
+            Normalization = args.GetValue(_normalization) ?? DatasetDefaults.Normalization,
+            SyntheticSubjects = args.GetValue(_subjects),
+            SyntheticSize = args.GetValue(_size) ?? DatasetDefaults.SyntheticSize,
+            Seed = args.GetValue(_seed),
         };
         try { options.Validate(); }
         catch (ArgumentException e) { throw new CliUsageException(e.Message); }
         return options;
     }
 
-    private static int Check(CliArguments args, CliContext context)
+    private int Check(ParseResult args, CliContext context)
     {
-        var report = DatasetCheck.Run(DatasetOptionsFrom(args), cancellation: context.Cancellation);
-        if (args.Flag("json")) context.Out.WriteLine(JsonSerializer.Serialize(ToJson(report), Json));
+        var options = DatasetOptionsFrom(args);
+        var report = CliProgress.Run(context, "checking subjects", display =>
+        {
+            // Subjects are checked in parallel: one report at a time.
+            var gate = new Lock();
+            return DatasetCheck.Run(options, cancellation: context.Cancellation, progress: (done, total) =>
+            {
+                lock (gate) display.Update(done, total, "checking subjects", $"{done}/{total}");
+            });
+        });
+        var json = args.GetValue(_json);
+        if (json) context.Out.WriteLine(JsonSerializer.Serialize(ToJson(report), Json));
         else WriteText(report, context.Out);
-        if (!report.Ok && !args.Flag("json"))
+        if (!report.Ok && !json)
             context.Error.WriteLine($"medzoo dataset check: {report.Errors.Count} problem(s) found");
         return report.Ok ? 0 : 1;
     }
@@ -147,9 +170,9 @@ public sealed class DatasetVerb : ICliVerb
         }
     }
 
-    private static int List(CliArguments args, CliContext context)
+    private int List(ParseResult args, CliContext context)
     {
-        if (args.Flag("json"))
+        if (args.GetValue(_json))
         {
             context.Out.WriteLine(JsonSerializer.Serialize(DatasetCatalog.All.Select(d => new { name = d.Name, aliases = d.Aliases, needsPath = d.RequiresPath, description = d.Description }), Json));
             return 0;
@@ -163,24 +186,24 @@ public sealed class DatasetVerb : ICliVerb
         return 0;
     }
 
-    private static int Bench(CliArguments args, CliContext context)
+    private int Bench(ParseResult args, CliContext context)
     {
         var sampling = new SamplingOptions
         {
-            PatchSize = args.Ints("dim", [32, 32, 32]),
-            BatchSize = args.Int("batchSz", 2),
-            Sampler = args.String("sampler", "threshold")!,
-            Threshold = args.Double("threshold", 0.1),
-            Workers = args.Int("workers", 0),
+            PatchSize = args.GetValue(_dim) ?? SamplingDefaults.PatchSize,
+            BatchSize = args.GetValue(_batchSz),
+            Sampler = args.GetValue(_sampler) ?? SamplingDefaults.Sampler,
+            Threshold = args.GetValue(_threshold),
+            Workers = args.GetValue(_workers),
         };
         try { sampling.Validate(); }
         catch (ArgumentException e) { throw new CliUsageException(e.Message); }
-        var batches = args.Int("batches", 32);
+        var batches = args.GetValue(_batches);
         if (batches < 1) throw new CliUsageException("option --batches must be at least 1");
         var dataset = SegmentationDataset.Load(DatasetOptionsFrom(args), cancellation: context.Cancellation);
-        var augmentation = args.Flag("augmentation") ? new AugmentationOptions() : AugmentationOptions.None;
-        var result = PatchLoader.Benchmark(dataset.Subjects, sampling, augmentation, batches, args.Int("seed", 1777777), context.Cancellation);
-        if (args.Flag("json"))
+        var augmentation = args.GetValue(_augmentation) ? new AugmentationOptions() : AugmentationOptions.None;
+        var result = PatchLoader.Benchmark(dataset.Subjects, sampling, augmentation, batches, args.GetValue(_seed), context.Cancellation);
+        if (args.GetValue(_json))
         {
             context.Out.WriteLine(JsonSerializer.Serialize(new
             {

@@ -1,7 +1,9 @@
+using System.CommandLine;
 using System.Globalization;
 using MedZoo.Engine.Inference;
 using MedZoo.Engine.IO;
 using MedZoo.Engine.Training;
+using MedZoo.Web.Cli.Progress;
 
 namespace MedZoo.Web.Cli.Verbs;
 
@@ -16,32 +18,30 @@ public sealed class InferVerb : ICliVerb
 
     public string Summary => "segment a volume with a trained checkpoint";
 
-    public string Positionals => "";
-
     public bool NeedsTorch => true;
 
-    public IReadOnlyList<CliOption> Options { get; } =
-    [
-        new("checkpoint", "checkpoint file written by train (best.ckpt or last.ckpt)"),
-        new("input", "input volume, one per modality in the checkpoint's order (repeat the option or list several)", CliArity.Multi),
-        new("output", "label volume to write (.nii.gz, .nii, .mha, .mhd, .hdr)"),
-        new("overlap", "sliding-window overlap in [0, 1)", CliArity.Single, "0.5"),
-        new("blend", "blending of overlapping windows: gaussian or constant", CliArity.Single, "gaussian"),
-        new("window", "window size D H W (or one value)", CliArity.Multi, "the checkpoint's patch size"),
-        new("batch", "windows per forward pass", CliArity.Single, "1"),
-        new("tta", "flip test-time augmentation over all three axes (8 passes per window)", CliArity.Flag),
-        new("probabilities", "also write the class probabilities to OUTPUT_probabilities.<ext> (4D float)", CliArity.Flag),
-        new("largest-component", "keep the largest connected component of each class", CliArity.Flag, null, "largest_component"),
-        new("connectivity", "largest component neighbourhood: 6, 18 or 26", CliArity.Single, "26"),
-        new("device", "auto, cpu, cuda, cuda:N", CliArity.Single, "auto"),
-    ];
+    private readonly Option<string?> _checkpoint = CliOptions.Text("checkpoint", "checkpoint file written by train (best.ckpt or last.ckpt); required", valueName: "FILE");
+    private readonly Option<string[]?> _input = CliOptions.Texts("input", "input volume, one per modality in the checkpoint's order (repeat the option or list several); required");
+    private readonly Option<string?> _output = CliOptions.Text("output", "label volume to write (.nii.gz, .nii, .mha, .mhd, .hdr); required", valueName: "FILE");
+    private readonly Option<double> _overlap = CliOptions.Number("overlap", "sliding-window overlap in [0, 1)", 0.5);
+    private readonly Option<string> _blend = CliOptions.Choice("blend", "blending of overlapping windows", "gaussian", ["gaussian", "constant"]);
+    private readonly Option<int[]?> _window = CliOptions.Size("window", "window size D H W, or one value for a cube (default: the checkpoint's patch size)", null);
+    private readonly Option<int> _batch = CliOptions.Int("batch", "windows per forward pass", 1);
+    private readonly Option<bool> _tta = CliOptions.Flag("tta", "flip test-time augmentation over all three axes (8 passes per window)");
+    private readonly Option<bool> _probabilities = CliOptions.Flag("probabilities", "also write the class probabilities to OUTPUT_probabilities.<ext> (4D float)");
+    private readonly Option<bool> _largestComponent = CliOptions.Flag("largest-component", "keep the largest connected component of each class", false, "largest_component");
+    private readonly Option<int> _connectivity = CliOptions.Int("connectivity", "largest component neighbourhood: 6, 18 or 26", 26);
+    private readonly Option<string?> _device = CliOptions.Text("device", "auto, cpu, cuda or cuda:N", "auto");
 
-    public int Run(CliArguments args, CliContext context)
+    public IEnumerable<Symbol> Symbols =>
+        [_checkpoint, _input, _output, _overlap, _blend, _window, _batch, _tta, _probabilities, _largestComponent, _connectivity, _device];
+
+    public int Run(ParseResult args, CliContext context)
     {
-        var checkpoint = args.Required("checkpoint");
-        var inputs = args.All("input");
-        if (inputs.Count == 0) throw new CliUsageException("option --input is required (one file per modality)");
-        var output = args.Required("output");
+        var checkpoint = args.GetValue(_checkpoint) ?? throw new CliUsageException("option --checkpoint is required");
+        var inputs = args.GetValue(_input) ?? [];
+        if (inputs.Length == 0) throw new CliUsageException("option --input is required (one file per modality)");
+        var output = args.GetValue(_output) ?? throw new CliUsageException("option --output is required");
         if (!VolumeIO.IsVolumePath(output))
             throw new CliUsageException($"--output '{output}' must end in one of {string.Join(", ", VolumeIO.Extensions)}");
         if (!File.Exists(checkpoint)) throw new CliUsageException($"--checkpoint '{checkpoint}' does not exist");
@@ -49,18 +49,13 @@ public sealed class InferVerb : ICliVerb
             if (!File.Exists(i)) throw new CliUsageException($"--input '{i}' does not exist");
         var options = new PredictionOptions
         {
-            Overlap = args.Double("overlap", 0.5),
-            Blend = args.String("blend", "gaussian")!.Trim().ToLowerInvariant() switch
-            {
-                "gaussian" => BlendMode.Gaussian,
-                "constant" => BlendMode.Constant,
-                var b => throw new CliUsageException($"option --blend: '{b}' is not a blend mode: use gaussian or constant"),
-            },
-            WindowsPerBatch = args.Int("batch", 1),
-            FlipAxes = args.Flag("tta") ? [0, 1, 2] : [],
-            Probabilities = args.Flag("probabilities"),
-            LargestComponent = args.Flag("largest-component"),
-            Connectivity = args.Int("connectivity", 26) switch
+            Overlap = args.GetValue(_overlap),
+            Blend = args.GetValue(_blend) == "constant" ? BlendMode.Constant : BlendMode.Gaussian,
+            WindowsPerBatch = args.GetValue(_batch),
+            FlipAxes = args.GetValue(_tta) ? [0, 1, 2] : [],
+            Probabilities = args.GetValue(_probabilities),
+            LargestComponent = args.GetValue(_largestComponent),
+            Connectivity = args.GetValue(_connectivity) switch
             {
                 6 => Connectivity.Faces6,
                 18 => Connectivity.Edges18,
@@ -68,42 +63,26 @@ public sealed class InferVerb : ICliVerb
                 var c => throw new CliUsageException($"option --connectivity: {c} must be 6, 18 or 26"),
             },
         };
-        if (args.Has("window"))
-        {
-            var w = args.Ints("window", []);
-            options.WindowSize = w.Length switch
-            {
-                1 => [w[0], w[0], w[0]],
-                3 => w,
-                _ => throw new CliUsageException($"option --window takes 1 or 3 values (D H W), got {w.Length}"),
-            };
-        }
+        if (args.Given(_window)) options.WindowSize = args.GetValue(_window)!;
         try { options.Validate(); }
         catch (ArgumentException e) { throw new CliUsageException(TrainerOptions.PlainMessage(e)); }
 
-        using var predictor = SegmentationPredictor.Load(checkpoint, args.String("device", "auto"));
+        using var predictor = SegmentationPredictor.Load(checkpoint, args.GetValue(_device) ?? "auto");
         var h = predictor.Header;
         if (predictor.DeviceInfo.Notice is { } notice) context.Error.WriteLine($"notice: {notice}");
         context.Error.WriteLine($"{h.Model.Name} trained on {h.Dataset} (epoch {h.Epoch}); modalities {string.Join(", ", h.Modalities)}; classes {string.Join(", ", h.ClassNames)}");
         var volumes = inputs.Select(VolumeIO.Read).ToList();
-        var interactive = !Console.IsErrorRedirected && ReferenceEquals(context.Error, Console.Error);
-        var lastPercent = -1;
         PredictionResult result;
         try
         {
-            result = predictor.Predict(volumes, options, p =>
-            {
-                var percent = (int)(100L * p.WindowsDone / Math.Max(1, p.WindowsTotal));
-                if (interactive) context.Error.Write($"\rpredicting: {p.WindowsDone}/{p.WindowsTotal} windows ({percent}%)   ");
-                else if (percent / 10 != lastPercent / 10) context.Error.WriteLine($"predicting: {percent}%");
-                lastPercent = percent;
-            }, context.Cancellation);
+            result = CliProgress.Run(context, "predicting", display => predictor.Predict(volumes, options,
+                p => display.Update(p.WindowsDone, p.WindowsTotal, "predicting", $"{p.WindowsDone}/{p.WindowsTotal} windows"),
+                context.Cancellation));
         }
         catch (ArgumentException e)
         {
             throw new CliUsageException(TrainerOptions.PlainMessage(e));
         }
-        if (interactive) context.Error.WriteLine();
         var folder = Path.GetDirectoryName(Path.GetFullPath(output));
         if (folder is not null) Directory.CreateDirectory(folder);
         VolumeIO.Write(result.Labels, output);

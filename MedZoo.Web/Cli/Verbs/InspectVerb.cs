@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -21,24 +22,23 @@ public sealed class InspectVerb : ICliVerb
 
     public string Summary => "describe a volume file: format, shape, spacing, affine, value statistics";
 
-    public string Positionals => "FILE";
-
-    public IReadOnlyList<CliOption> Options { get; } =
-    [
-        new("json", "print one JSON object instead of text", CliArity.Flag),
-    ];
-
     public bool NeedsTorch => false;
 
-    public int Run(CliArguments args, CliContext context)
+    private readonly Argument<string[]> _files = new("FILE") { Description = "the volume file (.nii, .nii.gz, .hdr/.img, .mha, .mhd)", Arity = ArgumentArity.ZeroOrMore };
+    private readonly Option<bool> _json = CliOptions.Flag("json", "print one JSON object instead of text");
+
+    public IEnumerable<Symbol> Symbols => [_files, _json];
+
+    public int Run(ParseResult args, CliContext context)
     {
-        if (args.Positionals.Count != 1)
-            throw new CliUsageException(args.Positionals.Count == 0 ? "FILE is required" : $"expected one FILE, got {args.Positionals.Count}");
-        var path = args.Positionals[0];
+        var files = args.GetValue(_files) ?? [];
+        if (files.Length != 1)
+            throw new CliUsageException(files.Length == 0 ? "FILE is required" : $"expected one FILE, got {files.Length}");
+        var path = files[0];
         var volume = VolumeIO.Read(path, out var header);
         context.Cancellation.ThrowIfCancellationRequested();
         var stats = volume.ComputeStatistics();
-        context.Out.Write(args.Flag("json") ? Json(header, volume, stats) : Text(header, volume, stats));
+        context.Out.Write(args.GetValue(_json) ? Json(header, volume, stats) : Text(header, volume, stats));
         return 0;
     }
 

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -25,21 +26,18 @@ public sealed class ModelsVerb : ICliVerb
 
     public string Summary => "list the model zoo: parameters, input constraints, papers";
 
-    public string Positionals => "";
-
-    public IReadOnlyList<CliOption> Options { get; } =
-    [
-        new("inChannels", "input channels (modalities) to count parameters for", CliArity.Single, "2"),
-        new("classes", "output classes (background included) to count parameters for", CliArity.Single, "4"),
-        new("json", "print a JSON array instead of a table", CliArity.Flag),
-    ];
-
     public bool NeedsTorch => true;
 
-    public int Run(CliArguments args, CliContext context)
+    private readonly Option<int> _inChannels = CliOptions.Int("inChannels", "input channels (modalities) to count parameters for", 2);
+    private readonly Option<int> _classes = CliOptions.Int("classes", "output classes (background included) to count parameters for", 4);
+    private readonly Option<bool> _json = CliOptions.Flag("json", "print a JSON array instead of a table");
+
+    public IEnumerable<Symbol> Symbols => [_inChannels, _classes, _json];
+
+    public int Run(ParseResult args, CliContext context)
     {
-        var inChannels = args.Int("inChannels", 2);
-        var classes = args.Int("classes", 4);
+        var inChannels = args.GetValue(_inChannels);
+        var classes = args.GetValue(_classes);
         if (inChannels < 1) throw new CliUsageException($"option --inChannels must be >= 1, got {inChannels}");
         if (classes < 2) throw new CliUsageException($"option --classes must be >= 2 (background included), got {classes}");
 
@@ -50,7 +48,7 @@ public sealed class ModelsVerb : ICliVerb
             rows.Add(ModelRow.Of(model, inChannels, classes, model.CountParameters(inChannels, classes)));
         }
 
-        if (args.Flag("json"))
+        if (args.GetValue(_json))
             context.Out.WriteLine(JsonSerializer.Serialize(rows, Json));
         else
             WriteTable(context.Out, rows, inChannels, classes);

@@ -1,0 +1,180 @@
+using System.Collections;
+using System.CommandLine;
+using MedZoo.Engine.Data;
+using MedZoo.Engine.Losses;
+using MedZoo.Engine.Training;
+using MedZoo.Web.Cli;
+using MedZoo.Web.Cli.Options;
+using MedZoo.Web.Cli.Verbs;
+
+namespace MedZoo.Tests.Web.Cli.Verbs;
+
+/// <summary>
+/// The train verb's options are generated from <see cref="TrainerOptions"/>: every public settable
+/// property (nested options included) is an option, its default is the class's and its help is the
+/// property's XML doc; MedicalZoo's argument names bind to the right properties.
+/// </summary>
+public class TrainVerbOptionsTests
+{
+    private static TrainerOptions Bind(params string[] args)
+    {
+        var verb = new TrainVerb();
+        var command = new Command("train");
+        foreach (var o in verb.Generated.Options) command.Options.Add(o.Option);
+        var parse = command.Parse(args);
+        Assert.True(parse.Errors.Count == 0, string.Join("; ", parse.Errors.Select(e => e.Message)));
+        return verb.Generated.Bind(parse);
+    }
+
+    [Fact]
+    public void Generated_EveryPublicSettableProperty_HasAnOptionWithTheClassDefaultAndItsXmlDocAsHelp()
+    {
+        var generated = new TrainVerb().Generated;
+        var defaults = new TrainerOptions();
+        Assert.Empty(generated.Unsupported);
+        var paths = OptionsCommandLine<TrainerOptions>.SettableProperties().ToList();
+        Assert.True(paths.Count > 80, $"only {paths.Count} properties found: nested options classes were not walked");
+        foreach (var (path, chain) in paths)
+        {
+            if (TrainVerb.DeclaredByVerb.Contains(path)) continue;
+            var bound = generated.Find(path);
+            Assert.True(bound is not null, $"{path} has no command-line option");
+            object? classDefault = defaults;
+            foreach (var p in chain) classDefault = p.GetValue(classDefault);
+            var optionDefault = bound.Option.HasDefaultValue ? bound.Option.GetDefaultValue() : null;
+            if (classDefault is IEnumerable list and not string)
+                Assert.Equal(list.Cast<object>(), Assert.IsAssignableFrom<IEnumerable>(optionDefault).Cast<object>());
+            else
+                Assert.Equal(classDefault, optionDefault);
+            var doc = XmlDocumentation.Summary(chain[^1]);
+            Assert.False(string.IsNullOrWhiteSpace(doc), $"{path} has no XML doc summary (is MedZoo.Engine.xml next to the dll?)");
+            Assert.Equal(doc, bound.Option.Description);
+        }
+    }
+
+    [Fact]
+    public void Spellings_EveryPath_IsAPropertyOfTheOptions()
+    {
+        // A renamed property would otherwise silently lose its MedicalZoo name.
+        var paths = OptionsCommandLine<TrainerOptions>.SettableProperties().Select(p => p.Path).ToHashSet();
+        Assert.All(TrainVerb.Spellings.Keys.Concat(TrainVerb.DeclaredByVerb), path => Assert.Contains(path, paths));
+    }
+
+    [Fact]
+    public void Generated_VerbDeclaredProperties_AreOptionsOfTheVerbAsWell()
+    {
+        var verb = new TrainVerb();
+        var names = verb.Symbols.OfType<Option>().Select(o => o.Name).ToHashSet();
+        Assert.Contains("--log_dir", names);
+        Assert.All(TrainVerb.DeclaredByVerb, path => Assert.Null(verb.Generated.Find(path)));
+    }
+
+    [Fact]
+    public void Help_ComesFromTheXmlDocWithCodeAndReferencesAsText()
+    {
+        var batch = new TrainVerb().Generated.Find("Sampling.BatchSize")!.Option;
+        Assert.Equal("--batchSz", batch.Name);
+        Assert.Equal("Patches per batch (MedicalZoo's --batchSz; default 2).", batch.Description);
+        var threshold = new TrainVerb().Generated.Find("Sampling.Threshold")!.Option.Description!;
+        Assert.Contains("With ThresholdOf = crop (default)", threshold);
+        Assert.DoesNotContain("<", threshold);
+    }
+
+    [Theory]
+    [InlineData("Sampling.BatchSize", "--batchSz")]
+    [InlineData("Sampling.PatchSize", "--dim")]
+    [InlineData("Epochs", "--nEpochs")]
+    [InlineData("Dataset.Name", "--dataset_name")]
+    [InlineData("InChannels", "--inChannels")]
+    [InlineData("Augmentation.Enabled", "--augmentation")]
+    [InlineData("Scheduler.MinLearningRate", "--min_lr")]
+    [InlineData("Augmentation.FlipProbability", "--augmentation_flip_probability")]
+    [InlineData("LossOptions.IncludeBackground", "--loss_include_background")]
+    [InlineData("Dataset.Folds", "--dataset_folds")]
+    [InlineData("CheckpointInterval", "--checkpoint_interval")]
+    public void Generated_Names_KeepMedicalZoosAndNameTheRestAfterTheirPath(string path, string expected) =>
+        Assert.Equal(expected, new TrainVerb().Generated.Find(path)!.Option.Name);
+
+    [Fact]
+    public void Bind_MedicalZooCommandLine_SetsNestedProperties()
+    {
+        var o = Bind("--model", "VNET", "--dataset_name", "iseg2017", "--dataset_path", "/data/iseg", "--dim", "64", "64", "32", "--batchSz", "4",
+            "--nEpochs", "7", "--lr", "1e-2", "--opt", "sgd", "--augmentation", "False", "--classes", "4", "--inChannels", "2",
+            "--scheduler", "poly", "--split", "0.9", "--modalities", "T1,T2", "--threshold", "0.05");
+        Assert.Equal("VNET", o.Model);
+        Assert.Equal("iseg2017", o.Dataset.Name);
+        Assert.Equal("/data/iseg", o.Dataset.Path);
+        Assert.Equal([64, 64, 32], o.Sampling.PatchSize);
+        Assert.Equal(4, o.Sampling.BatchSize);
+        Assert.Equal(7, o.Epochs);
+        Assert.Equal(0.01, o.LearningRate);
+        Assert.Equal(OptimizerKind.Sgd, o.Optimizer);
+        Assert.False(o.Augmentation.Enabled);
+        Assert.Equal(4, o.Dataset.Classes);
+        Assert.Equal(2, o.InChannels);
+        Assert.Equal(SchedulerKind.Polynomial, o.Scheduler.Kind);
+        Assert.Equal(0.9, o.Dataset.Split);
+        Assert.Equal(["T1", "T2"], o.Dataset.Modalities!);
+        Assert.Equal(0.05, o.Sampling.Threshold);
+    }
+
+    [Fact]
+    public void Bind_GeneratedOptions_SetPropertiesTheOldCommandLineCouldNotReach()
+    {
+        var o = Bind("--augmentation_flip_probability", "0.25", "--loss_include_background", "--loss_activation", "sigmoid",
+            "--loss_class_weights", "1", "2", "3", "--dataset_folds", "5", "--dataset_fold", "2", "--drop_rate", "0.1", "--scheduler", "reduce_on_plateau",
+            "--seed", "9");
+        Assert.Equal(0.25, o.Augmentation.FlipProbability);
+        Assert.True(o.LossOptions.IncludeBackground);
+        Assert.Equal(LossActivation.Sigmoid, o.LossOptions.Activation);
+        Assert.Equal([1.0, 2.0, 3.0], o.LossOptions.ClassWeights!);
+        Assert.Equal(5, o.Dataset.Folds);
+        Assert.Equal(2, o.Dataset.Fold);
+        Assert.Equal(0.1, o.DropRate);
+        Assert.Equal(SchedulerKind.ReduceOnPlateau, o.Scheduler.Kind);
+        Assert.Equal(9, o.Seed);
+        Assert.Equal(new DatasetOptions().Seed, o.Dataset.Seed); // Bind alone leaves the dataset seed; the verb ties it to --seed
+    }
+
+    [Fact]
+    public void Bind_NothingGiven_IsTheClassDefaults()
+    {
+        var o = Bind();
+        var d = new TrainerOptions();
+        Assert.Equal(RunConfigJsonOf(d), RunConfigJsonOf(o));
+    }
+
+    private static string RunConfigJsonOf(TrainerOptions o) => MedZoo.Web.Runs.RunConfigJson.Serialize(o);
+
+    [Theory]
+    [InlineData(new[] { "train", "--nEpochs", "0" }, "option --nEpochs: Epochs: must be at least 1, got 0")]
+    [InlineData(new[] { "train", "--batchSz", "0" }, "option --batchSz: Sampling.BatchSize:")]
+    [InlineData(new[] { "train", "--opt", "adagrad" }, "option --opt: 'adagrad' is not one of sgd, adam, adamw, rmsprop")]
+    [InlineData(new[] { "train", "--dimm", "32" }, "unknown option '--dimm' (did you mean --dim?)")]
+    [InlineData(new[] { "train", "--batchsz", "2" }, "did you mean --batchSz?")]
+    [InlineData(new[] { "train", "--lr", "fast" }, "option --lr: 'fast' is not a number")]
+    [InlineData(new[] { "train", "--augmentation_flip_probability", "2" }, "option --augmentation_flip_probability:")]
+    [InlineData(new[] { "train", "stray" }, "unexpected argument 'stray'")]
+    public void Run_BadTrainArguments_ExitTwoNamingTheOption(string[] args, string expected)
+    {
+        var err = new StringWriter();
+        var code = CliApp.Run(args, new StringWriter(), err);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, err.ToString());
+        Assert.Contains("usage: medzoo train [options]", err.ToString());
+    }
+
+    [Fact]
+    public void BuildOptions_Seed_AlsoSeedsTheDatasetUnlessDatasetSeedIsGiven()
+    {
+        var verb = new TrainVerb();
+        var root = CliApp.CreateRootCommand([verb], (_, _) => 0);
+        Assert.Equal(9, verb.BuildOptions(root.Parse(["train", "--seed", "9"])).Dataset.Seed);
+        var verb2 = new TrainVerb();
+        var root2 = CliApp.CreateRootCommand([verb2], (_, _) => 0);
+        Assert.Equal(4, verb2.BuildOptions(root2.Parse(["train", "--seed", "9", "--dataset_seed", "4"])).Dataset.Seed);
+        var verb3 = new TrainVerb();
+        var root3 = CliApp.CreateRootCommand([verb3], (_, _) => 0);
+        Assert.Equal("cuda", verb3.BuildOptions(root3.Parse(["train", "--cuda"])).Device);
+    }
+}

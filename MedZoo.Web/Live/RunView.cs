@@ -1,5 +1,6 @@
 using MedZoo.Engine.Training;
 using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 
 namespace MedZoo.Web.Live;
 
@@ -96,38 +97,19 @@ public sealed class RunView
     /// <summary>Applies a live update; returns false if it was already part of the view.</summary>
     public bool Apply(RunUpdate u)
     {
-        if (u.Event is RunStatusChanged s)
+        ArgumentNullException.ThrowIfNull(u);
+        if (u.Event is not RunStatusChanged)
         {
-            if (s.Status is { } status)
-            {
-                Run.Status = status;
-                Run.Reason = s.Reason;
-            }
-            Version++;
-            return true;
+            if (u.Seq <= LastSeq) return false;
+            LastSeq = u.Seq;
         }
-        if (u.Seq <= LastSeq) return false;
-        LastSeq = u.Seq;
-        RunEventRecorder.Apply(Run, u);
-        switch (u.Event)
+        RunProjection.Apply(Run, u);
+        var entry = RunProjection.History(u);
+        if (entry.Metric is { } m) AddMetric(m);
+        if (entry.Preview is { } p) _previews[(p.Plane, p.SliceIndex)] = p;
+        if (entry.Line is { } line)
         {
-            case StepCompleted st:
-                _steps.Add(new StepPoint(st.GlobalStep, st.Epoch, st.Step, st.StepsPerEpoch, st.Loss, st.LearningRate, st.Dice?.ToArray()));
-                break;
-            case EpochCompleted ep:
-                _epochs[ep.Epoch] = new EpochPoint(ep.Epoch, ep.TrainLoss, ep.TrainDice?.ToArray(), ep.ValidationLoss,
-                    ep.Validation?.Select(m => new ClassMetricsDocument
-                    {
-                        Name = m.Name, Dice = m.Dice, Iou = m.Iou, Precision = m.Precision, Recall = m.Recall, Hd95 = m.Hd95, Assd = m.Assd,
-                    }).ToList(), ep.MeanForegroundDice, ep.IsBest, ep.Seconds);
-                break;
-            case SlicePreview p:
-                _previews[(p.Plane, p.SliceIndex)] = RunEventRecorder.ToDocument(u.Seq, p);
-                break;
-        }
-        if (RunEventText.Describe(u.Event) is { } line)
-        {
-            _events.Add(new RunEventDocument { RunId = u.RunId, Seq = u.Seq, Time = u.Event.Time.UtcDateTime, Kind = line.Kind, Level = line.Level, Message = line.Message });
+            _events.Add(line);
             if (_events.Count > MaxEvents) _events.RemoveRange(0, _events.Count - MaxEvents);
         }
         Version++;

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using MedZoo.Engine.Training;
 using MedZoo.Engine.Training.Checkpoints;
 using MedZoo.Web.Live;
+using MedZoo.Web.Runs;
 
 namespace MedZoo.Web.Persistence;
 
@@ -138,56 +139,31 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
             foreach (var u in updates) WriteHistory(u);
             runs.Update(group.Key, r =>
             {
-                foreach (var u in updates) Apply(r, u);
+                foreach (var u in updates) RunProjection.Apply(r, u);
             });
         }
     }
 
     private void WriteHistory(RunUpdate u)
     {
-        var time = u.Event.Time.UtcDateTime;
         switch (u.Event)
         {
-            case StepCompleted s:
-                UpsertMetric(new MetricPointDocument
-                {
-                    Key = MetricKey(s.RunId, MetricKind.Step, s.GlobalStep), RunId = s.RunId, Seq = u.Seq, Kind = MetricKind.Step, Epoch = s.Epoch, Step = s.Step, GlobalStep = s.GlobalStep,
-                    Loss = s.Loss, LearningRate = s.LearningRate, Dice = s.Dice?.ToArray(), Seconds = s.Seconds, Time = time,
-                });
-                break;
-            case EpochCompleted e:
-                UpsertMetric(EpochPoint(u.Seq, e));
-                break;
             case CheckpointSaved c:
                 _backfills.Add((c.RunId, c.Kind, u.Seq));
                 break;
             case RunStarted { StartEpoch: > 1 } s:
                 _backfills.Add((s.RunId, "last", u.Seq));
                 break;
-            case SlicePreview p:
-                database.Previews.Upsert(ToDocument(u.Seq, p));
-                break;
         }
-        if (RunEventText.Describe(u.Event) is { } line)
+        var entry = RunProjection.History(u);
+        if (entry.Metric is { } point) UpsertMetric(point);
+        if (entry.Preview is { } preview) database.Previews.Upsert(preview);
+        if (entry.Line is { } line)
         {
-            var key = $"{u.RunId}/{u.Seq}";
-            if (!database.Events.Exists(x => x.Key == key))
-            {
-                database.Events.Insert(new RunEventDocument
-                {
-                    Key = key, RunId = u.RunId, Seq = u.Seq, Time = time, Kind = line.Kind, Level = line.Level, Message = line.Message,
-                });
-            }
+            var key = line.Key;
+            if (!database.Events.Exists(x => x.Key == key)) database.Events.Insert(line);
         }
     }
-
-    private static MetricPointDocument EpochPoint(long seq, EpochCompleted e) => new()
-    {
-        Key = MetricKey(e.RunId, MetricKind.Epoch, e.Epoch), RunId = e.RunId, Seq = seq, Kind = MetricKind.Epoch, Epoch = e.Epoch, Loss = e.TrainLoss,
-        LearningRate = e.LearningRate, Dice = e.TrainDice?.ToArray(), ValidationLoss = e.ValidationLoss,
-        Validation = e.Validation?.Select(ToDocument).ToList(), MeanDice = e.MeanForegroundDice, IsBest = e.IsBest,
-        Seconds = e.Seconds, Time = e.Time.UtcDateTime,
-    };
 
     // Stores the epochs of the run's stored checkpoint that have no point (never overwrites one). They take the
     // number of the event that revealed them, so history pages (numbered from 1) include them where they were found.
@@ -208,8 +184,8 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
                 foreach (var e in header.History)
                 {
                     if (e is null || e.RunId != runId) continue;
-                    var key = MetricKey(runId, MetricKind.Epoch, e.Epoch);
-                    if (!database.Metrics.Exists(m => m.Key == key)) database.Metrics.Insert(EpochPoint(seq, e));
+                    var key = RunProjection.MetricKey(runId, MetricKind.Epoch, e.Epoch);
+                    if (!database.Metrics.Exists(m => m.Key == key)) database.Metrics.Insert(RunProjection.EpochPoint(seq, e));
                 }
             });
         }
@@ -224,10 +200,6 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
         }
     }
 
-    /// <summary>The key of a run's step point (by global step) or epoch point (by epoch).</summary>
-    public static string MetricKey(string runId, MetricKind kind, long number) =>
-        $"{runId}/{(kind == MetricKind.Step ? "step" : "epoch")}/{number}";
-
     // One point per key: a later write of the same step or epoch replaces the earlier one.
     private void UpsertMetric(MetricPointDocument point)
     {
@@ -241,81 +213,6 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
         point.Id = existing.Id;
         database.Metrics.Update(point);
     }
-
-    /// <summary>Folds one event into the run's summary fields.</summary>
-    internal static void Apply(RunDocument r, RunUpdate u)
-    {
-        r.LastSeq = Math.Max(r.LastSeq, u.Seq);
-        var time = u.Event.Time.UtcDateTime;
-        r.LastActivityAt = time;
-        switch (u.Event)
-        {
-            case RunStarted s:
-                r.Model = s.Model;
-                r.Dataset = s.Dataset;
-                r.DeviceUsed = s.Device;
-                r.ClassNames = [.. s.ClassNames];
-                r.Modalities = [.. s.Modalities];
-                r.Epochs = s.Epochs;
-                r.StepsPerEpoch = s.StepsPerEpoch;
-                r.Parameters = s.Parameters;
-                r.StartedAt ??= time;
-                r.SessionStartedAt ??= time;
-                if (!r.Status.IsFinished()) r.Status = RunStatus.Running;
-                break;
-            case StepCompleted s:
-                r.GlobalStep = Math.Max(r.GlobalStep, s.GlobalStep);
-                r.CurrentEpoch = s.Epoch;
-                r.StepsPerEpoch = s.StepsPerEpoch;
-                r.LastTrainLoss = s.Loss;
-                break;
-            case EpochCompleted e:
-                r.EpochsCompleted = Math.Max(r.EpochsCompleted, e.Epoch);
-                r.CurrentEpoch = e.Epoch;
-                r.Epochs = e.Epochs;
-                r.GlobalStep = Math.Max(r.GlobalStep, (long)e.Epoch * r.StepsPerEpoch);
-                r.LastTrainLoss = e.TrainLoss;
-                if (e.ValidationLoss is { } vl) r.LastValidationLoss = vl;
-                if (e.MeanForegroundDice is { } d && !double.IsNaN(d))
-                {
-                    r.LastMeanDice = d;
-                    if (r.BestMeanDice is null || d > r.BestMeanDice)
-                    {
-                        r.BestMeanDice = d;
-                        r.BestEpoch = e.Epoch;
-                    }
-                }
-                break;
-            case RunStateChanged c:
-                if (r.Status.IsActive()) r.Status = c.Paused ? RunStatus.Paused : RunStatus.Running;
-                break;
-            case RunFinished f:
-                r.Status = f.Outcome.ToStatus();
-                r.Reason = f.Reason;
-                r.EpochsCompleted = Math.Max(r.EpochsCompleted, f.EpochsCompleted);
-                if (f.BestMeanForegroundDice is { } best && !double.IsNaN(best))
-                {
-                    r.BestMeanDice = best;
-                    r.BestEpoch = f.BestEpoch;
-                }
-                RunRepository.EndSession(r, time);
-                break;
-        }
-    }
-
-    private static ClassMetricsDocument ToDocument(ClassMetrics m) => new()
-    {
-        Name = m.Name, Dice = m.Dice, Iou = m.Iou, Precision = m.Precision, Recall = m.Recall, Hd95 = m.Hd95, Assd = m.Assd,
-    };
-
-    /// <summary>The stored form of a slice preview (one document per run, plane and slice, replaced as training goes on).</summary>
-    public static SlicePreviewDocument ToDocument(long seq, SlicePreview p) => new()
-    {
-        Id = $"{p.RunId}/{p.Plane}/{p.SliceIndex}", RunId = p.RunId, Seq = seq, Epoch = p.Epoch, SubjectId = p.SubjectId,
-        Plane = p.Plane, SliceIndex = p.SliceIndex, SliceCount = p.SliceCount, Width = p.Width, Height = p.Height,
-        Image = p.Image, Prediction = p.Prediction, GroundTruth = p.GroundTruth, PixelWidthMm = p.PixelWidthMm,
-        PixelHeightMm = p.PixelHeightMm, Time = p.Time.UtcDateTime,
-    };
 
     private sealed record Item(RunUpdate? Update, TaskCompletionSource? Flushed);
 }

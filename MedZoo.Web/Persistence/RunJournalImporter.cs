@@ -4,6 +4,7 @@ using System.Text;
 using MedZoo.Engine.Training;
 using MedZoo.Engine.Training.Checkpoints;
 using MedZoo.Web.Live;
+using MedZoo.Web.Runs;
 
 namespace MedZoo.Web.Persistence;
 
@@ -191,12 +192,7 @@ public sealed class RunJournalImporter(
         if (!finished && WriterIsGone(run))
         {
             var stored = runs.Update(run.Id, r =>
-            {
-                if (r.Status.IsFinished()) return;
-                RunRepository.EndSession(r, r.LastActivityAt ?? DateTime.UtcNow);
-                r.Status = RunStatus.Interrupted;
-                r.Reason = $"the command-line process (pid {r.ProcessId}) ended without finishing the run";
-            });
+                RunProjection.Interrupt(r, $"the command-line process (pid {r.ProcessId}) ended without finishing the run", r.LastActivityAt ?? DateTime.UtcNow));
             if (stored is not null) notifier.PublishStatus(run.Id, stored.Status, stored.Reason);
             finished = true;
         }
@@ -359,12 +355,7 @@ public sealed class RunJournalImporter(
         logger.LogWarning("Run journal {Name} cannot be imported and was moved to {Folder}: {Reason}", name, dir, reason);
         if (run is null) return;
         var stored = runs.Update(run.Id, r =>
-        {
-            if (r.Status.IsFinished()) return;
-            RunRepository.EndSession(r, r.LastActivityAt ?? DateTime.UtcNow);
-            r.Status = RunStatus.Interrupted;
-            r.Reason = $"its command-line journal could not be imported further: {reason}";
-        });
+            RunProjection.Interrupt(r, $"its command-line journal could not be imported further: {reason}", r.LastActivityAt ?? DateTime.UtcNow));
         if (stored is not null) notifier.PublishStatus(run.Id, stored.Status, stored.Reason);
     }
 
@@ -372,11 +363,11 @@ public sealed class RunJournalImporter(
     {
         var run = new RunDocument
         {
-            Id = h.RunId, Name = h.Name, Status = RunStatus.Running, Source = RunSource.Cli, CreatedBy = h.CreatedBy,
+            Id = h.RunId, Name = h.Name, Source = RunSource.Cli, CreatedBy = h.CreatedBy,
             CreatedAt = h.CreatedAt, ConfigJson = h.ConfigJson, Model = h.Model ?? "", Dataset = h.Dataset ?? "", Epochs = h.Epochs,
-            Device = h.Device ?? "auto", ProcessId = h.ProcessId, Host = h.Host, Sessions = 1, StartedAt = h.CreatedAt,
-            SessionStartedAt = h.CreatedAt, LastActivityAt = h.CreatedAt,
+            Device = h.Device ?? "auto", ProcessId = h.ProcessId, Host = h.Host, LastActivityAt = h.CreatedAt,
         };
+        RunProjection.BeginSession(run, h.CreatedAt);
         runs.Insert(run);
         return run;
     }
@@ -385,11 +376,7 @@ public sealed class RunJournalImporter(
     private RunDocument ContinueRun(RunDocument run, RunJournalHeader h) =>
         runs.Update(run.Id, r =>
         {
-            r.Status = RunStatus.Running;
-            r.Reason = null;
-            r.FinishedAt = null;
-            r.Sessions++;
-            r.SessionStartedAt = h.CreatedAt;
+            RunProjection.BeginSession(r, h.CreatedAt);
             r.ProcessId = h.ProcessId;
             r.Host = h.Host;
         })!;

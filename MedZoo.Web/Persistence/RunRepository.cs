@@ -1,4 +1,5 @@
 using LiteDB;
+using MedZoo.Web.Runs;
 
 namespace MedZoo.Web.Persistence;
 
@@ -176,26 +177,10 @@ public sealed class RunRepository(MedZooDatabase database)
         var ids = new List<string>();
         foreach (var run in WithStatus(RunStatus.Running, RunStatus.Paused).Where(r => r.Source == RunSource.Dashboard))
         {
-            Update(run.Id, r =>
-            {
-                EndSession(r, r.LastActivityAt is { } last && last < utcNow ? last : utcNow);
-                r.Status = RunStatus.Interrupted;
-                r.Reason = reason;
-            });
+            Update(run.Id, r => RunProjection.Interrupt(r, reason, r.LastActivityAt is { } last && last < utcNow ? last : utcNow));
             ids.Add(run.Id);
         }
         return ids;
-    }
-
-    /// <summary>Closes the session in progress: adds its time to the run's total.</summary>
-    public static void EndSession(RunDocument r, DateTime utcNow)
-    {
-        if (r.SessionStartedAt is { } s)
-        {
-            r.ActiveSeconds += Math.Max(0, (utcNow - s).TotalSeconds);
-            r.SessionStartedAt = null;
-        }
-        r.FinishedAt = utcNow;
     }
 }
 

@@ -139,12 +139,7 @@ public sealed class RunWorker(
                     r.FinishedAt = now;
                     return;
                 }
-                r.Status = RunStatus.Running;
-                r.Sessions++;
-                r.StartedAt ??= now;
-                r.SessionStartedAt = now;
-                r.FinishedAt = null;
-                r.Reason = null;
+                RunProjection.BeginSession(r, now);
             });
             if (stored is null || stored.Status != RunStatus.Running)
             {
@@ -237,7 +232,7 @@ public sealed class RunWorker(
                 r.Status = active.Control.IsStopRequested ? RunStatus.Stopped : RunStatus.Completed;
             }
             r.ResumeRequested = false;
-            if (r.SessionStartedAt is not null || r.FinishedAt is null) RunRepository.EndSession(r, now);
+            if (r.SessionStartedAt is not null || r.FinishedAt is null) RunProjection.EndSession(r, now);
         });
         if (requeued)
         {

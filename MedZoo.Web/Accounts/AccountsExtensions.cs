@@ -35,7 +35,7 @@ public static class AccountsExtensions
         builder.Services.Configure<AdminOptions>(builder.Configuration.GetSection(AdminOptions.Section));
         builder.Services.AddOptions<AccountSecurityOptions>().Bind(builder.Configuration.GetSection(AccountSecurityOptions.Section))
             .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
-        builder.Services.AddSingleton<IPasswordHasher<UserDocument>, PasswordHasher<UserDocument>>();
+        builder.Services.AddSingleton<IPasswordHasher<UserRecord>, PasswordHasher<UserRecord>>();
         builder.Services.AddSingleton<UserService>();
         builder.Services.AddSingleton<SignInBackoff>();
         builder.Services.AddSingleton<SetupToken>();

@@ -7,11 +7,11 @@ using MedZoo.Web.Runs;
 namespace MedZoo.Web.Persistence;
 
 /// <summary>
-/// Writes run events to LiteDB on its own task. <see cref="Enqueue"/> is called on training
+/// Writes run events to the run stores on its own task. <see cref="Enqueue"/> is called on training
 /// threads and only adds to a queue: bulk updates (steps, slice previews) are dropped once
 /// <see cref="MaxBacklog"/> are waiting, so a stalled disk cannot grow memory without bound;
 /// events that change a run's state (epochs, checkpoints, finish) are always kept, in order.
-/// The writer drains the queue in batches, one LiteDB transaction per batch. A process killed
+/// The writer drains the queue in batches, one store transaction per batch (<see cref="IRunStore.WriteBatch"/>). A process killed
 /// mid-run loses at most the updates still queued, a fraction of a second's worth. A batch that
 /// fails is written again one update at a time, so one bad update (a hostile journal line) costs
 /// only itself; updates that still fail are counted per run (<see cref="FailedUpdates"/>) so that
@@ -22,8 +22,8 @@ namespace MedZoo.Web.Persistence;
 /// the checkpoint without the epoch's point: when a checkpoint is recorded, and when a run resumes,
 /// the epochs in the checkpoint's own history that have no point yet are stored from it.
 /// </summary>
-public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs, ILogger<RunEventRecorder> logger,
-    LiteDbCheckpointStore? checkpoints = null) : BackgroundService
+public sealed class RunEventRecorder(IRunStore runs, IMetricStore metrics, IRunEventStore events, IPreviewStore previews,
+    ILogger<RunEventRecorder> logger, IRunCheckpointStore? checkpoints = null) : BackgroundService
 {
     /// <summary>Queued bulk updates beyond which new ones are dropped.</summary>
     public const int MaxBacklog = 10_000;
@@ -156,13 +156,9 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
                 break;
         }
         var entry = RunProjection.History(u);
-        if (entry.Metric is { } point) UpsertMetric(point);
-        if (entry.Preview is { } preview) database.Previews.Upsert(preview);
-        if (entry.Line is { } line)
-        {
-            var key = line.Key;
-            if (!database.Events.Exists(x => x.Key == key)) database.Events.Insert(line);
-        }
+        if (entry.Metric is { } point) metrics.Upsert(point);
+        if (entry.Preview is { } preview) previews.Upsert(preview);
+        if (entry.Line is { } line) events.AddIfAbsent(line);
     }
 
     // Stores the epochs of the run's stored checkpoint that have no point (never overwrites one). They take the
@@ -184,8 +180,7 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
                 foreach (var e in header.History)
                 {
                     if (e is null || e.RunId != runId) continue;
-                    var key = RunProjection.MetricKey(runId, MetricKind.Epoch, e.Epoch);
-                    if (!database.Metrics.Exists(m => m.Key == key)) database.Metrics.Insert(RunProjection.EpochPoint(seq, e));
+                    metrics.AddIfAbsent(RunProjection.EpochPoint(seq, e));
                 }
             });
         }
@@ -198,20 +193,6 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
             // The events themselves are stored; only the epochs a crash may have lost are not restored this time.
             logger.LogWarning(e, "Could not restore epochs of run {RunId} from its {Kind} checkpoint", runId, kind);
         }
-    }
-
-    // One point per key: a later write of the same step or epoch replaces the earlier one.
-    private void UpsertMetric(MetricPointDocument point)
-    {
-        var key = point.Key;
-        var existing = database.Metrics.FindOne(m => m.Key == key);
-        if (existing is null)
-        {
-            database.Metrics.Insert(point);
-            return;
-        }
-        point.Id = existing.Id;
-        database.Metrics.Update(point);
     }
 
     private sealed record Item(RunUpdate? Update, TaskCompletionSource? Flushed);

@@ -111,7 +111,7 @@ public sealed class RunJournalImporter(
             File.Delete(path);
             return;
         }
-        RunDocument? run = null;
+        RunRecord? run = null;
         if (!string.IsNullOrEmpty(journal.RunId))
         {
             run = runs.Get(journal.RunId);
@@ -234,7 +234,7 @@ public sealed class RunJournalImporter(
 
     // The header creates or continues the run; the run and the offset past the header are one transaction, so a
     // header is applied exactly once whenever the process dies.
-    private RunDocument? Begin(string path, JournalDocument journal, RunJournalHeader header, long headerBytes)
+    private RunRecord? Begin(string path, JournalDocument journal, RunJournalHeader header, long headerBytes)
     {
         if (HeaderProblem(header) is { } problem)
         {
@@ -248,7 +248,7 @@ public sealed class RunJournalImporter(
                 $"its header names run '{header.RunId}', which was started from the dashboard: a journal can only record or continue a command-line run");
             return null;
         }
-        RunDocument? run = null;
+        RunRecord? run = null;
         runs.WriteBatch(() =>
         {
             run = existing is null ? CreateRun(header) : ContinueRun(existing, header);
@@ -284,7 +284,7 @@ public sealed class RunJournalImporter(
         _delivered[journal] = seq;
     }
 
-    private void ImportCheckpoint(string journalName, RunDocument run, JournalDocument journal, CheckpointSaved c)
+    private void ImportCheckpoint(string journalName, RunRecord run, JournalDocument journal, CheckpointSaved c)
     {
         var max = database.Options.MaxImportedCheckpointBytes;
         var problem = CheckpointPathProblem(journal.OutputDirectory, c, out var path);
@@ -339,7 +339,7 @@ public sealed class RunJournalImporter(
         return null;
     }
 
-    private void Quarantine(string path, RunDocument? run, string reason)
+    private void Quarantine(string path, RunRecord? run, string reason)
     {
         var name = Path.GetFileName(path);
         var dir = database.Options.QuarantineDirectory;
@@ -359,9 +359,9 @@ public sealed class RunJournalImporter(
         if (stored is not null) notifier.PublishStatus(run.Id, stored.Status, stored.Reason);
     }
 
-    private RunDocument CreateRun(RunJournalHeader h)
+    private RunRecord CreateRun(RunJournalHeader h)
     {
-        var run = new RunDocument
+        var run = new RunRecord
         {
             Id = h.RunId, Name = h.Name, Source = RunSource.Cli, CreatedBy = h.CreatedBy,
             CreatedAt = h.CreatedAt, ConfigJson = h.ConfigJson, Model = h.Model ?? "", Dataset = h.Dataset ?? "", Epochs = h.Epochs,
@@ -373,7 +373,7 @@ public sealed class RunJournalImporter(
     }
 
     // A headless resume of a run the store already has: a new session of the same run.
-    private RunDocument ContinueRun(RunDocument run, RunJournalHeader h) =>
+    private RunRecord ContinueRun(RunRecord run, RunJournalHeader h) =>
         runs.Update(run.Id, r =>
         {
             RunProjection.BeginSession(r, h.CreatedAt);
@@ -382,7 +382,7 @@ public sealed class RunJournalImporter(
         })!;
 
     // Only a writer on this host can be checked; one elsewhere (a shared folder) is assumed alive.
-    private static bool WriterIsGone(RunDocument run) =>
+    private static bool WriterIsGone(RunRecord run) =>
         run.ProcessId is { } pid && string.Equals(run.Host, Environment.MachineName, StringComparison.Ordinal) && ProcessIsGone(pid);
 
     private static bool ProcessIsGone(int pid)

@@ -8,7 +8,6 @@ public static class ReviewsExtensions
         var services = builder.Services;
         services.AddOptions<ReviewOptions>().Bind(builder.Configuration.GetSection(ReviewOptions.Section))
             .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
-        services.AddSingleton<ReviewRepository>();
         services.AddSingleton<ReviewStorage>();
         services.AddSingleton<ReviewNotifier>();
         services.AddSingleton<UploadService>();

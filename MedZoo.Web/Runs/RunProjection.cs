@@ -8,7 +8,7 @@ namespace MedZoo.Web.Runs;
 /// <param name="Metric">The step or epoch point (keyed by run and step or epoch, so a replay replaces it).</param>
 /// <param name="Preview">The latest image of one slice of one plane.</param>
 /// <param name="Line">The log line (keyed by run and sequence number, so a line imported twice is one line).</param>
-public sealed record RunHistoryEntry(MetricPointDocument? Metric, SlicePreviewDocument? Preview, RunEventDocument? Line);
+public sealed record RunHistoryEntry(MetricPointRecord? Metric, SlicePreviewRecord? Preview, RunEventRecord? Line);
 
 /// <summary>
 /// The one fold of a run's events into its state: <see cref="Apply"/> turns an event into the run's
@@ -17,15 +17,15 @@ public sealed record RunHistoryEntry(MetricPointDocument? Metric, SlicePreviewDo
 /// journal importer (headless runs) all go through it, so the stored run and the one on screen
 /// cannot drift apart. The session helpers (<see cref="BeginSession"/>, <see cref="EndSession"/>,
 /// <see cref="Interrupt"/>) are the run's life-cycle changes that do not come from the trainer.
-/// Replays are safe where they can be: counters (<see cref="RunDocument.GlobalStep"/>,
-/// <see cref="RunDocument.EpochsCompleted"/>, <see cref="RunDocument.LastSeq"/>) never go back, the best
+/// Replays are safe where they can be: counters (<see cref="RunRecord.GlobalStep"/>,
+/// <see cref="RunRecord.EpochsCompleted"/>, <see cref="RunRecord.LastSeq"/>) never go back, the best
 /// Dice only improves through epochs, and a late <see cref="RunStarted"/> never reopens a finished run.
 /// The fields that describe "the latest" (loss, current epoch) follow the event applied last.
 /// </summary>
 public static class RunProjection
 {
     /// <summary>Folds one event into the run's summary fields.</summary>
-    public static void Apply(RunDocument r, RunUpdate u)
+    public static void Apply(RunRecord r, RunUpdate u)
     {
         ArgumentNullException.ThrowIfNull(r);
         ArgumentNullException.ThrowIfNull(u);
@@ -98,7 +98,7 @@ public static class RunProjection
     }
 
     /// <summary>Folds events into <paramref name="run"/> in the order given; returns it.</summary>
-    public static RunDocument Fold(RunDocument run, IEnumerable<RunUpdate> updates)
+    public static RunRecord Fold(RunRecord run, IEnumerable<RunUpdate> updates)
     {
         ArgumentNullException.ThrowIfNull(updates);
         foreach (var u in updates) Apply(run, u);
@@ -113,7 +113,7 @@ public static class RunProjection
         var time = u.Event.Time.UtcDateTime;
         var metric = u.Event switch
         {
-            StepCompleted s => new MetricPointDocument
+            StepCompleted s => new MetricPointRecord
             {
                 Key = MetricKey(s.RunId, MetricKind.Step, s.GlobalStep), RunId = s.RunId, Seq = u.Seq, Kind = MetricKind.Step, Epoch = s.Epoch,
                 Step = s.Step, GlobalStep = s.GlobalStep, Loss = s.Loss, LearningRate = s.LearningRate, Dice = s.Dice?.ToArray(),
@@ -124,20 +124,20 @@ public static class RunProjection
         };
         var preview = u.Event is SlicePreview p ? Preview(u.Seq, p) : null;
         var line = RunEventText.Describe(u.Event) is { } l
-            ? new RunEventDocument { Key = EventKey(u.RunId, u.Seq), RunId = u.RunId, Seq = u.Seq, Time = time, Kind = l.Kind, Level = l.Level, Message = l.Message }
+            ? new RunEventRecord { Key = EventKey(u.RunId, u.Seq), RunId = u.RunId, Seq = u.Seq, Time = time, Kind = l.Kind, Level = l.Level, Message = l.Message }
             : null;
         return new(metric, preview, line);
     }
 
     /// <summary>The stored point of an epoch (also how epochs are restored from a checkpoint's own history).</summary>
-    public static MetricPointDocument EpochPoint(long seq, EpochCompleted e)
+    public static MetricPointRecord EpochPoint(long seq, EpochCompleted e)
     {
         ArgumentNullException.ThrowIfNull(e);
         return new()
         {
             Key = MetricKey(e.RunId, MetricKind.Epoch, e.Epoch), RunId = e.RunId, Seq = seq, Kind = MetricKind.Epoch, Epoch = e.Epoch, Loss = e.TrainLoss,
             LearningRate = e.LearningRate, Dice = e.TrainDice?.ToArray(), ValidationLoss = e.ValidationLoss,
-            Validation = e.Validation?.Select(m => new ClassMetricsDocument
+            Validation = e.Validation?.Select(m => new ClassMetricsRecord
             {
                 Name = m.Name, Dice = m.Dice, Iou = m.Iou, Precision = m.Precision, Recall = m.Recall, Hd95 = m.Hd95, Assd = m.Assd,
             }).ToList(),
@@ -146,7 +146,7 @@ public static class RunProjection
     }
 
     /// <summary>The stored form of a slice preview (one per run, plane and slice, replaced as training goes on).</summary>
-    public static SlicePreviewDocument Preview(long seq, SlicePreview p)
+    public static SlicePreviewRecord Preview(long seq, SlicePreview p)
     {
         ArgumentNullException.ThrowIfNull(p);
         return new()
@@ -166,7 +166,7 @@ public static class RunProjection
     public static string EventKey(string runId, long seq) => $"{runId}/{seq}";
 
     /// <summary>Opens a new training session of the run at <paramref name="utcNow"/> (a first start or a resume).</summary>
-    public static void BeginSession(RunDocument r, DateTime utcNow)
+    public static void BeginSession(RunRecord r, DateTime utcNow)
     {
         ArgumentNullException.ThrowIfNull(r);
         r.Status = RunStatus.Running;
@@ -178,7 +178,7 @@ public static class RunProjection
     }
 
     /// <summary>Closes the session in progress: adds its time to the run's total.</summary>
-    public static void EndSession(RunDocument r, DateTime utcNow)
+    public static void EndSession(RunRecord r, DateTime utcNow)
     {
         ArgumentNullException.ThrowIfNull(r);
         if (r.SessionStartedAt is { } s)
@@ -193,7 +193,7 @@ public static class RunProjection
     /// Marks a run whose host went away as interrupted (resumable from its last checkpoint): its session
     /// ends at <paramref name="endedAt"/>. A run already finished is left as it is; returns whether it changed.
     /// </summary>
-    public static bool Interrupt(RunDocument r, string reason, DateTime endedAt)
+    public static bool Interrupt(RunRecord r, string reason, DateTime endedAt)
     {
         ArgumentNullException.ThrowIfNull(r);
         if (r.Status.IsFinished()) return false;

@@ -10,16 +10,16 @@ namespace MedZoo.Web.Runs;
 /// Every action checks the caller's role here, on the server, whatever the UI shows.
 /// </summary>
 public sealed class RunService(
-    RunRepository runs, RunWorker worker, IRunExecutor executor, RunNotifier notifier, LiteDbCheckpointStore checkpoints, TimeProvider clock)
+    IRunStore runs, RunWorker worker, IRunExecutor executor, RunNotifier notifier, IRunCheckpointStore checkpoints, TimeProvider clock)
 {
     /// <summary>Queues a new run; throws <see cref="ArgumentException"/> for an invalid configuration.</summary>
-    public RunDocument Start(ClaimsPrincipal user, string name, string configJson, RunSource source = RunSource.Dashboard)
+    public RunRecord Start(ClaimsPrincipal user, string name, string configJson, RunSource source = RunSource.Dashboard)
     {
         user.DemandOperator("start runs");
         var plan = executor.Describe(configJson);
         var now = NextCreatedAt();
         var id = NewRunId(now);
-        var run = new RunDocument
+        var run = new RunRecord
         {
             Id = id,
             Name = string.IsNullOrWhiteSpace(name) ? DefaultName(plan, PresetOf(configJson), now, id) : name.Trim(),
@@ -113,7 +113,7 @@ public sealed class RunService(
     /// Queues a finished run (interrupted, stopped or failed) to continue from its last
     /// checkpoint; its metric series continue where they ended.
     /// </summary>
-    public RunDocument Continue(ClaimsPrincipal user, string runId)
+    public RunRecord Continue(ClaimsPrincipal user, string runId)
     {
         user.DemandOperator("resume runs");
         var run = runs.Get(runId) ?? throw new KeyNotFoundException($"run {runId} does not exist");

@@ -16,11 +16,11 @@ namespace MedZoo.Web.Runs;
 /// survive a restart.
 /// </summary>
 public sealed class RunWorker(
-    RunRepository runs,
+    IRunStore runs,
     RunNotifier notifier,
     RunEventRecorder recorder,
     IRunExecutor executor,
-    LiteDbCheckpointStore checkpoints,
+    IRunCheckpointStore checkpoints,
     IOptions<RunsOptions> options,
     TimeProvider clock,
     ILogger<RunWorker> logger) : BackgroundService
@@ -118,7 +118,7 @@ public sealed class RunWorker(
     private void Train(string runId, ActiveRun active)
     {
         string? failure = null;
-        RunDocument? run = null;
+        RunRecord? run = null;
         try
         {
             BeforeRunStarts?.Invoke(runId);
@@ -180,7 +180,7 @@ public sealed class RunWorker(
         }
     }
 
-    private void Finish(string runId, RunDocument? started, ActiveRun active, string? failure)
+    private void Finish(string runId, RunRecord? started, ActiveRun active, string? failure)
     {
         if (started is null) return;
         // The trainer's own events (RunFinished above all) must be stored before the final status is decided.

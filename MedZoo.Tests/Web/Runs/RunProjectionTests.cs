@@ -11,7 +11,7 @@ public sealed class RunProjectionTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 12, 7, 10, 0, 0, TimeSpan.Zero);
 
-    private static RunDocument NewRun(RunStatus status = RunStatus.Running) =>
+    private static RunRecord NewRun(RunStatus status = RunStatus.Running) =>
         new() { Id = "r", Name = "r", Status = status, CreatedAt = T0.UtcDateTime, CreatedBy = "tester" };
 
     private static RunStarted Started(int startEpoch = 1, double atSeconds = 0) => new()
@@ -272,7 +272,7 @@ public sealed class RunProjectionTests
         var recorded = f.Runs.Get("r1")!;
         Assert.Equal(RunStatus.Completed, recorded.Status);
         Assert.Equal(3, recorded.EpochsCompleted);
-        foreach (var property in typeof(RunDocument).GetProperties().Where(p => p.GetIndexParameters().Length == 0))
+        foreach (var property in typeof(RunRecord).GetProperties().Where(p => p.GetIndexParameters().Length == 0))
         {
             object? a = property.GetValue(recorded), b = property.GetValue(view.Run);
             switch (a, b)

@@ -40,6 +40,22 @@ public sealed class StorageBoundaryTests
             + string.Join("\n", violations));
     }
 
+    [Theory]
+    [InlineData(typeof(MedZoo.Web.Live.TrainingHub))]
+    [InlineData(typeof(MedZoo.Web.Live.ITrainingClient))]
+    public void Hub_PublicMethods_TakeAndReturnContractsNotStoredRecords(Type hub)
+    {
+        var stored = hub.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
+            .SelectMany(m => new[] { m.ReturnType }.Concat(m.GetParameters().Select(p => p.ParameterType)).Select(t => (m.Name, t)))
+            .Where(x => Unwrap(x.t).Any(t => t.Namespace == typeof(RunRecord).Namespace && t.IsClass && !t.IsAbstract && t.Name.EndsWith("Record", StringComparison.Ordinal)))
+            .Select(x => $"{x.Name}: {x.t}")
+            .ToList();
+        Assert.True(stored.Count == 0, "hub methods expose stored records; return a contract record (e.g. RunInfo) instead:\n" + string.Join("\n", stored));
+        Assert.Equal(typeof(RunInfo), typeof(MedZoo.Web.Live.TrainingHub).GetMethod(nameof(MedZoo.Web.Live.TrainingHub.Subscribe))!.ReturnType);
+
+        static IEnumerable<Type> Unwrap(Type t) => t.IsGenericType ? t.GetGenericArguments().SelectMany(Unwrap).Prepend(t) : [t];
+    }
+
     [Fact]
     public void LiteDbBound_TheImplementation_IsFoundAndTheInterfacesAndRecordsAreNot()
     {

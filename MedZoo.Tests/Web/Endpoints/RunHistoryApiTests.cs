@@ -175,4 +175,17 @@ public sealed class RunHistoryApiTests(LongRunServer server) : IClassFixture<Lon
         using var response = await _client.GetAsync($"/api/runs/missing/{query}");
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
+
+    [Theory]
+    [InlineData("/api/runs/long", null, "id name status source createdBy createdAt startedAt finishedAt activeSeconds lastActivityAt sessionStartedAt model dataset device deviceUsed configJson epochs epochsCompleted currentEpoch stepsPerEpoch globalStep parameters classNames modalities bestMeanDice bestEpoch lastMeanDice lastTrainLoss lastValidationLoss reason resumeRequested sessions lastSeq processId host progress")]
+    [InlineData("/api/runs/long/metrics?limit=1", "items", "runId seq kind epoch step globalStep loss learningRate dice validationLoss validation meanDice isBest seconds time")]
+    [InlineData("/api/runs/long/events?limit=1", "items", "runId seq time kind level message")]
+    public async Task Get_AnyRunResource_ReturnsTheContractsFieldsAndNoStorageIds(string path, string? list, string fields)
+    {
+        using var response = await _client.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var item = list is null ? json.RootElement : json.RootElement.GetProperty(list)[0];
+        Assert.Equal(fields.Split(' ').Order(StringComparer.Ordinal), item.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+    }
 }

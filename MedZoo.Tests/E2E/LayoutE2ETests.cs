@@ -51,7 +51,7 @@ public sealed partial class LayoutE2ETests
                 .map(([e, r]) => `${(e.innerText || e.id || e.tagName).trim().slice(0, 30)}@${Math.round(r.left)}..${Math.round(r.right)}`)
             """, selector);
 
-    private static ReviewDocument Review(string runId, string runName, ReviewStatus status, int done, int total) => new()
+    private static ReviewRecord Review(string runId, string runName, ReviewStatus status, int done, int total) => new()
     {
         Id = "review-" + Guid.NewGuid().ToString("N")[..8], RunId = runId, RunName = runName, CheckpointKind = "last", CheckpointEpoch = 2,
         Source = ReviewSource.Validation, SubjectId = "val-1", SubjectName = "val-1", SubjectKey = "val-1", Status = status,

@@ -28,7 +28,7 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
     [System.Text.RegularExpressions.GeneratedRegex("/reviews/2[0-9]{7}-[0-9]{6}-[0-9a-f]{6}$")]
     private static partial System.Text.RegularExpressions.Regex ReviewUrl();
 
-    private static async Task<RunDocument> TrainSmokeRunAsync(MedZooAppFactory app)
+    private static async Task<RunRecord> TrainSmokeRunAsync(MedZooAppFactory app)
     {
         var run = app.Service().Start(AppTestHelpers.Admin, "review run", RunConfigJson.Serialize(TrainerRunExecutor.Smoke()));
         return await app.WaitForRunAsync(run.Id, r => r.Status.IsFinished(), "the smoke run to finish");
@@ -46,7 +46,7 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
         Assert.Contains(repository.List(), r => !before.Contains(r.Id) && page.Url.EndsWith(r.Id, StringComparison.Ordinal));
     }
 
-    private static async Task<ReviewDocument> WaitReviewAsync(MedZooAppFactory app, string id)
+    private static async Task<ReviewRecord> WaitReviewAsync(MedZooAppFactory app, string id)
     {
         var repo = app.Services.GetRequiredService<ReviewRepository>();
         var deadline = DateTime.UtcNow.AddMilliseconds(LongWaitMs);

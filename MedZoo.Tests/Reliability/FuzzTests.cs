@@ -1,3 +1,4 @@
+using MedZoo.Engine.Checkpoints;
 using MedZoo.Reliability.Fuzzing;
 using MedZoo.Tests.TestSupport;
 using Xunit.Abstractions;

@@ -35,7 +35,7 @@ public static class AccountsExtensions
     {
         builder.Services.AddSettings<AdminOptions>(builder.Configuration, AdminOptions.Section, o => o.Validate());
         builder.Services.AddSettings<AccountSecurityOptions>(builder.Configuration, AccountSecurityOptions.Section, o => o.Validate());
-        builder.Services.AddSingleton<IPasswordHasher<UserDocument>, PasswordHasher<UserDocument>>();
+        builder.Services.AddSingleton<IPasswordHasher<UserRecord>, PasswordHasher<UserRecord>>();
         builder.Services.AddSingleton<UserService>();
         builder.Services.AddSingleton<SignInBackoff>();
         builder.Services.AddSingleton<SetupToken>();

@@ -22,7 +22,7 @@ internal sealed class RevalidatingUserStateProvider(ILoggerFactory loggerFactory
     {
         var principal = authenticationState.User;
         var name = principal.Identity?.Name;
-        UserDocument? user;
+        UserRecord? user;
         try
         {
             user = name is null ? null : users.Find(name);

@@ -7,45 +7,45 @@ using Microsoft.AspNetCore.Identity;
 namespace MedZoo.Web.Accounts;
 
 /// <summary>
-/// Dashboard accounts stored in LiteDB; passwords hashed with ASP.NET Core's
+/// Dashboard accounts (kept by an <see cref="IUserStore"/>); passwords hashed with ASP.NET Core's
 /// <see cref="PasswordHasher{TUser}"/> (salted PBKDF2, upgraded on sign-in when the format changes).
 /// The last admin can be neither demoted nor deleted, so the dashboard always has one. Hashing
 /// (deliberately slow) happens outside the lock, so parallel sign-ins do not queue behind each other;
 /// the lock guards only the reads and writes that must not interleave.
 /// </summary>
-public sealed partial class UserService(MedZooDatabase database, IPasswordHasher<UserDocument> hasher, TimeProvider clock)
+public sealed partial class UserService(IUserStore store, IPasswordHasher<UserRecord> hasher, TimeProvider clock)
 {
     /// <summary>Shortest accepted password.</summary>
     public const int MinPasswordLength = 8;
 
-    /// <summary>Claim that carries the account's <see cref="UserDocument.SecurityStamp"/> in a session.</summary>
+    /// <summary>Claim that carries the account's <see cref="UserRecord.SecurityStamp"/> in a session.</summary>
     public const string StampClaim = "medzoo:stamp";
 
     private readonly Lock _gate = new();
 
     /// <summary>True once any account exists (then the setup page is closed).</summary>
-    public bool HasUsers => database.Users.Count() > 0;
+    public bool HasUsers => store.Any();
 
     /// <summary>Every account, by name.</summary>
-    public IReadOnlyList<UserDocument> List() => database.Users.FindAll().OrderBy(u => u.Id).ToList();
+    public IReadOnlyList<UserRecord> List() => store.List();
 
     /// <summary>The account, or null.</summary>
-    public UserDocument? Find(string userName) => database.Users.FindById(Normalize(userName));
+    public UserRecord? Find(string userName) => store.Find(Normalize(userName));
 
     /// <summary>Creates an account; throws <see cref="ArgumentException"/> naming what is wrong.</summary>
-    public UserDocument Create(string userName, string password, string role) =>
+    public UserRecord Create(string userName, string password, string role) =>
         CreateCore(userName, password, role, firstAdmin: false)!;
 
     /// <summary>Creates the first admin, or returns null if an account already exists (the setup page closes after one use).</summary>
-    public UserDocument? CreateFirstAdmin(string userName, string password) =>
+    public UserRecord? CreateFirstAdmin(string userName, string password) =>
         CreateCore(userName, password, Roles.Admin, firstAdmin: true);
 
-    private UserDocument? CreateCore(string userName, string password, string role, bool firstAdmin)
+    private UserRecord? CreateCore(string userName, string password, string role, bool firstAdmin)
     {
         ValidateName(userName);
         ValidatePassword(password);
         if (!Roles.IsValid(role)) throw new ArgumentException($"role '{role}' is not one of {string.Join(", ", Roles.All)}", nameof(role));
-        var user = new UserDocument
+        var user = new UserRecord
         {
             Id = Normalize(userName), UserName = userName.Trim(), Role = role, CreatedAt = clock.GetUtcNow().UtcDateTime, SecurityStamp = NewStamp(),
         };
@@ -53,21 +53,20 @@ public sealed partial class UserService(MedZooDatabase database, IPasswordHasher
         lock (_gate)
         {
             if (firstAdmin && HasUsers) return null;
-            if (database.Users.FindById(user.Id) is not null) throw new ArgumentException($"user '{userName}' already exists", nameof(userName));
-            database.Users.Insert(user);
+            if (!store.Insert(user)) throw new ArgumentException($"user '{userName}' already exists", nameof(userName));
             return user;
         }
     }
 
     /// <summary>Checks a password; returns the account on success (and records the sign-in), else null.</summary>
-    public UserDocument? Verify(string? userName, string? password)
+    public UserRecord? Verify(string? userName, string? password)
     {
         if (string.IsNullOrWhiteSpace(userName) || string.IsNullOrEmpty(password)) return null;
-        var user = database.Users.FindById(Normalize(userName));
+        var user = store.Find(Normalize(userName));
         if (user is null)
         {
             // Hash anyway so that a missing user takes as long as a wrong password.
-            hasher.HashPassword(new UserDocument(), password);
+            hasher.HashPassword(new UserRecord(), password);
             return null;
         }
         var result = hasher.VerifyHashedPassword(user, user.PasswordHash, password);
@@ -76,23 +75,23 @@ public sealed partial class UserService(MedZooDatabase database, IPasswordHasher
         lock (_gate)
         {
             // Re-read: the password may have been changed (or the account deleted) while we hashed.
-            var stored = database.Users.FindById(user.Id);
+            var stored = store.Find(user.Id);
             if (stored is null || stored.PasswordHash != user.PasswordHash) return null;
             if (rehashed is not null) stored.PasswordHash = rehashed;
             stored.LastSignInAt = clock.GetUtcNow().UtcDateTime;
-            database.Users.Update(stored);
+            store.Update(stored);
             return stored;
         }
     }
 
     /// <summary>Records a sign-in that did not go through <see cref="Verify"/> (setup signs the new admin in); returns the account.</summary>
-    public UserDocument RecordSignIn(UserDocument user)
+    public UserRecord RecordSignIn(UserRecord user)
     {
         lock (_gate)
         {
-            var stored = database.Users.FindById(user.Id) ?? throw new KeyNotFoundException($"user '{user.UserName}' does not exist");
+            var stored = store.Find(user.Id) ?? throw new KeyNotFoundException($"user '{user.UserName}' does not exist");
             stored.LastSignInAt = clock.GetUtcNow().UtcDateTime;
-            database.Users.Update(stored);
+            store.Update(stored);
             return stored;
         }
     }
@@ -103,11 +102,11 @@ public sealed partial class UserService(MedZooDatabase database, IPasswordHasher
         if (!Roles.IsValid(role)) throw new ArgumentException($"role '{role}' is not one of {string.Join(", ", Roles.All)}", nameof(role));
         lock (_gate)
         {
-            var user = database.Users.FindById(Normalize(userName)) ?? throw new KeyNotFoundException($"user '{userName}' does not exist");
+            var user = store.Find(Normalize(userName)) ?? throw new KeyNotFoundException($"user '{userName}' does not exist");
             if (user.Role == Roles.Admin && role != Roles.Admin && AdminCount() == 1)
                 throw new InvalidOperationException($"'{user.UserName}' is the last admin; make another user admin first");
             user.Role = role;
-            database.Users.Update(user);
+            store.Update(user);
         }
     }
 
@@ -115,13 +114,13 @@ public sealed partial class UserService(MedZooDatabase database, IPasswordHasher
     public void SetPassword(string userName, string password)
     {
         ValidatePassword(password);
-        var hash = hasher.HashPassword(new UserDocument { UserName = userName }, password);
+        var hash = hasher.HashPassword(new UserRecord { UserName = userName }, password);
         lock (_gate)
         {
-            var user = database.Users.FindById(Normalize(userName)) ?? throw new KeyNotFoundException($"user '{userName}' does not exist");
+            var user = store.Find(Normalize(userName)) ?? throw new KeyNotFoundException($"user '{userName}' does not exist");
             user.PasswordHash = hash;
             user.SecurityStamp = NewStamp();
-            database.Users.Update(user);
+            store.Update(user);
         }
     }
 
@@ -130,16 +129,16 @@ public sealed partial class UserService(MedZooDatabase database, IPasswordHasher
     {
         lock (_gate)
         {
-            var user = database.Users.FindById(Normalize(userName));
+            var user = store.Find(Normalize(userName));
             if (user is null) return false;
             if (user.Role == Roles.Admin && AdminCount() == 1)
                 throw new InvalidOperationException($"'{user.UserName}' is the last admin and cannot be deleted");
-            return database.Users.Delete(user.Id);
+            return store.Delete(user.Id);
         }
     }
 
     /// <summary>The cookie principal for an account: its name, role and security stamp.</summary>
-    public static ClaimsPrincipal CreatePrincipal(UserDocument user)
+    public static ClaimsPrincipal CreatePrincipal(UserRecord user)
     {
         var identity = new ClaimsIdentity(
             [new Claim(ClaimTypes.Name, user.UserName), new Claim(ClaimTypes.Role, user.Role), new Claim(StampClaim, user.SecurityStamp ?? "")],
@@ -148,11 +147,11 @@ public sealed partial class UserService(MedZooDatabase database, IPasswordHasher
     }
 
     /// <summary>True while the session's password generation is the account's (false once the account is gone or its password changed).</summary>
-    public static bool HasCurrentStamp(ClaimsPrincipal principal, UserDocument? user) =>
+    public static bool HasCurrentStamp(ClaimsPrincipal principal, UserRecord? user) =>
         user is not null && string.Equals(principal.FindFirstValue(StampClaim) ?? "", user.SecurityStamp ?? "", StringComparison.Ordinal);
 
     /// <summary>True while a session still speaks for the account as stored: it exists, has the same password generation and the same role.</summary>
-    public static bool IsCurrent(ClaimsPrincipal principal, UserDocument? user) =>
+    public static bool IsCurrent(ClaimsPrincipal principal, UserRecord? user) =>
         HasCurrentStamp(principal, user) && principal.FindFirstValue(ClaimTypes.Role) == user!.Role;
 
     /// <summary>
@@ -172,7 +171,7 @@ public sealed partial class UserService(MedZooDatabase database, IPasswordHasher
 
     private static string NewStamp() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 
-    private int AdminCount() => database.Users.Count(u => u.Role == Roles.Admin);
+    private int AdminCount() => store.CountInRole(Roles.Admin);
 
     private static string Normalize(string userName) => userName.Trim().ToLowerInvariant();
 

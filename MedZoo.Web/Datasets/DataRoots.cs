@@ -1,7 +1,6 @@
 using MedZoo.Engine;
 using System.Security.Claims;
 using System.Text.RegularExpressions;
-using LiteDB;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Persistence;
 using Microsoft.Extensions.Options;
@@ -25,11 +24,11 @@ public enum DataRootSource
 /// <param name="Source">Where the root comes from; only <see cref="DataRootSource.Admin"/> roots can be removed on the page.</param>
 public sealed record DataRoot(string Name, string Path, DataRootSource Source);
 
-/// <summary>A data root an admin added (collection <c>data_roots</c>).</summary>
-public sealed class DataRootDocument
+/// <summary>A data root an admin added (stored by <see cref="IDatasetStore"/>).</summary>
+public sealed class DataRootRecord
 {
     /// <summary>Root name (unique).</summary>
-    [BsonId] public string Name { get; set; } = "";
+    public string Name { get; set; } = "";
     /// <summary>The folder, symbolic links resolved when it was added.</summary>
     public string Path { get; set; } = "";
     public string AddedBy { get; set; } = "";
@@ -45,14 +44,12 @@ public sealed class DataRootDocument
 /// it follows — before containment is checked, and containment compares whole path components
 /// (<c>/data-evil</c> is not under <c>/data</c>). Messages name roots, never server paths.
 /// </summary>
-public sealed partial class DataRoots(MedZooDatabase database, IOptions<DataAccessOptions> access, TimeProvider clock)
+public sealed partial class DataRoots(IDatasetStore store, IOptions<DataOptions> data, IOptions<DataAccessOptions> access, TimeProvider clock)
 {
     /// <summary>Name of the data folder's root.</summary>
     public const string DataFolderRootName = "data";
 
     private const int MaxLinkHops = 40;
-
-    private ILiteCollection<DataRootDocument> Stored => database.Db.GetCollection<DataRootDocument>("data_roots");
 
     /// <summary>True for a usable root name: letters, digits, '-' and '_', 1 to 40 characters.</summary>
     public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
@@ -61,7 +58,7 @@ public sealed partial class DataRoots(MedZooDatabase database, IOptions<DataAcce
     private static partial Regex NamePattern();
 
     /// <summary>The data folder as a root (links resolved).</summary>
-    public DataRoot DataFolder => new(DataFolderRootName, RealPath(Absolute(database.Options.DataDirectory, Environment.CurrentDirectory)), DataRootSource.DataFolder);
+    public DataRoot DataFolder => new(DataFolderRootName, RealPath(Absolute(data.Value.DataDirectory, Environment.CurrentDirectory)), DataRootSource.DataFolder);
 
     /// <summary>Every allowed root: the data folder, configured roots, then roots admins added.</summary>
     public IReadOnlyList<DataRoot> List()
@@ -69,7 +66,7 @@ public sealed partial class DataRoots(MedZooDatabase database, IOptions<DataAcce
         var roots = new List<DataRoot> { DataFolder };
         foreach (var (name, path) in access.Value.Roots.OrderBy(p => p.Key, StringComparer.Ordinal))
             roots.Add(new DataRoot(name, RealPath(Absolute(path, Environment.CurrentDirectory)), DataRootSource.Configuration));
-        foreach (var d in Stored.FindAll().OrderBy(d => d.Name, StringComparer.Ordinal))
+        foreach (var d in store.Roots())
             if (roots.All(r => !string.Equals(r.Name, d.Name, StringComparison.OrdinalIgnoreCase)))
                 roots.Add(new DataRoot(d.Name, RealPath(d.Path), DataRootSource.Admin));
         return roots;
@@ -91,8 +88,8 @@ public sealed partial class DataRoots(MedZooDatabase database, IOptions<DataAcce
             throw new ArgumentException("give the root's folder as an absolute path");
         var real = RealPath(path.Trim());
         if (!Directory.Exists(real)) throw new ArgumentException("that folder does not exist on the server");
-        var doc = new DataRootDocument { Name = name, Path = real, AddedBy = user.Identity?.Name ?? "", AddedAt = clock.GetUtcNow().UtcDateTime };
-        Stored.Insert(doc);
+        var doc = new DataRootRecord { Name = name, Path = real, AddedBy = user.Identity?.Name ?? "", AddedAt = clock.GetUtcNow().UtcDateTime };
+        if (!store.InsertRoot(doc)) throw new ArgumentException($"a root called '{name}' already exists");
         return new DataRoot(name, real, DataRootSource.Admin);
     }
 
@@ -101,7 +98,7 @@ public sealed partial class DataRoots(MedZooDatabase database, IOptions<DataAcce
     {
         ArgumentNullException.ThrowIfNull(user);
         user.DemandAdmin("remove data roots");
-        return Stored.Delete(name);
+        return store.DeleteRoot(name);
     }
 
     /// <summary>
@@ -136,7 +133,7 @@ public sealed partial class DataRoots(MedZooDatabase database, IOptions<DataAcce
     {
         try
         {
-            var real = RealPath(Absolute(path, database.Options.DataDirectory));
+            var real = RealPath(Absolute(path, data.Value.DataDirectory));
             var root = List().Where(r => IsUnder(real, r.Path)).OrderByDescending(r => r.Path.Length).FirstOrDefault();
             if (root is null) return "outside the data roots";
             var relative = Path.GetRelativePath(root.Path, real);
@@ -153,7 +150,7 @@ public sealed partial class DataRoots(MedZooDatabase database, IOptions<DataAcce
         if (string.IsNullOrWhiteSpace(path)) throw new InvalidOptionException(field, "give a folder");
         try
         {
-            return RealPath(Absolute(path.Trim(), database.Options.DataDirectory));
+            return RealPath(Absolute(path.Trim(), data.Value.DataDirectory));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {

@@ -16,7 +16,7 @@ namespace MedZoo.Web.Datasets;
 /// <param name="Description">What it is.</param>
 /// <param name="BuiltIn">True for the catalog's generated datasets.</param>
 /// <param name="Registered">The stored registration, for datasets added by path.</param>
-public sealed record DatasetEntry(string Name, string Kind, string? Path, string Description, bool BuiltIn, DatasetDocument? Registered)
+public sealed record DatasetEntry(string Name, string Kind, string? Path, string Description, bool BuiltIn, DatasetRecord? Registered)
 {
     /// <summary>Options that load this dataset with the pipeline's defaults.</summary>
     public DatasetOptions ToOptions() => new() { Name = Kind, Path = Path };
@@ -35,12 +35,12 @@ public sealed record CheckedDataset(string Kind, string Path, DatasetCheckReport
 /// must lie under a data root (<see cref="Roots"/>); a run's dataset and the folders it writes
 /// are checked here too (<see cref="CheckRun"/>), with the memory its dataset will take.
 /// </summary>
-public sealed class DatasetService(MedZooDatabase database, TimeProvider clock, IOptions<DataAccessOptions>? access = null)
+public sealed class DatasetService(IDatasetStore store, IOptions<DataOptions> data, TimeProvider clock, IOptions<DataAccessOptions>? access = null)
 {
     private readonly IOptions<DataAccessOptions> _access = access ?? Options.Create(new DataAccessOptions());
 
     /// <summary>The folders datasets may be read from.</summary>
-    public DataRoots Roots { get; } = new(database, access ?? Options.Create(new DataAccessOptions()), clock);
+    public DataRoots Roots { get; } = new(store, data, access ?? Options.Create(new DataAccessOptions()), clock);
 
     /// <summary>Most bytes a run's dataset may take in memory (<see cref="DataAccessOptions.EffectiveMemoryBudget"/>).</summary>
     public long MemoryBudget => _access.Value.EffectiveMemoryBudget();
@@ -50,7 +50,7 @@ public sealed class DatasetService(MedZooDatabase database, TimeProvider clock, 
     {
         var builtIn = DatasetCatalog.All.Where(d => !d.RequiresPath)
             .Select(d => new DatasetEntry(d.Name, d.Name, null, d.Description, true, null));
-        var registered = database.Datasets.FindAll().OrderBy(d => d.Id)
+        var registered = store.List()
             .Select(d => new DatasetEntry(d.Id, d.Kind, d.Path, DatasetCatalog.Find(d.Kind)?.Description ?? d.Kind, false, d));
         return [.. builtIn, .. registered];
     }
@@ -80,7 +80,7 @@ public sealed class DatasetService(MedZooDatabase database, TimeProvider clock, 
     /// Registers the folder a check found no problem in (the folder and layout that were checked,
     /// whatever the page shows now); throws naming what is wrong otherwise.
     /// </summary>
-    public DatasetDocument Register(ClaimsPrincipal user, string name, CheckedDataset check)
+    public DatasetRecord Register(ClaimsPrincipal user, string name, CheckedDataset check)
     {
         ArgumentNullException.ThrowIfNull(user);
         ArgumentNullException.ThrowIfNull(check);
@@ -91,12 +91,12 @@ public sealed class DatasetService(MedZooDatabase database, TimeProvider clock, 
         if (!check.Report.Ok) throw new InvalidOperationException($"the check found {check.Report.Errors.Count} problem(s); fix them before adding the dataset");
         // A root may have been removed since the check.
         var path = Roots.ResolveReadable(check.Path, "Folder");
-        var doc = new DatasetDocument
+        var doc = new DatasetRecord
         {
             Id = name, Kind = check.Kind, Path = path, AddedBy = user.Identity?.Name ?? "", AddedAt = clock.GetUtcNow().UtcDateTime,
             Report = Summarize(check.Report), Valid = true,
         };
-        database.Datasets.Insert(doc);
+        if (!store.Insert(doc)) throw new ArgumentException($"a dataset called '{name}' already exists", nameof(name));
         return doc;
     }
 
@@ -104,7 +104,7 @@ public sealed class DatasetService(MedZooDatabase database, TimeProvider clock, 
     public bool Remove(ClaimsPrincipal user, string name)
     {
         user.DemandOperator("remove datasets");
-        return database.Datasets.Delete(name);
+        return store.Delete(name);
     }
 
     /// <summary>The subjects of a dataset, without reading voxels.</summary>

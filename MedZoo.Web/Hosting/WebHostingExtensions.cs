@@ -29,6 +29,7 @@ public static class WebHostingExtensions
 
         builder.AddMedZooAccounts();
         builder.AddMedZooRuns();
+        builder.AddMedZooLiteDbStorage();
         builder.AddMedZooDatasets();
         builder.AddMedZooModels();
         builder.AddMedZooReviews();

@@ -1,5 +1,6 @@
 using MedZoo.Engine.Training;
 using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 
 namespace MedZoo.Web.Live;
 
@@ -12,7 +13,7 @@ public sealed record StepPoint(long GlobalStep, int Epoch, int Step, int StepsPe
 
 /// <summary>One epoch as a chart point.</summary>
 public sealed record EpochPoint(int Epoch, double TrainLoss, double[]? TrainDice, double? ValidationLoss,
-    IReadOnlyList<ClassMetricsDocument>? Validation, double? MeanDice, bool IsBest, double Seconds);
+    IReadOnlyList<ClassMetricsRecord>? Validation, double? MeanDice, bool IsBest, double Seconds);
 
 /// <summary>
 /// Everything a run page shows, built from the stored history and kept current by live updates.
@@ -34,13 +35,13 @@ public sealed class RunView
 
     private readonly BoundedSeries<StepPoint> _steps = new(p => p.GlobalStep, p => p.Loss, MaxStepPoints, ExactStepPoints);
     private readonly SortedDictionary<int, EpochPoint> _epochs = [];
-    private readonly List<RunEventDocument> _events = [];
-    private readonly Dictionary<(SlicePlane, int), SlicePreviewDocument> _previews = [];
+    private readonly List<RunEventRecord> _events = [];
+    private readonly Dictionary<(SlicePlane, int), SlicePreviewRecord> _previews = [];
 
-    public RunView(RunDocument run) => Run = run;
+    public RunView(RunRecord run) => Run = run;
 
     /// <summary>The run's summary (status, progress, best results), updated by events.</summary>
-    public RunDocument Run { get; private set; }
+    public RunRecord Run { get; private set; }
 
     /// <summary>Highest sequence number applied.</summary>
     public long LastSeq { get; private set; }
@@ -51,14 +52,14 @@ public sealed class RunView
     /// <summary>Step points in step order: the newest exact, older ones downsampled.</summary>
     public IReadOnlyList<StepPoint> Steps => _steps.Points;
     public IReadOnlyCollection<EpochPoint> Epochs => _epochs.Values;
-    public IReadOnlyList<RunEventDocument> Events => _events;
-    public IReadOnlyDictionary<(SlicePlane Plane, int Slice), SlicePreviewDocument> Previews => _previews;
+    public IReadOnlyList<RunEventRecord> Events => _events;
+    public IReadOnlyDictionary<(SlicePlane Plane, int Slice), SlicePreviewRecord> Previews => _previews;
 
     /// <summary>Class names (background first) as the trainer reported them.</summary>
     public IReadOnlyList<string> ClassNames => Run.ClassNames;
 
     /// <summary>Builds the view of a run from its stored history.</summary>
-    public static RunView Load(RunRepository runs, RunDocument run)
+    public static RunView Load(IRunHistoryStore runs, RunRecord run)
     {
         var view = new RunView(run);
         // The recorder may store more between reading the run and reading its history: the view
@@ -68,7 +69,7 @@ public sealed class RunView
         var after = 0L;
         while (true)
         {
-            var page = runs.MetricsAfter(run.Id, after, RunRepository.MaxPageSize);
+            var page = runs.MetricsAfter(run.Id, after, RunHistory.MaxPageSize);
             foreach (var m in page.Items) view.AddMetric(m);
             if (page.Items.Count > 0) after = page.Items[^1].Seq;
             if (!page.More) break;
@@ -86,7 +87,7 @@ public sealed class RunView
     }
 
     /// <summary>Replaces the summary (after a status change read from the store).</summary>
-    public void SetRun(RunDocument run)
+    public void SetRun(RunRecord run)
     {
         Run = run;
         LastSeq = Math.Max(LastSeq, run.LastSeq);
@@ -96,45 +97,26 @@ public sealed class RunView
     /// <summary>Applies a live update; returns false if it was already part of the view.</summary>
     public bool Apply(RunUpdate u)
     {
-        if (u.Event is RunStatusChanged s)
+        ArgumentNullException.ThrowIfNull(u);
+        if (u.Event is not RunStatusChanged)
         {
-            if (s.Status is { } status)
-            {
-                Run.Status = status;
-                Run.Reason = s.Reason;
-            }
-            Version++;
-            return true;
+            if (u.Seq <= LastSeq) return false;
+            LastSeq = u.Seq;
         }
-        if (u.Seq <= LastSeq) return false;
-        LastSeq = u.Seq;
-        RunEventRecorder.Apply(Run, u);
-        switch (u.Event)
+        RunProjection.Apply(Run, u);
+        var entry = RunProjection.History(u);
+        if (entry.Metric is { } m) AddMetric(m);
+        if (entry.Preview is { } p) _previews[(p.Plane, p.SliceIndex)] = p;
+        if (entry.Line is { } line)
         {
-            case StepCompleted st:
-                _steps.Add(new StepPoint(st.GlobalStep, st.Epoch, st.Step, st.StepsPerEpoch, st.Loss, st.LearningRate, st.Dice?.ToArray()));
-                break;
-            case EpochCompleted ep:
-                _epochs[ep.Epoch] = new EpochPoint(ep.Epoch, ep.TrainLoss, ep.TrainDice?.ToArray(), ep.ValidationLoss,
-                    ep.Validation?.Select(m => new ClassMetricsDocument
-                    {
-                        Name = m.Name, Dice = m.Dice, Iou = m.Iou, Precision = m.Precision, Recall = m.Recall, Hd95 = m.Hd95, Assd = m.Assd,
-                    }).ToList(), ep.MeanForegroundDice, ep.IsBest, ep.Seconds);
-                break;
-            case SlicePreview p:
-                _previews[(p.Plane, p.SliceIndex)] = RunEventRecorder.ToDocument(u.Seq, p);
-                break;
-        }
-        if (RunEventText.Describe(u.Event) is { } line)
-        {
-            _events.Add(new RunEventDocument { RunId = u.RunId, Seq = u.Seq, Time = u.Event.Time.UtcDateTime, Kind = line.Kind, Level = line.Level, Message = line.Message });
+            _events.Add(line);
             if (_events.Count > MaxEvents) _events.RemoveRange(0, _events.Count - MaxEvents);
         }
         Version++;
         return true;
     }
 
-    private void AddMetric(MetricPointDocument m)
+    private void AddMetric(MetricPointRecord m)
     {
         if (m.Kind == MetricKind.Step)
             _steps.Add(new StepPoint(m.GlobalStep, m.Epoch, m.Step, Run.StepsPerEpoch, m.Loss, m.LearningRate, m.Dice));

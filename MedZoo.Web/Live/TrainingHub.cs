@@ -12,22 +12,22 @@ namespace MedZoo.Web.Live;
 /// resume and stop. Authentication is the dashboard's cookie (post the sign-in form first).
 /// </summary>
 [Authorize]
-public sealed class TrainingHub(RunRepository runs, RunService service, HubBridge bridge) : Hub<ITrainingClient>
+public sealed class TrainingHub(IRunStore runs, RunService service, HubBridge bridge) : Hub<ITrainingClient>
 {
     /// <summary>Where the hub is mapped.</summary>
     public const string Path = "/hubs/training";
 
     /// <summary>
-    /// Subscribes the caller to a run's events; returns the run as stored now (its history is at
+    /// Subscribes the caller to a run's events; returns the run as it is now (its history is at
     /// /api/runs/{id}/metrics). Events reach each connection through its own queue
     /// (<see cref="HubBridge"/>): a client that falls behind skips step points, and one that falls
     /// too far behind is disconnected, to reconnect and subscribe again.
     /// </summary>
-    public RunDocument Subscribe(string runId)
+    public RunInfo Subscribe(string runId)
     {
         var run = runs.Get(runId) ?? throw new HubException($"run '{runId}' does not exist");
         bridge.Watch(Context.ConnectionId, runId, Context.Abort);
-        return run;
+        return RunInfo.From(run);
     }
 
     /// <summary>Stops sending a run's events to the caller.</summary>

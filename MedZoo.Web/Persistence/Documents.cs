@@ -17,7 +17,7 @@ public enum RunStatus
     EarlyStopped,
     /// <summary>An operator stopped it.</summary>
     Stopped,
-    /// <summary>An error ended it; see <see cref="RunDocument.Reason"/>.</summary>
+    /// <summary>An error ended it; see <see cref="RunRecord.Reason"/>.</summary>
     Failed,
     /// <summary>The process hosting it ended while it ran; it can be resumed from its last checkpoint.</summary>
     Interrupted,
@@ -53,7 +53,7 @@ public enum RunSource
 }
 
 /// <summary>One training run: configuration, status, timing, who started it and its best results.</summary>
-public sealed class RunDocument
+public sealed class RunRecord
 {
     public string Id { get; set; } = "";
     public string Name { get; set; } = "";
@@ -120,7 +120,7 @@ public enum MetricKind
 }
 
 /// <summary>Per-class validation metrics as stored.</summary>
-public sealed class ClassMetricsDocument
+public sealed class ClassMetricsRecord
 {
     public string Name { get; set; } = "";
     public double Dice { get; set; }
@@ -132,7 +132,7 @@ public sealed class ClassMetricsDocument
 }
 
 /// <summary>One point of a run's metric series (one document per step or epoch keeps each far below LiteDB's 1 MB cap).</summary>
-public sealed class MetricPointDocument
+public sealed class MetricPointRecord
 {
     public long Id { get; set; }
     public string RunId { get; set; } = "";
@@ -151,7 +151,7 @@ public sealed class MetricPointDocument
     /// <summary>Training soft Dice per class (batch for a step, epoch mean for an epoch).</summary>
     public double[]? Dice { get; set; }
     public double? ValidationLoss { get; set; }
-    public List<ClassMetricsDocument>? Validation { get; set; }
+    public List<ClassMetricsRecord>? Validation { get; set; }
     public double? MeanDice { get; set; }
     public bool IsBest { get; set; }
     public double Seconds { get; set; }
@@ -162,7 +162,7 @@ public sealed class MetricPointDocument
 public enum EventLevel { Info, Warning, Error }
 
 /// <summary>A line of a run's event log (start, state changes, checkpoints, log lines, finish).</summary>
-public sealed class RunEventDocument
+public sealed class RunEventRecord
 {
     public long Id { get; set; }
     public string RunId { get; set; } = "";
@@ -176,7 +176,7 @@ public sealed class RunEventDocument
 }
 
 /// <summary>The latest preview of one slice of one plane (replaced as training goes on).</summary>
-public sealed class SlicePreviewDocument
+public sealed class SlicePreviewRecord
 {
     /// <summary>"{runId}/{plane}/{slice}".</summary>
     public string Id { get; set; } = "";
@@ -198,7 +198,7 @@ public sealed class SlicePreviewDocument
 }
 
 /// <summary>Points at the file-storage entry that currently holds a run's checkpoint of one kind.</summary>
-public sealed class CheckpointDocument
+public sealed class CheckpointRecord
 {
     /// <summary>"{runId}/{kind}".</summary>
     public string Id { get; set; } = "";
@@ -212,7 +212,7 @@ public sealed class CheckpointDocument
 }
 
 /// <summary>A dataset registered by path (the built-in synthetic ones are not stored).</summary>
-public sealed class DatasetDocument
+public sealed class DatasetRecord
 {
     /// <summary>Unique name.</summary>
     public string Id { get; set; } = "";
@@ -226,7 +226,7 @@ public sealed class DatasetDocument
 }
 
 /// <summary>A dashboard account.</summary>
-public sealed class UserDocument
+public sealed class UserRecord
 {
     /// <summary>User name, lower-cased (names are case-insensitive).</summary>
     public string Id { get; set; } = "";

@@ -1,5 +1,6 @@
 using MedZoo.Engine.Checkpoints;
 using MedZoo.Engine.Training;
+using MedZoo.Web.Runs;
 
 namespace MedZoo.Web.Persistence;
 
@@ -12,7 +13,7 @@ namespace MedZoo.Web.Persistence;
 /// mid-upload, or a superseded file still open when the process ended) are removed by
 /// <see cref="RemoveOrphans"/>, which never touches an upload in progress or a file being read.
 /// </summary>
-public sealed class LiteDbCheckpointStore(MedZooDatabase database) : ICheckpointStore
+public sealed class LiteDbCheckpointStore(MedZooDatabase database) : IRunCheckpointStore
 {
     // Guards the three sets below together with the pointer swaps and deletions that consult them.
     private readonly Lock _gate = new();
@@ -54,7 +55,7 @@ public sealed class LiteDbCheckpointStore(MedZooDatabase database) : ICheckpoint
         lock (_gate)
         {
             var previous = database.Checkpoints.FindById(id);
-            database.Checkpoints.Upsert(new CheckpointDocument
+            database.Checkpoints.Upsert(new CheckpointRecord
             {
                 Id = id, RunId = runId, Kind = kind, Epoch = epoch, FileId = fileId, Bytes = bytes, SavedAt = DateTime.UtcNow,
             });
@@ -64,8 +65,7 @@ public sealed class LiteDbCheckpointStore(MedZooDatabase database) : ICheckpoint
         return id;
     }
 
-    /// <summary>Stores a checkpoint written elsewhere (a headless run's output folder), at most <paramref name="maxBytes"/> of it.</summary>
-    /// <exception cref="InvalidDataException">The source holds more than <paramref name="maxBytes"/> bytes (nothing is stored).</exception>
+    /// <inheritdoc />
     public string Import(string runId, string kind, int epoch, Stream source, long maxBytes = long.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -90,11 +90,8 @@ public sealed class LiteDbCheckpointStore(MedZooDatabase database) : ICheckpoint
     /// <remarks>The stream keeps the bytes it opened readable until it is disposed, even if a newer save replaces them.</remarks>
     public Stream? OpenRead(string runId, string kind) => Open(runId, kind)?.Stream;
 
-    /// <summary>
-    /// Opens a run's checkpoint of one kind together with the pointer that names it (so its epoch matches the
-    /// bytes even when a save lands meanwhile), or null. See <see cref="OpenRead"/> for the stream's lifetime.
-    /// </summary>
-    public (Stream Stream, CheckpointDocument Pointer)? Open(string runId, string kind)
+    /// <inheritdoc />
+    public (Stream Stream, CheckpointRecord Pointer)? Open(string runId, string kind)
     {
         lock (_gate)
         {
@@ -106,10 +103,14 @@ public sealed class LiteDbCheckpointStore(MedZooDatabase database) : ICheckpoint
         }
     }
 
-    /// <summary>The pointer to a run's checkpoint of one kind, or null.</summary>
-    public CheckpointDocument? Find(string runId, string kind) => database.Checkpoints.FindById(PointerId(runId, kind));
+    /// <inheritdoc />
+    public CheckpointRecord? Find(string runId, string kind) => database.Checkpoints.FindById(PointerId(runId, kind));
 
-    /// <summary>Deletes stored files that no checkpoint points to and that no upload or reader is using; returns how many.</summary>
+    /// <inheritdoc />
+    public IReadOnlyList<CheckpointRecord> List(string runId) =>
+        database.Checkpoints.Find(c => c.RunId == runId).OrderBy(c => c.Kind).ToList();
+
+    /// <inheritdoc />
     public int RemoveOrphans()
     {
         lock (_gate)

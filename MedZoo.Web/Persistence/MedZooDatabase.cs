@@ -38,24 +38,24 @@ public sealed class MedZooDatabase : IDisposable
         {
             Db = new LiteDatabase(new ConnectionString { Filename = o.DatabasePath, Connection = ConnectionType.Direct }, CreateMapper());
             Db.UtcDate = true;
-            Runs = Db.GetCollection<RunDocument>("runs");
+            Runs = Db.GetCollection<RunRecord>("runs");
             Runs.EnsureIndex(r => r.Status);
             Runs.EnsureIndex(r => r.CreatedAt);
-            Metrics = Db.GetCollection<MetricPointDocument>("metrics");
+            Metrics = Db.GetCollection<MetricPointRecord>("metrics");
             Metrics.EnsureIndex(m => m.RunId);
             Metrics.EnsureIndex(m => m.Key);
             Metrics.EnsureIndex(HistoryKeys.RunSeqIndex, HistoryKeys.RunSeq);
             Metrics.EnsureIndex(HistoryKeys.RunKindSeqIndex, HistoryKeys.RunKindSeq);
-            Events = Db.GetCollection<RunEventDocument>("events");
+            Events = Db.GetCollection<RunEventRecord>("events");
             Events.EnsureIndex(e => e.RunId);
             Events.EnsureIndex(e => e.Key);
             Events.EnsureIndex(HistoryKeys.RunSeqIndex, HistoryKeys.RunSeq);
-            Previews = Db.GetCollection<SlicePreviewDocument>("previews");
+            Previews = Db.GetCollection<SlicePreviewRecord>("previews");
             Previews.EnsureIndex(p => p.RunId);
-            Checkpoints = Db.GetCollection<CheckpointDocument>("checkpoints");
+            Checkpoints = Db.GetCollection<CheckpointRecord>("checkpoints");
             Checkpoints.EnsureIndex(c => c.RunId);
-            Datasets = Db.GetCollection<DatasetDocument>("datasets");
-            Users = Db.GetCollection<UserDocument>("users");
+            Datasets = Db.GetCollection<DatasetRecord>("datasets");
+            Users = Db.GetCollection<UserRecord>("users");
             Journals = Db.GetCollection<JournalDocument>("journals");
             CheckpointFiles = Db.GetStorage<string>("_ckpt_files", "_ckpt_chunks");
         }
@@ -73,13 +73,13 @@ public sealed class MedZooDatabase : IDisposable
     /// <summary>The underlying database (for transactions spanning collections).</summary>
     public LiteDatabase Db { get; }
 
-    public ILiteCollection<RunDocument> Runs { get; }
-    public ILiteCollection<MetricPointDocument> Metrics { get; }
-    public ILiteCollection<RunEventDocument> Events { get; }
-    public ILiteCollection<SlicePreviewDocument> Previews { get; }
-    public ILiteCollection<CheckpointDocument> Checkpoints { get; }
-    public ILiteCollection<DatasetDocument> Datasets { get; }
-    public ILiteCollection<UserDocument> Users { get; }
+    public ILiteCollection<RunRecord> Runs { get; }
+    public ILiteCollection<MetricPointRecord> Metrics { get; }
+    public ILiteCollection<RunEventRecord> Events { get; }
+    public ILiteCollection<SlicePreviewRecord> Previews { get; }
+    public ILiteCollection<CheckpointRecord> Checkpoints { get; }
+    public ILiteCollection<DatasetRecord> Datasets { get; }
+    public ILiteCollection<UserRecord> Users { get; }
     public ILiteCollection<JournalDocument> Journals { get; }
 
     /// <summary>Checkpoint bytes (chunked, so a checkpoint of any size stays under the 1 MB document cap).</summary>
@@ -89,6 +89,8 @@ public sealed class MedZooDatabase : IDisposable
     {
         // A private mapper: the global one is shared by every LiteDB user in the process.
         var mapper = new BsonMapper { EnumAsInteger = false, SerializeNullValues = false };
+        // The records know nothing of LiteDB: keys other than an "Id" property are declared here.
+        mapper.Entity<Datasets.DataRootRecord>().Id(d => d.Name, autoId: false);
         return mapper;
     }
 

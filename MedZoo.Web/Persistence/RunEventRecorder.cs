@@ -2,15 +2,16 @@ using System.Threading.Channels;
 using MedZoo.Engine.Training;
 using MedZoo.Engine.Checkpoints;
 using MedZoo.Web.Live;
+using MedZoo.Web.Runs;
 
 namespace MedZoo.Web.Persistence;
 
 /// <summary>
-/// Writes run events to LiteDB on its own task. <see cref="Enqueue"/> is called on training
+/// Writes run events to the run stores on its own task. <see cref="Enqueue"/> is called on training
 /// threads and only adds to a queue: bulk updates (steps, slice previews) are dropped once
 /// <see cref="MaxBacklog"/> are waiting, so a stalled disk cannot grow memory without bound;
 /// events that change a run's state (epochs, checkpoints, finish) are always kept, in order.
-/// The writer drains the queue in batches, one LiteDB transaction per batch. A process killed
+/// The writer drains the queue in batches, one store transaction per batch (<see cref="IRunStore.WriteBatch"/>). A process killed
 /// mid-run loses at most the updates still queued, a fraction of a second's worth. A batch that
 /// fails is written again one update at a time, so one bad update (a hostile journal line) costs
 /// only itself; updates that still fail are counted per run (<see cref="FailedUpdates"/>) so that
@@ -21,8 +22,8 @@ namespace MedZoo.Web.Persistence;
 /// the checkpoint without the epoch's point: when a checkpoint is recorded, and when a run resumes,
 /// the epochs in the checkpoint's own history that have no point yet are stored from it.
 /// </summary>
-public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs, ILogger<RunEventRecorder> logger,
-    LiteDbCheckpointStore? checkpoints = null) : BackgroundService
+public sealed class RunEventRecorder(IRunStore runs, IMetricStore metrics, IRunEventStore events, IPreviewStore previews,
+    ILogger<RunEventRecorder> logger, IRunCheckpointStore? checkpoints = null) : BackgroundService
 {
     /// <summary>Queued bulk updates beyond which new ones are dropped.</summary>
     public const int MaxBacklog = 10_000;
@@ -138,56 +139,27 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
             foreach (var u in updates) WriteHistory(u);
             runs.Update(group.Key, r =>
             {
-                foreach (var u in updates) Apply(r, u);
+                foreach (var u in updates) RunProjection.Apply(r, u);
             });
         }
     }
 
     private void WriteHistory(RunUpdate u)
     {
-        var time = u.Event.Time.UtcDateTime;
         switch (u.Event)
         {
-            case StepCompleted s:
-                UpsertMetric(new MetricPointDocument
-                {
-                    Key = MetricKey(s.RunId, MetricKind.Step, s.GlobalStep), RunId = s.RunId, Seq = u.Seq, Kind = MetricKind.Step, Epoch = s.Epoch, Step = s.Step, GlobalStep = s.GlobalStep,
-                    Loss = s.Loss, LearningRate = s.LearningRate, Dice = s.Dice?.ToArray(), Seconds = s.Seconds, Time = time,
-                });
-                break;
-            case EpochCompleted e:
-                UpsertMetric(EpochPoint(u.Seq, e));
-                break;
             case CheckpointSaved c:
                 _backfills.Add((c.RunId, c.Kind, u.Seq));
                 break;
             case RunStarted { StartEpoch: > 1 } s:
                 _backfills.Add((s.RunId, "last", u.Seq));
                 break;
-            case SlicePreview p:
-                database.Previews.Upsert(ToDocument(u.Seq, p));
-                break;
         }
-        if (RunEventText.Describe(u.Event) is { } line)
-        {
-            var key = $"{u.RunId}/{u.Seq}";
-            if (!database.Events.Exists(x => x.Key == key))
-            {
-                database.Events.Insert(new RunEventDocument
-                {
-                    Key = key, RunId = u.RunId, Seq = u.Seq, Time = time, Kind = line.Kind, Level = line.Level, Message = line.Message,
-                });
-            }
-        }
+        var entry = RunProjection.History(u);
+        if (entry.Metric is { } point) metrics.Upsert(point);
+        if (entry.Preview is { } preview) previews.Upsert(preview);
+        if (entry.Line is { } line) events.AddIfAbsent(line);
     }
-
-    private static MetricPointDocument EpochPoint(long seq, EpochCompleted e) => new()
-    {
-        Key = MetricKey(e.RunId, MetricKind.Epoch, e.Epoch), RunId = e.RunId, Seq = seq, Kind = MetricKind.Epoch, Epoch = e.Epoch, Loss = e.TrainLoss,
-        LearningRate = e.LearningRate, Dice = e.TrainDice?.ToArray(), ValidationLoss = e.ValidationLoss,
-        Validation = e.Validation?.Select(ToDocument).ToList(), MeanDice = e.MeanForegroundDice, IsBest = e.IsBest,
-        Seconds = e.Seconds, Time = e.Time.UtcDateTime,
-    };
 
     // Stores the epochs of the run's stored checkpoint that have no point (never overwrites one). They take the
     // number of the event that revealed them, so history pages (numbered from 1) include them where they were found.
@@ -208,8 +180,7 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
                 foreach (var e in header.Epochs())
                 {
                     if (e is null || e.RunId != runId) continue;
-                    var key = MetricKey(runId, MetricKind.Epoch, e.Epoch);
-                    if (!database.Metrics.Exists(m => m.Key == key)) database.Metrics.Insert(EpochPoint(seq, e));
+                    metrics.AddIfAbsent(RunProjection.EpochPoint(seq, e));
                 }
             });
         }
@@ -223,99 +194,6 @@ public sealed class RunEventRecorder(MedZooDatabase database, RunRepository runs
             logger.LogWarning(e, "Could not restore epochs of run {RunId} from its {Kind} checkpoint", runId, kind);
         }
     }
-
-    /// <summary>The key of a run's step point (by global step) or epoch point (by epoch).</summary>
-    public static string MetricKey(string runId, MetricKind kind, long number) =>
-        $"{runId}/{(kind == MetricKind.Step ? "step" : "epoch")}/{number}";
-
-    // One point per key: a later write of the same step or epoch replaces the earlier one.
-    private void UpsertMetric(MetricPointDocument point)
-    {
-        var key = point.Key;
-        var existing = database.Metrics.FindOne(m => m.Key == key);
-        if (existing is null)
-        {
-            database.Metrics.Insert(point);
-            return;
-        }
-        point.Id = existing.Id;
-        database.Metrics.Update(point);
-    }
-
-    /// <summary>Folds one event into the run's summary fields.</summary>
-    internal static void Apply(RunDocument r, RunUpdate u)
-    {
-        r.LastSeq = Math.Max(r.LastSeq, u.Seq);
-        var time = u.Event.Time.UtcDateTime;
-        r.LastActivityAt = time;
-        switch (u.Event)
-        {
-            case RunStarted s:
-                r.Model = s.Model;
-                r.Dataset = s.Dataset;
-                r.DeviceUsed = s.Device;
-                r.ClassNames = [.. s.ClassNames];
-                r.Modalities = [.. s.Modalities];
-                r.Epochs = s.Epochs;
-                r.StepsPerEpoch = s.StepsPerEpoch;
-                r.Parameters = s.Parameters;
-                r.StartedAt ??= time;
-                r.SessionStartedAt ??= time;
-                if (!r.Status.IsFinished()) r.Status = RunStatus.Running;
-                break;
-            case StepCompleted s:
-                r.GlobalStep = Math.Max(r.GlobalStep, s.GlobalStep);
-                r.CurrentEpoch = s.Epoch;
-                r.StepsPerEpoch = s.StepsPerEpoch;
-                r.LastTrainLoss = s.Loss;
-                break;
-            case EpochCompleted e:
-                r.EpochsCompleted = Math.Max(r.EpochsCompleted, e.Epoch);
-                r.CurrentEpoch = e.Epoch;
-                r.Epochs = e.Epochs;
-                r.GlobalStep = Math.Max(r.GlobalStep, (long)e.Epoch * r.StepsPerEpoch);
-                r.LastTrainLoss = e.TrainLoss;
-                if (e.ValidationLoss is { } vl) r.LastValidationLoss = vl;
-                if (e.MeanForegroundDice is { } d && !double.IsNaN(d))
-                {
-                    r.LastMeanDice = d;
-                    if (r.BestMeanDice is null || d > r.BestMeanDice)
-                    {
-                        r.BestMeanDice = d;
-                        r.BestEpoch = e.Epoch;
-                    }
-                }
-                break;
-            case RunStateChanged c:
-                if (r.Status.IsActive()) r.Status = c.Paused ? RunStatus.Paused : RunStatus.Running;
-                break;
-            case RunFinished f:
-                r.Status = f.Outcome.ToStatus();
-                r.Reason = f.Reason;
-                r.EpochsCompleted = Math.Max(r.EpochsCompleted, f.EpochsCompleted);
-                if (f.BestMeanForegroundDice is { } best && !double.IsNaN(best))
-                {
-                    r.BestMeanDice = best;
-                    r.BestEpoch = f.BestEpoch;
-                }
-                RunRepository.EndSession(r, time);
-                break;
-        }
-    }
-
-    private static ClassMetricsDocument ToDocument(ClassMetrics m) => new()
-    {
-        Name = m.Name, Dice = m.Dice, Iou = m.Iou, Precision = m.Precision, Recall = m.Recall, Hd95 = m.Hd95, Assd = m.Assd,
-    };
-
-    /// <summary>The stored form of a slice preview (one document per run, plane and slice, replaced as training goes on).</summary>
-    public static SlicePreviewDocument ToDocument(long seq, SlicePreview p) => new()
-    {
-        Id = $"{p.RunId}/{p.Plane}/{p.SliceIndex}", RunId = p.RunId, Seq = seq, Epoch = p.Epoch, SubjectId = p.SubjectId,
-        Plane = p.Plane, SliceIndex = p.SliceIndex, SliceCount = p.SliceCount, Width = p.Width, Height = p.Height,
-        Image = p.Image, Prediction = p.Prediction, GroundTruth = p.GroundTruth, PixelWidthMm = p.PixelWidthMm,
-        PixelHeightMm = p.PixelHeightMm, Time = p.Time.UtcDateTime,
-    };
 
     private sealed record Item(RunUpdate? Update, TaskCompletionSource? Flushed);
 }

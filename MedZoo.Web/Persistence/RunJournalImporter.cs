@@ -4,6 +4,7 @@ using System.Text;
 using MedZoo.Engine.Training;
 using MedZoo.Engine.Checkpoints;
 using MedZoo.Web.Live;
+using MedZoo.Web.Runs;
 
 namespace MedZoo.Web.Persistence;
 
@@ -110,7 +111,7 @@ public sealed class RunJournalImporter(
             File.Delete(path);
             return;
         }
-        RunDocument? run = null;
+        RunRecord? run = null;
         if (!string.IsNullOrEmpty(journal.RunId))
         {
             run = runs.Get(journal.RunId);
@@ -191,12 +192,7 @@ public sealed class RunJournalImporter(
         if (!finished && WriterIsGone(run))
         {
             var stored = runs.Update(run.Id, r =>
-            {
-                if (r.Status.IsFinished()) return;
-                RunRepository.EndSession(r, r.LastActivityAt ?? DateTime.UtcNow);
-                r.Status = RunStatus.Interrupted;
-                r.Reason = $"the command-line process (pid {r.ProcessId}) ended without finishing the run";
-            });
+                RunProjection.Interrupt(r, $"the command-line process (pid {r.ProcessId}) ended without finishing the run", r.LastActivityAt ?? DateTime.UtcNow));
             if (stored is not null) notifier.PublishStatus(run.Id, stored.Status, stored.Reason);
             finished = true;
         }
@@ -238,7 +234,7 @@ public sealed class RunJournalImporter(
 
     // The header creates or continues the run; the run and the offset past the header are one transaction, so a
     // header is applied exactly once whenever the process dies.
-    private RunDocument? Begin(string path, JournalDocument journal, RunJournalHeader header, long headerBytes)
+    private RunRecord? Begin(string path, JournalDocument journal, RunJournalHeader header, long headerBytes)
     {
         if (HeaderProblem(header) is { } problem)
         {
@@ -252,7 +248,7 @@ public sealed class RunJournalImporter(
                 $"its header names run '{header.RunId}', which was started from the dashboard: a journal can only record or continue a command-line run");
             return null;
         }
-        RunDocument? run = null;
+        RunRecord? run = null;
         runs.WriteBatch(() =>
         {
             run = existing is null ? CreateRun(header) : ContinueRun(existing, header);
@@ -288,7 +284,7 @@ public sealed class RunJournalImporter(
         _delivered[journal] = seq;
     }
 
-    private void ImportCheckpoint(string journalName, RunDocument run, JournalDocument journal, CheckpointSaved c)
+    private void ImportCheckpoint(string journalName, RunRecord run, JournalDocument journal, CheckpointSaved c)
     {
         var max = database.Options.MaxImportedCheckpointBytes;
         var problem = CheckpointPathProblem(journal.OutputDirectory, c, out var path);
@@ -343,7 +339,7 @@ public sealed class RunJournalImporter(
         return null;
     }
 
-    private void Quarantine(string path, RunDocument? run, string reason)
+    private void Quarantine(string path, RunRecord? run, string reason)
     {
         var name = Path.GetFileName(path);
         var dir = database.Options.QuarantineDirectory;
@@ -359,43 +355,34 @@ public sealed class RunJournalImporter(
         logger.LogWarning("Run journal {Name} cannot be imported and was moved to {Folder}: {Reason}", name, dir, reason);
         if (run is null) return;
         var stored = runs.Update(run.Id, r =>
-        {
-            if (r.Status.IsFinished()) return;
-            RunRepository.EndSession(r, r.LastActivityAt ?? DateTime.UtcNow);
-            r.Status = RunStatus.Interrupted;
-            r.Reason = $"its command-line journal could not be imported further: {reason}";
-        });
+            RunProjection.Interrupt(r, $"its command-line journal could not be imported further: {reason}", r.LastActivityAt ?? DateTime.UtcNow));
         if (stored is not null) notifier.PublishStatus(run.Id, stored.Status, stored.Reason);
     }
 
-    private RunDocument CreateRun(RunJournalHeader h)
+    private RunRecord CreateRun(RunJournalHeader h)
     {
-        var run = new RunDocument
+        var run = new RunRecord
         {
-            Id = h.RunId, Name = h.Name, Status = RunStatus.Running, Source = RunSource.Cli, CreatedBy = h.CreatedBy,
+            Id = h.RunId, Name = h.Name, Source = RunSource.Cli, CreatedBy = h.CreatedBy,
             CreatedAt = h.CreatedAt, ConfigJson = h.ConfigJson, Model = h.Model ?? "", Dataset = h.Dataset ?? "", Epochs = h.Epochs,
-            Device = h.Device ?? "auto", ProcessId = h.ProcessId, Host = h.Host, Sessions = 1, StartedAt = h.CreatedAt,
-            SessionStartedAt = h.CreatedAt, LastActivityAt = h.CreatedAt,
+            Device = h.Device ?? "auto", ProcessId = h.ProcessId, Host = h.Host, LastActivityAt = h.CreatedAt,
         };
+        RunProjection.BeginSession(run, h.CreatedAt);
         runs.Insert(run);
         return run;
     }
 
     // A headless resume of a run the store already has: a new session of the same run.
-    private RunDocument ContinueRun(RunDocument run, RunJournalHeader h) =>
+    private RunRecord ContinueRun(RunRecord run, RunJournalHeader h) =>
         runs.Update(run.Id, r =>
         {
-            r.Status = RunStatus.Running;
-            r.Reason = null;
-            r.FinishedAt = null;
-            r.Sessions++;
-            r.SessionStartedAt = h.CreatedAt;
+            RunProjection.BeginSession(r, h.CreatedAt);
             r.ProcessId = h.ProcessId;
             r.Host = h.Host;
         })!;
 
     // Only a writer on this host can be checked; one elsewhere (a shared folder) is assumed alive.
-    private static bool WriterIsGone(RunDocument run) =>
+    private static bool WriterIsGone(RunRecord run) =>
         run.ProcessId is { } pid && string.Equals(run.Host, Environment.MachineName, StringComparison.Ordinal) && ProcessIsGone(pid);
 
     private static bool ProcessIsGone(int pid)

@@ -1,38 +1,39 @@
 using LiteDB;
+using MedZoo.Web.Runs;
 
 namespace MedZoo.Web.Persistence;
 
 /// <summary>
-/// Runs and their history (metric points, events, slice previews). Read-modify-write of a run
-/// goes through <see cref="Update"/>, which serializes writers so that the event recorder and the
-/// run worker never overwrite each other's fields.
+/// The LiteDB implementation of the run stores: runs and their history (metric points, events, slice
+/// previews). Read-modify-write of a run goes through <see cref="Update"/>, which serializes writers so
+/// that the event recorder and the run worker never overwrite each other's fields.
 /// </summary>
-public sealed class RunRepository(MedZooDatabase database)
+public sealed class RunRepository(MedZooDatabase database) : IRunStore, IRunHistoryStore
 {
     private readonly Lock _gate = new();
 
     /// <summary>The run, or null.</summary>
-    public RunDocument? Get(string id) => database.Runs.FindById(id);
+    public RunRecord? Get(string id) => database.Runs.FindById(id);
 
     /// <summary>Every run, newest first.</summary>
-    public IReadOnlyList<RunDocument> List() =>
+    public IReadOnlyList<RunRecord> List() =>
         database.Runs.Query().OrderByDescending(r => r.CreatedAt).ToList();
 
     /// <summary>Runs in the given states, oldest first (queue order).</summary>
-    public IReadOnlyList<RunDocument> WithStatus(params RunStatus[] statuses)
+    public IReadOnlyList<RunRecord> WithStatus(params RunStatus[] statuses)
     {
         var names = statuses.Select(s => new BsonValue(s.ToString())).ToArray();
-        return database.Runs.Find(Query.In(nameof(RunDocument.Status), names)).OrderBy(r => r.CreatedAt).ToList();
+        return database.Runs.Find(Query.In(nameof(RunRecord.Status), names)).OrderBy(r => r.CreatedAt).ToList();
     }
 
     /// <summary>Adds a new run.</summary>
-    public void Insert(RunDocument run)
+    public void Insert(RunRecord run)
     {
         lock (_gate) database.Runs.Insert(run);
     }
 
     /// <summary>Applies <paramref name="change"/> to the stored run and saves it; returns the result, or null if it does not exist.</summary>
-    public RunDocument? Update(string id, Action<RunDocument> change)
+    public RunRecord? Update(string id, Action<RunRecord> change)
     {
         lock (_gate)
         {
@@ -84,7 +85,7 @@ public sealed class RunRepository(MedZooDatabase database)
     }
 
     /// <summary>Metric points of a run in order (step points first by step, then epoch points by epoch).</summary>
-    public IReadOnlyList<MetricPointDocument> Metrics(string runId, MetricKind? kind = null)
+    public IReadOnlyList<MetricPointRecord> Metrics(string runId, MetricKind? kind = null)
     {
         var q = database.Metrics.Query().Where(m => m.RunId == runId);
         if (kind is { } k) q = q.Where(m => m.Kind == k);
@@ -93,14 +94,56 @@ public sealed class RunRepository(MedZooDatabase database)
     }
 
     /// <summary>Largest page <see cref="MetricsAfter"/> and <see cref="EventsAfter"/> return.</summary>
-    public const int MaxPageSize = 5000;
+    public const int MaxPageSize = RunHistory.MaxPageSize;
+
+    /// <inheritdoc />
+    public void Upsert(MetricPointRecord point)
+    {
+        ArgumentNullException.ThrowIfNull(point);
+        var key = point.Key;
+        var existing = database.Metrics.FindOne(m => m.Key == key);
+        if (existing is null)
+        {
+            database.Metrics.Insert(point);
+            return;
+        }
+        point.Id = existing.Id;
+        database.Metrics.Update(point);
+    }
+
+    /// <inheritdoc />
+    public bool AddIfAbsent(MetricPointRecord point)
+    {
+        ArgumentNullException.ThrowIfNull(point);
+        var key = point.Key;
+        if (database.Metrics.Exists(m => m.Key == key)) return false;
+        database.Metrics.Insert(point);
+        return true;
+    }
+
+    /// <inheritdoc />
+    public bool AddIfAbsent(RunEventRecord line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        var key = line.Key;
+        if (database.Events.Exists(x => x.Key == key)) return false;
+        database.Events.Insert(line);
+        return true;
+    }
+
+    /// <inheritdoc />
+    public void Upsert(SlicePreviewRecord preview)
+    {
+        ArgumentNullException.ThrowIfNull(preview);
+        database.Previews.Upsert(preview);
+    }
 
     /// <summary>
     /// Up to <paramref name="limit"/> metric points of a run numbered above <paramref name="afterSeq"/>,
     /// in the order they happened (optionally of one kind); <see cref="SeqPage{T}.More"/> says whether
     /// more follow (read them with the last point's number).
     /// </summary>
-    public SeqPage<MetricPointDocument> MetricsAfter(string runId, long afterSeq, int limit, MetricKind? kind = null)
+    public SeqPage<MetricPointRecord> MetricsAfter(string runId, long afterSeq, int limit, MetricKind? kind = null)
     {
         CheckLimit(limit);
         var (key, prefix) = kind is { } k
@@ -110,7 +153,7 @@ public sealed class RunRepository(MedZooDatabase database)
     }
 
     /// <summary>Up to <paramref name="limit"/> lines of a run's event log numbered above <paramref name="afterSeq"/>, in order.</summary>
-    public SeqPage<RunEventDocument> EventsAfter(string runId, long afterSeq, int limit)
+    public SeqPage<RunEventRecord> EventsAfter(string runId, long afterSeq, int limit)
     {
         CheckLimit(limit);
         return Page(database.Events, HistoryKeys.RunSeq, HistoryKeys.Prefix(runId), afterSeq, limit, e => e.Seq);
@@ -146,7 +189,7 @@ public sealed class RunRepository(MedZooDatabase database)
     }
 
     /// <summary>The run's event log in order; at most the last <paramref name="limit"/> lines.</summary>
-    public IReadOnlyList<RunEventDocument> Events(string runId, int limit = 1000)
+    public IReadOnlyList<RunEventRecord> Events(string runId, int limit = 1000)
     {
         // Only the last lines leave the database: a long run's log is never read whole.
         var prefix = HistoryKeys.Prefix(runId);
@@ -160,12 +203,8 @@ public sealed class RunRepository(MedZooDatabase database)
     }
 
     /// <summary>Latest slice previews of a run (one per plane and slice).</summary>
-    public IReadOnlyList<SlicePreviewDocument> Previews(string runId) =>
+    public IReadOnlyList<SlicePreviewRecord> Previews(string runId) =>
         database.Previews.Find(p => p.RunId == runId).OrderBy(p => p.Plane).ThenBy(p => p.SliceIndex).ToList();
-
-    /// <summary>Stored checkpoints of a run.</summary>
-    public IReadOnlyList<CheckpointDocument> Checkpoints(string runId) =>
-        database.Checkpoints.Find(c => c.RunId == runId).OrderBy(c => c.Kind).ToList();
 
     /// <summary>
     /// Marks runs the server was hosting when it last stopped as interrupted (they can be resumed
@@ -176,26 +215,10 @@ public sealed class RunRepository(MedZooDatabase database)
         var ids = new List<string>();
         foreach (var run in WithStatus(RunStatus.Running, RunStatus.Paused).Where(r => r.Source == RunSource.Dashboard))
         {
-            Update(run.Id, r =>
-            {
-                EndSession(r, r.LastActivityAt is { } last && last < utcNow ? last : utcNow);
-                r.Status = RunStatus.Interrupted;
-                r.Reason = reason;
-            });
+            Update(run.Id, r => RunProjection.Interrupt(r, reason, r.LastActivityAt is { } last && last < utcNow ? last : utcNow));
             ids.Add(run.Id);
         }
         return ids;
-    }
-
-    /// <summary>Closes the session in progress: adds its time to the run's total.</summary>
-    public static void EndSession(RunDocument r, DateTime utcNow)
-    {
-        if (r.SessionStartedAt is { } s)
-        {
-            r.ActiveSeconds += Math.Max(0, (utcNow - s).TotalSeconds);
-            r.SessionStartedAt = null;
-        }
-        r.FinishedAt = utcNow;
     }
 }
 

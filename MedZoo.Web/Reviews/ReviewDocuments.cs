@@ -9,7 +9,7 @@ public enum ReviewStatus
     Running,
     /// <summary>Prediction, metrics and display files are ready.</summary>
     Completed,
-    /// <summary>Inference failed; see <see cref="ReviewDocument.Reason"/>.</summary>
+    /// <summary>Inference failed; see <see cref="ReviewRecord.Reason"/>.</summary>
     Failed,
     /// <summary>The server stopped while it ran (a crash, perhaps out of memory); not run again until a user asks (<see cref="ReviewService.Rerun"/>).</summary>
     Interrupted,
@@ -46,7 +46,7 @@ public sealed class ReviewClassMetrics
 /// A whole-volume prediction of one checkpoint on one subject, kept with its metrics. Its files
 /// live in <c>reviews/&lt;id&gt;/</c> under the data folder (see <see cref="ReviewStorage"/>).
 /// </summary>
-public sealed class ReviewDocument
+public sealed class ReviewRecord
 {
     public string Id { get; set; } = "";
     public string RunId { get; set; } = "";
@@ -93,7 +93,7 @@ public sealed class UploadFile
 }
 
 /// <summary>Volumes an operator uploaded for review, stored in <c>uploads/&lt;id&gt;/</c> under the data folder.</summary>
-public sealed class UploadDocument
+public sealed class UploadRecord
 {
     public string Id { get; set; } = "";
     public string Name { get; set; } = "";

@@ -22,22 +22,22 @@ public static class ReviewEndpoints
     public static IEndpointRouteBuilder MapReviewEndpoints(this IEndpointRouteBuilder app)
     {
         var reviews = app.MapGroup("/api/reviews").RequireAuthorization();
-        reviews.MapGet("/", (ReviewRepository repo) => Results.Ok(repo.List()));
-        reviews.MapGet("/{id}", (string id, ReviewRepository repo) => repo.Get(id) is { } r ? Results.Ok(r) : Results.NotFound());
-        reviews.MapGet("/{id}/prediction.nii.gz", (string id, ReviewRepository repo, ReviewStorage storage) =>
+        reviews.MapGet("/", (IReviewStore repo) => Results.Ok(repo.List().Select(ReviewInfo.From).ToList()));
+        reviews.MapGet("/{id}", (string id, IReviewStore repo) => repo.Get(id) is { } r ? Results.Ok(ReviewInfo.From(r)) : Results.NotFound());
+        reviews.MapGet("/{id}/prediction.nii.gz", (string id, IReviewStore repo, ReviewStorage storage) =>
             Download(repo, storage, id, "prediction.nii.gz", "application/gzip", r => $"{Stem(r)}-prediction.nii.gz"));
-        reviews.MapGet("/{id}/input.nii.gz", (string id, ReviewRepository repo, ReviewStorage storage) =>
+        reviews.MapGet("/{id}/input.nii.gz", (string id, IReviewStore repo, ReviewStorage storage) =>
             Download(repo, storage, id, "input.nii.gz", "application/gzip", r => $"{Stem(r)}-input.nii.gz"));
-        reviews.MapGet("/{id}/metrics.csv", (string id, ReviewRepository repo, ReviewStorage storage) =>
+        reviews.MapGet("/{id}/metrics.csv", (string id, IReviewStore repo, ReviewStorage storage) =>
             Download(repo, storage, id, "metrics.csv", "text/csv", r => $"{Stem(r)}-metrics.csv"));
-        reviews.MapGet("/{id}/data/{name}", (string id, string name, ReviewRepository repo, ReviewStorage storage) =>
+        reviews.MapGet("/{id}/data/{name}", (string id, string name, IReviewStore repo, ReviewStorage storage) =>
             IsDisplayFile(name) ? Download(repo, storage, id, name, "application/octet-stream", null) : Results.NotFound());
         reviews.MapPost("/", (StartReviewRequest body, HttpContext http, ReviewService service) =>
         {
             try
             {
                 var r = service.Start(http.User, body.RunId, body.Checkpoint, body.Source, body.SubjectId);
-                return Results.Created($"/api/reviews/{r.Id}", r);
+                return Results.Created($"/api/reviews/{r.Id}", ReviewInfo.From(r));
             }
             catch (ArgumentException e)
             {
@@ -48,7 +48,7 @@ public static class ReviewEndpoints
             service.Delete(http.User, id) ? Results.NoContent() : Results.NotFound()).RequireAuthorization(Roles.OperatePolicy);
 
         var uploads = app.MapGroup("/api/uploads").RequireAuthorization();
-        uploads.MapGet("/", (ReviewRepository repo) => Results.Ok(repo.Uploads()));
+        uploads.MapGet("/", (IReviewStore repo) => Results.Ok(repo.Uploads().Select(UploadInfo.From).ToList()));
         // Multipart: fields "images" (one or more files), "label" (optional), "name" (optional). The
         // auth cookie is SameSite=Strict, so another site cannot post this with a user's cookie.
         uploads.MapPost("/", (HttpContext http, UploadService service, IOptions<ReviewOptions> options, CancellationToken ct) =>
@@ -78,7 +78,7 @@ public static class ReviewEndpoints
             var images = form.Files.GetFiles("images").Select(f => new IncomingFile(f.FileName, f.OpenReadStream)).ToList();
             var label = form.Files.GetFiles("label").Select(f => new IncomingFile(f.FileName, f.OpenReadStream)).ToList();
             var doc = await service.StoreAsync(http.User, form["name"].ToString(), images, label, ct);
-            return Results.Created($"/api/uploads/{doc.Id}", doc);
+            return Results.Created($"/api/uploads/{doc.Id}", UploadInfo.From(doc));
         }
         catch (UploadRejectedException e)
         {
@@ -95,9 +95,9 @@ public static class ReviewEndpoints
         }
     }
 
-    private static string Stem(ReviewDocument r) => $"{r.RunName}-{r.CheckpointKind}-{r.SubjectName}".Replace(' ', '_').Replace('/', '_').Replace('(', '_').Replace(')', '_');
+    private static string Stem(ReviewRecord r) => $"{r.RunName}-{r.CheckpointKind}-{r.SubjectName}".Replace(' ', '_').Replace('/', '_').Replace('(', '_').Replace(')', '_');
 
-    private static IResult Download(ReviewRepository repo, ReviewStorage storage, string id, string file, string type, Func<ReviewDocument, string>? name)
+    private static IResult Download(IReviewStore repo, ReviewStorage storage, string id, string file, string type, Func<ReviewRecord, string>? name)
     {
         var review = repo.Get(id);
         if (review is null || review.Status != ReviewStatus.Completed) return Results.NotFound();

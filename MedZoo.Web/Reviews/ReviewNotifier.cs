@@ -8,10 +8,10 @@ namespace MedZoo.Web.Reviews;
 /// </summary>
 public sealed class ReviewNotifier
 {
-    private readonly ConcurrentDictionary<Guid, Action<ReviewDocument>> _subscribers = new();
+    private readonly ConcurrentDictionary<Guid, Action<ReviewRecord>> _subscribers = new();
 
     /// <summary>Calls <paramref name="handler"/> with every changed review until the result is disposed.</summary>
-    public IDisposable Subscribe(Action<ReviewDocument> handler)
+    public IDisposable Subscribe(Action<ReviewRecord> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
         var id = Guid.NewGuid();
@@ -19,7 +19,7 @@ public sealed class ReviewNotifier
         return new Subscription(() => _subscribers.TryRemove(id, out _));
     }
 
-    public void Publish(ReviewDocument review)
+    public void Publish(ReviewRecord review)
     {
         foreach (var s in _subscribers.Values)
         {

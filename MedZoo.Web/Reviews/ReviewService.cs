@@ -16,25 +16,25 @@ public sealed record CheckpointChoice(string Kind, int Epoch);
 /// their validation subjects, uploads), start a review (operators; the worker runs it), delete one.
 /// </summary>
 public sealed class ReviewService(
-    ReviewRepository repository, RunRepository runs, LiteDbCheckpointStore checkpoints, ReviewStorage storage,
+    IReviewStore repository, IRunStore runs, IRunCheckpointStore checkpoints, ReviewStorage storage,
     ReviewWorker worker, DatasetService datasets, TimeProvider clock)
 {
     /// <summary>Runs with at least one checkpoint, newest first.</summary>
-    public IReadOnlyList<RunDocument> ReviewableRuns() => runs.List().Where(r => Checkpoints(r.Id).Count > 0).ToList();
+    public IReadOnlyList<RunRecord> ReviewableRuns() => runs.List().Where(r => Checkpoints(r.Id).Count > 0).ToList();
 
     /// <summary>The run's best and last checkpoints that exist.</summary>
     public IReadOnlyList<CheckpointChoice> Checkpoints(string runId) =>
         new[] { "best", "last" }.Select(k => checkpoints.Find(runId, k) is { } c ? new CheckpointChoice(k, c.Epoch) : null).OfType<CheckpointChoice>().ToList();
 
     /// <summary>The dataset options a run trained with (from its stored configuration).</summary>
-    public static DatasetOptions DatasetOf(RunDocument run) => RunConfigJson.Deserialize<TrainerOptions>(run.ConfigJson).Dataset;
+    public static DatasetOptions DatasetOf(RunRecord run) => RunConfigJson.Deserialize<TrainerOptions>(run.ConfigJson).Dataset;
 
     /// <summary>
     /// The dataset options of a run, its folder checked against the data roots for runs started
     /// from the dashboard (command-line runs read what their own user chose).
     /// </summary>
     /// <exception cref="ArgumentException">The folder is outside every data root (the message names the roots).</exception>
-    public static DatasetOptions ReadableDataset(RunDocument run, DatasetService datasets)
+    public static DatasetOptions ReadableDataset(RunRecord run, DatasetService datasets)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(datasets);
@@ -46,7 +46,7 @@ public sealed class ReviewService(
 
     /// <summary>Validation subject ids of the run's dataset, as the trainer splits it.</summary>
     /// <exception cref="DatasetException">The dataset cannot be scanned (moved, deleted).</exception>
-    public static IReadOnlyList<string> ValidationSubjects(RunDocument run)
+    public static IReadOnlyList<string> ValidationSubjects(RunRecord run)
     {
         ArgumentNullException.ThrowIfNull(run);
         var options = DatasetOf(run);
@@ -59,14 +59,14 @@ public sealed class ReviewService(
     public static string ValidationKey(DatasetOptions d, string subjectId) =>
         FormattableString.Invariant($"validation:{d.Name}|{d.Path}|{d.SyntheticSubjects}|{string.Join('x', d.SyntheticSize ?? [])}|{d.Seed}|{subjectId}");
 
-    public IReadOnlyList<ReviewDocument> List() => repository.List();
+    public IReadOnlyList<ReviewRecord> List() => repository.List();
 
-    public ReviewDocument? Get(string id) => repository.Get(id);
+    public ReviewRecord? Get(string id) => repository.Get(id);
 
     /// <summary>Queues a review of <paramref name="runId"/>'s checkpoint on a subject.</summary>
     /// <exception cref="UnauthorizedAccessException">Not an operator.</exception>
     /// <exception cref="ArgumentException">Unknown run, checkpoint, subject or upload (message names it).</exception>
-    public ReviewDocument Start(ClaimsPrincipal user, string runId, string checkpointKind, ReviewSource source, string subjectId)
+    public ReviewRecord Start(ClaimsPrincipal user, string runId, string checkpointKind, ReviewSource source, string subjectId)
     {
         ArgumentNullException.ThrowIfNull(user);
         user.DemandOperator("start reviews");
@@ -109,7 +109,7 @@ public sealed class ReviewService(
         {
             throw new ArgumentException(e.Message, e);
         }
-        var review = new ReviewDocument
+        var review = new ReviewRecord
         {
             Id = $"{clock.GetUtcNow():yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}",
             RunId = run.Id,
@@ -136,7 +136,7 @@ public sealed class ReviewService(
     /// <exception cref="UnauthorizedAccessException">Not an operator.</exception>
     /// <exception cref="ArgumentException">No such review.</exception>
     /// <exception cref="InvalidOperationException">The review is queued, running or completed.</exception>
-    public ReviewDocument Rerun(ClaimsPrincipal user, string id)
+    public ReviewRecord Rerun(ClaimsPrincipal user, string id)
     {
         ArgumentNullException.ThrowIfNull(user);
         user.DemandOperator("run reviews again");
@@ -166,7 +166,7 @@ public sealed class ReviewService(
     }
 
     /// <summary>True if two reviews show the same subject on the same grid (so they can be compared side by side).</summary>
-    public static bool Comparable(ReviewDocument a, ReviewDocument b) =>
+    public static bool Comparable(ReviewRecord a, ReviewRecord b) =>
         a.Id != b.Id && a.SubjectKey == b.SubjectKey && a.Status == ReviewStatus.Completed && b.Status == ReviewStatus.Completed
         && a.Shape.SequenceEqual(b.Shape);
 }

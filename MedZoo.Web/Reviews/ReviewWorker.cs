@@ -8,6 +8,7 @@ using MedZoo.Engine.Metrics;
 using MedZoo.Web.Datasets;
 using MedZoo.Web.Imaging;
 using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Reviews;
@@ -26,7 +27,7 @@ namespace MedZoo.Web.Reviews;
 /// process down, e.g. out of memory); a user can run it again explicitly.
 /// </summary>
 public sealed class ReviewWorker(
-    ReviewRepository repository, RunRepository runs, LiteDbCheckpointStore checkpoints, ReviewStorage storage,
+    IReviewStore repository, IRunStore runs, IRunCheckpointStore checkpoints, ReviewStorage storage,
     ReviewNotifier notifier, IOptions<ReviewOptions> options, IOptions<DataAccessOptions> access, DatasetService datasets,
     TimeProvider clock, ILogger<ReviewWorker> logger) : BackgroundService
 {
@@ -100,13 +101,13 @@ public sealed class ReviewWorker(
         Save(review);
     }
 
-    private void Save(ReviewDocument review)
+    private void Save(ReviewRecord review)
     {
         repository.Save(review);
         notifier.Publish(review);
     }
 
-    private void Predict(ReviewDocument review, CancellationToken cancellation)
+    private void Predict(ReviewRecord review, CancellationToken cancellation)
     {
         var o = options.Value;
         var run = runs.Get(review.RunId) ?? throw new InvalidOperationException($"run '{review.RunId}' no longer exists");

@@ -9,7 +9,6 @@ public static class ReviewsExtensions
     {
         var services = builder.Services;
         services.AddSettings<ReviewOptions>(builder.Configuration, ReviewOptions.Section, o => o.Validate());
-        services.AddSingleton<ReviewRepository>();
         services.AddSingleton<ReviewStorage>();
         services.AddSingleton<ReviewNotifier>();
         services.AddSingleton<UploadService>();

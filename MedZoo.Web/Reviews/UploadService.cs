@@ -33,7 +33,7 @@ public sealed record IncomingFile(string FileName, Func<Stream> Open);
 /// bound every allocation by the file size) and the images and label must share one grid.
 /// A refused upload leaves nothing behind.
 /// </summary>
-public sealed class UploadService(ReviewRepository repository, ReviewStorage storage, IOptions<ReviewOptions> options, TimeProvider clock)
+public sealed class UploadService(IReviewStore repository, ReviewStorage storage, IOptions<ReviewOptions> options, TimeProvider clock)
 {
     private static readonly string[] HeaderExtensions = [".nii", ".nii.gz", ".hdr", ".hdr.gz", ".mha", ".mhd"];
     private static readonly string[] DataExtensions = [".img", ".img.gz", ".raw", ".zraw"];
@@ -51,7 +51,7 @@ public sealed class UploadService(ReviewRepository repository, ReviewStorage sto
     /// <param name="cancellation">Stops the copy.</param>
     /// <exception cref="UnauthorizedAccessException">The user is not an operator.</exception>
     /// <exception cref="UploadRejectedException">A file is of the wrong type, too large, corrupt or inconsistent.</exception>
-    public async Task<UploadDocument> StoreAsync(ClaimsPrincipal user, string? name, IReadOnlyList<IncomingFile> images, IReadOnlyList<IncomingFile> label,
+    public async Task<UploadRecord> StoreAsync(ClaimsPrincipal user, string? name, IReadOnlyList<IncomingFile> images, IReadOnlyList<IncomingFile> label,
         CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(user);
@@ -124,7 +124,7 @@ public sealed class UploadService(ReviewRepository repository, ReviewStorage sto
             }
 
             var (x, y, z) = first.Size;
-            var doc = new UploadDocument
+            var doc = new UploadRecord
             {
                 Id = id,
                 Name = string.IsNullOrWhiteSpace(name) ? imageVolumes[0] : name.Trim(),

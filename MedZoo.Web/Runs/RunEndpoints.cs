@@ -18,11 +18,11 @@ public static class RunEndpoints
     public static IEndpointRouteBuilder MapRunEndpoints(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/runs").RequireAuthorization();
-        api.MapGet("/", (RunRepository runs) => Results.Ok(runs.List()));
-        api.MapGet("/{id}", (string id, RunRepository runs) => runs.Get(id) is { } r ? Results.Ok(r) : Results.NotFound());
+        api.MapGet("/", (IRunStore runs) => Results.Ok(runs.List().Select(RunInfo.From).ToList()));
+        api.MapGet("/{id}", (string id, IRunStore runs) => runs.Get(id) is { } r ? Results.Ok(RunInfo.From(r)) : Results.NotFound());
         api.MapGet("/{id}/metrics", Metrics);
         api.MapGet("/{id}/events", Events);
-        api.MapGet("/{id}/checkpoints/{kind}", (string id, string kind, LiteDbCheckpointStore store) =>
+        api.MapGet("/{id}/checkpoints/{kind}", (string id, string kind, IRunCheckpointStore store) =>
         {
             if (kind is not ("last" or "best")) return Results.NotFound();
             // One lookup for the bytes and their epoch; the bytes stay readable while a save replaces them.
@@ -35,7 +35,7 @@ public static class RunEndpoints
             try
             {
                 var run = service.Start(http.User, body.Name ?? "", body.Config.GetRawText());
-                return Results.Created($"/api/runs/{run.Id}", run);
+                return Results.Created($"/api/runs/{run.Id}", RunInfo.From(run));
             }
             catch (ArgumentException e)
             {
@@ -46,7 +46,7 @@ public static class RunEndpoints
         {
             try
             {
-                return Results.Ok(service.Continue(http.User, id));
+                return Results.Ok(RunInfo.From(service.Continue(http.User, id)));
             }
             catch (KeyNotFoundException)
             {
@@ -67,10 +67,10 @@ public static class RunEndpoints
     public const int DefaultPageSize = 1000;
 
     /// <summary>Fewest and most points a downsampled step series may ask for.</summary>
-    public const int MinPoints = 16, MaxPoints = RunRepository.MaxPageSize;
+    public const int MinPoints = 16, MaxPoints = RunHistory.MaxPageSize;
 
     // GET /api/runs/{id}/metrics?kind=step|epoch&afterSeq=S&limit=L, or ?points=N for the step series downsampled.
-    private static IResult Metrics(string id, string? kind, long? afterSeq, int? limit, int? points, RunRepository runs)
+    private static IResult Metrics(string id, string? kind, long? afterSeq, int? limit, int? points, IRunStore runs, IMetricStore metrics)
     {
         if (runs.Get(id) is null) return Results.NotFound();
         MetricKind? k = null;
@@ -85,20 +85,20 @@ public static class RunEndpoints
             if (afterSeq is not null || limit is not null) return Error("points returns the whole step series at once; leave out afterSeq and limit");
             if (k == MetricKind.Epoch) return Error("points downsamples the step series; leave out kind=epoch (epoch points are read in pages)");
             if (n is < MinPoints or > MaxPoints) return Error($"points is {n}; ask for {MinPoints} to {MaxPoints}");
-            return Results.Ok(new HistoryPage<MetricPointDocument>(StepSeries(runs, id, n), null));
+            return Results.Ok(new HistoryPage<MetricPointInfo>(StepSeries(metrics, id, n).Select(MetricPointInfo.From).ToList(), null));
         }
         if (PageError(afterSeq, limit) is { } error) return error;
-        var page = runs.MetricsAfter(id, afterSeq ?? 0, limit ?? DefaultPageSize, k);
-        return Results.Ok(HistoryPage<MetricPointDocument>.Of(page, m => m.Seq));
+        var page = metrics.MetricsAfter(id, afterSeq ?? 0, limit ?? DefaultPageSize, k);
+        return Results.Ok(HistoryPage<MetricPointInfo>.Of(page, m => m.Seq, MetricPointInfo.From));
     }
 
     // GET /api/runs/{id}/events?afterSeq=S&limit=L
-    private static IResult Events(string id, long? afterSeq, int? limit, RunRepository runs)
+    private static IResult Events(string id, long? afterSeq, int? limit, IRunStore runs, IRunEventStore events)
     {
         if (runs.Get(id) is null) return Results.NotFound();
         if (PageError(afterSeq, limit) is { } error) return error;
-        var page = runs.EventsAfter(id, afterSeq ?? 0, limit ?? DefaultPageSize);
-        return Results.Ok(HistoryPage<RunEventDocument>.Of(page, e => e.Seq));
+        var page = events.EventsAfter(id, afterSeq ?? 0, limit ?? DefaultPageSize);
+        return Results.Ok(HistoryPage<RunEventInfo>.Of(page, e => e.Seq, RunEventInfo.From));
     }
 
     /// <summary>
@@ -106,14 +106,14 @@ public static class RunEndpoints
     /// them (<see cref="BoundedSeries{T}"/>: the newest quarter exact, older ones the lowest and
     /// highest loss of equal step ranges), read a page at a time.
     /// </summary>
-    internal static IReadOnlyList<MetricPointDocument> StepSeries(RunRepository runs, string id, int points)
+    internal static IReadOnlyList<MetricPointRecord> StepSeries(IMetricStore runs, string id, int points)
     {
-        var series = new BoundedSeries<MetricPointDocument>(m => m.GlobalStep, m => m.Loss, points, points / 4);
+        var series = new BoundedSeries<MetricPointRecord>(m => m.GlobalStep, m => m.Loss, points, points / 4);
         var after = 0L;
-        SeqPage<MetricPointDocument> page;
+        SeqPage<MetricPointRecord> page;
         do
         {
-            page = runs.MetricsAfter(id, after, RunRepository.MaxPageSize, MetricKind.Step);
+            page = runs.MetricsAfter(id, after, RunHistory.MaxPageSize, MetricKind.Step);
             foreach (var m in page.Items) series.Add(m);
             if (page.Items.Count > 0) after = page.Items[^1].Seq;
         }
@@ -124,7 +124,7 @@ public static class RunEndpoints
     private static IResult? PageError(long? afterSeq, int? limit)
     {
         if (afterSeq is < 0) return Error($"afterSeq is {afterSeq}; it must be 0 or more (the seq of the last item you have)");
-        if (limit is < 1 or > RunRepository.MaxPageSize) return Error($"limit is {limit}; ask for 1 to {RunRepository.MaxPageSize} items");
+        if (limit is < 1 or > RunHistory.MaxPageSize) return Error($"limit is {limit}; ask for 1 to {RunHistory.MaxPageSize} items");
         return null;
     }
 
@@ -137,6 +137,6 @@ public static class RunEndpoints
 /// </summary>
 public sealed record HistoryPage<T>(IReadOnlyList<T> Items, long? Next)
 {
-    internal static HistoryPage<T> Of(SeqPage<T> page, Func<T, long> seq) =>
-        new(page.Items, page.More ? seq(page.Items[^1]) : null);
+    internal static HistoryPage<T> Of<TStored>(SeqPage<TStored> page, Func<TStored, long> seq, Func<TStored, T> contract) =>
+        new(page.Items.Select(contract).ToList(), page.More ? seq(page.Items[^1]) : null);
 }

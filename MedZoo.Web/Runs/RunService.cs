@@ -10,7 +10,7 @@ namespace MedZoo.Web.Runs;
 /// Every action checks the caller's role here, on the server, whatever the UI shows.
 /// </summary>
 public sealed class RunService(
-    RunRepository runs, RunWorker worker, IRunExecutor executor, RunNotifier notifier, LiteDbCheckpointStore checkpoints, TimeProvider clock)
+    IRunStore runs, RunWorker worker, IRunExecutor executor, RunNotifier notifier, IRunCheckpointStore checkpoints, TimeProvider clock)
 {
     /// <summary>
     /// Queues a new run of <paramref name="configuration"/> (an object of the executor's
@@ -18,7 +18,7 @@ public sealed class RunService(
     /// <see cref="Engine.InvalidOptionException"/> naming the invalid option, or
     /// <see cref="ArgumentException"/> for another problem. The run stores it as JSON.
     /// </summary>
-    public RunDocument Start(ClaimsPrincipal user, string name, object configuration, RunSource source = RunSource.Dashboard)
+    public RunRecord Start(ClaimsPrincipal user, string name, object configuration, RunSource source = RunSource.Dashboard)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         user.DemandOperator("start runs");
@@ -26,7 +26,7 @@ public sealed class RunService(
         var configJson = RunConfigJson.Serialize(configuration);
         var now = NextCreatedAt();
         var id = NewRunId(now);
-        var run = new RunDocument
+        var run = new RunRecord
         {
             Id = id,
             Name = string.IsNullOrWhiteSpace(name) ? DefaultName(plan, PresetOf(configJson), now, id) : name.Trim(),
@@ -50,7 +50,7 @@ public sealed class RunService(
     /// Queues a new run from configuration JSON (the HTTP API's body): read as the executor's
     /// configuration type, then started as <see cref="Start(ClaimsPrincipal, string, object, RunSource)"/>.
     /// </summary>
-    public RunDocument Start(ClaimsPrincipal user, string name, string configJson, RunSource source = RunSource.Dashboard)
+    public RunRecord Start(ClaimsPrincipal user, string name, string configJson, RunSource source = RunSource.Dashboard)
     {
         user.DemandOperator("start runs");
         return Start(user, name, RunConfigJson.Deserialize(configJson, executor.Form.ConfigurationType), source);
@@ -130,7 +130,7 @@ public sealed class RunService(
     /// Queues a finished run (interrupted, stopped or failed) to continue from its last
     /// checkpoint; its metric series continue where they ended.
     /// </summary>
-    public RunDocument Continue(ClaimsPrincipal user, string runId)
+    public RunRecord Continue(ClaimsPrincipal user, string runId)
     {
         user.DemandOperator("resume runs");
         var run = runs.Get(runId) ?? throw new KeyNotFoundException($"run {runId} does not exist");

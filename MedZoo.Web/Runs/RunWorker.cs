@@ -16,11 +16,11 @@ namespace MedZoo.Web.Runs;
 /// survive a restart.
 /// </summary>
 public sealed class RunWorker(
-    RunRepository runs,
+    IRunStore runs,
     RunNotifier notifier,
     RunEventRecorder recorder,
     IRunExecutor executor,
-    LiteDbCheckpointStore checkpoints,
+    IRunCheckpointStore checkpoints,
     IOptions<RunsOptions> options,
     TimeProvider clock,
     ILogger<RunWorker> logger) : BackgroundService
@@ -118,7 +118,7 @@ public sealed class RunWorker(
     private void Train(string runId, ActiveRun active)
     {
         string? failure = null;
-        RunDocument? run = null;
+        RunRecord? run = null;
         try
         {
             BeforeRunStarts?.Invoke(runId);
@@ -139,12 +139,7 @@ public sealed class RunWorker(
                     r.FinishedAt = now;
                     return;
                 }
-                r.Status = RunStatus.Running;
-                r.Sessions++;
-                r.StartedAt ??= now;
-                r.SessionStartedAt = now;
-                r.FinishedAt = null;
-                r.Reason = null;
+                RunProjection.BeginSession(r, now);
             });
             if (stored is null || stored.Status != RunStatus.Running)
             {
@@ -185,7 +180,7 @@ public sealed class RunWorker(
         }
     }
 
-    private void Finish(string runId, RunDocument? started, ActiveRun active, string? failure)
+    private void Finish(string runId, RunRecord? started, ActiveRun active, string? failure)
     {
         if (started is null) return;
         // The trainer's own events (RunFinished above all) must be stored before the final status is decided.
@@ -237,7 +232,7 @@ public sealed class RunWorker(
                 r.Status = active.Control.IsStopRequested ? RunStatus.Stopped : RunStatus.Completed;
             }
             r.ResumeRequested = false;
-            if (r.SessionStartedAt is not null || r.FinishedAt is null) RunRepository.EndSession(r, now);
+            if (r.SessionStartedAt is not null || r.FinishedAt is null) RunProjection.EndSession(r, now);
         });
         if (requeued)
         {

@@ -12,8 +12,8 @@ namespace MedZoo.Web.Runs;
 public static class RunsExtensions
 {
     /// <summary>
-    /// The database and repositories, the event recorder, the notifier and hub bridge, the run
-    /// worker and service, and the trainer that executes runs. Hosted services stop in reverse order, so the worker (registered after
+    /// The event recorder, the notifier and hub bridge, the run worker and service, and the trainer
+    /// that executes runs (the stores they use are registered by the storage, e.g. <c>AddMedZooLiteDbStorage</c>). Hosted services stop in reverse order, so the worker (registered after
     /// the recorder) stops its runs before the recorder writes the last events.
     /// </summary>
     public static WebApplicationBuilder AddMedZooRuns(this WebApplicationBuilder builder)
@@ -28,16 +28,12 @@ public static class RunsExtensions
             o.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(data.Value.DataDirectory, "keys")), logs));
         services.AddSettings<RunsOptions>(builder.Configuration, RunsOptions.Section, o => o.Validate());
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<MedZooDatabase>();
-        services.AddSingleton<RunRepository>();
-        services.AddSingleton<LiteDbCheckpointStore>();
         services.AddSingleton<RunEventRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<RunEventRecorder>());
         services.AddSingleton<RunNotifier>();
         services.AddSettings<LiveOptions>(builder.Configuration, LiveOptions.Section, o => o.Validate());
         services.AddSingleton<HubBridge>();
         services.AddHostedService(sp => sp.GetRequiredService<HubBridge>());
-        services.AddHostedService<RunJournalImporter>();
         services.AddSingleton<RunWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<RunWorker>());
         services.AddSingleton<RunService>();

@@ -4,16 +4,16 @@ namespace MedZoo.Web.Sweeps;
 public interface ISweepStore
 {
     /// <summary>Stores a new sweep.</summary>
-    void Insert(SweepDocument sweep);
+    void Insert(SweepRecord sweep);
 
     /// <summary>A sweep, or null.</summary>
-    SweepDocument? Get(string id);
+    SweepRecord? Get(string id);
 
     /// <summary>Every sweep, newest first.</summary>
-    IReadOnlyList<SweepDocument> List();
+    IReadOnlyList<SweepRecord> List();
 
     /// <summary>Applies <paramref name="change"/> to a stored sweep atomically; returns the stored result, or null when it does not exist.</summary>
-    SweepDocument? Update(string id, Action<SweepDocument> change);
+    SweepRecord? Update(string id, Action<SweepRecord> change);
 
     /// <summary>Deletes a sweep (its runs stay).</summary>
     bool Delete(string id);

@@ -16,7 +16,7 @@ namespace MedZoo.Web.Sweeps;
 /// store, so a restarted server goes on deciding where it left off.
 /// </summary>
 public sealed class SweepService(
-    ISweepStore store, RunService runs, RunRepository repository, RunWorker worker, IRunExecutor executor, RunNotifier notifier,
+    ISweepStore store, RunService runs, IRunStore repository, RunWorker worker, IRunExecutor executor, RunNotifier notifier,
     TimeProvider clock, ILogger<SweepService> logger) : IHostedService, IDisposable
 {
     private readonly Lock _gate = new();
@@ -62,7 +62,7 @@ public sealed class SweepService(
         var name = string.IsNullOrWhiteSpace(request.Name)
             ? $"{string.Join(", ", parameters)} ({request.Search.ToString().ToLowerInvariant()}, {trials.Count} trials) · {now.ToLocalTime().ToString("MMM d HH:mm", CultureInfo.InvariantCulture)}"
             : request.Name.Trim();
-        var sweep = new SweepDocument
+        var sweep = new SweepRecord
         {
             Id = "sweep-" + RunService.NewRunId(now),
             Name = name,
@@ -82,7 +82,7 @@ public sealed class SweepService(
             {
                 var run = runs.Start(user, $"{name} · #{t.Number} {t.Label}", t.ConfigJson);
                 _trials[run.Id] = (sweep.Id, t.Number);
-                store.Update(sweep.Id, s => s.Trials.Add(new SweepTrialDocument { Number = t.Number, RunId = run.Id, Values = new(t.Values) }));
+                store.Update(sweep.Id, s => s.Trials.Add(new SweepTrialRecord { Number = t.Number, RunId = run.Id, Values = new(t.Values) }));
             }
         }
         logger.LogInformation("Sweep {SweepId} ({Name}) queued {Trials} trials", sweep.Id, name, trials.Count);
@@ -114,7 +114,7 @@ public sealed class SweepService(
         lock (_gate) return _trials.ContainsKey(runId);
     }
 
-    private SweepView ToView(SweepDocument s)
+    private SweepView ToView(SweepRecord s)
     {
         var rows = s.Trials.Select(t =>
         {
@@ -190,7 +190,7 @@ public sealed class SweepService(
             if (!SuccessiveHalving.Rungs(s.HalvingMinEpochs, s.HalvingEta, e.Epochs).Contains(e.Epoch)) return;
             // A resumed run replays no epochs, but a rung is recorded once whatever happens.
             if (t.Rungs.Any(r => r.Epoch == e.Epoch)) return;
-            t.Rungs.Add(new SweepRungValue { Epoch = e.Epoch, Dice = best });
+            t.Rungs.Add(new SweepRungRecord { Epoch = e.Epoch, Dice = best });
             var atRung = s.Trials.SelectMany(x => x.Rungs.Where(r => r.Epoch == e.Epoch).Select(r => r.Dice)).ToList();
             decision = SuccessiveHalving.Decide(best, atRung, s.HalvingEta, e.Epoch);
             if (decision.Stop) t.HaltedReason = decision.Reason;

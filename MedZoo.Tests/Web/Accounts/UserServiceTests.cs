@@ -7,7 +7,7 @@ namespace MedZoo.Tests.Web.Accounts;
 
 public sealed class UserServiceTests
 {
-    private static UserService Users(StoreFixture f) => new(f.Database, new PasswordHasher<UserDocument>(), TimeProvider.System);
+    private static UserService Users(StoreFixture f) => new(f.Users, new PasswordHasher<UserRecord>(), TimeProvider.System);
 
     [Fact]
     public async Task Verify_RightAndWrongPasswords_OnlyRightOneSucceedsAndHashIsNotThePassword()
@@ -58,16 +58,16 @@ public sealed class UserServiceTests
     }
 
     /// <summary>A hasher whose work on one password blocks until released: stands in for PBKDF2's deliberate slowness.</summary>
-    private sealed class GatedHasher : IPasswordHasher<UserDocument>
+    private sealed class GatedHasher : IPasswordHasher<UserRecord>
     {
-        private readonly PasswordHasher<UserDocument> _inner = new();
+        private readonly PasswordHasher<UserRecord> _inner = new();
         public const string SlowPassword = "slow-password";
         public readonly ManualResetEventSlim Release = new();
         public readonly TaskCompletionSource Entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public string HashPassword(UserDocument user, string password) => _inner.HashPassword(user, password);
+        public string HashPassword(UserRecord user, string password) => _inner.HashPassword(user, password);
 
-        public PasswordVerificationResult VerifyHashedPassword(UserDocument user, string hashedPassword, string providedPassword)
+        public PasswordVerificationResult VerifyHashedPassword(UserRecord user, string hashedPassword, string providedPassword)
         {
             if (providedPassword == SlowPassword)
             {
@@ -83,7 +83,7 @@ public sealed class UserServiceTests
     {
         await using var f = new StoreFixture();
         var hasher = new GatedHasher();
-        var users = new UserService(f.Database, hasher, TimeProvider.System);
+        var users = new UserService(f.Users, hasher, TimeProvider.System);
         users.Create("alice", "alice-password", Roles.Viewer);
         users.Create("bob", "bob-password", Roles.Viewer);
         var slow = Task.Run(() => users.Verify("alice", GatedHasher.SlowPassword));
@@ -107,7 +107,7 @@ public sealed class UserServiceTests
     {
         await using var f = new StoreFixture();
         var hasher = new GatedHasher();
-        var users = new UserService(f.Database, hasher, TimeProvider.System);
+        var users = new UserService(f.Users, hasher, TimeProvider.System);
         users.Create("alice", GatedHasher.SlowPassword, Roles.Viewer);
         var signIn = Task.Run(() => users.Verify("alice", GatedHasher.SlowPassword));
         await Waits.For(hasher.Entered.Task.ContinueWith(_ => true), "the sign-in to start hashing");

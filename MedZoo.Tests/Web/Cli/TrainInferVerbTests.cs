@@ -1,3 +1,4 @@
+using MedZoo.Engine.Checkpoints;
 using System.Text.Json;
 using MedZoo.Engine.IO;
 using MedZoo.Tests.TestSupport;

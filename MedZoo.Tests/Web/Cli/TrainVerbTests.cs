@@ -44,7 +44,7 @@ public sealed class TrainVerbTests
         var history = summary.GetProperty("history").EnumerateArray().ToList();
         for (var i = 0; i < 2; i++)
             Assert.Equal(history[i].GetProperty("trainLoss").GetDouble(), epochs[i].Loss, 1e-9);
-        Assert.Equal(["best", "last"], app.Repository().Checkpoints(run.Id).Select(c => c.Kind));
+        Assert.Equal(["best", "last"], app.Checkpoints().List(run.Id).Select(c => c.Kind));
         Assert.NotEmpty(app.Repository().Previews(run.Id));
     }
 }

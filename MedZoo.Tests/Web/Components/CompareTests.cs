@@ -21,7 +21,7 @@ public sealed class CompareTests : ComponentTestContext
         f.Runs.Update("b", r => r.ConfigJson = ScriptedRunExecutor.Json(epochs: 3, stepsPerEpoch: 2));
         RunEventRecorderTests.RunScripted(f, "b", ScriptedRunExecutor.Json(epochs: 3, stepsPerEpoch: 2));
         await f.Recorder.FlushAsync();
-        Context.Services.AddSingleton(f.Runs);
+        f.AddStores(Context.Services);
         Context.Services.AddSingleton(TimeProvider.System);
         Context.Services.GetRequiredService<NavigationManager>().NavigateTo("/compare?runs=a,b");
 

@@ -11,7 +11,7 @@ public sealed class RunChartsTests : ComponentTestContext
     [Fact]
     public void RunCharts_20000Steps_ChartsAtMostTheViewsBoundedSeries()
     {
-        var view = new RunView(new RunDocument { Id = "r", Name = "r", Status = RunStatus.Running, StepsPerEpoch = 1000 });
+        var view = new RunView(new RunRecord { Id = "r", Name = "r", Status = RunStatus.Running, StepsPerEpoch = 1000 });
         long seq = 0;
         for (var e = 1; e <= 20; e++)
         {

@@ -9,7 +9,7 @@ public class RunPhaseTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 12, 6, 20, 0, 0, TimeSpan.Zero);
 
-    private static RunView Running(DateTimeOffset sessionStart, int sessions = 1) => new(new RunDocument
+    private static RunView Running(DateTimeOffset sessionStart, int sessions = 1) => new(new RunRecord
     {
         Id = "r1", Name = "r1", Status = RunStatus.Running, Sessions = sessions, SessionStartedAt = sessionStart.UtcDateTime,
     });

@@ -11,7 +11,7 @@ public sealed class RunViewComponentsTests : ComponentTestContext
 {
     private static RunView View(int epochs, params (SlicePlane Plane, int Slice)[] previews)
     {
-        var view = new RunView(new RunDocument { Id = "r", Name = "r", Status = RunStatus.Running, StepsPerEpoch = 2 });
+        var view = new RunView(new RunRecord { Id = "r", Name = "r", Status = RunStatus.Running, StepsPerEpoch = 2 });
         long seq = 0;
         view.Apply(new RunUpdate(++seq, new RunStarted
         {

@@ -31,7 +31,7 @@ public sealed class DataRootsTests : IAsyncLifetime
     private string DataFolder => _data.Path;
 
     private DataRoots Roots(Dictionary<string, string>? configured = null) =>
-        new(_store.Database, Options.Create(new DataAccessOptions { Roots = configured ?? [] }), TimeProvider.System);
+        new(_store.Datasets, _store.DataOptions, Options.Create(new DataAccessOptions { Roots = configured ?? [] }), TimeProvider.System);
 
     private string MakeDir(params string[] parts)
     {

@@ -12,7 +12,7 @@ namespace MedZoo.Tests.Web.Datasets;
 public sealed class DatasetServiceTests
 {
     private static DatasetService Service(StoreFixture f, DataAccessOptions? access = null) =>
-        new(f.Database, TimeProvider.System, Options.Create(access ?? new DataAccessOptions()));
+        new(f.Datasets, f.DataOptions, TimeProvider.System, Options.Create(access ?? new DataAccessOptions()));
 
     [Fact]
     public async Task List_Fresh_OffersTheBuiltInSyntheticDatasets()

@@ -5,6 +5,7 @@ using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Live;
 using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -120,7 +121,7 @@ public sealed class AccessCrawlTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         Assert.True(answered.Count == 0, $"hub methods a viewer could call: {string.Join(", ", answered)}");
-        Assert.NotNull(await hub.InvokeAsync<RunDocument>(nameof(TrainingHub.Subscribe), _values["id"])); // the viewer is connected
+        Assert.NotNull(await hub.InvokeAsync<RunInfo>(nameof(TrainingHub.Subscribe), _values["id"])); // the viewer is connected
     }
 
     [Fact]

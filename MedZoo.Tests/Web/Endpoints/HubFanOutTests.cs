@@ -7,6 +7,7 @@ using MedZoo.Engine.Training;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Live;
 using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -24,7 +25,7 @@ public sealed class HubFanOutTests
         await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
         app.Settings["MedZoo:Live:EventBacklog"] = "16";
         var address = app.Start();
-        app.Repository().Insert(new RunDocument { Id = RunId, Name = RunId, Status = RunStatus.Running, CreatedAt = DateTime.UtcNow, CreatedBy = "tester" });
+        app.Repository().Insert(new RunRecord { Id = RunId, Name = RunId, Status = RunStatus.Running, CreatedAt = DateTime.UtcNow, CreatedBy = "tester" });
         var (_, cookies) = await SignIn.AsAsync(address, MedZooAppFactory.AdminName, MedZooAppFactory.AdminPassword);
 
         // Subscribed first, so the bridge posts to it before the others: its overflow is decided before they see an epoch.
@@ -74,7 +75,7 @@ public sealed class HubFanOutTests
                 w.Signal.Release();
             });
             await hub.StartAsync();
-            await hub.InvokeAsync<RunDocument>(nameof(TrainingHub.Subscribe), RunId);
+            await hub.InvokeAsync<RunInfo>(nameof(TrainingHub.Subscribe), RunId);
             return w;
         }
     }

@@ -27,23 +27,23 @@ public sealed class LongRunServer : IAsyncLifetime
     {
         _app = new MedZooAppFactory(_folder.Path, new ScriptedRunExecutor());
         var address = _app.Start();
-        _app.Repository().Insert(new RunDocument { Id = "long", Name = "long", Status = RunStatus.Completed, CreatedAt = DateTime.UtcNow, CreatedBy = "tester", StepsPerEpoch = 100 });
-        var metrics = new List<MetricPointDocument>();
-        var events = new List<RunEventDocument>();
+        _app.Repository().Insert(new RunRecord { Id = "long", Name = "long", Status = RunStatus.Completed, CreatedAt = DateTime.UtcNow, CreatedBy = "tester", StepsPerEpoch = 100 });
+        var metrics = new List<MetricPointRecord>();
+        var events = new List<RunEventRecord>();
         long seq = 0;
         for (var i = 1; i <= Steps; i++)
         {
-            metrics.Add(new MetricPointDocument { RunId = "long", Seq = ++seq, Kind = MetricKind.Step, GlobalStep = i, Loss = i == 777 ? 40 : 1.0 / i });
+            metrics.Add(new MetricPointRecord { RunId = "long", Seq = ++seq, Kind = MetricKind.Step, GlobalStep = i, Loss = i == 777 ? 40 : 1.0 / i });
             MetricSeqs.Add(seq);
             if (i % 100 == 0)
             {
-                metrics.Add(new MetricPointDocument { RunId = "long", Seq = ++seq, Kind = MetricKind.Epoch, Epoch = i / 100, Loss = 1 });
+                metrics.Add(new MetricPointRecord { RunId = "long", Seq = ++seq, Kind = MetricKind.Epoch, Epoch = i / 100, Loss = 1 });
                 MetricSeqs.Add(seq);
                 EpochSeqs.Add(seq);
             }
             if (i % 5 == 0)
             {
-                events.Add(new RunEventDocument { RunId = "long", Seq = ++seq, Kind = "log", Message = $"line {events.Count + 1}" });
+                events.Add(new RunEventRecord { RunId = "long", Seq = ++seq, Kind = "log", Message = $"line {events.Count + 1}" });
                 EventSeqs.Add(seq);
             }
         }
@@ -105,7 +105,7 @@ public sealed class RunHistoryApiTests(LongRunServer server) : IClassFixture<Lon
     public async Task Metrics_PagedToTheEnd_ReturnEveryPointExactlyOnceInOrder()
     {
         var sizes = new List<int>();
-        var all = await ReadAll<MetricPointDocument>("/api/runs/long/metrics", m => m.Seq, RunRepository.MaxPageSize, sizes);
+        var all = await ReadAll<MetricPointInfo>("/api/runs/long/metrics", m => m.Seq, RunRepository.MaxPageSize, sizes);
         Assert.Equal(_metricSeqs, all.Select(m => m.Seq));
         Assert.All(sizes, n => Assert.InRange(n, 1, RunRepository.MaxPageSize));
         Assert.Equal((_metricSeqs.Count + RunRepository.MaxPageSize - 1) / RunRepository.MaxPageSize, sizes.Count);
@@ -115,7 +115,7 @@ public sealed class RunHistoryApiTests(LongRunServer server) : IClassFixture<Lon
     public async Task Metrics_KindEpochInSmallPages_ReturnEveryEpochOnce()
     {
         var sizes = new List<int>();
-        var all = await ReadAll<MetricPointDocument>("/api/runs/long/metrics?kind=epoch", m => m.Seq, 7, sizes);
+        var all = await ReadAll<MetricPointInfo>("/api/runs/long/metrics?kind=epoch", m => m.Seq, 7, sizes);
         Assert.Equal(_epochSeqs, all.Select(m => m.Seq));
         Assert.All(all, m => Assert.Equal(MetricKind.Epoch, m.Kind));
         Assert.All(sizes, n => Assert.InRange(n, 1, 7));
@@ -124,7 +124,7 @@ public sealed class RunHistoryApiTests(LongRunServer server) : IClassFixture<Lon
     [Fact]
     public async Task Metrics_NoParameters_ReturnTheFirstDefaultPageWithANextCursor()
     {
-        var page = await Get<MetricPointDocument>("/api/runs/long/metrics");
+        var page = await Get<MetricPointInfo>("/api/runs/long/metrics");
         Assert.Equal(_metricSeqs.Take(RunEndpoints.DefaultPageSize), page.Items.Select(m => m.Seq));
         Assert.Equal(_metricSeqs[RunEndpoints.DefaultPageSize - 1], page.Next);
     }
@@ -133,7 +133,7 @@ public sealed class RunHistoryApiTests(LongRunServer server) : IClassFixture<Lon
     public async Task Events_PagedToTheEnd_ReturnEveryLineExactlyOnceInOrder()
     {
         var sizes = new List<int>();
-        var all = await ReadAll<RunEventDocument>("/api/runs/long/events", e => e.Seq, 999, sizes);
+        var all = await ReadAll<RunEventInfo>("/api/runs/long/events", e => e.Seq, 999, sizes);
         Assert.Equal(_eventSeqs, all.Select(e => e.Seq));
         Assert.Equal([999, 999, _eventSeqs.Count - 2 * 999], sizes);
     }
@@ -141,7 +141,7 @@ public sealed class RunHistoryApiTests(LongRunServer server) : IClassFixture<Lon
     [Fact]
     public async Task Metrics_Points_ReturnAtMostThatManyStepPointsWithTheNewestExactAndTheSpike()
     {
-        var page = await Get<MetricPointDocument>("/api/runs/long/metrics?points=400");
+        var page = await Get<MetricPointInfo>("/api/runs/long/metrics?points=400");
         Assert.Null(page.Next);
         Assert.InRange(page.Items.Count, 100, 400);
         Assert.All(page.Items, m => Assert.Equal(MetricKind.Step, m.Kind));
@@ -174,5 +174,18 @@ public sealed class RunHistoryApiTests(LongRunServer server) : IClassFixture<Lon
     {
         using var response = await _client.GetAsync($"/api/runs/missing/{query}");
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/api/runs/long", null, "id name status source createdBy createdAt startedAt finishedAt activeSeconds lastActivityAt sessionStartedAt model dataset device deviceUsed configJson epochs epochsCompleted currentEpoch stepsPerEpoch globalStep parameters classNames modalities bestMeanDice bestEpoch lastMeanDice lastTrainLoss lastValidationLoss reason resumeRequested sessions lastSeq processId host progress")]
+    [InlineData("/api/runs/long/metrics?limit=1", "items", "runId seq kind epoch step globalStep loss learningRate dice validationLoss validation meanDice isBest seconds time")]
+    [InlineData("/api/runs/long/events?limit=1", "items", "runId seq time kind level message")]
+    public async Task Get_AnyRunResource_ReturnsTheContractsFieldsAndNoStorageIds(string path, string? list, string fields)
+    {
+        using var response = await _client.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var item = list is null ? json.RootElement : json.RootElement.GetProperty(list)[0];
+        Assert.Equal(fields.Split(' ').Order(StringComparer.Ordinal), item.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
     }
 }

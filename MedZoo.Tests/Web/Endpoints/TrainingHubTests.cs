@@ -4,6 +4,7 @@ using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Live;
 using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
@@ -44,7 +45,7 @@ public sealed class TrainingHubTests
         hub.On<long, SlicePreview>(nameof(ITrainingClient.SlicePreview), (_, e) => preview.TrySetResult(e));
         hub.On<long, RunFinished>(nameof(ITrainingClient.RunFinished), (_, e) => finished.TrySetResult(e));
         await hub.StartAsync();
-        var stored = await hub.InvokeAsync<RunDocument>(nameof(TrainingHub.Subscribe), run.Id);
+        var stored = await hub.InvokeAsync<RunInfo>(nameof(TrainingHub.Subscribe), run.Id);
         Assert.Equal("watched", stored.Name);
 
         gate.Release(3);
@@ -79,7 +80,7 @@ public sealed class TrainingHubTests
         var (_, viewerCookies) = await SignIn.AsAsync(address, "watcher", "watcher-password");
         await using var viewer = Connect(address, viewerCookies);
         await viewer.StartAsync();
-        await viewer.InvokeAsync<RunDocument>(nameof(TrainingHub.Subscribe), run.Id);
+        await viewer.InvokeAsync<RunInfo>(nameof(TrainingHub.Subscribe), run.Id);
         await Assert.ThrowsAsync<HubException>(() => viewer.InvokeAsync<bool>(nameof(TrainingHub.Stop), run.Id));
         Assert.Equal(RunStatus.Running, app.Repository().Get(run.Id)!.Status);
 
@@ -143,7 +144,7 @@ public sealed class TrainingHubTests
         var (_, cookies) = await SignIn.AsAsync(address, "op", "operator-password");
         await using var hub = Connect(address, cookies);
         await hub.StartAsync();
-        await hub.InvokeAsync<RunDocument>(nameof(TrainingHub.Subscribe), run.Id);
+        await hub.InvokeAsync<RunInfo>(nameof(TrainingHub.Subscribe), run.Id);
         users.SetRole("op", Roles.Viewer);
         await Assert.ThrowsAnyAsync<Exception>(() => hub.InvokeAsync<bool>(nameof(TrainingHub.Stop), run.Id));
         Assert.Equal(RunStatus.Running, app.Repository().Get(run.Id)!.Status);

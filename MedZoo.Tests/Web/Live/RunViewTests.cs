@@ -14,7 +14,7 @@ public sealed class RunViewTests
     [Fact]
     public void Apply_20000LiveSteps_HoldsAtMostMaxStepPointsWithTheNewestExact()
     {
-        var view = new RunView(new RunDocument { Id = "r", Name = "r", Status = RunStatus.Running, StepsPerEpoch = 100 });
+        var view = new RunView(new RunRecord { Id = "r", Name = "r", Status = RunStatus.Running, StepsPerEpoch = 100 });
         var most = 0;
         for (var i = 1; i <= Steps; i++)
         {
@@ -35,11 +35,11 @@ public sealed class RunViewTests
         var run = f.AddRun("r");
         f.Runs.Update("r", r => r.StepsPerEpoch = 100);
         long seq = 0;
-        var docs = new List<MetricPointDocument>();
+        var docs = new List<MetricPointRecord>();
         for (var i = 1; i <= Steps; i++)
         {
-            docs.Add(new MetricPointDocument { RunId = "r", Seq = ++seq, Kind = MetricKind.Step, Epoch = (i - 1) / 100 + 1, Step = (i - 1) % 100 + 1, GlobalStep = i, Loss = Loss(i) });
-            if (i % 100 == 0) docs.Add(new MetricPointDocument { RunId = "r", Seq = ++seq, Kind = MetricKind.Epoch, Epoch = i / 100, Loss = 1 });
+            docs.Add(new MetricPointRecord { RunId = "r", Seq = ++seq, Kind = MetricKind.Step, Epoch = (i - 1) / 100 + 1, Step = (i - 1) % 100 + 1, GlobalStep = i, Loss = Loss(i) });
+            if (i % 100 == 0) docs.Add(new MetricPointRecord { RunId = "r", Seq = ++seq, Kind = MetricKind.Epoch, Epoch = i / 100, Loss = 1 });
         }
         f.Database.Metrics.InsertBulk(docs);
 

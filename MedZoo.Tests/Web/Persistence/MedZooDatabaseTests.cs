@@ -23,7 +23,7 @@ public sealed class MedZooDatabaseTests
     {
         using var folder = TestPaths.NewTempFolder();
         using (var db = Open(folder.Path))
-            db.Runs.Insert(new RunDocument { Id = "r1", Name = "kept", CreatedAt = DateTime.UtcNow });
+            db.Runs.Insert(new RunRecord { Id = "r1", Name = "kept", CreatedAt = DateTime.UtcNow });
         using var again = Open(folder.Path);
         Assert.Equal("kept", again.Runs.FindById("r1").Name);
         Assert.True(Directory.Exists(again.Options.JournalDirectory));

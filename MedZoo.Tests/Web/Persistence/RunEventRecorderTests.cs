@@ -118,7 +118,7 @@ public sealed class RunEventRecorderTests
         f.AddRun("r1");
         f.AddRun("r2");
         // A recorder not yet started, so that everything below lands in one batch.
-        var recorder = new RunEventRecorder(f.Database, f.Runs, NullLogger<RunEventRecorder>.Instance);
+        var recorder = new RunEventRecorder(f.Runs, f.Runs, f.Runs, f.Runs, NullLogger<RunEventRecorder>.Instance);
         recorder.Enqueue(new RunUpdate(1, Step("r1", 1, 1, 1.0)));
         recorder.Enqueue(new RunUpdate(1, new RunStarted
         {

@@ -7,11 +7,11 @@ public sealed class RunRepositoryPagingTests
 {
     private static void Store(StoreFixture f, string runId, int points)
     {
-        f.Database.Metrics.InsertBulk(Enumerable.Range(1, points).Select(i => new MetricPointDocument
+        f.Database.Metrics.InsertBulk(Enumerable.Range(1, points).Select(i => new MetricPointRecord
         {
             RunId = runId, Seq = i, Kind = i % 10 == 0 ? MetricKind.Epoch : MetricKind.Step, GlobalStep = i,
         }));
-        f.Database.Events.InsertBulk(Enumerable.Range(1, points).Select(i => new RunEventDocument { RunId = runId, Seq = i, Message = runId }));
+        f.Database.Events.InsertBulk(Enumerable.Range(1, points).Select(i => new RunEventRecord { RunId = runId, Seq = i, Message = runId }));
     }
 
     [Theory]
@@ -24,8 +24,8 @@ public sealed class RunRepositoryPagingTests
         await using var f = new StoreFixture();
         foreach (var id in new[] { "a", "a:1", "a:Step", "a::b", "a:" }) Store(f, id, 25);
 
-        var all = new List<MetricPointDocument>();
-        SeqPage<MetricPointDocument> page;
+        var all = new List<MetricPointRecord>();
+        SeqPage<MetricPointRecord> page;
         var after = 0L;
         do
         {
@@ -65,13 +65,13 @@ public sealed class RunRepositoryPagingTests
     {
         // Epochs restored from a checkpoint share the number of the event that revealed them.
         await using var f = new StoreFixture();
-        f.Database.Metrics.InsertBulk(new long[] { 1, 2, 3, 3, 3, 4, 5 }.Select((seq, i) => new MetricPointDocument
+        f.Database.Metrics.InsertBulk(new long[] { 1, 2, 3, 3, 3, 4, 5 }.Select((seq, i) => new MetricPointRecord
         {
             RunId = "r", Seq = seq, Kind = MetricKind.Epoch, Epoch = i + 1,
         }));
 
-        var all = new List<MetricPointDocument>();
-        SeqPage<MetricPointDocument> page;
+        var all = new List<MetricPointRecord>();
+        SeqPage<MetricPointRecord> page;
         var after = 0L;
         do
         {

@@ -11,7 +11,7 @@ namespace MedZoo.Tests.Web.Reviews;
 /// <summary>The review worker records failures with their reason, marks reviews a crashed process left interrupted, and keeps reviews within the memory budget.</summary>
 public sealed class ReviewWorkerTests
 {
-    private static ReviewDocument Review(string id, string runId, ReviewStatus status, ReviewSource source = ReviewSource.Validation, string subject = "phantom-000") => new()
+    private static ReviewRecord Review(string id, string runId, ReviewStatus status, ReviewSource source = ReviewSource.Validation, string subject = "phantom-000") => new()
     {
         Id = id, RunId = runId, RunName = runId, Status = status, Source = source, SubjectId = subject,
         CreatedAt = DateTime.UtcNow, CreatedBy = "tester",
@@ -70,7 +70,7 @@ public sealed class ReviewWorkerTests
         repo.Save(Review("rv3", "gone-again", ReviewStatus.Interrupted));
         Assert.Throws<UnauthorizedAccessException>(() => service.Rerun(Principal("v", Roles.Viewer), "rv3"));
 
-        var done = new TaskCompletionSource<ReviewDocument>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource<ReviewRecord>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var sub = app.Services.GetRequiredService<ReviewNotifier>().Subscribe(r =>
         {
             if (r.Id == "rv3" && r.Status == ReviewStatus.Failed) done.TrySetResult(r);
@@ -93,13 +93,13 @@ public sealed class ReviewWorkerTests
         var repo = app.Services.GetRequiredService<ReviewRepository>();
         var service = app.Services.GetRequiredService<ReviewService>();
         // A run of the smoke preset (24³ phantoms) with a checkpoint.
-        runs.Insert(new RunDocument
+        runs.Insert(new RunRecord
         {
             Id = "r1", Name = "r1", Status = RunStatus.Completed, CreatedAt = DateTime.UtcNow, CreatedBy = "tester",
             ConfigJson = RunConfigJson.Serialize(TrainerRunExecutor.Smoke()), ClassNames = ["background", "csf", "gm", "wm"], Modalities = ["T1", "T2"],
         });
         app.Services.GetRequiredService<LiteDbCheckpointStore>().Save("r1", "best", 1, s => s.WriteByte(1));
-        repo.SaveUpload(new UploadDocument { Id = "u1", Name = "big", Images = ["big.nii.gz"], Shape = [256, 256, 256], Channels = 1, CreatedAt = DateTime.UtcNow });
+        repo.SaveUpload(new UploadRecord { Id = "u1", Name = "big", Images = ["big.nii.gz"], Shape = [256, 256, 256], Channels = 1, CreatedAt = DateTime.UtcNow });
 
         var e = Assert.Throws<ArgumentException>(() => service.Start(Admin, "r1", "best", ReviewSource.Upload, "u1"));
         Assert.Contains("MedZoo:Data:MemoryBudgetBytes", e.Message);
@@ -121,7 +121,7 @@ public sealed class ReviewWorkerTests
         var options = TrainerRunExecutor.Smoke();
         options.Dataset.Name = "decathlon";
         options.Dataset.Path = outside.Path; // e.g. queued before an admin removed its root
-        app.Services.GetRequiredService<RunRepository>().Insert(new RunDocument
+        app.Services.GetRequiredService<RunRepository>().Insert(new RunRecord
         {
             Id = "r2", Name = "r2", Status = RunStatus.Completed, Source = RunSource.Dashboard, CreatedAt = DateTime.UtcNow, CreatedBy = "tester",
             ConfigJson = RunConfigJson.Serialize(options), ClassNames = ["background", "thing"], Modalities = ["M0", "M1"],

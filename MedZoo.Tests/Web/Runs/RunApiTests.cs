@@ -4,6 +4,7 @@ using System.Text.Json;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace MedZoo.Tests.Web.Runs;
@@ -33,7 +34,7 @@ public sealed class RunApiTests
         using var response = await client.PostAsync("/api/runs", Body("from a script", ScriptedRunExecutor.Json(epochs: 2, stepsPerEpoch: 1)));
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var run = (await response.Content.ReadFromJsonAsync<RunDocument>(RunConfigOptions))!;
+        var run = (await response.Content.ReadFromJsonAsync<RunInfo>(RunConfigOptions))!;
         Assert.Equal($"/api/runs/{run.Id}", response.Headers.Location!.OriginalString);
         Assert.Equal("from a script", run.Name);
         Assert.Equal("op", run.CreatedBy);
@@ -62,7 +63,7 @@ public sealed class RunApiTests
         var (app, client) = await StartAsync(folder.Path, executor);
         await using var _ = app;
         using var started = await client.PostAsync("/api/runs", Body("resumable", ScriptedRunExecutor.Json(epochs: 3, stepsPerEpoch: 1)));
-        var id = (await started.Content.ReadFromJsonAsync<RunDocument>(RunConfigOptions))!.Id;
+        var id = (await started.Content.ReadFromJsonAsync<RunInfo>(RunConfigOptions))!.Id;
         executor.StepGate.Release(); // epoch 1 and its checkpoint
         await app.WaitForRunAsync(id, r => r.EpochsCompleted == 1, "epoch 1");
         Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync($"/api/runs/{id}/stop", null)).StatusCode);

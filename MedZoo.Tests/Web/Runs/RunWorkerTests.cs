@@ -25,7 +25,7 @@ public sealed class RunWorkerTests
         Assert.NotNull(done.FinishedAt);
         Assert.Null(done.SessionStartedAt);
         Assert.Equal(6, app.Repository().Metrics(run.Id, MetricKind.Step).Count);
-        Assert.Equal(2, app.Repository().Checkpoints(run.Id).Single().Epoch);
+        Assert.Equal(2, app.Checkpoints().List(run.Id).Single().Epoch);
     }
 
     [Fact]
@@ -141,7 +141,7 @@ public sealed class RunWorkerTests
             var interrupted = again.Repository().Get(id)!;
             Assert.Equal(RunStatus.Interrupted, interrupted.Status);
             Assert.Contains("server stopped", interrupted.Reason);
-            Assert.Equal(1, again.Repository().Checkpoints(id).Single().Epoch);
+            Assert.Equal(1, again.Checkpoints().List(id).Single().Epoch);
 
             again.Service().Continue(Admin, id);
             var done = await again.WaitForStatusAsync(id, RunStatus.Completed);

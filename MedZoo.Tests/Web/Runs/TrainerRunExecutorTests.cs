@@ -26,7 +26,7 @@ public sealed class TrainerRunExecutorTests
         }
     }
 
-    private static TrainerRunExecutor Executor(StoreFixture store) => new(new DatasetService(store.Database, TimeProvider.System));
+    private static TrainerRunExecutor Executor(StoreFixture store) => new(new DatasetService(store.Datasets, store.DataOptions, TimeProvider.System));
 
     [Fact]
     public async Task Form_EveryPreset_IsAValidRunOnTheCpu()

@@ -11,19 +11,20 @@ namespace MedZoo.Tests.Web.Support;
 public static class AppTestHelpers
 {
     public static ClaimsPrincipal Principal(string name, string role) =>
-        UserService.CreatePrincipal(new UserDocument { UserName = name, Role = role });
+        UserService.CreatePrincipal(new UserRecord { UserName = name, Role = role });
 
     public static ClaimsPrincipal Admin => Principal(MedZooAppFactory.AdminName, Roles.Admin);
 
     public static RunService Service(this MedZooAppFactory app) => app.Services.GetRequiredService<RunService>();
     public static RunRepository Repository(this MedZooAppFactory app) => app.Services.GetRequiredService<RunRepository>();
+    public static IRunCheckpointStore Checkpoints(this MedZooAppFactory app) => app.Services.GetRequiredService<IRunCheckpointStore>();
 
     /// <summary>Waits until the stored run reaches one of <paramref name="statuses"/>.</summary>
-    public static Task<RunDocument> WaitForStatusAsync(this MedZooAppFactory app, string runId, params RunStatus[] statuses) =>
+    public static Task<RunRecord> WaitForStatusAsync(this MedZooAppFactory app, string runId, params RunStatus[] statuses) =>
         app.WaitForRunAsync(runId, r => statuses.Contains(r.Status), $"run {runId} to become {string.Join(" or ", statuses)}");
 
     /// <summary>Waits until a condition on the stored run holds, re-checking on each of its updates.</summary>
-    public static async Task<RunDocument> WaitForRunAsync(this MedZooAppFactory app, string runId, Func<RunDocument, bool> condition, string what)
+    public static async Task<RunRecord> WaitForRunAsync(this MedZooAppFactory app, string runId, Func<RunRecord, bool> condition, string what)
     {
         var repo = app.Repository();
         var notifier = app.Services.GetRequiredService<RunNotifier>();

@@ -1,6 +1,10 @@
 using MedZoo.Tests.TestSupport;
 using MedZoo.Web.Live;
+using MedZoo.Web.Accounts;
+using MedZoo.Web.Datasets;
 using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -18,9 +22,11 @@ public sealed class StoreFixture : IAsyncDisposable
         Database = new MedZooDatabase(Options.Create(new DataOptions { DataDirectory = Folder.Path }));
         Runs = new RunRepository(Database);
         Checkpoints = new LiteDbCheckpointStore(Database);
-        Recorder = new RunEventRecorder(Database, Runs, NullLogger<RunEventRecorder>.Instance, Checkpoints);
+        Recorder = new RunEventRecorder(Runs, Runs, Runs, Runs, NullLogger<RunEventRecorder>.Instance, Checkpoints);
         Recorder.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
         Notifier = new RunNotifier(Recorder, NullLogger<RunNotifier>.Instance);
+        Users = new UserRepository(Database);
+        Datasets = new DatasetRepository(Database);
     }
 
     public TempFolder Folder { get; }
@@ -29,11 +35,29 @@ public sealed class StoreFixture : IAsyncDisposable
     public LiteDbCheckpointStore Checkpoints { get; }
     public RunEventRecorder Recorder { get; }
     public RunNotifier Notifier { get; }
+    public UserRepository Users { get; }
+    public DatasetRepository Datasets { get; }
+
+    /// <summary>The data options the database was opened with.</summary>
+    public IOptions<DataOptions> DataOptions => Options.Create(Database.Options);
+
+    /// <summary>Registers these stores as the interfaces pages inject.</summary>
+    public void AddStores(IServiceCollection services)
+    {
+        services.AddSingleton<IRunStore>(Runs);
+        services.AddSingleton<IRunHistoryStore>(Runs);
+        services.AddSingleton<IMetricStore>(Runs);
+        services.AddSingleton<IRunEventStore>(Runs);
+        services.AddSingleton<IPreviewStore>(Runs);
+        services.AddSingleton<IRunCheckpointStore>(Checkpoints);
+        services.AddSingleton<IUserStore>(Users);
+        services.AddSingleton<IDatasetStore>(Datasets);
+    }
 
     /// <summary>Inserts a queued dashboard run.</summary>
-    public RunDocument AddRun(string id, RunStatus status = RunStatus.Running)
+    public RunRecord AddRun(string id, RunStatus status = RunStatus.Running)
     {
-        var run = new RunDocument { Id = id, Name = id, Status = status, CreatedAt = DateTime.UtcNow, CreatedBy = "tester", ConfigJson = ScriptedRunExecutor.Json() };
+        var run = new RunRecord { Id = id, Name = id, Status = status, CreatedAt = DateTime.UtcNow, CreatedBy = "tester", ConfigJson = ScriptedRunExecutor.Json() };
         Runs.Insert(run);
         return run;
     }

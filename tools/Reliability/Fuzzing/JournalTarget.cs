@@ -27,7 +27,7 @@ public sealed class JournalTarget : FuzzTarget
         var data = Path.Combine(workDirectory, "data");
         _database = new MedZooDatabase(Options.Create(new DataOptions { DataDirectory = data }));
         var runs = new RunRepository(_database);
-        _recorder = new RunEventRecorder(_database, runs, NullLogger<RunEventRecorder>.Instance);
+        _recorder = new RunEventRecorder(runs, runs, runs, runs, NullLogger<RunEventRecorder>.Instance);
         _recorder.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
         var notifier = new RunNotifier(_recorder, NullLogger<RunNotifier>.Instance);
         _importer = new RunJournalImporter(_database, runs, notifier, _recorder, new LiteDbCheckpointStore(_database), NullLogger<RunJournalImporter>.Instance);

@@ -19,7 +19,7 @@ namespace MedZoo.Reliability.Fuzzing;
 public sealed class UploadTarget : FuzzTarget
 {
     private const string Boundary = "----medzoo-fuzz-boundary";
-    private static readonly ClaimsPrincipal Operator = UserService.CreatePrincipal(new UserDocument { UserName = "fuzzer", Role = Roles.Operator });
+    private static readonly ClaimsPrincipal Operator = UserService.CreatePrincipal(new UserRecord { UserName = "fuzzer", Role = Roles.Operator });
     private readonly List<FuzzInput> _seeds = [];
     private readonly MedZooDatabase _database;
     private readonly UploadService _service;
@@ -96,7 +96,7 @@ public sealed class UploadTarget : FuzzTarget
         var result = ReviewEndpoints.UploadAsync(http, _service, _options, CancellationToken.None).GetAwaiter().GetResult();
         var status = (result as IStatusCodeHttpResult)?.StatusCode;
         var value = (result as IValueHttpResult)?.Value;
-        if (status == StatusCodes.Status201Created && value is UploadDocument doc)
+        if (status == StatusCodes.Status201Created && value is UploadInfo doc)
         {
             _service.Remove(Operator, doc.Id);
             return FuzzVerdict.Accepted;

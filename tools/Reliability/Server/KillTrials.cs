@@ -85,13 +85,13 @@ public static class KillTrials
         for (var t = 1; t <= trials; t++)
         {
             // Start a run, or resume the one the last kill interrupted.
-            var run = runId is null ? null : await MedZooServer.GetAsync<RunDocument>(client, $"/api/runs/{runId}");
+            var run = runId is null ? null : await MedZooServer.GetAsync<RunInfo>(client, $"/api/runs/{runId}");
             HttpResponseMessage started;
             var resumed = false;
             if (run is null || run.Status == RunStatus.Completed || run.EpochsCompleted == 0)
             {
                 started = await client.PostAsync("/api/runs", new StringContent($"{{\"name\":\"kill trial {t}\",\"config\":{SmokeConfigJson(epochs)}}}", Encoding.UTF8, "application/json"));
-                runId = (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<RunDocument>(started.Content, MedZooServer.Json))?.Id ?? runId;
+                runId = (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<RunInfo>(started.Content, MedZooServer.Json))?.Id ?? runId;
             }
             else
             {
@@ -104,12 +104,12 @@ public static class KillTrials
             // run is a few seconds here: steps, whole-volume validation, previews, the checkpoint and their database writes).
             var clock = Stopwatch.StartNew();
             var firstStep = resumed ? run!.GlobalStep : 0;
-            while ((await MedZooServer.GetAsync<RunDocument>(client, $"/api/runs/{runId}")) is { } r && r.GlobalStep <= firstStep && !r.Status.IsFinished()
+            while ((await MedZooServer.GetAsync<RunInfo>(client, $"/api/runs/{runId}")) is { } r && r.GlobalStep <= firstStep && !r.Status.IsFinished()
                    && clock.Elapsed < TimeSpan.FromMinutes(2))
                 await Task.Delay(100);
             var delay = TimeSpan.FromMilliseconds(random.Next(maxDelayMs + 1));
             await Task.Delay(delay);
-            var before = await MedZooServer.GetAsync<RunDocument>(client, $"/api/runs/{runId}");
+            var before = await MedZooServer.GetAsync<RunInfo>(client, $"/api/runs/{runId}");
             if (before.Status.IsFinished())
             {
                 // The run ended before the kill: a kill of an idle server proves nothing, so it does not count.
@@ -133,7 +133,7 @@ public static class KillTrials
             }
             using (var check = await server.SignInAsync())
             {
-                var runs = await MedZooServer.GetAsync<List<RunDocument>>(check, "/api/runs");
+                var runs = await MedZooServer.GetAsync<List<RunInfo>>(check, "/api/runs");
                 foreach (var r in runs) problems.AddRange(await RunInvariants.CheckAsync(check, r, CheckpointLoads));
                 if (runs.FirstOrDefault(r => r.Id == runId) is { } after && after.Status != RunStatus.Completed && after.Status != RunStatus.Interrupted)
                     problems.Add($"run {runId} is {after.Status} after the restart, expected Interrupted (or Completed)");
@@ -146,14 +146,14 @@ public static class KillTrials
         // Resume every interrupted run that has a checkpoint to the end, then check every run once more (resumes must
         // not have duplicated anything). Runs killed before their first checkpoint have nothing to resume from.
         var final = new List<string>();
-        foreach (var r in await MedZooServer.GetAsync<List<RunDocument>>(client, "/api/runs"))
+        foreach (var r in await MedZooServer.GetAsync<List<RunInfo>>(client, "/api/runs"))
         {
             if (r is not { Status: RunStatus.Interrupted, EpochsCompleted: > 0 }) continue;
             await client.PostAsync($"/api/runs/{r.Id}/resume", null);
             var clock = Stopwatch.StartNew();
-            while (!(await MedZooServer.GetAsync<RunDocument>(client, $"/api/runs/{r.Id}")).Status.IsFinished() && clock.Elapsed < TimeSpan.FromMinutes(5)) await Task.Delay(200);
+            while (!(await MedZooServer.GetAsync<RunInfo>(client, $"/api/runs/{r.Id}")).Status.IsFinished() && clock.Elapsed < TimeSpan.FromMinutes(5)) await Task.Delay(200);
         }
-        foreach (var r in await MedZooServer.GetAsync<List<RunDocument>>(client, "/api/runs"))
+        foreach (var r in await MedZooServer.GetAsync<List<RunInfo>>(client, "/api/runs"))
         {
             final.AddRange(await RunInvariants.CheckAsync(client, r, CheckpointLoads));
             if (r.Status != RunStatus.Completed && r.EpochsCompleted > 0) final.Add($"run {r.Id} ended {r.Status} after its last resume ({r.Reason})");
@@ -251,8 +251,8 @@ public static class KillTrials
         using var client = await server.SignInAsync();
         var imported = new List<string>();
         var wait = Stopwatch.StartNew();
-        RunDocument? run = null;
-        while (wait.Elapsed < TimeSpan.FromMinutes(1) && (run = (await MedZooServer.GetAsync<List<RunDocument>>(client, "/api/runs")).FirstOrDefault(r => r.Id == runId)) is not { Status: RunStatus.Completed })
+        RunInfo? run = null;
+        while (wait.Elapsed < TimeSpan.FromMinutes(1) && (run = (await MedZooServer.GetAsync<List<RunInfo>>(client, "/api/runs")).FirstOrDefault(r => r.Id == runId)) is not { Status: RunStatus.Completed })
             await Task.Delay(250);
         if (run is null) imported.Add($"the server did not import run {runId}");
         else

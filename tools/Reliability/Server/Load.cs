@@ -125,7 +125,7 @@ public static class Load
         var watched = await TrainAsync(http, config, "watched", async id =>
         {
             clock.Start();
-            foreach (var c in connections) await c.InvokeAsync<RunDocument>(nameof(TrainingHub.Subscribe), id);
+            foreach (var c in connections) await c.InvokeAsync<RunInfo>(nameof(TrainingHub.Subscribe), id);
             // All pages at once, so that they are open before the first step (the run loads its data first).
             await Task.WhenAll(pages.Select(async p =>
             {
@@ -184,11 +184,11 @@ public static class Load
     private static async Task<(double Step, int Steps)> TrainAsync(HttpClient http, string config, string name, Func<string, Task>? subscribe, Action? sample = null)
     {
         using var started = await http.PostAsync("/api/runs", new StringContent($"{{\"name\":\"{name}\",\"config\":{config}}}", Encoding.UTF8, "application/json"));
-        var run = await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<RunDocument>(started.Content, MedZooServer.Json)
+        var run = await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<RunInfo>(started.Content, MedZooServer.Json)
                   ?? throw new InvalidOperationException($"starting the {name} run answered {(int)started.StatusCode}");
         if (subscribe is not null) await subscribe(run.Id);
         var clock = Stopwatch.StartNew();
-        while (!(await MedZooServer.GetAsync<RunDocument>(http, $"/api/runs/{run.Id}")).Status.IsFinished() && clock.Elapsed < TimeSpan.FromMinutes(40))
+        while (!(await MedZooServer.GetAsync<RunInfo>(http, $"/api/runs/{run.Id}")).Status.IsFinished() && clock.Elapsed < TimeSpan.FromMinutes(40))
         {
             sample?.Invoke();
             await Task.Delay(500);

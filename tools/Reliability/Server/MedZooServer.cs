@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using MedZoo.Web.Live;
 using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 
 namespace MedZoo.Reliability.Server;
 
@@ -130,13 +131,13 @@ public sealed partial class MedZooServer : IDisposable
         (await client.GetFromJsonAsync<T>(path, Json)) ?? throw new InvalidOperationException($"GET {path} returned nothing");
 
     /// <summary>Every metric point of a run, read page by page as an API client would (the route is paged).</summary>
-    public static async Task<List<MetricPointDocument>> MetricsAsync(HttpClient client, string runId)
+    public static async Task<List<MetricPointInfo>> MetricsAsync(HttpClient client, string runId)
     {
-        var all = new List<MetricPointDocument>();
+        var all = new List<MetricPointInfo>();
         long? after = 0;
         while (after is { } a)
         {
-            var page = await GetAsync<MedZoo.Web.Runs.HistoryPage<MetricPointDocument>>(client, $"/api/runs/{Uri.EscapeDataString(runId)}/metrics?afterSeq={a}&limit=5000");
+            var page = await GetAsync<MedZoo.Web.Runs.HistoryPage<MetricPointInfo>>(client, $"/api/runs/{Uri.EscapeDataString(runId)}/metrics?afterSeq={a}&limit=5000");
             all.AddRange(page.Items);
             after = page.Next;
         }
@@ -153,7 +154,7 @@ public sealed partial class MedZooServer : IDisposable
 public static class RunInvariants
 {
     /// <summary>Problems of one run (empty when sound): status, metric series, checkpoint.</summary>
-    public static async Task<List<string>> CheckAsync(HttpClient client, RunDocument run, Func<byte[], string?> checkpointLoads)
+    public static async Task<List<string>> CheckAsync(HttpClient client, RunInfo run, Func<byte[], string?> checkpointLoads)
     {
         var problems = new List<string>();
         if (run.Status is RunStatus.Running or RunStatus.Paused)

@@ -6,6 +6,6 @@ namespace MedZoo.Web.Components.Pages.Reviews.Components;
 public static class ReviewProgress
 {
     /// <summary>"12 of 64 windows", or "waiting to start…" before the worker has counted the windows ("0 of 0 windows" read as broken).</summary>
-    public static string Text(ReviewDocument review) =>
+    public static string Text(ReviewRecord review) =>
         review.WindowsTotal == 0 ? "waiting to start…" : $"{review.WindowsDone} of {review.WindowsTotal} windows";
 }

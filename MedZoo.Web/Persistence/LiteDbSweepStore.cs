@@ -1,36 +1,36 @@
 using LiteDB;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Sweeps;
 
-namespace MedZoo.Web.Sweeps;
+namespace MedZoo.Web.Persistence;
 
 /// <summary>Sweeps in the dashboard's database (collection <c>sweeps</c>; one small document per sweep).</summary>
 public sealed class LiteDbSweepStore : ISweepStore
 {
-    private readonly ILiteCollection<SweepDocument> _sweeps;
+    private readonly ILiteCollection<SweepRecord> _sweeps;
     private readonly Lock _gate = new();
 
     public LiteDbSweepStore(MedZooDatabase database)
     {
         ArgumentNullException.ThrowIfNull(database);
-        _sweeps = database.Db.GetCollection<SweepDocument>("sweeps");
+        _sweeps = database.Db.GetCollection<SweepRecord>("sweeps");
     }
 
-    public void Insert(SweepDocument sweep)
+    public void Insert(SweepRecord sweep)
     {
         lock (_gate) _sweeps.Insert(sweep);
     }
 
-    public SweepDocument? Get(string id)
+    public SweepRecord? Get(string id)
     {
         lock (_gate) return _sweeps.FindById(id);
     }
 
-    public IReadOnlyList<SweepDocument> List()
+    public IReadOnlyList<SweepRecord> List()
     {
         lock (_gate) return _sweeps.FindAll().OrderByDescending(s => s.CreatedAt).ToList();
     }
 
-    public SweepDocument? Update(string id, Action<SweepDocument> change)
+    public SweepRecord? Update(string id, Action<SweepRecord> change)
     {
         ArgumentNullException.ThrowIfNull(change);
         lock (_gate)

@@ -1,7 +1,7 @@
 namespace MedZoo.Web.Sweeps;
 
 /// <summary>A stored sweep: what was asked and, per trial, its run and what successive halving recorded.</summary>
-public sealed class SweepDocument
+public sealed class SweepRecord
 {
     public string Id { get; set; } = "";
     public string Name { get; set; } = "";
@@ -21,11 +21,11 @@ public sealed class SweepDocument
     /// <summary>Set once someone stopped the whole sweep.</summary>
     public bool StopRequested { get; set; }
 
-    public List<SweepTrialDocument> Trials { get; set; } = [];
+    public List<SweepTrialRecord> Trials { get; set; } = [];
 }
 
 /// <summary>One trial: its run, its values, its best Dice so far, the values it reached at each rung, and why halving stopped it.</summary>
-public sealed class SweepTrialDocument
+public sealed class SweepTrialRecord
 {
     public int Number { get; set; }
     public string RunId { get; set; } = "";
@@ -37,14 +37,14 @@ public sealed class SweepTrialDocument
     public double? BestDice { get; set; }
 
     /// <summary>Rung epoch → best Dice so far at that epoch, recorded when the trial reached it.</summary>
-    public List<SweepRungValue> Rungs { get; set; } = [];
+    public List<SweepRungRecord> Rungs { get; set; } = [];
 
     /// <summary>Why successive halving stopped it (null while it goes on).</summary>
     public string? HaltedReason { get; set; }
 }
 
 /// <summary>A trial's best Dice when it completed a rung epoch.</summary>
-public sealed class SweepRungValue
+public sealed class SweepRungRecord
 {
     public int Epoch { get; set; }
     public double Dice { get; set; }

@@ -1,4 +1,5 @@
 using MedZoo.Web.Accounts;
+using MedZoo.Web.Api;
 using MedZoo.Web.Components;
 using MedZoo.Web.Datasets;
 using MedZoo.Web.Live;
@@ -31,6 +32,7 @@ public static class WebHostingExtensions
         builder.AddMedZooDatasets();
         builder.AddMedZooModels();
         builder.AddMedZooReviews();
+        builder.AddMedZooApi();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         // Notices go bottom right: top right they cover the run page's Stop and Resume buttons.
         builder.Services.AddMudServices(o => o.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
@@ -48,6 +50,7 @@ public static class WebHostingExtensions
         // page would turn their 401/403 into a sign-in redirect).
         app.UseWhen(ctx => HttpMethods.IsGet(ctx.Request.Method) && !IsApiOrHub(ctx.Request.Path),
             b => b.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        app.UseMedZooApiProblems();
         app.UseCrossSiteRequestGuard();
         app.UseRateLimiter();
         app.UseAuthentication();
@@ -58,6 +61,7 @@ public static class WebHostingExtensions
         app.MapAccountEndpoints();
         app.MapRunEndpoints();
         app.MapReviewEndpoints();
+        app.MapMedZooApiDocs();
         app.MapHub<TrainingHub>(TrainingHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

@@ -3,6 +3,7 @@ using MedZoo.Web.Accounts;
 using MedZoo.Web.Api;
 using MedZoo.Web.Persistence;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.OpenApi;
 using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Reviews;
@@ -103,12 +104,46 @@ public static class ReviewEndpoints
             UploadAsync(http, service, options.Value, ct)
         ).RequireAuthorization(Roles.OperatePolicy).DisableAntiforgery()
             .WithSummary("Upload a subject to review: multipart/form-data with 'images' (one file per modality, or one multi-channel file), optional 'label' and 'name'")
-            .Accepts<IFormFile>("multipart/form-data").Produces<UploadDocument>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest);
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // Described here, not with Accepts(): accepts-metadata makes routing answer 415 to other bodies before
+                // authorization runs, and a viewer must get 403 whatever they send.
+                operation.RequestBody = UploadForm;
+                return Task.CompletedTask;
+            })
+            .Produces<UploadDocument>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest);
         uploads.MapDelete("/{id}", (string id, HttpContext http, UploadService service) =>
             service.Remove(http.User, id) ? Results.NoContent() : ApiProblem.NotFound($"no upload '{id}'")).RequireAuthorization(Roles.OperatePolicy)
             .WithSummary("Remove an upload").Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
+
+    // The multipart form of POST /api/uploads as OpenAPI describes it.
+    private static readonly OpenApiRequestBody UploadForm = new()
+    {
+        Required = true,
+        Content = new Dictionary<string, OpenApiMediaType>
+        {
+            ["multipart/form-data"] = new()
+            {
+                Schema = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Object,
+                    Required = new HashSet<string> { "images" },
+                    Properties = new Dictionary<string, IOpenApiSchema>
+                    {
+                        ["images"] = new OpenApiSchema
+                        {
+                            Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" },
+                            Description = "One file per modality in the checkpoint's order, or one multi-channel file (NIfTI, Analyze, MetaImage)",
+                        },
+                        ["label"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary", Description = "Optional ground truth on the same grid" },
+                        ["name"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Optional display name" },
+                    },
+                },
+            },
+        },
+    };
 
     /// <summary>
     /// POST /api/uploads: reads the multipart form under the upload limit and stores it (201), or answers 400 with

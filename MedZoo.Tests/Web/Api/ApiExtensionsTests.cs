@@ -65,6 +65,7 @@ public sealed partial class ApiExtensionsTests : IAsyncLifetime
         var start = paths.GetProperty("/api/runs").GetProperty("post");
         Assert.True(start.GetProperty("responses").TryGetProperty("400", out _));
         Assert.Contains("Queue a new run", start.GetProperty("summary").GetString());
+        Assert.True(paths.GetProperty("/api/uploads").GetProperty("post").GetProperty("requestBody").GetProperty("content").TryGetProperty("multipart/form-data", out _));
     }
 
     [Fact]

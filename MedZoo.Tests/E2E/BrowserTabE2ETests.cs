@@ -28,9 +28,10 @@ public sealed class BrowserTabE2ETests
         foreach (var path in new[] { "/runs", $"/runs/{run.Id}", "/reviews", "/models", "/account/tokens" })
         {
             await BrowserSession.GotoAsync(page, path);
-            var icon = await page.GetAttributeAsync("link[rel=icon]", "href");
+            // The link's resolved address (the document's <base> applied), as the browser fetches it.
+            var icon = await page.EvaluateAsync<string?>("() => document.querySelector('link[rel=icon]')?.href ?? null");
             Assert.False(string.IsNullOrEmpty(icon), $"{path} has no <link rel=icon>");
-            var answer = await page.APIRequest.GetAsync(new Uri(new Uri(page.Url), icon).ToString());
+            var answer = await page.APIRequest.GetAsync(icon);
             Assert.Equal(200, answer.Status);
             Assert.Equal("image/svg+xml", answer.Headers["content-type"].Split(';')[0]);
         }

@@ -5,8 +5,10 @@ using System.Text.Json;
 using MedZoo.Tests.TestSupport;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
+using MedZoo.Web.Live;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using static MedZoo.Tests.Web.Support.AppTestHelpers;
 
@@ -213,6 +215,28 @@ public sealed class ApiTokenAuthenticationTests : IAsyncLifetime
         Assert.Contains("carried a wrong API token: wait", await DetailAsync(blocked));
         // The sign-in form keeps its own count: the address's browser sign-in is not locked out by a script's stale token.
         Assert.Equal(HttpStatusCode.OK, (await (await SignIn.AsAsync(_address, "viewer", "viewer-password")).Client.GetAsync("/api/runs")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Hub_ConnectionOpenedWithAToken_IsClosedWhenTheTokenIsRevoked()
+    {
+        var token = Token("op", Roles.Operator);
+        var run = _app.Service().Start(Admin, "watched", ScriptedRunExecutor.Json(epochs: 1, stepsPerEpoch: 1));
+        await using var hub = new HubConnectionBuilder()
+            .WithUrl(new Uri(_address, TrainingHub.Path.TrimStart('/')), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token.Secret))
+            .AddJsonProtocol(o => LiveJson.Configure(o.PayloadSerializerOptions))
+            .Build();
+        var closed = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        hub.Closed += _ => { closed.TrySetResult(true); return Task.CompletedTask; };
+        await hub.StartAsync();
+        Assert.Equal(run.Id, (await hub.InvokeAsync<RunDocument>(nameof(TrainingHub.Subscribe), run.Id)).Id);
+        var filter = _app.Services.GetRequiredService<HubSessionFilter>();
+        Assert.Equal(0, filter.RevalidateAll());
+
+        _app.Services.GetRequiredService<ApiTokenService>().Revoke(Principal("op", Roles.Operator), token.Token.Id);
+
+        Assert.Equal(1, filter.RevalidateAll());
+        await Waits.For(closed.Task, "the revoked token's hub connection to close");
     }
 
     [Fact]

@@ -37,6 +37,10 @@ def call(method, path, **kwargs):
     return response
 
 
+def dice(value):
+    return "-" if value is None else f"{value:.3f}"
+
+
 def wait(path, done, describe):
     """Polls GET path until done(resource) holds; prints each new state."""
     last = None
@@ -64,7 +68,7 @@ run = call("POST", "/api/runs", json={"name": "automation example", "config": co
 print(f"started run {run['id']} ({run['name']})")
 finished = {"Completed", "EarlyStopped", "Stopped", "Failed", "Interrupted"}
 run = wait(f"/api/runs/{run['id']}", lambda r: r["status"] in finished,
-           lambda r: f"run {r['status']}: epoch {r['currentEpoch']}/{r['epochs']}, best mean Dice {r.get('bestMeanDice')}")
+           lambda r: f"run {r['status']}: epoch {r['currentEpoch']}/{r['epochs']}, best mean Dice {dice(r.get('bestMeanDice'))}")
 if run["status"] not in ("Completed", "EarlyStopped"):
     sys.exit(f"the run ended {run['status']}: {run.get('reason')}")
 

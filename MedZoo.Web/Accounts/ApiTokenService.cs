@@ -12,9 +12,10 @@ public sealed record CreatedApiToken(ApiToken Token, string Secret);
 /// <c>Authorization: Bearer &lt;token&gt;</c> (<see cref="ApiTokenAuthenticationHandler"/>) and acts as that user
 /// with the role the user has now.
 /// <para>
-/// A token is <see cref="Prefix"/> plus 32 random bytes (256 bits) in base64url. Only its SHA-256 is stored. A fast
+/// A token is <see cref="Prefix"/> plus 32 random bytes (256 bits) in base64url. Only its SHA-256 is stored, with its
+/// first 8 characters after the prefix as a hint (48 bits; the other 208 stay secret). A fast
 /// unsalted hash is enough here, unlike for passwords: salts and slow hashes exist to stop guessing of low-entropy
-/// secrets, and nobody can guess or precompute 2^256 values, so a stolen database yields no usable token. A fast
+/// secrets, and nobody can guess or precompute 2^208 values, so a stolen database yields no usable token. A fast
 /// hash also lets a request be checked with one indexed lookup instead of a deliberate 100 ms of CPU, which would
 /// hand anyone a cheap way to load the server. The lookup compares hashes, never the secret, so its timing tells an
 /// attacker nothing about a valid token.

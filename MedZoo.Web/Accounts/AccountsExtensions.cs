@@ -61,7 +61,9 @@ public static class AccountsExtensions
                     _ => new FixedWindowRateLimiterOptions { PermitLimit = limit, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
             });
         });
-        builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+        // Bearer requests authenticate with a personal API token only, every other request with the cookie.
+        builder.Services.AddAuthentication(ApiTokenAuthenticationHandler.CookieOrToken)
+            .AddApiTokens()
             .AddCookie(o =>
             {
                 o.LoginPath = AccountEndpoints.SignInPath;

@@ -10,7 +10,7 @@ namespace MedZoo.Web.Accounts;
 /// keep receiving events and calling operator methods for as long as the socket stays open. Every
 /// method call is checked against the account store first; every
 /// <see cref="AccountSecurityOptions.RevalidationInterval"/> all open connections are checked, and
-/// a connection whose user no longer matches is closed (the client reconnects through the cookie,
+/// a connection whose user no longer matches (or whose API token was revoked) is closed (the client reconnects through the cookie,
 /// which carries the current role, or is refused). It applies to the dashboard's own hubs only:
 /// Blazor's circuit hub has its own check (<see cref="RevalidatingUserStateProvider"/>), which
 /// sends the page through sign-in instead of cutting its connection.
@@ -18,13 +18,15 @@ namespace MedZoo.Web.Accounts;
 public sealed class HubSessionFilter : IHubFilter, IDisposable
 {
     private readonly UserService _users;
+    private readonly ApiTokenService _tokens;
     private readonly ILogger<HubSessionFilter> _logger;
     private readonly ConcurrentDictionary<string, HubCallerContext> _connections = new(StringComparer.Ordinal);
     private readonly ITimer _timer;
 
-    public HubSessionFilter(UserService users, IOptions<AccountSecurityOptions> options, TimeProvider clock, ILogger<HubSessionFilter> logger)
+    public HubSessionFilter(UserService users, ApiTokenService tokens, IOptions<AccountSecurityOptions> options, TimeProvider clock, ILogger<HubSessionFilter> logger)
     {
         _users = users;
+        _tokens = tokens;
         _logger = logger;
         var every = options.Value.RevalidationInterval;
         _timer = clock.CreateTimer(_ => RevalidateAll(), null, every, every);
@@ -82,8 +84,10 @@ public sealed class HubSessionFilter : IHubFilter, IDisposable
 
     private static bool IsOwn(Hub hub) => hub.GetType().Assembly == typeof(HubSessionFilter).Assembly;
 
+    // A connection opened with an API token also ends when the token is revoked.
     private bool IsCurrent(HubCallerContext caller) =>
-        caller.User is { } user && UserService.IsCurrent(user, user.Identity?.Name is { } name ? _users.Find(name) : null);
+        caller.User is { } user && UserService.IsCurrent(user, user.Identity?.Name is { } name ? _users.Find(name) : null)
+        && _tokens.TokenStillExists(user);
 
     public void Dispose() => _timer.Dispose();
 }

@@ -1,4 +1,5 @@
 using MedZoo.Web.Accounts;
+using MedZoo.Web.Api;
 using MedZoo.Web.Components;
 using MedZoo.Web.Datasets;
 using MedZoo.Web.Live;
@@ -34,6 +35,7 @@ public static class WebHostingExtensions
         builder.AddMedZooModels();
         builder.AddMedZooReviews();
         builder.Services.AddMedZooSweeps();
+        builder.AddMedZooApi();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         // Notices go bottom right: top right they cover the run page's Stop and Resume buttons.
         builder.Services.AddMudServices(o => o.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
@@ -51,6 +53,7 @@ public static class WebHostingExtensions
         // page would turn their 401/403 into a sign-in redirect).
         app.UseWhen(ctx => HttpMethods.IsGet(ctx.Request.Method) && !IsApiOrHub(ctx.Request.Path),
             b => b.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        app.UseMedZooApiProblems();
         app.UseCrossSiteRequestGuard();
         app.UseRateLimiter();
         app.UseAuthentication();
@@ -62,6 +65,7 @@ public static class WebHostingExtensions
         app.MapRunEndpoints();
         app.MapReviewEndpoints();
         app.MapSweepEndpoints();
+        app.MapMedZooApiDocs();
         app.MapHub<TrainingHub>(TrainingHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

@@ -12,7 +12,7 @@ namespace MedZoo.Web.Persistence;
 /// Registers the embedded storage: one LiteDB file in the data folder behind every store interface
 /// the pages, hub, API and workers use (<see cref="IRunStore"/>, <see cref="IMetricStore"/>,
 /// <see cref="IRunEventStore"/>, <see cref="IPreviewStore"/>, <see cref="IRunCheckpointStore"/>,
-/// <see cref="IUserStore"/>, <see cref="IDatasetStore"/>, <see cref="IReviewStore"/>, <see cref="ISweepStore"/>), and the importer
+/// <see cref="IUserStore"/>, <see cref="IDatasetStore"/>, <see cref="IReviewStore"/>, <see cref="ISweepStore"/>, <see cref="IApiTokenStore"/>), and the importer
 /// of headless runs' journals. Another storage engine is another method like this one; nothing else changes.
 /// </summary>
 public static class LiteDbStorageExtensions
@@ -41,6 +41,7 @@ public static class LiteDbStorageExtensions
         services.AddSingleton<ReviewRepository>();
         services.AddSingleton<IReviewStore>(sp => sp.GetRequiredService<ReviewRepository>());
         services.AddSingleton<ISweepStore, LiteDbSweepStore>();
+        services.AddSingleton<IApiTokenStore, LiteDbApiTokenStore>();
         services.AddHostedService<RunJournalImporter>();
         return builder;
     }

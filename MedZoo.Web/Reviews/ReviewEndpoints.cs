@@ -1,5 +1,10 @@
+using MedZoo.Web.Runs;
+using MedZoo.Engine.Data;
 using MedZoo.Web.Accounts;
+using MedZoo.Web.Api;
+using MedZoo.Web.Persistence;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.OpenApi;
 using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Reviews;
@@ -19,19 +24,28 @@ public static class ReviewEndpoints
         name is "prediction.u8" or "truth.u8" || (name.StartsWith("image-", StringComparison.Ordinal) && name.EndsWith(".u16", StringComparison.Ordinal)
             && int.TryParse(name.AsSpan(6, name.Length - 10), out var c) && c >= 0);
 
+    /// <summary>Maps /api/reviews/..., /api/uploads/... and the run's validation subjects (what a review can predict).</summary>
     public static IEndpointRouteBuilder MapReviewEndpoints(this IEndpointRouteBuilder app)
     {
-        var reviews = app.MapGroup("/api/reviews").RequireAuthorization();
-        reviews.MapGet("/", (IReviewStore repo) => Results.Ok(repo.List().Select(ReviewInfo.From).ToList()));
-        reviews.MapGet("/{id}", (string id, IReviewStore repo) => repo.Get(id) is { } r ? Results.Ok(ReviewInfo.From(r)) : Results.NotFound());
+        var reviews = app.MapGroup("/api/reviews").RequireAuthorization().WithTags("Reviews");
+        reviews.MapGet("/", (IReviewStore repo) => Results.Ok(repo.List().Select(ReviewInfo.From).ToList()))
+            .WithSummary("Every review, newest first").Produces<IReadOnlyList<ReviewInfo>>();
+        reviews.MapGet("/{id}", (string id, IReviewStore repo) => repo.Get(id) is { } r ? Results.Ok(ReviewInfo.From(r)) : NoReview(id))
+            .WithSummary("One review: status, windows done, metrics when completed").Produces<ReviewInfo>().ProducesProblem(StatusCodes.Status404NotFound);
         reviews.MapGet("/{id}/prediction.nii.gz", (string id, IReviewStore repo, ReviewStorage storage) =>
-            Download(repo, storage, id, "prediction.nii.gz", "application/gzip", r => $"{Stem(r)}-prediction.nii.gz"));
+            Download(repo, storage, id, "prediction.nii.gz", "application/gzip", r => $"{Stem(r)}-prediction.nii.gz"))
+            .WithSummary("The predicted label volume (NIfTI, the input's geometry)").Produces(StatusCodes.Status200OK, contentType: "application/gzip")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         reviews.MapGet("/{id}/input.nii.gz", (string id, IReviewStore repo, ReviewStorage storage) =>
-            Download(repo, storage, id, "input.nii.gz", "application/gzip", r => $"{Stem(r)}-input.nii.gz"));
+            Download(repo, storage, id, "input.nii.gz", "application/gzip", r => $"{Stem(r)}-input.nii.gz"))
+            .WithSummary("The input volume of a validation subject (NIfTI)").Produces(StatusCodes.Status200OK, contentType: "application/gzip")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         reviews.MapGet("/{id}/metrics.csv", (string id, IReviewStore repo, ReviewStorage storage) =>
-            Download(repo, storage, id, "metrics.csv", "text/csv", r => $"{Stem(r)}-metrics.csv"));
+            Download(repo, storage, id, "metrics.csv", "text/csv", r => $"{Stem(r)}-metrics.csv"))
+            .WithSummary("Per-class metrics as CSV").Produces(StatusCodes.Status200OK, contentType: "text/csv").ProducesProblem(StatusCodes.Status404NotFound);
         reviews.MapGet("/{id}/data/{name}", (string id, string name, IReviewStore repo, ReviewStorage storage) =>
-            IsDisplayFile(name) ? Download(repo, storage, id, name, "application/octet-stream", null) : Results.NotFound());
+            IsDisplayFile(name) ? Download(repo, storage, id, name, "application/octet-stream", null) : ApiProblem.NotFound($"'{name}' is not a display file of a review"))
+            .ExcludeFromDescription(); // the viewer's own raw display volumes, not part of the automation API
         reviews.MapPost("/", (StartReviewRequest body, HttpContext http, ReviewService service) =>
         {
             try
@@ -41,23 +55,96 @@ public static class ReviewEndpoints
             }
             catch (ArgumentException e)
             {
-                return Results.BadRequest(new { error = e.Message });
+                return ApiProblem.BadRequest(e.Message);
             }
-        }).RequireAuthorization(Roles.OperatePolicy);
+        }).RequireAuthorization(Roles.OperatePolicy)
+            .WithSummary("Queue a review: predict a validation subject (source Validation, subjectId from /api/runs/{id}/validation-subjects) or an upload (source Upload, subjectId = upload id) with the run's best or last checkpoint")
+            .Produces<ReviewInfo>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest);
+        reviews.MapPost("/{id}/rerun", (string id, HttpContext http, ReviewService service) =>
+        {
+            try
+            {
+                return Results.Ok(ReviewInfo.From(service.Rerun(http.User, id)));
+            }
+            catch (ArgumentException)
+            {
+                return NoReview(id);
+            }
+            catch (InvalidOperationException e)
+            {
+                return ApiProblem.Conflict(e.Message);
+            }
+        }).RequireAuthorization(Roles.OperatePolicy).WithSummary("Queue an interrupted or failed review again")
+            .Produces<ReviewInfo>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         reviews.MapDelete("/{id}", (string id, HttpContext http, ReviewService service) =>
-            service.Delete(http.User, id) ? Results.NoContent() : Results.NotFound()).RequireAuthorization(Roles.OperatePolicy);
+            service.Delete(http.User, id) ? Results.NoContent() : NoReview(id)).RequireAuthorization(Roles.OperatePolicy)
+            .WithSummary("Delete a review and its files").Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
 
-        var uploads = app.MapGroup("/api/uploads").RequireAuthorization();
-        uploads.MapGet("/", (IReviewStore repo) => Results.Ok(repo.Uploads().Select(UploadInfo.From).ToList()));
-        // Multipart: fields "images" (one or more files), "label" (optional), "name" (optional). The
-        // auth cookie is SameSite=Strict, so another site cannot post this with a user's cookie.
+        // Registered here, not with the run endpoints: the validation split is what reviews read (Runs must not depend on Reviews).
+        app.MapGet("/api/runs/{id}/validation-subjects", (string id, IRunStore runs) =>
+        {
+            if (runs.Get(id) is not { } run) return ApiProblem.NotFound($"no run '{id}': list the runs with GET /api/runs");
+            try
+            {
+                return Results.Ok(ReviewService.ValidationSubjects(run));
+            }
+            catch (DatasetException e)
+            {
+                return ApiProblem.Conflict(e.Message);
+            }
+        }).RequireAuthorization().WithTags("Runs")
+            .WithSummary("Ids of the run's held-out validation subjects (what POST /api/reviews takes as subjectId with source Validation)")
+            .Produces<IReadOnlyList<string>>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+
+        var uploads = app.MapGroup("/api/uploads").RequireAuthorization().WithTags("Uploads");
+        uploads.MapGet("/", (IReviewStore repo) => Results.Ok(repo.Uploads().Select(UploadInfo.From).ToList()))
+            .WithSummary("Every uploaded subject").Produces<IReadOnlyList<UploadInfo>>();
+        // Multipart: fields "images" (one or more files), "label" (optional), "name" (optional). Other origins'
+        // pages cannot post it with a user's cookie (CrossSiteRequestGuard), hence no antiforgery token.
         uploads.MapPost("/", (HttpContext http, UploadService service, IOptions<ReviewOptions> options, CancellationToken ct) =>
             UploadAsync(http, service, options.Value, ct)
-        ).RequireAuthorization(Roles.OperatePolicy).DisableAntiforgery();
+        ).RequireAuthorization(Roles.OperatePolicy).DisableAntiforgery()
+            .WithSummary("Upload a subject to review: multipart/form-data with 'images' (one file per modality, or one multi-channel file), optional 'label' and 'name'")
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // Described here, not with Accepts(): accepts-metadata makes routing answer 415 to other bodies before
+                // authorization runs, and a viewer must get 403 whatever they send.
+                operation.RequestBody = UploadForm;
+                return Task.CompletedTask;
+            })
+            .Produces<UploadInfo>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest);
         uploads.MapDelete("/{id}", (string id, HttpContext http, UploadService service) =>
-            service.Remove(http.User, id) ? Results.NoContent() : Results.NotFound()).RequireAuthorization(Roles.OperatePolicy);
+            service.Remove(http.User, id) ? Results.NoContent() : ApiProblem.NotFound($"no upload '{id}'")).RequireAuthorization(Roles.OperatePolicy)
+            .WithSummary("Remove an upload").Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
+
+    // The multipart form of POST /api/uploads as OpenAPI describes it.
+    private static readonly OpenApiRequestBody UploadForm = new()
+    {
+        Required = true,
+        Content = new Dictionary<string, OpenApiMediaType>
+        {
+            ["multipart/form-data"] = new()
+            {
+                Schema = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Object,
+                    Required = new HashSet<string> { "images" },
+                    Properties = new Dictionary<string, IOpenApiSchema>
+                    {
+                        ["images"] = new OpenApiSchema
+                        {
+                            Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" },
+                            Description = "One file per modality in the checkpoint's order, or one multi-channel file (NIfTI, Analyze, MetaImage)",
+                        },
+                        ["label"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary", Description = "Optional ground truth on the same grid" },
+                        ["name"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Optional display name" },
+                    },
+                },
+            },
+        },
+    };
 
     /// <summary>
     /// POST /api/uploads: reads the multipart form under the upload limit and stores it (201), or answers 400 with
@@ -69,9 +156,9 @@ public static class ReviewEndpoints
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
             size.MaxRequestBodySize = limit + 1024 * 1024; // the form's own bytes on top of the files
         if (http.Request.ContentLength > limit + 1024 * 1024)
-            return Results.BadRequest(new { error = $"the upload is larger than the limit of {ReviewOptions.FormatBytes(limit)}" });
+            return ApiProblem.BadRequest($"the upload is larger than the limit of {ReviewOptions.FormatBytes(limit)}");
         if (!http.Request.HasFormContentType)
-            return Results.BadRequest(new { error = "post the files as multipart/form-data (fields: images, label, name)" });
+            return ApiProblem.BadRequest("post the files as multipart/form-data (fields: images, label, name)");
         try
         {
             var form = await new FormFeature(http.Request, new FormOptions { MultipartBodyLengthLimit = limit + 1024 * 1024 }).ReadFormAsync(ct);
@@ -82,27 +169,31 @@ public static class ReviewEndpoints
         }
         catch (UploadRejectedException e)
         {
-            return Results.BadRequest(new { error = e.Message });
+            return ApiProblem.BadRequest(e.Message);
         }
         catch (InvalidDataException e)
         {
-            return Results.BadRequest(new { error = $"the form cannot be read: {e.Message}" });
+            return ApiProblem.BadRequest($"the form cannot be read: {e.Message}");
         }
         catch (IOException e) when (!ct.IsCancellationRequested)
         {
             // A body that ends inside the form, or one over the size limit (BadHttpRequestException): the client's error, not a 500.
-            return Results.BadRequest(new { error = $"the form cannot be read (it ends early or is too large): {e.Message}" });
+            return ApiProblem.BadRequest($"the form cannot be read (it ends early or is too large): {e.Message}");
         }
     }
+
+    private static IResult NoReview(string id) => ApiProblem.NotFound($"no review '{id}': list the reviews with GET /api/reviews");
 
     private static string Stem(ReviewRecord r) => $"{r.RunName}-{r.CheckpointKind}-{r.SubjectName}".Replace(' ', '_').Replace('/', '_').Replace('(', '_').Replace(')', '_');
 
     private static IResult Download(IReviewStore repo, ReviewStorage storage, string id, string file, string type, Func<ReviewRecord, string>? name)
     {
         var review = repo.Get(id);
-        if (review is null || review.Status != ReviewStatus.Completed) return Results.NotFound();
+        if (review is null) return NoReview(id);
+        if (review.Status != ReviewStatus.Completed)
+            return ApiProblem.NotFound($"review '{id}' is {review.Status}; its files exist once it is Completed");
         var path = storage.ReviewFile(id, file);
-        if (!File.Exists(path)) return Results.NotFound();
+        if (!File.Exists(path)) return ApiProblem.NotFound($"review '{id}' has no {file}");
         return name is null ? Results.File(path, type) : Results.File(path, type, name(review));
     }
 }

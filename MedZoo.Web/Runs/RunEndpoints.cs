@@ -1,4 +1,5 @@
 using MedZoo.Web.Accounts;
+using MedZoo.Web.Api;
 using MedZoo.Web.Live;
 using MedZoo.Web.Persistence;
 
@@ -7,30 +8,45 @@ namespace MedZoo.Web.Runs;
 /// <summary>Body of POST /api/runs: a display name (optional) and the trainer's configuration as JSON (what the New run form edits).</summary>
 public sealed record StartRunRequest(string? Name, System.Text.Json.JsonElement Config);
 
+/// <summary>A stored checkpoint as the API lists it.</summary>
+public sealed record CheckpointInfo(string Kind, int Epoch, long Bytes, DateTime SavedAt);
+
 /// <summary>
-/// Read access to runs over HTTP (any signed-in user) and the few operator actions scripts need (start, resume from
-/// the last checkpoint, stop).
-/// The auth cookie is SameSite=Strict, so another site cannot post these with a user's cookie.
+/// Runs over HTTP: any signed-in user (cookie or API token) reads; operators start, pause, resume, stop and delete.
+/// Refusals are ProblemDetails (<see cref="ApiProblem"/>). Other origins' pages cannot post these with a user's
+/// cookie (<see cref="CrossSiteRequestGuard"/>).
 /// </summary>
 public static class RunEndpoints
 {
     /// <summary>Maps /api/runs/...</summary>
     public static IEndpointRouteBuilder MapRunEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/runs").RequireAuthorization();
-        api.MapGet("/", (IRunStore runs) => Results.Ok(runs.List().Select(RunInfo.From).ToList()));
-        api.MapGet("/{id}", (string id, IRunStore runs) => runs.Get(id) is { } r ? Results.Ok(RunInfo.From(r)) : Results.NotFound());
-        api.MapGet("/{id}/metrics", Metrics);
-        api.MapGet("/{id}/events", Events);
+        var api = app.MapGroup("/api/runs").RequireAuthorization().WithTags("Runs");
+        api.MapGet("/", (IRunStore runs) => Results.Ok(runs.List().Select(RunInfo.From).ToList()))
+            .WithSummary("Every run, newest first").Produces<IReadOnlyList<RunInfo>>();
+        api.MapGet("/{id}", (string id, IRunStore runs) => runs.Get(id) is { } r ? Results.Ok(RunInfo.From(r)) : NoRun(id))
+            .WithSummary("One run: status, epoch, step, losses, Dice").Produces<RunInfo>().ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/{id}/metrics", Metrics)
+            .WithSummary("A page of the run's metric points (kind=step|epoch, afterSeq, limit), or the step series downsampled (points=N)")
+            .Produces<HistoryPage<MetricPointInfo>>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/{id}/events", Events)
+            .WithSummary("A page of the run's events (afterSeq, limit)")
+            .Produces<HistoryPage<RunEventInfo>>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/{id}/checkpoints", (string id, IRunStore runs, IRunCheckpointStore checkpoints) =>
+            runs.Get(id) is null ? NoRun(id) : Results.Ok(checkpoints.List(id).Select(c => new CheckpointInfo(c.Kind, c.Epoch, c.Bytes, c.SavedAt)).ToList()))
+            .WithSummary("The run's stored checkpoints (last, best)").Produces<IReadOnlyList<CheckpointInfo>>().ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/{id}/checkpoints/{kind}", (string id, string kind, IRunCheckpointStore store) =>
         {
-            if (kind is not ("last" or "best")) return Results.NotFound();
+            if (kind is not ("last" or "best")) return ApiProblem.NotFound($"checkpoint kind '{kind}' does not exist; use last or best");
             // One lookup for the bytes and their epoch; the bytes stay readable while a save replaces them.
             return store.Open(id, kind) is { } open
                 ? Results.File(open.Stream, "application/octet-stream", $"{id}-{kind}-epoch{open.Pointer.Epoch}.ckpt")
-                : Results.NotFound();
-        });
-        api.MapPost("/", (StartRunRequest body, HttpContext http, RunService service) =>
+                : ApiProblem.NotFound($"run '{id}' has no {kind} checkpoint (yet)");
+        }).WithSummary("Download a checkpoint (last or best)").Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        var operate = api.MapGroup("").RequireAuthorization(Roles.OperatePolicy);
+        operate.MapPost("/", (StartRunRequest body, HttpContext http, RunService service) =>
         {
             try
             {
@@ -39,29 +55,62 @@ public static class RunEndpoints
             }
             catch (ArgumentException e)
             {
-                return Results.BadRequest(new { error = e.Message });
+                return ApiProblem.BadRequest(e.Message);
             }
-        }).RequireAuthorization(Roles.OperatePolicy);
-        api.MapPost("/{id}/resume", (string id, HttpContext http, RunService service) =>
+        }).WithSummary("Queue a new run: a name (optional) and the trainer's options as JSON (what the New run form edits; omitted options keep their defaults)")
+            .Produces<RunInfo>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest);
+        operate.MapPost("/{id}/pause", (string id, HttpContext http, RunService service, IRunStore runs) =>
         {
+            if (runs.Get(id) is not { } run) return NoRun(id);
+            if (run.Status != RunStatus.Running || !service.Pause(http.User, id))
+                return ApiProblem.Conflict($"run '{id}' is {run.Status}; only a running run can be paused");
+            return Results.Ok(RunInfo.From(runs.Get(id)!));
+        }).WithSummary("Pause a running run after its current batch").Produces<RunInfo>()
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        operate.MapPost("/{id}/resume", (string id, HttpContext http, RunService service, IRunStore runs) =>
+        {
+            if (runs.Get(id) is not { } run) return NoRun(id);
+            // One verb for "train again": a paused run continues in place; an interrupted, stopped or failed one
+            // is queued to continue from its last checkpoint.
+            if (run.Status == RunStatus.Paused)
+                return service.Resume(http.User, id) ? Results.Ok(RunInfo.From(runs.Get(id)!)) : ApiProblem.Conflict($"run '{id}' is no longer paused");
             try
             {
                 return Results.Ok(RunInfo.From(service.Continue(http.User, id)));
             }
             catch (KeyNotFoundException)
             {
-                return Results.NotFound();
+                return NoRun(id);
             }
             catch (InvalidOperationException e)
             {
-                return Results.Conflict(new { error = e.Message });
+                return ApiProblem.Conflict(e.Message);
             }
-        }).RequireAuthorization(Roles.OperatePolicy);
-        api.MapPost("/{id}/stop", (string id, HttpContext http, RunService service) =>
-            service.Stop(http.User, id) ? Results.NoContent() : Results.NotFound())
-            .RequireAuthorization(Roles.OperatePolicy);
+        }).WithSummary("Resume a paused run, or continue an interrupted, stopped or failed run from its last checkpoint")
+            .Produces<RunInfo>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        operate.MapPost("/{id}/stop", (string id, HttpContext http, RunService service, IRunStore runs) =>
+        {
+            if (runs.Get(id) is not { } run) return NoRun(id);
+            return service.Stop(http.User, id) ? Results.NoContent()
+                : ApiProblem.Conflict($"run '{id}' is {run.Status}; only a queued, running or paused run can be stopped");
+        }).WithSummary("Stop a running or paused run after its current batch, or cancel a queued one")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        operate.MapDelete("/{id}", (string id, HttpContext http, RunService service) =>
+        {
+            try
+            {
+                return service.Delete(http.User, id) ? Results.NoContent() : NoRun(id);
+            }
+            catch (InvalidOperationException e)
+            {
+                return ApiProblem.Conflict(e.Message);
+            }
+        }).WithSummary("Delete a run that is not training, with its history and checkpoints")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return app;
     }
+
+    private static IResult NoRun(string id) => ApiProblem.NotFound($"no run '{id}': list the runs with GET /api/runs");
 
     /// <summary>Page size when the request names none.</summary>
     public const int DefaultPageSize = 1000;
@@ -72,7 +121,7 @@ public static class RunEndpoints
     // GET /api/runs/{id}/metrics?kind=step|epoch&afterSeq=S&limit=L, or ?points=N for the step series downsampled.
     private static IResult Metrics(string id, string? kind, long? afterSeq, int? limit, int? points, IRunStore runs, IMetricStore metrics)
     {
-        if (runs.Get(id) is null) return Results.NotFound();
+        if (runs.Get(id) is null) return NoRun(id);
         MetricKind? k = null;
         if (kind is not null)
         {
@@ -95,7 +144,7 @@ public static class RunEndpoints
     // GET /api/runs/{id}/events?afterSeq=S&limit=L
     private static IResult Events(string id, long? afterSeq, int? limit, IRunStore runs, IRunEventStore events)
     {
-        if (runs.Get(id) is null) return Results.NotFound();
+        if (runs.Get(id) is null) return NoRun(id);
         if (PageError(afterSeq, limit) is { } error) return error;
         var page = events.EventsAfter(id, afterSeq ?? 0, limit ?? DefaultPageSize);
         return Results.Ok(HistoryPage<RunEventInfo>.Of(page, e => e.Seq, RunEventInfo.From));
@@ -128,7 +177,7 @@ public static class RunEndpoints
         return null;
     }
 
-    private static IResult Error(string message) => Results.BadRequest(new { error = message });
+    private static IResult Error(string message) => ApiProblem.BadRequest(message);
 }
 
 /// <summary>

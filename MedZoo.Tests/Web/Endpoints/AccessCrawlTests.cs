@@ -80,7 +80,7 @@ public sealed class AccessCrawlTests(ITestOutputHelper output) : IAsyncLifetime
         foreach (var e in endpoints)
             if (EndpointCrawl.RefusesViewer(await EndpointCrawl.EffectivePolicyAsync(e, _app.Services))) guarded.Add(e);
         // The policies are read from the table, not listed here; these are a sample of what they must find.
-        foreach (var route in new[] { "/api/runs/{id}/stop", "/api/uploads/", "/api/uploads/{id}", "/api/reviews/", "/runs/new", "/admin/users" })
+        foreach (var route in new[] { "/api/runs/{id}/stop", "/api/runs/{id}/pause", "/api/runs/{id}", "/api/reviews/{id}/rerun", "/api/uploads/", "/api/uploads/{id}", "/api/reviews/", "/runs/new", "/admin/users" })
             Assert.Contains(guarded, e => "/" + e.RoutePattern.RawText!.TrimStart('/') == route);
         var requests = EndpointCrawl.Requests(guarded, _values);
         var (client, _) = await SignIn.AsAsync(_address, ViewerName, ViewerPassword);
@@ -92,6 +92,25 @@ public sealed class AccessCrawlTests(ITestOutputHelper output) : IAsyncLifetime
         var unguarded = await EndpointCrawl.UnguardedMutationsAsync(endpoints, _app.Services);
         Assert.True(unguarded.Count == 0, string.Join('\n', unguarded));
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/runs")).StatusCode); // the viewer is signed in
+    }
+
+    [Fact]
+    public async Task Crawl_ViewerApiToken_IsRefusedEveryOperatorAndAdminAction()
+    {
+        var endpoints = EndpointCrawl.Endpoints(_app.Services);
+        var guarded = new List<RouteEndpoint>();
+        foreach (var e in endpoints)
+            if (EndpointCrawl.RefusesViewer(await EndpointCrawl.EffectivePolicyAsync(e, _app.Services))) guarded.Add(e);
+        var requests = EndpointCrawl.Requests(guarded, _values);
+        var token = _app.Services.GetRequiredService<ApiTokenService>().Create(Principal(ViewerName, Roles.Viewer), "crawl").Secret;
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = _address };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+
+        var findings = await EndpointCrawl.CrawlAsync(client, requests, EndpointCrawl.IsForbidden);
+
+        output.WriteLine($"{requests.Count} operator/admin requests with a viewer's API token");
+        Assert.True(findings.Count == 0, $"{findings.Count} of {requests.Count} operator/admin requests were not refused to a viewer's token:\n{string.Join('\n', findings)}");
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/runs")).StatusCode); // the token is accepted
     }
 
     [Fact]

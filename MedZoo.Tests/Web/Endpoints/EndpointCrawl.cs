@@ -58,7 +58,17 @@ public static class EndpointCrawl
 
     /// <summary>True when anonymous visitors are meant to reach the endpoint (the account pages, static files).</summary>
     public static bool IsOpenByDesign(RouteEndpoint e) =>
-        IsStaticAsset(e) || OpenPaths.Any(p => string.Equals("/" + e.RoutePattern.RawText?.TrimStart('/'), p, StringComparison.OrdinalIgnoreCase));
+        IsStaticAsset(e) || IsApiReferenceAsset(e) || OpenPaths.Any(p => string.Equals("/" + e.RoutePattern.RawText?.TrimStart('/'), p, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// A file of the API reference's own bundle (Scalar maps its scripts and icon anonymously, like static assets: public
+    /// library code, no data). Only fixed file names under the reference's path count; its page and the OpenAPI document
+    /// need sign-in and are crawled.
+    /// </summary>
+    public static bool IsApiReferenceAsset(RouteEndpoint e) =>
+        e.RoutePattern.Parameters.Count == 0 && e.Metadata.GetMetadata<IAllowAnonymous>() is not null
+        && ("/" + e.RoutePattern.RawText?.TrimStart('/')).StartsWith(MedZoo.Web.Api.ApiExtensions.ReferencePath + "/", StringComparison.Ordinal)
+        && Path.GetExtension(e.RoutePattern.RawText) is ".js" or ".css" or ".svg" or ".png";
 
     /// <summary>The route with every parameter replaced by a sample value (<paramref name="values"/> by name, else "x").</summary>
     public static string SamplePath(RoutePattern pattern, IReadOnlyDictionary<string, string>? values = null)

@@ -101,7 +101,7 @@ public sealed class UploadTarget : FuzzTarget
             _service.Remove(Operator, doc.Id);
             return FuzzVerdict.Accepted;
         }
-        var error = value?.GetType().GetProperty("error")?.GetValue(value) as string ?? "";
+        var error = (value as Microsoft.AspNetCore.Mvc.ProblemDetails)?.Detail ?? "";
         if (status == StatusCodes.Status400BadRequest)
             return new FuzzVerdict(error.Length > 10 ? FuzzOutcome.Refused : FuzzOutcome.RefusedUnclear, error);
         throw new InvalidOperationException($"POST /api/uploads answered {status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? result.GetType().Name}, expected 201 or 400");

@@ -38,6 +38,8 @@ public static class LiteDbStorageExtensions
         services.AddSingleton<IDatasetStore>(sp => sp.GetRequiredService<DatasetRepository>());
         services.AddSingleton<ReviewRepository>();
         services.AddSingleton<IReviewStore>(sp => sp.GetRequiredService<ReviewRepository>());
+        services.AddSingleton<JournalRepository>();
+        services.AddSingleton<IRunJournalStore>(sp => sp.GetRequiredService<JournalRepository>());
         services.AddHostedService<RunJournalImporter>();
         return builder;
     }

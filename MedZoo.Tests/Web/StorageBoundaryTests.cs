@@ -68,6 +68,8 @@ public sealed class StorageBoundaryTests
         Assert.DoesNotContain(typeof(RunRecord), bound);
         Assert.DoesNotContain(typeof(RunEventRecorder), bound); // records through the interfaces only
         Assert.DoesNotContain(typeof(DataOptions), bound); // its docs mention LiteDB; its code does not
+        Assert.DoesNotContain(typeof(RunJournalImporter), bound); // imports through the stores
+        Assert.Contains(typeof(JournalRepository), bound);
     }
 
     [Theory]
@@ -75,7 +77,7 @@ public sealed class StorageBoundaryTests
     [InlineData(typeof(Canary.CallInLambda), typeof(RunRepository))]
     [InlineData(typeof(Canary.Attribute), typeof(BsonIdAttribute))]
     [InlineData(typeof(Canary.AsyncMethod), typeof(BsonValue))]
-    [InlineData(typeof(Canary.DocumentField), typeof(JournalDocument))]
+    [InlineData(typeof(Canary.DatabaseField), typeof(MedZooDatabase))]
     public void References_UseHiddenInAMember_IsFound(Type user, Type used)
     {
         var bound = StorageBoundary.LiteDbBound(Web);
@@ -128,11 +130,9 @@ public sealed class StorageBoundaryTests
             }
         }
 
-        public sealed class DocumentField
+        public sealed class DatabaseField(MedZooDatabase database)
         {
-            private readonly List<object> _items = [];
-
-            public void Add(JournalDocument journal) => _items.Add(journal.Id);
+            public string Folder => database.Options.DataDirectory;
         }
 
         public sealed class CommentOnly

@@ -242,7 +242,7 @@ public sealed class UserRecord
 }
 
 /// <summary>How far the server has imported one headless run's journal.</summary>
-public sealed class JournalDocument
+public sealed class JournalRecord
 {
     /// <summary>Journal file name.</summary>
     public string Id { get; set; } = "";

@@ -42,6 +42,8 @@ public static class LiteDbStorageExtensions
         services.AddSingleton<IReviewStore>(sp => sp.GetRequiredService<ReviewRepository>());
         services.AddSingleton<ISweepStore, LiteDbSweepStore>();
         services.AddSingleton<IApiTokenStore, LiteDbApiTokenStore>();
+        services.AddSingleton<JournalRepository>();
+        services.AddSingleton<IRunJournalStore>(sp => sp.GetRequiredService<JournalRepository>());
         services.AddHostedService<RunJournalImporter>();
         return builder;
     }

@@ -56,7 +56,7 @@ public sealed class MedZooDatabase : IDisposable
             Checkpoints.EnsureIndex(c => c.RunId);
             Datasets = Db.GetCollection<DatasetRecord>("datasets");
             Users = Db.GetCollection<UserRecord>("users");
-            Journals = Db.GetCollection<JournalDocument>("journals");
+            Journals = Db.GetCollection<JournalRecord>("journals");
             CheckpointFiles = Db.GetStorage<string>("_ckpt_files", "_ckpt_chunks");
         }
         catch
@@ -80,7 +80,7 @@ public sealed class MedZooDatabase : IDisposable
     public ILiteCollection<CheckpointRecord> Checkpoints { get; }
     public ILiteCollection<DatasetRecord> Datasets { get; }
     public ILiteCollection<UserRecord> Users { get; }
-    public ILiteCollection<JournalDocument> Journals { get; }
+    public ILiteCollection<JournalRecord> Journals { get; }
 
     /// <summary>Checkpoint bytes (chunked, so a checkpoint of any size stays under the 1 MB document cap).</summary>
     public ILiteStorage<string> CheckpointFiles { get; }

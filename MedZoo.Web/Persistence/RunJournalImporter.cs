@@ -5,6 +5,7 @@ using MedZoo.Engine.Training;
 using MedZoo.Engine.Checkpoints;
 using MedZoo.Web.Live;
 using MedZoo.Web.Runs;
+using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Persistence;
 
@@ -27,13 +28,16 @@ namespace MedZoo.Web.Persistence;
 /// A journal whose writer died without finishing marks its run interrupted.
 /// </summary>
 public sealed class RunJournalImporter(
-    MedZooDatabase database,
-    RunRepository runs,
+    IOptions<DataOptions> options,
+    IRunStore runs,
+    IRunJournalStore journals,
     RunNotifier notifier,
     RunEventRecorder recorder,
-    LiteDbCheckpointStore checkpoints,
+    IRunCheckpointStore checkpoints,
     ILogger<RunJournalImporter> logger) : BackgroundService
 {
+    private readonly DataOptions _options = options.Value;
+
     /// <summary>How often journals are polled (the dashboard shows CLI runs this much behind at most).</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
@@ -72,7 +76,7 @@ public sealed class RunJournalImporter(
     /// <summary>Imports what is new in every journal.</summary>
     public async Task ImportAllAsync(CancellationToken cancellation = default)
     {
-        var dir = database.Options.JournalDirectory;
+        var dir = _options.JournalDirectory;
         if (!Directory.Exists(dir)) return;
         foreach (var path in Directory.EnumerateFiles(dir, "*" + RunJournal.Extension).Order(StringComparer.Ordinal))
         {
@@ -105,7 +109,7 @@ public sealed class RunJournalImporter(
             Quarantine(path, null, "it is not a regular file (a link, a pipe or a device)");
             return;
         }
-        var journal = database.Journals.FindById(name) ?? new JournalDocument { Id = name };
+        var journal = journals.Get(name) ?? new JournalRecord { Id = name };
         if (journal.Finished)
         {
             File.Delete(path);
@@ -119,7 +123,7 @@ public sealed class RunJournalImporter(
             {
                 // Deleted from the dashboard while the command line still wrote it.
                 journal.Finished = true;
-                database.Journals.Upsert(journal);
+                journals.Save(journal);
                 File.Delete(path);
                 return;
             }
@@ -137,7 +141,7 @@ public sealed class RunJournalImporter(
                 return;
             }
             stream.Position = journal.Offset;
-            var reader = new JournalLineReader(stream, database.Options.MaxJournalLineBytes);
+            var reader = new JournalLineReader(stream, _options.MaxJournalLineBytes);
             while (reader.Next(out var line, out var bytes))
             {
                 var at = journal.Offset + pending;
@@ -145,7 +149,7 @@ public sealed class RunJournalImporter(
                 if (line is null)
                 {
                     logger.LogWarning("Run journal {Name}: skipped a line of {Bytes} bytes at byte {Offset}, longer than the {Max} accepted",
-                        name, bytes, at, database.Options.MaxJournalLineBytes);
+                        name, bytes, at, _options.MaxJournalLineBytes);
                     continue;
                 }
                 if (string.IsNullOrWhiteSpace(line)) continue;
@@ -199,13 +203,12 @@ public sealed class RunJournalImporter(
         if (finished)
         {
             journal.Finished = true;
-            database.Journals.Upsert(journal);
+            journals.Save(journal);
             _delivered.Remove(name);
             var now = runs.Get(run.Id);
             notifier.PublishStatus(run.Id, now?.Status, now?.Reason);
-            // LiteDB writes committed transactions to disk from a queue; the journal is the only other copy of
-            // these events, so it goes only once they are in the data file.
-            database.Db.Checkpoint();
+            // The journal is the only other copy of these events: it goes only once they are durable.
+            journals.Flush();
             File.Delete(path);
         }
 
@@ -217,7 +220,7 @@ public sealed class RunJournalImporter(
             if (recorder.FailedUpdates(run!.Id) > failedBefore)
             {
                 journal.FailedPasses++;
-                database.Journals.Upsert(journal);
+                journals.Save(journal);
                 if (journal.FailedPasses >= MaxFailedPasses)
                     Quarantine(path, run, $"some of its events could not be stored in {MaxFailedPasses} tries in a row (the server log says why)");
                 else
@@ -227,14 +230,14 @@ public sealed class RunJournalImporter(
             journal.Offset += pending;
             journal.FailedPasses = 0;
             pending = 0;
-            database.Journals.Upsert(journal);
+            journals.Save(journal);
             return true;
         }
     }
 
     // The header creates or continues the run; the run and the offset past the header are one transaction, so a
     // header is applied exactly once whenever the process dies.
-    private RunRecord? Begin(string path, JournalDocument journal, RunJournalHeader header, long headerBytes)
+    private RunRecord? Begin(string path, JournalRecord journal, RunJournalHeader header, long headerBytes)
     {
         if (HeaderProblem(header) is { } problem)
         {
@@ -256,7 +259,7 @@ public sealed class RunJournalImporter(
             journal.SeqBase = run.LastSeq;
             journal.OutputDirectory = header.OutputDirectory;
             journal.Offset += headerBytes;
-            database.Journals.Upsert(journal);
+            journals.Save(journal);
         });
         if (existing is null) logger.LogInformation("Recording command-line run {RunId} ({Name}) from its journal", run!.Id, run.Name);
         notifier.BeginRun(run!.Id, run.LastSeq);
@@ -284,9 +287,9 @@ public sealed class RunJournalImporter(
         _delivered[journal] = seq;
     }
 
-    private void ImportCheckpoint(string journalName, RunRecord run, JournalDocument journal, CheckpointSaved c)
+    private void ImportCheckpoint(string journalName, RunRecord run, JournalRecord journal, CheckpointSaved c)
     {
-        var max = database.Options.MaxImportedCheckpointBytes;
+        var max = _options.MaxImportedCheckpointBytes;
         var problem = CheckpointPathProblem(journal.OutputDirectory, c, out var path);
         if (problem is null)
         {
@@ -342,7 +345,7 @@ public sealed class RunJournalImporter(
     private void Quarantine(string path, RunRecord? run, string reason)
     {
         var name = Path.GetFileName(path);
-        var dir = database.Options.QuarantineDirectory;
+        var dir = _options.QuarantineDirectory;
         Directory.CreateDirectory(dir);
         var target = Path.Combine(dir, name);
         if (File.Exists(target) || Directory.Exists(target))
@@ -350,7 +353,7 @@ public sealed class RunJournalImporter(
         File.Move(path, target);
         File.WriteAllText(target + ".reason.txt",
             $"{DateTime.UtcNow:O}: {name} was not imported: {reason}.\nMove it back to the journal folder to try again.\n");
-        database.Journals.Delete(name);
+        journals.Delete(name);
         _delivered.Remove(name);
         logger.LogWarning("Run journal {Name} cannot be imported and was moved to {Folder}: {Reason}", name, dir, reason);
         if (run is null) return;

@@ -34,7 +34,7 @@ public sealed class KillTests
 
             await using var f = new StoreFixture(folder); // the database opens
             storedAtKill.Add(f.Runs.Metrics("cli", MetricKind.Step).Count);
-            var importer = new RunJournalImporter(f.Database, f.Runs, f.Notifier, f.Recorder, f.Checkpoints, NullLogger<RunJournalImporter>.Instance);
+            var importer = new RunJournalImporter(f.DataOptions, f.Runs, new JournalRepository(f.Database), f.Notifier, f.Recorder, f.Checkpoints, NullLogger<RunJournalImporter>.Instance);
             for (var pass = 0; pass < 20 && Directory.EnumerateFiles(journals, "*" + RunJournal.Extension).Any(); pass++)
                 await importer.ImportAllAsync();
             await f.Recorder.FlushAsync();

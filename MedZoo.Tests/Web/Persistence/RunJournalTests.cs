@@ -30,7 +30,7 @@ public sealed class RunJournalTests
     };
 
     private static RunJournalImporter Importer(StoreFixture f) =>
-        new(f.Database, f.Runs, f.Notifier, f.Recorder, f.Checkpoints, NullLogger<RunJournalImporter>.Instance);
+        new(f.DataOptions, f.Runs, new JournalRepository(f.Database), f.Notifier, f.Recorder, f.Checkpoints, NullLogger<RunJournalImporter>.Instance);
 
     private static void Train(string runId, ITrainingObserver observer, ICheckpointStore store, string json)
     {

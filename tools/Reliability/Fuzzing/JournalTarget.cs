@@ -30,7 +30,7 @@ public sealed class JournalTarget : FuzzTarget
         _recorder = new RunEventRecorder(runs, runs, runs, runs, NullLogger<RunEventRecorder>.Instance);
         _recorder.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
         var notifier = new RunNotifier(_recorder, NullLogger<RunNotifier>.Instance);
-        _importer = new RunJournalImporter(_database, runs, notifier, _recorder, new LiteDbCheckpointStore(_database), NullLogger<RunJournalImporter>.Instance);
+        _importer = new RunJournalImporter(Options.Create(_database.Options), runs, new JournalRepository(_database), notifier, _recorder, new LiteDbCheckpointStore(_database), NullLogger<RunJournalImporter>.Instance);
         var checkpoint = Path.Combine(workDirectory, "last.ckpt");
         File.WriteAllBytes(checkpoint, [1, 2, 3]);
         _seeds.Add(FuzzInput.Of("run.jsonl", Encoding.UTF8.GetBytes(SeedJournal(checkpoint))));

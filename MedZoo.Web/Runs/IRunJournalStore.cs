@@ -1,0 +1,25 @@
+using MedZoo.Web.Persistence;
+
+namespace MedZoo.Web.Runs;
+
+/// <summary>
+/// How far the server has imported each headless run's journal (<see cref="RunJournalImporter"/>):
+/// the offset only moves past lines whose events are stored, so an import resumes where it stopped.
+/// </summary>
+public interface IRunJournalStore
+{
+    /// <summary>The import state of the journal file called <paramref name="name"/>, or null if it was never seen.</summary>
+    JournalRecord? Get(string name);
+
+    /// <summary>Stores a journal's import state (inside <see cref="IRunStore.WriteBatch"/> when it must change with a run).</summary>
+    void Save(JournalRecord journal);
+
+    /// <summary>Forgets a journal (it was quarantined); false if there was nothing to forget.</summary>
+    bool Delete(string name);
+
+    /// <summary>
+    /// Makes every write committed so far durable on disk: the journal file, the only other copy of its
+    /// events, is deleted only after this returns.
+    /// </summary>
+    void Flush();
+}

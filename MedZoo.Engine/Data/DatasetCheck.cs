@@ -39,7 +39,12 @@ public sealed record DatasetCheckReport(
 public static class DatasetCheck
 {
     /// <summary>Checks the dataset <paramref name="options"/> describe; invalid options throw <see cref="ArgumentException"/>.</summary>
-    public static DatasetCheckReport Run(DatasetOptions options, IVolumeReader? reader = null, CancellationToken cancellation = default)
+    /// <param name="options">Which dataset, where.</param>
+    /// <param name="reader">Reads volume files; null = the file readers.</param>
+    /// <param name="cancellation">Checked between subjects.</param>
+    /// <param name="progress">Called with (subjects checked, subjects found) after each subject, from the checking threads.</param>
+    public static DatasetCheckReport Run(DatasetOptions options, IVolumeReader? reader = null, CancellationToken cancellation = default,
+        Action<int, int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -58,6 +63,7 @@ public static class DatasetCheck
         if (options.Classes > 0 && options.Classes != scan.Mapping.ClassCount)
             errors.Add($"dataset '{definition.Name}' has {scan.Mapping.ClassCount} classes ({string.Join(", ", scan.ClassNames)}), but {options.Classes} were asked for");
 
+        var checkedCount = 0;
         var (results, subjectErrors) = SubjectLoading.Load(scan, options, cancellation, source =>
         {
             var raw = definition.Load(scan, source, reader, options);
@@ -69,7 +75,7 @@ public static class DatasetCheck
             }
             return new SubjectCheck(raw.Id, raw.Group, [raw.Size.W, raw.Size.H, raw.Size.D], raw.Geometry.Spacing.ToArray(),
                 raw.Geometry.Orientation, raw.SourceFiles, counts);
-        });
+        }, _ => progress?.Invoke(Interlocked.Increment(ref checkedCount), scan.Subjects.Count));
         errors.AddRange(subjectErrors);
 
         var loaded = results.OfType<SubjectCheck>().ToArray();

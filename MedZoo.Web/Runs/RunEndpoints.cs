@@ -39,7 +39,8 @@ public static class RunEndpoints
             }
             catch (ArgumentException e)
             {
-                return Results.BadRequest(new { error = e.Message });
+                // An invalid option also names its path ("Sampling.PatchSize"), so a client can point at it.
+                return Results.BadRequest(new { error = e.Message, field = (e as Engine.InvalidOptionException)?.Error.Path });
             }
         }).RequireAuthorization(Roles.OperatePolicy);
         api.MapPost("/{id}/resume", (string id, HttpContext http, RunService service) =>

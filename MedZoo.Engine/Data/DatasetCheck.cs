@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace MedZoo.Engine.Data;
 
 /// <summary>One subject as <see cref="DatasetCheck"/> found it.</summary>
@@ -65,37 +63,20 @@ public static class DatasetCheck
         if (options.Classes > 0 && options.Classes != scan.Mapping.ClassCount)
             errors.Add($"dataset '{definition.Name}' has {scan.Mapping.ClassCount} classes ({string.Join(", ", scan.ClassNames)}), but {options.Classes} were asked for");
 
-        var results = new SubjectCheck?[scan.Subjects.Count];
-        var subjectErrors = new ConcurrentDictionary<int, IReadOnlyList<string>>();
-        var parallel = new ParallelOptions
-        {
-            CancellationToken = cancellation,
-            MaxDegreeOfParallelism = options.LoadThreads > 0 ? options.LoadThreads : Environment.ProcessorCount,
-        };
         var checkedCount = 0;
-        Parallel.For(0, scan.Subjects.Count, parallel, i =>
+        var (results, subjectErrors) = SubjectLoading.Load(scan, options, cancellation, source =>
         {
-            var source = scan.Subjects[i];
-            try
+            var raw = definition.Load(scan, source, reader, options);
+            long[]? counts = null;
+            if (raw.Label is not null)
             {
-                var raw = definition.Load(scan, source, reader, options);
-                long[]? counts = null;
-                if (raw.Label is not null)
-                {
-                    counts = new long[scan.Mapping.ClassCount];
-                    foreach (var v in raw.Label) counts[v]++;
-                }
-                results[i] = new SubjectCheck(raw.Id, raw.Group, [raw.Size.W, raw.Size.H, raw.Size.D], raw.Geometry.Spacing.ToArray(),
-                    raw.Geometry.Orientation, raw.SourceFiles, counts);
+                counts = new long[scan.Mapping.ClassCount];
+                foreach (var v in raw.Label) counts[v]++;
             }
-            catch (DatasetException e)
-            {
-                subjectErrors[i] = e.Errors;
-            }
-            progress?.Invoke(Interlocked.Increment(ref checkedCount), scan.Subjects.Count);
-        });
-        for (var i = 0; i < scan.Subjects.Count; i++)
-            if (subjectErrors.TryGetValue(i, out var e)) errors.AddRange(e);
+            return new SubjectCheck(raw.Id, raw.Group, [raw.Size.W, raw.Size.H, raw.Size.D], raw.Geometry.Spacing.ToArray(),
+                raw.Geometry.Orientation, raw.SourceFiles, counts);
+        }, _ => progress?.Invoke(Interlocked.Increment(ref checkedCount), scan.Subjects.Count));
+        errors.AddRange(subjectErrors);
 
         var loaded = results.OfType<SubjectCheck>().ToArray();
         var labeled = loaded.Count(s => s.LabelCounts is not null);

@@ -77,7 +77,7 @@ public static class DatasetMemory
             }
             if (errors.Count > 0) throw new DatasetException(errors);
         }
-        var threads = Math.Min(scan.Subjects.Count, options.LoadThreads > 0 ? options.LoadThreads : Environment.ProcessorCount);
+        var threads = Math.Min(scan.Subjects.Count, SubjectLoading.Threads(options));
         return new DatasetMemoryEstimate(scan.Subjects.Count, channels, held, largest, Add(held, Multiply(largest, threads)));
     }
 

@@ -99,39 +99,22 @@ public sealed class SegmentationDataset
         reader ??= VolumeFileReader.Instance;
         var cache = options.CacheDirectory is { Length: > 0 } dir && definition.RequiresPath ? new SubjectDiskCache(dir) : null;
 
-        var subjects = new Subject?[scan.Subjects.Count];
-        var errors = new List<string>[scan.Subjects.Count];
         var hits = 0;
         var done = 0;
-        var parallel = new ParallelOptions
+        var (subjects, errors) = SubjectLoading.Load<Subject>(scan, options, cancellation, source =>
         {
-            CancellationToken = cancellation,
-            MaxDegreeOfParallelism = options.LoadThreads > 0 ? options.LoadThreads : Environment.ProcessorCount,
-        };
-        Parallel.For(0, scan.Subjects.Count, parallel, i =>
-        {
-            var source = scan.Subjects[i];
-            try
+            var cachePath = cache?.PathFor(scan, source, options);
+            var subject = cachePath is null ? null : cache!.TryRead(cachePath, scan.Mapping.ClassCount);
+            if (subject is not null) Interlocked.Increment(ref hits);
+            else
             {
-                var cachePath = cache?.PathFor(scan, source, options);
-                var subject = cachePath is null ? null : cache!.TryRead(cachePath, scan.Mapping.ClassCount);
-                if (subject is not null) Interlocked.Increment(ref hits);
-                else
-                {
-                    var raw = definition.Load(scan, source, reader, options);
-                    subject = SubjectPreprocessor.Preprocess(raw, options, scan.Mapping.ClassCount);
-                    if (cachePath is not null) cache!.Write(cachePath, subject);
-                }
-                subjects[i] = subject;
+                var raw = definition.Load(scan, source, reader, options);
+                subject = SubjectPreprocessor.Preprocess(raw, options, scan.Mapping.ClassCount);
+                if (cachePath is not null) cache!.Write(cachePath, subject);
             }
-            catch (DatasetException e)
-            {
-                errors[i] = [.. e.Errors];
-            }
-            progress?.Report(new DatasetLoadProgress(Interlocked.Increment(ref done), scan.Subjects.Count, source.Id));
-        });
-        var all = errors.Where(e => e is not null).SelectMany(e => e).ToList();
-        if (all.Count > 0) throw new DatasetException(all);
+            return subject;
+        }, source => progress?.Report(new DatasetLoadProgress(Interlocked.Increment(ref done), scan.Subjects.Count, source.Id)));
+        if (errors.Count > 0) throw new DatasetException(errors);
 
         var loaded = subjects.Select(s => s!).ToArray();
         var unlabeled = loaded.Where(s => !s.HasLabel).Select(s => s.Id).ToArray();

@@ -48,6 +48,9 @@ public sealed class SchedulerOptions
     /// <summary>Plateau: validations to wait after a reduction before counting again; default 0.</summary>
     public int PlateauCooldown { get; set; }
 
+    /// <summary>A copy.</summary>
+    public SchedulerOptions Clone() => (SchedulerOptions)MemberwiseClone();
+
     /// <summary>Throws <see cref="InvalidOptionException"/> naming the first invalid field.</summary>
     public void Validate()
     {

@@ -28,30 +28,17 @@ internal static class SlicePreviews
         var list = new List<SlicePreview>(3);
         foreach (var plane in new[] { SlicePlane.Axial, SlicePlane.Coronal, SlicePlane.Sagittal })
         {
-            var (count, rows, cols, pxW, pxH) = plane switch
+            var (pxW, pxH) = plane switch
             {
-                SlicePlane.Axial => (d, h, w, spacing.W, spacing.H),
-                SlicePlane.Coronal => (h, d, w, spacing.W, spacing.D),
-                _ => (w, d, h, spacing.H, spacing.D),
+                SlicePlane.Axial => (spacing.W, spacing.H),
+                SlicePlane.Coronal => (spacing.W, spacing.D),
+                _ => (spacing.H, spacing.D),
             };
+            var count = SliceCutter.Count(d, h, w, plane);
             var index = Math.Clamp((int)Math.Round(position * (count - 1)), 0, count - 1);
-            var img = new byte[rows * cols];
-            var pred = new byte[rows * cols];
-            var gt = hasGroundTruth ? new byte[rows * cols] : null;
-            for (var r = 0; r < rows; r++)
-                for (var c = 0; c < cols; c++)
-                {
-                    var voxel = plane switch
-                    {
-                        SlicePlane.Axial => (index * h + r) * w + c,
-                        SlicePlane.Coronal => (r * h + index) * w + c,
-                        _ => (r * h + c) * w + index,
-                    };
-                    var p = r * cols + c;
-                    img[p] = DisplayWindow.ToByte(image[voxel], lo, hi);
-                    pred[p] = (byte)Math.Clamp(prediction[voxel], 0, 255);
-                    if (gt is not null) gt[p] = groundTruth[voxel];
-                }
+            var (img, rows, cols) = SliceCutter.Cut(image, d, h, w, plane, index, superiorUp: false, v => DisplayWindow.ToByte(v, lo, hi));
+            var pred = SliceCutter.Cut(prediction, d, h, w, plane, index, superiorUp: false, p => (byte)Math.Clamp(p, 0, 255)).Pixels;
+            var gt = hasGroundTruth ? SliceCutter.Cut(groundTruth, d, h, w, plane, index, superiorUp: false, g => g).Pixels : null;
             list.Add(new SlicePreview
             {
                 RunId = runId, Epoch = epoch, SubjectId = subjectId, Plane = plane, SliceIndex = index, SliceCount = count,

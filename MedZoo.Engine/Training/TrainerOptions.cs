@@ -192,6 +192,18 @@ public sealed class TrainerOptions
         if (!(PreviewPosition >= 0 && PreviewPosition <= 1)) Fail(nameof(PreviewPosition), $"must be in [0, 1], got {Format(PreviewPosition)}");
     }
 
+    /// <summary>A deep copy: nested options and their arrays are copied, so changing the copy leaves these options as they were.</summary>
+    public TrainerOptions Clone()
+    {
+        var c = (TrainerOptions)MemberwiseClone();
+        c.Dataset = Dataset?.Clone()!;
+        c.Sampling = Sampling?.Clone()!;
+        c.Augmentation = Augmentation?.Clone()!;
+        c.Scheduler = Scheduler?.Clone()!;
+        c.LossOptions = LossOptions?.Clone()!;
+        return c;
+    }
+
     /// <summary>Sliding-window options of validation (window = the training patch size).</summary>
     public SlidingWindowOptions ValidationInference() => new()
     {

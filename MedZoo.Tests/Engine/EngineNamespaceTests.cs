@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Reflection.Emit;
 using MedZoo.Engine;
+using Xunit.Abstractions;
 
 namespace MedZoo.Tests.Engine;
 
@@ -11,7 +12,7 @@ namespace MedZoo.Tests.Engine;
 /// argument, or a type, field or method token in a method body's IL (lambdas, iterators and async
 /// state machines are nested types of their method's type, so their bodies count for it too).
 /// </summary>
-public sealed class EngineNamespaceTests
+public sealed class EngineNamespaceTests(ITestOutputHelper output)
 {
     private static readonly Assembly Engine = typeof(InvalidOptionException).Assembly;
 
@@ -19,6 +20,7 @@ public sealed class EngineNamespaceTests
     public void Graph_Inference_DoesNotReachTraining()
     {
         var graph = Graph(Engine);
+        output.WriteLine(Describe(graph));
         Assert.True(graph.ContainsKey("Inference"), Describe(graph));
         Assert.DoesNotContain("Training", graph["Inference"]);
         // Nor through another area: inference reads checkpoints, which must not need the trainer's types.
@@ -26,6 +28,15 @@ public sealed class EngineNamespaceTests
         Assert.True(!reachable.Contains("Training"), $"Inference reaches Training via {Path(graph, "Inference", "Training")}\n{Describe(graph)}");
         Assert.Contains("Checkpoints", graph["Inference"]);
         Assert.DoesNotContain("Training", Reachable(graph, "Checkpoints"));
+    }
+
+    [Fact]
+    public void Graph_Engine_HasNoCycles()
+    {
+        // Domain folders depend one way (IO ← Data ← Training, Checkpoints ← Inference ← Training, ...): no area reaches itself.
+        var graph = Graph(Engine);
+        var cyclic = graph.Keys.Where(a => Reachable(graph, a).Contains(a)).ToList();
+        Assert.True(cyclic.Count == 0, $"areas on a cycle: {string.Join(", ", cyclic.Select(Name))}\n{Describe(graph)}");
     }
 
     [Fact]
@@ -101,7 +112,9 @@ public sealed class EngineNamespaceTests
     }
 
     private static string Describe(Dictionary<string, SortedSet<string>> graph) =>
-        string.Join("\n", graph.OrderBy(p => p.Key).Select(p => $"{(p.Key.Length == 0 ? "(root)" : p.Key)} → {string.Join(", ", p.Value)}"));
+        string.Join("\n", graph.OrderBy(p => p.Key).Select(p => $"{Name(p.Key)} → {string.Join(", ", p.Value.Select(Name))}"));
+
+    private static string Name(string area) => area.Length == 0 ? "(root)" : area;
 
     private const BindingFlags Declared = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
 

@@ -9,6 +9,11 @@ public static class ApiProblem
     /// <summary>400: the request itself is wrong (a bad value, a missing field).</summary>
     public static IResult BadRequest(string detail) => Results.Problem(detail: detail, statusCode: StatusCodes.Status400BadRequest, title: "The request is not valid");
 
+    /// <summary>400 for one invalid option: <c>field</c> carries its path (e.g. <c>Sampling.PatchSize</c>), so a client can point at it.</summary>
+    public static IResult InvalidOption(string detail, string? field) =>
+        Results.Problem(detail: detail, statusCode: StatusCodes.Status400BadRequest, title: "The request is not valid",
+            extensions: new Dictionary<string, object?> { ["field"] = field });
+
     /// <summary>404: what the request names does not exist.</summary>
     public static IResult NotFound(string detail) => Results.Problem(detail: detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
 

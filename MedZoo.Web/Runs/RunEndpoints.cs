@@ -55,7 +55,8 @@ public static class RunEndpoints
             }
             catch (ArgumentException e)
             {
-                return ApiProblem.BadRequest(e.Message);
+                // An invalid option also names its path ("Sampling.PatchSize"), so a client can point at it.
+                return e is Engine.InvalidOptionException o ? ApiProblem.InvalidOption(e.Message, o.Error.Path) : ApiProblem.BadRequest(e.Message);
             }
         }).WithSummary("Queue a new run: a name (optional) and the trainer's options as JSON (what the New run form edits; omitted options keep their defaults)")
             .Produces<RunInfo>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest);

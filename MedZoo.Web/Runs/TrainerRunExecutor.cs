@@ -32,7 +32,7 @@ public sealed class TrainerRunExecutor(DatasetService datasets) : IRunExecutor
         o.Validate();
         // Folders under the data roots and a dataset that fits the memory budget, before the run is queued.
         // The check rewrites folders to their resolved form, on a copy: the run keeps the text the user gave.
-        datasets.CheckRun(RunConfigJson.Deserialize<TrainerOptions>(RunConfigJson.Serialize(o)));
+        datasets.CheckRun(o.Clone());
         // Runs share a device's slots by the device they will really use ("auto" is "cpu" here).
         return new RunPlan(o.Model, o.Dataset.Name, o.Epochs, DeviceSelector.Resolve(o.Device).Info.Device);
     }

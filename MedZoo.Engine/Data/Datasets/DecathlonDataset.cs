@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using MedZoo.Engine.IO;
 
@@ -30,24 +29,11 @@ public sealed class DecathlonDataset : IDatasetDefinition
         var errors = new List<string>();
         var warnings = new List<string>();
         const string expected = "dataset.json with \"modality\", \"labels\" and \"training\", and the imagesTr/ and labelsTr/ folders it names";
-        if (options.Path is null || !File.Exists(Path.Combine(options.Path, "dataset.json")))
-            return Failed(DatasetLayout.WrongFolder(Name, options.Path, expected));
-        var root = Path.GetFullPath(options.Path);
-        var json = Path.Combine(root, "dataset.json");
-        JsonElement doc;
-        try
-        {
-            using var stream = File.OpenRead(json);
-            doc = JsonDocument.Parse(stream).RootElement.Clone();
-        }
-        catch (JsonException e)
-        {
-            return Failed($"dataset '{Name}': '{json}' is not valid JSON: {e.Message}");
-        }
-        if (doc.ValueKind != JsonValueKind.Object) return Failed($"dataset '{Name}': '{json}' must hold a JSON object");
+        if (DatasetJson.TryRead(Name, options.Path, expected, out var unreadable) is not { } file) return Failed(unreadable!);
+        var (root, json, doc) = (file.Root, file.Path, file.Document);
 
-        var allModalities = IndexedNames(doc, "modality", json, errors);
-        var classNames = IndexedNames(doc, "labels", json, errors);
+        var allModalities = file.IndexedNames("modality", errors);
+        var classNames = file.IndexedNames("labels", errors);
         if (!doc.TryGetProperty("training", out var training) || training.ValueKind != JsonValueKind.Array)
             errors.Add($"dataset '{Name}': '{json}' has no \"training\" list");
         if (errors.Count > 0) return Failed(errors.ToArray());
@@ -67,7 +53,7 @@ public sealed class DecathlonDataset : IDatasetDefinition
                 errors.Add($"dataset '{Name}': '{json}' training entry {index} has no \"image\" path");
                 continue;
             }
-            if (Resolve(root, img.GetString()!) is not { } image)
+            if (file.Resolve(img.GetString()!) is not { } image)
             {
                 errors.Add($"dataset '{Name}': '{json}' training entry {index}: \"image\" must be a path inside the dataset folder, got \"{QuotedText.Printable(img.GetString()!)}\"");
                 continue;
@@ -75,7 +61,7 @@ public sealed class DecathlonDataset : IDatasetDefinition
             string? label = null;
             if (entry.TryGetProperty("label", out var lab) && lab.ValueKind == JsonValueKind.String)
             {
-                label = Resolve(root, lab.GetString()!);
+                label = file.Resolve(lab.GetString()!);
                 if (label is null)
                 {
                     errors.Add($"dataset '{Name}': '{json}' training entry {index}: \"label\" must be a path inside the dataset folder, got \"{QuotedText.Printable(lab.GetString()!)}\"");
@@ -122,7 +108,7 @@ public sealed class DecathlonDataset : IDatasetDefinition
                     errors.Add($"dataset '{Name}': unexpected file '{Path.GetFullPath(f)}' is not listed in the \"training\" list of '{json}'");
             }
         }
-        if (doc.TryGetProperty("numTraining", out var num) && num.ValueKind == JsonValueKind.Number && num.TryGetInt32(out var n) && n != index)
+        if (file.NumTraining is { } n && n != index)
             warnings.Add($"dataset '{Name}': '{json}' says numTraining {n} but lists {index} training cases");
         var duplicates = subjects.GroupBy(s => s.Id).Where(g => g.Count() > 1).Select(g => g.Key).ToArray();
         foreach (var d in duplicates) errors.Add($"subject '{d}' is listed more than once in '{json}'");
@@ -137,42 +123,6 @@ public sealed class DecathlonDataset : IDatasetDefinition
     /// </summary>
     public RawSubject Load(DatasetScan scan, SubjectSource source, IVolumeReader reader, DatasetOptions options) =>
         DatasetLayout.LoadFromFiles(source, scan.Modalities, scan.Mapping, reader);
-
-    /// <summary>Names keyed "0", "1", ... in an object; the keys must be exactly 0..n-1.</summary>
-    internal static IReadOnlyList<string> IndexedNames(JsonElement doc, string property, string json, List<string> errors)
-    {
-        if (!doc.TryGetProperty(property, out var obj) || obj.ValueKind != JsonValueKind.Object)
-        {
-            errors.Add($"'{json}' has no \"{property}\" object");
-            return [];
-        }
-        var pairs = new SortedDictionary<int, string>();
-        foreach (var p in obj.EnumerateObject())
-        {
-            if (!int.TryParse(p.Name, NumberStyles.None, CultureInfo.InvariantCulture, out var k) || p.Value.ValueKind != JsonValueKind.String)
-            {
-                errors.Add($"'{json}' \"{property}\": entry \"{p.Name}\" must map an index (\"0\", \"1\", ...) to a name");
-                continue;
-            }
-            pairs[k] = p.Value.GetString()!;
-        }
-        if (pairs.Count > 0 && (pairs.Keys.First() != 0 || pairs.Keys.Last() != pairs.Count - 1))
-            errors.Add($"'{json}' \"{property}\" indices must be 0..{pairs.Count - 1} without gaps, got {string.Join(", ", pairs.Keys)}");
-        return pairs.Values.ToArray();
-    }
-
-    /// <summary>
-    /// The full path of a file dataset.json lists, or null when it is not a plain path inside the dataset
-    /// folder (absolute, "..", a NUL character): a dataset.json names its own files, never other files on the server.
-    /// </summary>
-    internal static string? Resolve(string root, string relative)
-    {
-        if (relative.Length == 0 || relative.Contains('\0', StringComparison.Ordinal) || Path.IsPathRooted(relative)) return null;
-        var full = Path.GetFullPath(Path.Combine(root, relative.StartsWith("./", StringComparison.Ordinal) ? relative[2..] : relative));
-        var inside = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
-        return full.StartsWith(inside, StringComparison.Ordinal) ? full : null;
-    }
-
 
     internal static string StripExtension(string fileName)
     {

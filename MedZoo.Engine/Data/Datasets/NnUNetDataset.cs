@@ -36,24 +36,11 @@ public sealed partial class NnUNetDataset : IDatasetDefinition
         ArgumentNullException.ThrowIfNull(options);
         var errors = new List<string>();
         const string expected = "dataset.json with \"channel_names\", \"labels\" and \"file_ending\", imagesTr/<case>_0000<ending> per channel and labelsTr/<case><ending>";
-        if (options.Path is null || !File.Exists(Path.Combine(options.Path, "dataset.json")))
-            return Failed(DatasetLayout.WrongFolder(Name, options.Path, expected));
-        var root = Path.GetFullPath(options.Path);
-        var json = Path.Combine(root, "dataset.json");
-        JsonElement doc;
-        try
-        {
-            using var stream = File.OpenRead(json);
-            doc = JsonDocument.Parse(stream).RootElement.Clone();
-        }
-        catch (JsonException e)
-        {
-            return Failed($"dataset '{Name}': '{json}' is not valid JSON: {e.Message}");
-        }
-        if (doc.ValueKind != JsonValueKind.Object) return Failed($"dataset '{Name}': '{json}' must hold a JSON object");
+        if (DatasetJson.TryRead(Name, options.Path, expected, out var unreadable) is not { } file) return Failed(unreadable!);
+        var (root, json, doc) = (file.Root, file.Path, file.Document);
 
         var channelProperty = doc.TryGetProperty("channel_names", out _) ? "channel_names" : "modality";
-        var channels = DecathlonDataset.IndexedNames(doc, channelProperty, json, errors);
+        var channels = file.IndexedNames(channelProperty, errors);
         var classNames = Labels(doc, json, errors);
         var ending = doc.TryGetProperty("file_ending", out var fe) && fe.ValueKind == JsonValueKind.String ? fe.GetString()! : ".nii.gz";
         if (!ValidEnding(ending))
@@ -113,7 +100,7 @@ public sealed partial class NnUNetDataset : IDatasetDefinition
             files = modalities.Select(m => files.First(f => f.Modality == m)).ToList();
             subjects.Add(new SubjectSource(c, files, Path.Combine(labelsDir, c + ending), null, subjects.Count));
         }
-        if (doc.TryGetProperty("numTraining", out var num) && num.ValueKind == JsonValueKind.Number && num.TryGetInt32(out var n) && n != cases.Length)
+        if (file.NumTraining is { } n && n != cases.Length)
             errors.Add($"dataset '{Name}': '{json}' says numTraining {n}, but '{labelsDir}' holds {cases.Length} cases");
         return new DatasetScan(Name, root, modalities, LabelMapping.Identity(classNames), subjects, errors, []);
 

@@ -70,4 +70,34 @@ public class TrainerOptionsTests
         Assert.Equal(SchedulerKind.Polynomial, back.Scheduler.Kind);
         back.Validate();
     }
+
+    [Fact]
+    public void Clone_EveryNestedOptionAndArray_IsCopiedNotShared()
+    {
+        var original = new TrainerOptions { Resume = "last" };
+        original.Dataset.Modalities = ["T1"];
+        original.Sampling.ClassRatios = [1, 2];
+        original.LossOptions.ClassWeights = [1, 2];
+        var copy = original.Clone();
+
+        AssertNothingShared(original, copy, nameof(TrainerOptions));
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(original), System.Text.Json.JsonSerializer.Serialize(copy));
+        copy.Dataset.Path = "/elsewhere";
+        copy.Sampling.PatchSize[0] = 1;
+        Assert.Null(original.Dataset.Path);
+        Assert.NotEqual(1, original.Sampling.PatchSize[0]);
+    }
+
+    // Walks every public property: objects other than strings must be distinct instances, down to the arrays.
+    private static void AssertNothingShared(object a, object b, string path)
+    {
+        foreach (var p in a.GetType().GetProperties().Where(p => p.CanRead && p.CanWrite && p.GetIndexParameters().Length == 0))
+        {
+            if (p.PropertyType.IsValueType || p.PropertyType == typeof(string) || Nullable.GetUnderlyingType(p.PropertyType) is not null) continue;
+            var (x, y) = (p.GetValue(a), p.GetValue(b));
+            if (x is null) continue;
+            Assert.False(ReferenceEquals(x, y), $"{path}.{p.Name} is shared by the copy");
+            if (x is not System.Collections.IEnumerable) AssertNothingShared(x, y!, $"{path}.{p.Name}");
+        }
+    }
 }

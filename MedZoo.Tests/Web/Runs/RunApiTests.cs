@@ -51,7 +51,9 @@ public sealed class RunApiTests
         using var response = await client.PostAsync("/api/runs", Body("bad", ScriptedRunExecutor.Json(epochs: 0)));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("Epochs: must be at least 1", await response.Content.ReadAsStringAsync());
+        using var answer = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("Epochs: must be at least 1, got 0", answer.RootElement.GetProperty("detail").GetString());
+        Assert.Equal("Epochs", answer.RootElement.GetProperty("field").GetString());
         Assert.Empty(app.Repository().List());
     }
 

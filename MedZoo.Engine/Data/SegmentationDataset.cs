@@ -87,8 +87,14 @@ public sealed class SegmentationDataset
     /// <paramref name="reader"/> (the volume file readers when null), each exactly once; subjects
     /// are read and preprocessed on <see cref="DatasetOptions.LoadThreads"/> threads.
     /// </summary>
+    /// <param name="options">Which dataset and how to preprocess it.</param>
+    /// <param name="reader">Volume reader; the file readers when null.</param>
+    /// <param name="progress">Told after every subject.</param>
+    /// <param name="cancellation">Stops loading.</param>
+    /// <param name="plan">When set, subjects are reoriented, normalized and resampled as the plan says
+    /// (<see cref="Planning.PlanTransform"/>) instead of the options' normalization, clipping and cropping.</param>
     public static SegmentationDataset Load(DatasetOptions options, IVolumeReader? reader = null,
-        IProgress<DatasetLoadProgress>? progress = null, CancellationToken cancellation = default)
+        IProgress<DatasetLoadProgress>? progress = null, CancellationToken cancellation = default, Planning.DatasetPlan? plan = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -113,13 +119,15 @@ public sealed class SegmentationDataset
             var source = scan.Subjects[i];
             try
             {
-                var cachePath = cache?.PathFor(scan, source, options);
+                var cachePath = cache?.PathFor(scan, source, options, plan?.PreprocessingKey());
                 var subject = cachePath is null ? null : cache!.TryRead(cachePath, scan.Mapping.ClassCount);
                 if (subject is not null) Interlocked.Increment(ref hits);
                 else
                 {
                     var raw = definition.Load(scan, source, reader, options);
-                    subject = SubjectPreprocessor.Preprocess(raw, options, scan.Mapping.ClassCount);
+                    subject = plan is null
+                        ? SubjectPreprocessor.Preprocess(raw, options, scan.Mapping.ClassCount)
+                        : Planning.PlanTransform.Preprocess(raw, plan, scan.Mapping.ClassCount);
                     if (cachePath is not null) cache!.Write(cachePath, subject);
                 }
                 subjects[i] = subject;

@@ -66,6 +66,7 @@ public sealed class Trainer
         try
         {
             ArgumentNullException.ThrowIfNull(options);
+            options = Planning.TrainingPlans.Resolve(options, message => fan.OnEvent(new RunLog { RunId = runId, Level = RunLogLevel.Info, Message = message }));
             options.Validate();
             if (options.LogDirectory is { Length: > 0 } logDir)
             {
@@ -426,7 +427,7 @@ public sealed class Trainer
             {
                 RunId = _runId, Kind = kind, Model = _components.ModelSpec, ClassNames = _components.Data.ClassNames.ToList(),
                 Modalities = _components.Data.Modalities.ToList(), Normalization = _components.Data.Normalization,
-                PatchSize = _options.Sampling.PatchSize.ToArray(), Dataset = _components.Data.DatasetName, Epoch = epoch,
+                PatchSize = _options.Sampling.PatchSize.ToArray(), Plan = _options.Plan, Dataset = _components.Data.DatasetName, Epoch = epoch,
                 GlobalStep = _state.GlobalStep, BestMetric = _state.BestMetric, BestEpoch = _state.BestEpoch, Seed = _options.Seed,
                 Optimizer = _options.Optimizer.ToString(), Scheduler = _scheduler.SaveState(), EarlyStopping = _earlyStopping.Save(),
                 History = _state.History.ToList(), TrainerOptions = JsonSerializer.SerializeToElement(_options, Checkpoint.JsonOptions),

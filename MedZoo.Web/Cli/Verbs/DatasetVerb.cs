@@ -3,11 +3,13 @@ using System.Text.Json;
 using MedZoo.Engine.Data;
 using MedZoo.Engine.Data.Sampling;
 using MedZoo.Engine.Data.Transforms;
+using MedZoo.Engine.Planning;
 
 namespace MedZoo.Web.Cli.Verbs;
 
 /// <summary>
-/// <c>medzoo dataset check|list|bench</c>: check loads every subject of a dataset and reports
+/// <c>medzoo dataset check|list|bench|plan</c>: plan fingerprints the dataset and writes its
+/// nnU-Net-style plan with the reason for every choice (<see cref="PlanningRequest"/>); check loads every subject of a dataset and reports
 /// subjects, modalities, shapes, spacing, classes and voxel counts per class, listing every
 /// problem with the subject and file (exit 1 when there is any); list shows the catalog; bench
 /// measures how many patches per second the loader produces.
@@ -24,9 +26,9 @@ public sealed class DatasetVerb : ICliVerb
 
     public string Name => "dataset";
 
-    public string Summary => "check a dataset (layout, shapes, labels), list known datasets, or benchmark patch loading";
+    public string Summary => "check a dataset (layout, shapes, labels), list known datasets, benchmark patch loading, or plan training (fingerprint, spacing, patch)";
 
-    public string Positionals => "check|list|bench";
+    public string Positionals => "check|list|bench|plan";
 
     public IReadOnlyList<CliOption> Options { get; } =
     [
@@ -46,6 +48,19 @@ public sealed class DatasetVerb : ICliVerb
         new("workers", "bench: loader threads (0 = automatic)", CliArity.Single, "0"),
         new("batches", "bench: batches to time", CliArity.Single, "32"),
         new("augmentation", "bench: apply the default augmentations", CliArity.Flag),
+        new("out", "plan: where to write the plan JSON (default: medzoo.plan.json in the dataset folder)"),
+        new("model", "plan: model the patch is sized for", CliArity.Single, "UNET3D"),
+        new("base_filters", "plan: width of the model's first level (default: the model's)"),
+        new("device", "plan: device the memory is measured on: auto, cpu, cuda, cuda:N", CliArity.Single, "auto"),
+        new("memory_budget", "plan: memory training may use, MB (default: measured from the device)"),
+        new("spacing", "plan override: target spacing in mm along R,A,S, e.g. 1,1,1.5"),
+        new("patch", "plan override: patch D,H,W"),
+        new("batch", "plan override: batch size"),
+        new("depth", "plan override: network depth (UNET3D_CICEK poolings)"),
+        new("orientation", "plan override: RAS (reorient, default) or native"),
+        new("interpolation", "plan override: image interpolation, cubic or linear"),
+        new("label_interpolation", "plan override: label interpolation, nearest or linear_onehot"),
+        new("intensity", "plan override: MODALITY=ct or MODALITY=mr", CliArity.Multi),
     ];
 
     public bool NeedsTorch => false;
@@ -54,7 +69,7 @@ public sealed class DatasetVerb : ICliVerb
     {
         var action = args.Positionals.Count switch
         {
-            0 => throw new CliUsageException("say what to do: check, list or bench"),
+            0 => throw new CliUsageException("say what to do: check, list, bench or plan"),
             1 => args.Positionals[0],
             _ => throw new CliUsageException($"one action expected, got '{string.Join(" ", args.Positionals)}'"),
         };
@@ -63,7 +78,8 @@ public sealed class DatasetVerb : ICliVerb
             "check" => Check(args, context),
             "list" => List(args, context),
             "bench" => Bench(args, context),
-            _ => throw new CliUsageException($"unknown action '{action}': use check, list or bench"),
+            "plan" => Plan(args, context),
+            _ => throw new CliUsageException($"unknown action '{action}': use check, list, bench or plan"),
         };
     }
 
@@ -83,6 +99,49 @@ public sealed class DatasetVerb : ICliVerb
         try { options.Validate(); }
         catch (ArgumentException e) { throw new CliUsageException(e.Message); }
         return options;
+    }
+
+    private static int Plan(CliArguments args, CliContext context)
+    {
+        if (MedZoo.Engine.Devices.TorchRuntime.TryLoad() is { } why)
+        {
+            context.Error.WriteLine(why);
+            return 3;
+        }
+        PlanOptions options;
+        try
+        {
+            options = new PlanOptions
+            {
+                Model = args.String("model", "UNET3D")!,
+                BaseFilters = args.Has("base_filters") ? args.Int("base_filters", 0) : null,
+                Device = args.String("device", "auto")!,
+                MemoryBudgetMegabytes = args.Double("memory_budget", 0),
+                Overrides = new PlanOverrides
+                {
+                    Orientation = args.String("orientation"),
+                    TargetSpacing = args.String("spacing") is { } sp ? PlanningRequest.ParseSpacing(sp) : null,
+                    PatchSize = args.String("patch") is { } pa ? PlanningRequest.ParsePatch(pa) : null,
+                    BatchSize = args.Has("batch") ? args.Int("batch", 0) : null,
+                    ModelDepth = args.Has("depth") ? args.Int("depth", 0) : null,
+                    ImageInterpolation = args.String("interpolation") is { } ii ? PlanningRequest.ParseImageInterpolation(ii) : null,
+                    LabelInterpolation = args.String("label_interpolation") is { } li ? PlanningRequest.ParseLabelInterpolation(li) : null,
+                    Intensity = args.Has("intensity") ? PlanningRequest.ParseIntensity(args.All("intensity")) : null,
+                },
+            };
+            options.Validate();
+        }
+        catch (ArgumentException e) { throw new CliUsageException(MedZoo.Engine.Training.TrainerOptions.PlainMessage(e)); }
+        var report = PlanningRequest.Run(DatasetOptionsFrom(args), options, args.String("out"), cancellation: context.Cancellation);
+        if (args.Flag("json"))
+        {
+            context.Out.WriteLine(JsonSerializer.Serialize(new { fingerprint = report.Fingerprint, plan = report.Plan, savedTo = report.SavedTo }, DatasetPlan.JsonOptions));
+            return 0;
+        }
+        context.Out.WriteLine(report.Fingerprint.Describe());
+        context.Out.WriteLine(report.Plan.Describe());
+        context.Out.WriteLine(report.SavedTo is null ? "plan not saved (a generated dataset has no folder: give --out FILE)" : $"plan written to {report.SavedTo}");
+        return 0;
     }
 
     private static int Check(CliArguments args, CliContext context)

@@ -66,6 +66,7 @@ public sealed class TrainVerb : ICliVerb
         new("cuda", "train on the GPU (same as --device cuda)", CliArity.Flag),
         new("device", "auto, cpu, cuda, cuda:N (CUDA missing: falls back to CPU with a notice)", CliArity.Single, "auto"),
         new("threads", "torch threads (0 = torch's choice)", CliArity.Single, "0"),
+        new("plan", "dataset plan: 'auto' (fingerprint and plan the dataset at start: spacing, orientation, intensity, patch, batch) or a plan JSON from 'medzoo dataset plan'"),
         new("resume", "continue from a checkpoint file, or 'last' for --output's last checkpoint"),
         new("log_dir", "TensorBoard folder", CliArity.Single, "OUTPUT/runs"),
         new("output", "folder for checkpoints and summary.json", CliArity.Single, "runs/RUN_ID"),
@@ -173,6 +174,9 @@ public sealed class TrainVerb : ICliVerb
         o.Device = a.Flag("cuda") ? "cuda" : a.String("device", o.Device)!;
         o.Threads = a.Int("threads", o.Threads);
         o.Resume = a.String("resume");
+        o.PlanSource = a.String("plan");
+        if (o.PlanSource is { } plan && !plan.Equals("auto", StringComparison.OrdinalIgnoreCase) && !File.Exists(plan))
+            throw new CliUsageException($"--plan: '{plan}' is neither 'auto' nor an existing plan file (write one with 'medzoo dataset plan')");
         try
         {
             o.Validate();

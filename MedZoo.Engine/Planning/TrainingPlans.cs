@@ -18,16 +18,22 @@ public static class TrainingPlans
     /// <summary>
     /// A copy of <paramref name="options"/> with the plan resolved and applied, or
     /// <paramref name="options"/> itself when the run has no plan. <paramref name="log"/> is told the
-    /// plan with its reasons.
+    /// plan with its reasons. A resumed run keeps the plan saved in the checkpoint it resumes
+    /// (<paramref name="savedPlan"/>), so "auto" does not re-plan (and perhaps re-size) a run halfway.
     /// </summary>
     /// <exception cref="ArgumentException">The dataset options are invalid, or the budget cannot hold the model.</exception>
     /// <exception cref="InvalidDataException">The plan file is not a valid plan.</exception>
-    public static TrainerOptions Resolve(TrainerOptions options, Action<string>? log = null)
+    public static TrainerOptions Resolve(TrainerOptions options, Action<string>? log = null, Func<DatasetPlan?>? savedPlan = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Plan is null && string.IsNullOrWhiteSpace(options.PlanSource)) return options;
         var copy = JsonSerializer.Deserialize<TrainerOptions>(JsonSerializer.Serialize(options, Checkpoint.JsonOptions), Checkpoint.JsonOptions)!;
         var plan = copy.Plan;
+        if (plan is null && savedPlan?.Invoke() is { } saved)
+        {
+            log?.Invoke("resuming with the plan saved in the checkpoint");
+            plan = saved;
+        }
         if (plan is null)
         {
             var source = copy.PlanSource!.Trim();

@@ -66,7 +66,8 @@ public sealed class Trainer
         try
         {
             ArgumentNullException.ThrowIfNull(options);
-            options = Planning.TrainingPlans.Resolve(options, message => fan.OnEvent(new RunLog { RunId = runId, Level = RunLogLevel.Info, Message = message }));
+            options = Planning.TrainingPlans.Resolve(options, message => fan.OnEvent(new RunLog { RunId = runId, Level = RunLogLevel.Info, Message = message }),
+                () => SavedPlan(options, store, runId));
             options.Validate();
             if (options.LogDirectory is { Length: > 0 } logDir)
             {
@@ -104,6 +105,19 @@ public sealed class Trainer
         return new TrainingResult(outcome, reason, state.EpochsCompleted, state.GlobalStep, state.BestEpoch, state.BestMetric,
             state.BestValidation ?? best?.Validation, state.BestCheckpoint, state.LastCheckpoint,
             state.History.Count > 0 ? state.History[^1].TrainLoss : double.NaN, state.History.ToList());
+    }
+
+    /// <summary>The plan in the checkpoint a run resumes from, or null (no resume, no checkpoint yet, or no plan in it).</summary>
+    private static Planning.DatasetPlan? SavedPlan(TrainerOptions options, ICheckpointStore store, string runId)
+    {
+        var resume = options.Resume?.Trim();
+        if (string.IsNullOrEmpty(resume)) return null;
+        if (resume is "last" or "auto")
+        {
+            using var stream = store.OpenRead(runId, "last");
+            return stream is null ? null : Checkpoint.Read(stream).Header.Plan;
+        }
+        return File.Exists(resume) ? Checkpoint.Read(resume).Header.Plan : null;
     }
 
     private static string Describe(Exception e) => e switch

@@ -99,4 +99,28 @@ public class NibabelPlanTests
             Assert.Subset(new HashSet<byte> { 0, 1, 2 }, s.Label!.Distinct().ToHashSet());
         }
     }
+
+    [SkippableFact]
+    public void Load_WithCache_ReusesSubjectsOfThePlanAndNotOfAnotherPlan()
+    {
+        var (folder, _) = Write("mixed");
+        using var _f = folder;
+        using var cache = TestPaths.NewTempFolder();
+        var options = new DatasetOptions { Name = "nnunet", Path = folder.Path, Split = 1, CacheDirectory = cache.Path };
+        var plan = Planner.Plan(FingerprintBuilder.Build(options), new PlanOptions(), new FakeProbe(budget: 1e6));
+        var first = SegmentationDataset.Load(options, plan: plan);
+        Assert.Equal(0, first.CacheHits);
+        var second = SegmentationDataset.Load(options, plan: plan);
+        Assert.Equal(first.Subjects.Count, second.CacheHits);
+        for (var i = 0; i < first.Subjects.Count; i++)
+        {
+            Assert.Equal(first.Subjects[i].Label, second.Subjects[i].Label);
+            Assert.Equal(first.Subjects[i].Geometry, second.Subjects[i].Geometry);
+        }
+        var coarser = plan.Clone();
+        coarser.TargetSpacing.Value = [2, 2, 2];
+        var third = SegmentationDataset.Load(options, plan: coarser);
+        Assert.Equal(0, third.CacheHits);
+        Assert.Equal(0, SegmentationDataset.Load(options).CacheHits); // no plan: the options' own preprocessing
+    }
 }

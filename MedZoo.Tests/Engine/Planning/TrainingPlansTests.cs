@@ -57,6 +57,20 @@ public class TrainingPlansTests
     }
 
     [Fact]
+    public void Resolve_AutoWhenResuming_KeepsTheCheckpointsPlanWithoutReplanning()
+    {
+        var o = Options();
+        o.PlanSource = "auto";
+        var saved = Planner.Plan(FingerprintBuilder.Build(o.Dataset), new PlanOptions { Model = o.Model, Overrides = { PatchSize = [8, 8, 8], BatchSize = 5, ModelDepth = 1 } }, new FakeProbe(1e6));
+        var messages = new List<string>();
+        var resolved = TrainingPlans.Resolve(o, messages.Add, () => saved);
+        Assert.Same(saved, resolved.Plan);
+        Assert.Equal(5, resolved.Sampling.BatchSize);
+        Assert.Contains("resuming with the plan saved in the checkpoint", messages);
+        Assert.DoesNotContain(messages, m => m.StartsWith("planning dataset", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Resolve_DamagedPlanFile_SaysItIsNotAPlan()
     {
         using var dir = TestPaths.NewTempFolder();

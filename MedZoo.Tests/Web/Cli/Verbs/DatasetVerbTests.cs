@@ -91,7 +91,7 @@ public class DatasetVerbTests
     [InlineData(new[] { "dataset", "check", "--name", "nope" }, "unknown dataset 'nope'")]
     [InlineData(new[] { "dataset", "check", "--name", "iseg2017" }, "Path")]
     [InlineData(new[] { "dataset", "frobnicate" }, "unknown action")]
-    [InlineData(new[] { "dataset" }, "check, list or bench")]
+    [InlineData(new[] { "dataset" }, "check, list, bench or plan")]
     public void Run_BadInput_IsUsageError(string[] args, string message)
     {
         var (code, _, stderr) = Run(args);

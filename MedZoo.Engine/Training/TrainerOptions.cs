@@ -56,7 +56,9 @@ public sealed class TrainerOptions
     /// The dataset plan (<see cref="Planning.DatasetPlan"/>): subjects are reoriented, normalized and
     /// resampled by it, its patch, batch and depth replace <see cref="Sampling"/>'s and
     /// <see cref="ModelDepth"/>, and it is saved in every checkpoint so inference applies it. Null = none.
+    /// Not a form field (forms set <see cref="PlanSource"/>); it travels in the options' JSON.
     /// </summary>
+    [System.ComponentModel.Browsable(false)]
     public Planning.DatasetPlan? Plan { get; set; }
 
     /// <summary>Patch sampling (<c>--dim</c>, <c>--batchSz</c>, <c>--samples_train</c>, <c>--samples_val</c>, <c>--threshold</c>).</summary>

@@ -36,6 +36,13 @@ public sealed class CheckpointHeader
     /// <summary>Intensity normalization applied to each modality before the network.</summary>
     public CheckpointNormalization Normalization { get; set; } = new();
 
+    /// <summary>
+    /// The dataset plan the model was trained with (orientation, spacing, intensity schemes); null for
+    /// runs without one and for checkpoints written before plans existed. Inference applies it on the
+    /// way in and undoes it on the way out; <see cref="Normalization"/> is then not used.
+    /// </summary>
+    public Planning.DatasetPlan? Plan { get; set; }
+
     /// <summary>Training patch size (D, H, W): the default sliding window for inference.</summary>
     public int[] PatchSize { get; set; } = [];
 

@@ -87,8 +87,14 @@ public sealed class SegmentationDataset
     /// <paramref name="reader"/> (the volume file readers when null), each exactly once; subjects
     /// are read and preprocessed on <see cref="DatasetOptions.LoadThreads"/> threads.
     /// </summary>
+    /// <param name="options">Which dataset and how to preprocess it.</param>
+    /// <param name="reader">Volume reader; the file readers when null.</param>
+    /// <param name="progress">Told after every subject.</param>
+    /// <param name="cancellation">Stops loading.</param>
+    /// <param name="preprocessing">When set, it prepares each subject (a dataset plan reorients, normalizes and resamples)
+    /// (<see cref="ISubjectPreprocessing"/>, e.g. a dataset plan) instead of the options' normalization, clipping and cropping.</param>
     public static SegmentationDataset Load(DatasetOptions options, IVolumeReader? reader = null,
-        IProgress<DatasetLoadProgress>? progress = null, CancellationToken cancellation = default)
+        IProgress<DatasetLoadProgress>? progress = null, CancellationToken cancellation = default, ISubjectPreprocessing? preprocessing = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -103,13 +109,15 @@ public sealed class SegmentationDataset
         var done = 0;
         var (subjects, errors) = SubjectLoading.Load<Subject>(scan, options, cancellation, source =>
         {
-            var cachePath = cache?.PathFor(scan, source, options);
+            var cachePath = cache?.PathFor(scan, source, options, preprocessing?.CacheKey);
             var subject = cachePath is null ? null : cache!.TryRead(cachePath, scan.Mapping.ClassCount);
             if (subject is not null) Interlocked.Increment(ref hits);
             else
             {
                 var raw = definition.Load(scan, source, reader, options);
-                subject = SubjectPreprocessor.Preprocess(raw, options, scan.Mapping.ClassCount);
+                subject = preprocessing is null
+                    ? SubjectPreprocessor.Preprocess(raw, options, scan.Mapping.ClassCount)
+                    : preprocessing.Preprocess(raw, scan.Mapping.ClassCount);
                 if (cachePath is not null) cache!.Write(cachePath, subject);
             }
             return subject;

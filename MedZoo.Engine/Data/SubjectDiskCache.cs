@@ -26,14 +26,15 @@ public sealed class SubjectDiskCache
         _directory = Path.GetFullPath(directory);
     }
 
-    /// <summary>The cache file for a subject under these options.</summary>
-    public string PathFor(DatasetScan scan, SubjectSource source, DatasetOptions options)
+    /// <summary>The cache file for a subject under these options (and a replacing preprocessing, whose <see cref="ISubjectPreprocessing.CacheKey"/> is <paramref name="planKey"/>).</summary>
+    public string PathFor(DatasetScan scan, SubjectSource source, DatasetOptions options, string? planKey = null)
     {
         var key = new StringBuilder();
         key.Append(CultureInfo.InvariantCulture, $"{Magic}|{scan.Dataset}|{string.Join(",", scan.Modalities)}|{scan.Mapping}|");
         key.Append(CultureInfo.InvariantCulture, $"{options.NormalizationKind.Name()}|{options.ClipLowPercentile:R}|{options.ClipHighPercentile:R}|{options.CropToNonZero}|");
         foreach (var m in source.Images) key.Append(CultureInfo.InvariantCulture, $"{m.Modality}={m.Path}#{m.Channel}|");
         key.Append(CultureInfo.InvariantCulture, $"label={source.LabelFile}|");
+        if (planKey is not null) key.Append(CultureInfo.InvariantCulture, $"plan={planKey}|");
         foreach (var f in source.Files)
         {
             var info = new FileInfo(f);

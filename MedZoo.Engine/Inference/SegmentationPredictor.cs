@@ -59,7 +59,9 @@ public sealed record PredictionResult(Volume Labels, Volume? Probabilities, long
 /// <summary>
 /// Predicts label volumes with a trained checkpoint: rebuilds the network from the checkpoint's
 /// model name and hyper-parameters, loads its weights, normalizes inputs as the checkpoint records,
-/// runs the <see cref="SlidingWindowInferer"/> and writes the result on the input's grid. Needs
+/// runs the <see cref="SlidingWindowInferer"/> and writes the result on the input's grid. When the
+/// checkpoint carries a <see cref="Planning.DatasetPlan"/>, the input is reoriented and resampled as
+/// planned and the class probabilities are resampled back before the argmax. Needs
 /// nothing but the checkpoint (no trainer options, no dataset).
 /// </summary>
 public sealed class SegmentationPredictor : IDisposable
@@ -114,20 +116,14 @@ public sealed class SegmentationPredictor : IDisposable
         var images = Channels(inputs);
         var first = inputs[0];
         var (x, y, z) = first.Size;
-        var clipLow = Header.Normalization.Parameters.GetValueOrDefault("clipLowPercentile", 0);
-        var clipHigh = Header.Normalization.Parameters.GetValueOrDefault("clipHighPercentile", 100);
-        if (clipLow > 0 || clipHigh < 100)
-            foreach (var img in images) Normalization.ClipPercentiles(img, clipLow, clipHigh);
-        Normalization.Apply(Normalization.Parse(Header.Normalization.Name), images);
-
-        var flat = new float[images.Sum(i => (long)i.Length)];
-        for (var c = 0; c < images.Count; c++) images[c].CopyTo(flat, (long)c * images[0].Length);
         var windows = options.ToWindowOptions(Header.PatchSize);
         windows.Device = _device.type == DeviceType.CPU ? null : _device.ToString();
         var inferer = new SlidingWindowInferer(windows);
         var network = (Networks.ISegmentationNetwork)_model;
         network.ValidateInputShape([1, images.Count, windows.WindowSize[0], windows.WindowSize[1], windows.WindowSize[2]]);
-        var prediction = inferer.PredictVolume(flat, images.Count, z, y, x, _model.call, options.Probabilities, progress, cancellation);
+        var prediction = Header.Plan is { } plan
+            ? PredictPlanned(plan, images, first.Geometry, new SpatialSize(z, y, x), inferer, options.Probabilities, progress, cancellation)
+            : PredictNative(images, z, y, x, inferer, options.Probabilities, progress, cancellation);
 
         var labels = prediction.Labels;
         long removed = 0;
@@ -144,6 +140,51 @@ public sealed class SegmentationPredictor : IDisposable
             labelVolume = Volume.Like(first, Array.ConvertAll(labels, l => checked((short)values[l])));
         var probabilities = prediction.Probabilities is { } p ? Volume.Like<float>(first, p, prediction.Classes) : null;
         return new PredictionResult(labelVolume, probabilities, counts, removed);
+    }
+
+    /// <summary>Normalizes as the checkpoint records and predicts on the input's own grid (checkpoints without a plan).</summary>
+    private VolumePrediction PredictNative(List<float[]> images, int z, int y, int x, SlidingWindowInferer inferer, bool probabilities,
+        Action<SlidingWindowProgress>? progress, CancellationToken cancellation)
+    {
+        var clipLow = Header.Normalization.Parameters.GetValueOrDefault("clipLowPercentile", 0);
+        var clipHigh = Header.Normalization.Parameters.GetValueOrDefault("clipHighPercentile", 100);
+        if (clipLow > 0 || clipHigh < 100)
+            foreach (var img in images) Normalization.ClipPercentiles(img, clipLow, clipHigh);
+        Normalization.Apply(Normalization.Parse(Header.Normalization.Name), images);
+        return inferer.PredictVolume(Flatten(images), images.Count, z, y, x, _model.call, probabilities, progress, cancellation);
+    }
+
+    /// <summary>
+    /// The plan's way in and out around the same sliding window: the input is reoriented, normalized
+    /// and resampled as in training, the window gives class probabilities on that grid, and the
+    /// probabilities (not labels) are resampled back to the input's grid and orientation, where the
+    /// argmax is taken.
+    /// </summary>
+    private VolumePrediction PredictPlanned(Planning.DatasetPlan plan, List<float[]> images, VolumeGeometry geometry, SpatialSize size,
+        SlidingWindowInferer inferer, bool probabilities, Action<SlidingWindowProgress>? progress, CancellationToken cancellation)
+    {
+        var transform = new Planning.PlanTransform(plan, geometry, size);
+        var planned = transform.Images(images);
+        var p = transform.PlannedSize;
+        var onPlan = inferer.PredictVolume(Flatten(planned), planned.Length, p.D, p.H, p.W, _model.call, includeProbabilities: true, progress, cancellation);
+        var classes = onPlan.Classes;
+        var back = transform.ProbabilitiesToSource(onPlan.Probabilities!, classes);
+        var n = checked((int)size.Voxels);
+        var labels = new int[n];
+        for (var i = 0; i < n; i++)
+        {
+            var best = back[i];
+            for (var c = 1; c < classes; c++)
+                if (back[(long)c * n + i] > best) { best = back[(long)c * n + i]; labels[i] = c; }
+        }
+        return new VolumePrediction(labels, probabilities ? back : null, classes, size.D, size.H, size.W);
+    }
+
+    private static float[] Flatten(IReadOnlyList<float[]> images)
+    {
+        var flat = new float[images.Sum(i => (long)i.Length)];
+        for (var c = 0; c < images.Count; c++) images[c].CopyTo(flat, (long)c * images[0].Length);
+        return flat;
     }
 
     /// <summary>One float array (D·H·W) per modality, checked against the checkpoint.</summary>

@@ -30,7 +30,7 @@ internal sealed class DatasetTrainingData : ITrainingData
         Validation = dataset.Validation.Where(s => s.HasLabel).Select(s => new ValidationVolume(
             s.Id, s.ToImageArray(), s.Channels, s.Size.D, s.Size.H, s.Size.W, s.Label!,
             (s.Geometry.Spacing[2], s.Geometry.Spacing[1], s.Geometry.Spacing[0]))).ToList();
-        Normalization = new CheckpointNormalization
+        Normalization = options.Plan is not null ? new CheckpointNormalization { Name = "plan" } : new CheckpointNormalization
         {
             Name = options.Dataset.Normalization,
             Parameters = new Dictionary<string, double>

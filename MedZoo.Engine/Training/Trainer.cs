@@ -66,6 +66,8 @@ public sealed class Trainer
         try
         {
             ArgumentNullException.ThrowIfNull(options);
+            options = TrainingPlans.Resolve(options, message => fan.OnEvent(new RunLog { RunId = runId, Level = RunLogLevel.Info, Message = message }),
+                () => SavedPlan(options, store, runId));
             options.Validate();
             if (options.LogDirectory is { Length: > 0 } logDir)
             {
@@ -103,6 +105,19 @@ public sealed class Trainer
         return new TrainingResult(outcome, reason, state.EpochsCompleted, state.GlobalStep, state.BestEpoch, state.BestMetric,
             state.BestValidation ?? best?.Validation, state.BestCheckpoint, state.LastCheckpoint,
             state.History.Count > 0 ? state.History[^1].TrainLoss : double.NaN, state.History.ToList());
+    }
+
+    /// <summary>The plan in the checkpoint a run resumes from, or null (no resume, no checkpoint yet, or no plan in it).</summary>
+    private static Planning.DatasetPlan? SavedPlan(TrainerOptions options, ICheckpointStore store, string runId)
+    {
+        var resume = options.Resume?.Trim();
+        if (string.IsNullOrEmpty(resume)) return null;
+        if (resume is "last" or "auto")
+        {
+            using var stream = store.OpenRead(runId, "last");
+            return stream is null ? null : Checkpoint.Read(stream).Header.Plan;
+        }
+        return File.Exists(resume) ? Checkpoint.Read(resume).Header.Plan : null;
     }
 
     private static string Describe(Exception e) => e switch
@@ -426,7 +441,7 @@ public sealed class Trainer
             {
                 RunId = _runId, Kind = kind, Model = _components.ModelSpec, ClassNames = _components.Data.ClassNames.ToList(),
                 Modalities = _components.Data.Modalities.ToList(), Normalization = _components.Data.Normalization,
-                PatchSize = _options.Sampling.PatchSize.ToArray(), Dataset = _components.Data.DatasetName, Epoch = epoch,
+                PatchSize = _options.Sampling.PatchSize.ToArray(), Plan = _options.Plan, Dataset = _components.Data.DatasetName, Epoch = epoch,
                 GlobalStep = _state.GlobalStep, BestMetric = _state.BestMetric, BestEpoch = _state.BestEpoch, Seed = _options.Seed,
                 Optimizer = _options.Optimizer.ToString(), Scheduler = _scheduler.SaveState(), EarlyStopping = _earlyStopping.Save(),
                 History = CheckpointHistory.ToJson(_state.History), TrainerOptions = JsonSerializer.SerializeToElement(_options, Checkpoint.JsonOptions),

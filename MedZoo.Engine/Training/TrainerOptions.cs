@@ -44,6 +44,23 @@ public sealed class TrainerOptions
     /// <summary>Dataset, split and normalization (<c>--dataset_name</c>, <c>--dataset_path</c>, <c>--split</c>, <c>--normalization</c>, <c>--classes</c>, <c>--inModalities</c>).</summary>
     public DatasetOptions Dataset { get; set; } = new();
 
+    /// <summary>
+    /// Where the dataset plan comes from (<c>--plan</c>): null or empty (default) = no plan, the
+    /// MedicalZoo settings as given; "auto" = fingerprint the dataset and plan it when the run starts
+    /// (measured on <see cref="Device"/>); anything else = the path of a plan JSON file. Ignored when
+    /// <see cref="Plan"/> is set.
+    /// </summary>
+    public string? PlanSource { get; set; }
+
+    /// <summary>
+    /// The dataset plan (<see cref="Planning.DatasetPlan"/>): subjects are reoriented, normalized and
+    /// resampled by it, its patch, batch and depth replace <see cref="Sampling"/>'s and
+    /// <see cref="ModelDepth"/>, and it is saved in every checkpoint so inference applies it. Null = none.
+    /// Not a form field (forms set <see cref="PlanSource"/>); it travels in the options' JSON.
+    /// </summary>
+    [System.ComponentModel.Browsable(false)]
+    public Planning.DatasetPlan? Plan { get; set; }
+
     /// <summary>Patch sampling (<c>--dim</c>, <c>--batchSz</c>, <c>--samples_train</c>, <c>--samples_val</c>, <c>--threshold</c>).</summary>
     public SamplingOptions Sampling { get; set; } = new();
 
@@ -154,6 +171,7 @@ public sealed class TrainerOptions
         if (ModelDepth is not null && !model!.SupportedOptions.HasFlag(ModelOptionKinds.Depth)) Fail(nameof(ModelDepth), $"{model.Name} has no depth option");
         if (DropRate is not null && !model!.SupportedOptions.HasFlag(ModelOptionKinds.DropRate)) Fail(nameof(DropRate), $"{model.Name} has no drop-rate option");
         Nested(nameof(Dataset), Dataset, o => o.Validate());
+        if (Plan is not null) Nested(nameof(Plan), Plan, o => o.Validate());
         Nested(nameof(Sampling), Sampling, o => o.Validate());
         // The patch must suit the network (e.g. UNET3D needs sizes divisible by 16 and at least 32).
         try

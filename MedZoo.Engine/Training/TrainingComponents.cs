@@ -42,7 +42,7 @@ internal sealed class TrainingComponents : IDisposable
                 throw new TrainingFailedException($"InModalities: {options.InModalities} modalities asked, dataset '{datasetOptions.Name}' has {available.Count} ({string.Join(", ", available)})");
             datasetOptions.Modalities = available.Take(options.InModalities).ToArray();
         }
-        var dataset = SegmentationDataset.Load(datasetOptions, cancellation: cancellation);
+        var dataset = SegmentationDataset.Load(datasetOptions, cancellation: cancellation, preprocessing: options.Plan is { } plan ? new Planning.PlannedPreprocessing(plan) : null);
         if (options.InChannels > 0 && options.InChannels != dataset.Modalities.Count)
             throw new TrainingFailedException(
                 $"InChannels: {options.InChannels} input channels but the dataset gives {dataset.Modalities.Count} modalit{(dataset.Modalities.Count == 1 ? "y" : "ies")} ({string.Join(", ", dataset.Modalities)})");

@@ -38,7 +38,7 @@ public class CliCompletionTests
     public void Suggest_OptionValue_ListsTheChoices()
     {
         Assert.Equal(["adam", "adamw", "rmsprop", "sgd"], Suggest("train --opt ").Order());
-        Assert.Equal(["bench", "check", "list"], Suggest("dataset ").Where(w => char.IsLetter(w[0])).Order());
+        Assert.Equal(["bench", "check", "list", "plan"], Suggest("dataset ").Where(w => char.IsLetter(w[0])).Order());
     }
 
     [Fact]

@@ -130,6 +130,8 @@ public sealed class OptionsCommandLine<T> where T : class, new()
         foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             if (p.SetMethod is not { IsPublic: true } || p.GetIndexParameters().Length > 0) continue;
+            // Data carried in the options, not a setting (a resolved dataset plan): no form field, no option.
+            if (p.GetCustomAttribute<System.ComponentModel.BrowsableAttribute>() is { Browsable: false }) continue;
             PropertyInfo[] here = [.. chain, p];
             if (IsNestedOptions(p.PropertyType))
                 foreach (var inner in Walk(p.PropertyType, prefix + p.Name + ".", here)) yield return inner;

@@ -4,6 +4,7 @@ using System.Text.Json;
 using MedZoo.Engine.Data;
 using MedZoo.Engine.Data.Sampling;
 using MedZoo.Engine.Data.Transforms;
+using MedZoo.Engine.Planning;
 using MedZoo.Web.Cli.Progress;
 
 namespace MedZoo.Web.Cli.Verbs;
@@ -26,12 +27,12 @@ public sealed class DatasetVerb : ICliVerb
 
     public string Name => "dataset";
 
-    public string Summary => "check a dataset (layout, shapes, labels), list known datasets, or benchmark patch loading";
+    public string Summary => "check a dataset (layout, shapes, labels), list known datasets, benchmark patch loading, or plan training (fingerprint, spacing, patch)";
 
     public bool NeedsTorch => false;
 
     /// <summary>The actions, as completed and listed in the help.</summary>
-    private static readonly string[] Actions = ["check", "list", "bench"];
+    private static readonly string[] Actions = ["check", "list", "bench", "plan"];
 
     // Defaults are the options classes' own.
     private static readonly DatasetOptions DatasetDefaults = new();
@@ -39,7 +40,7 @@ public sealed class DatasetVerb : ICliVerb
 
     private readonly Argument<string?> _action = new("ACTION")
     {
-        Description = "check: load every subject and report problems; list: the dataset catalog; bench: patches per second of the loader",
+        Description = "check: load every subject and report problems; list: the dataset catalog; bench: patches per second of the loader; plan: fingerprint the dataset and write its nnU-Net-style plan",
         Arity = ArgumentArity.ZeroOrOne,
         HelpName = string.Join('|', Actions),
     };
@@ -59,24 +60,39 @@ public sealed class DatasetVerb : ICliVerb
     private readonly Option<int> _workers = CliOptions.Int("workers", "bench: loader threads (0 = automatic)", SamplingDefaults.Workers);
     private readonly Option<int> _batches = CliOptions.Int("batches", "bench: batches to time", 32);
     private readonly Option<bool> _augmentation = CliOptions.Flag("augmentation", "bench: apply the default augmentations");
+    private readonly Option<string?> _out = CliOptions.Text("out", "plan: where to write the plan JSON (default: medzoo.plan.json in the dataset folder)", valueName: "FILE");
+    private readonly Option<string?> _model = CliOptions.Text("model", "plan: model the patch is sized for", "UNET3D");
+    private readonly Option<int?> _baseFilters = CliOptions.OptionalInt("base_filters", "plan: width of the model's first level (default: the model's)");
+    private readonly Option<string?> _device = CliOptions.Text("device", "plan: device the memory is measured on: auto, cpu, cuda, cuda:N", "auto");
+    private readonly Option<double> _memoryBudget = CliOptions.Number("memory_budget", "plan: memory training may use, MB (0 = measured from the device)", 0);
+    private readonly Option<string?> _spacing = CliOptions.Text("spacing", "plan override: target spacing in mm along R,A,S, e.g. 1,1,1.5");
+    private readonly Option<string?> _patch = CliOptions.Text("patch", "plan override: patch D,H,W");
+    private readonly Option<int?> _batch = CliOptions.OptionalInt("batch", "plan override: batch size");
+    private readonly Option<int?> _depth = CliOptions.OptionalInt("depth", "plan override: network depth (UNET3D_CICEK poolings)");
+    private readonly Option<string?> _orientation = CliOptions.Text("orientation", "plan override: RAS (reorient, default) or native");
+    private readonly Option<string?> _interpolation = CliOptions.Text("interpolation", "plan override: image interpolation, cubic or linear");
+    private readonly Option<string?> _labelInterpolation = CliOptions.Text("label_interpolation", "plan override: label interpolation, nearest or linear_onehot");
+    private readonly Option<string[]?> _intensity = CliOptions.Texts("intensity", "plan override: MODALITY=ct or MODALITY=mr");
 
     public DatasetVerb() => _action.CompletionSources.Add(Actions);
 
     public IEnumerable<Symbol> Symbols =>
     [
         _action, _name, _path, _json, _modalities, _classes, _normalization, _subjects, _size, _seed, _dim, _batchSz, _sampler, _threshold,
-        _workers, _batches, _augmentation,
+        _workers, _batches, _augmentation, _out, _model, _baseFilters, _device, _memoryBudget, _spacing, _patch, _batch, _depth, _orientation,
+        _interpolation, _labelInterpolation, _intensity,
     ];
 
     public int Run(ParseResult args, CliContext context)
     {
-        var action = args.GetValue(_action) ?? throw new CliUsageException("say what to do: check, list or bench");
+        var action = args.GetValue(_action) ?? throw new CliUsageException("say what to do: check, list, bench or plan");
         return action switch
         {
             "check" => Check(args, context),
             "list" => List(args, context),
             "bench" => Bench(args, context),
-            _ => throw new CliUsageException($"unknown action '{action}': use check, list or bench"),
+            "plan" => Plan(args, context),
+            _ => throw new CliUsageException($"unknown action '{action}': use check, list, bench or plan"),
         };
     }
 
@@ -96,6 +112,49 @@ public sealed class DatasetVerb : ICliVerb
         try { options.Validate(); }
         catch (ArgumentException e) { throw new CliUsageException(e.Message); }
         return options;
+    }
+
+    private int Plan(ParseResult args, CliContext context)
+    {
+        if (MedZoo.Engine.Devices.TorchRuntime.TryLoad() is { } why)
+        {
+            context.Error.WriteLine(why);
+            return 3;
+        }
+        PlanOptions options;
+        try
+        {
+            options = new PlanOptions
+            {
+                Model = args.GetValue(_model) ?? "UNET3D",
+                BaseFilters = args.GetValue(_baseFilters),
+                Device = args.GetValue(_device) ?? "auto",
+                MemoryBudgetMegabytes = args.GetValue(_memoryBudget),
+                Overrides = new PlanOverrides
+                {
+                    Orientation = args.GetValue(_orientation),
+                    TargetSpacing = args.GetValue(_spacing) is { } sp ? PlanningRequest.ParseSpacing(sp) : null,
+                    PatchSize = args.GetValue(_patch) is { } pa ? PlanningRequest.ParsePatch(pa) : null,
+                    BatchSize = args.GetValue(_batch),
+                    ModelDepth = args.GetValue(_depth),
+                    ImageInterpolation = args.GetValue(_interpolation) is { } ii ? PlanningRequest.ParseImageInterpolation(ii) : null,
+                    LabelInterpolation = args.GetValue(_labelInterpolation) is { } li ? PlanningRequest.ParseLabelInterpolation(li) : null,
+                    Intensity = args.Given(_intensity) ? PlanningRequest.ParseIntensity(args.GetValue(_intensity) ?? []) : null,
+                },
+            };
+            options.Validate();
+        }
+        catch (ArgumentException e) { throw new CliUsageException(MedZoo.Engine.Training.TrainerOptions.PlainMessage(e)); }
+        var report = PlanningRequest.Run(DatasetOptionsFrom(args), options, args.GetValue(_out), cancellation: context.Cancellation);
+        if (args.GetValue(_json))
+        {
+            context.Out.WriteLine(JsonSerializer.Serialize(new { fingerprint = report.Fingerprint, plan = report.Plan, savedTo = report.SavedTo }, DatasetPlan.JsonOptions));
+            return 0;
+        }
+        context.Out.WriteLine(report.Fingerprint.Describe());
+        context.Out.WriteLine(report.Plan.Describe());
+        context.Out.WriteLine(report.SavedTo is null ? "plan not saved (a generated dataset has no folder: give --out FILE)" : $"plan written to {report.SavedTo}");
+        return 0;
     }
 
     private int Check(ParseResult args, CliContext context)

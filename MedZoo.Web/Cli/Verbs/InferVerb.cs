@@ -71,6 +71,8 @@ public sealed class InferVerb : ICliVerb
         var h = predictor.Header;
         if (predictor.DeviceInfo.Notice is { } notice) context.Error.WriteLine($"notice: {notice}");
         context.Error.WriteLine($"{h.Model.Name} trained on {h.Dataset} (epoch {h.Epoch}); modalities {string.Join(", ", h.Modalities)}; classes {string.Join(", ", h.ClassNames)}");
+        if (h.Plan is { } plan)
+            context.Error.WriteLine($"applying the checkpoint's plan: {plan.Choices()[0].Value} orientation, {plan.Choices()[1].Value}; probabilities resampled back to each input's grid");
         var volumes = inputs.Select(VolumeIO.Read).ToList();
         PredictionResult result;
         try

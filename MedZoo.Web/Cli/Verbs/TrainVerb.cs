@@ -73,6 +73,7 @@ public sealed class TrainVerb : ICliVerb
         ["Device"] = new("device"),
         ["Threads"] = new("threads"),
         ["Resume"] = new("resume"),
+        ["PlanSource"] = new("plan"),
     };
 
     /// <summary>
@@ -163,6 +164,8 @@ public sealed class TrainVerb : ICliVerb
         if (Generated.Find($"{nameof(TrainerOptions.Dataset)}.{nameof(Engine.Data.DatasetOptions.Seed)}") is { } datasetSeed && !OptionsCommandLine<TrainerOptions>.WasGiven(args, datasetSeed))
             o.Dataset.Seed = (int)o.Seed;
         if (args.GetValue(_cuda)) o.Device = "cuda";
+        if (o.PlanSource is { } plan && !plan.Equals("auto", StringComparison.OrdinalIgnoreCase) && !File.Exists(plan))
+            throw new CliUsageException($"--plan: '{plan}' is neither 'auto' nor an existing plan file (write one with 'medzoo dataset plan')");
         try
         {
             o.Validate();

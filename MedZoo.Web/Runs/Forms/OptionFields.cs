@@ -151,7 +151,8 @@ public static partial class OptionFields
 
     private static void Walk(Type type, PropertyInfo[] prefix, List<OptionField> fields, Func<string, IReadOnlyList<string>?> choices, int depth)
     {
-        foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanRead && p.CanWrite && p.GetIndexParameters().Length == 0))
+        foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanRead && p.CanWrite && p.GetIndexParameters().Length == 0
+                     && p.GetCustomAttribute<System.ComponentModel.BrowsableAttribute>()?.Browsable != false)) // [Browsable(false)]: data, not a form field
         {
             var chain = (PropertyInfo[])[.. prefix, p];
             var path = string.Join('.', chain.Select(c => c.Name));

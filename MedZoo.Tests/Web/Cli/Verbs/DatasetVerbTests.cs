@@ -91,14 +91,14 @@ public class DatasetVerbTests
     [InlineData(new[] { "dataset", "check", "--name", "nope" }, "unknown dataset 'nope'")]
     [InlineData(new[] { "dataset", "check", "--name", "iseg2017" }, "Path")]
     [InlineData(new[] { "dataset", "frobnicate" }, "unknown action")]
-    [InlineData(new[] { "dataset" }, "check, list or bench")]
+    [InlineData(new[] { "dataset" }, "check, list, bench or plan")]
     [InlineData(new[] { "dataset", "check", "list" }, "unexpected argument 'list'")]
     public void Run_BadInput_IsUsageError(string[] args, string message)
     {
         var (code, _, stderr) = Run(args);
         Assert.Equal(2, code);
         Assert.Contains(message, stderr);
-        Assert.Contains("usage: medzoo dataset check|list|bench [options]", stderr);
+        Assert.Contains("usage: medzoo dataset check|list|bench|plan [options]", stderr);
     }
 
     [Fact]

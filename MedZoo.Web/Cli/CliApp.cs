@@ -20,6 +20,8 @@ public static class CliApp
         new Verbs.InferVerb(),
         new Verbs.ModelsVerb(),
         new Verbs.BenchVerb(),
+        new Verbs.ExportVerb(),
+        new Verbs.ImportVerb(),
     ];
 
     /// <summary>

@@ -61,9 +61,10 @@ else
 fi
 [ "$MODE" = "--runtime" ] && exit 0
 
-# 3. Chromium for the browser tests; python3-nibabel/numpy/scipy as independent reference readers
+# 3. Chromium for the browser tests; python3-nibabel/numpy/scipy as independent reference readers;
+#    python3-torch and python3-onnx for the interop tests (MedicalZoo's classes load MedZoo's exports; onnx.checker)
 if have_apt; then
-  apt_install chromium python3-nibabel python3-numpy python3-scipy
+  apt_install chromium python3-nibabel python3-numpy python3-scipy python3-torch python3-onnx
   [ "$MODE" = "--bench" ] && apt_install python3-torch
 else
   command -v chromium >/dev/null || log "WARNING: no chromium: browser tests will be skipped (install Chromium at /usr/bin/chromium)"

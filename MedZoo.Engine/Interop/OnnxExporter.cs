@@ -25,7 +25,8 @@ namespace MedZoo.Engine.Interop;
 public static class OnnxExporter
 {
     /// <summary>Zoo names this exporter writes.</summary>
-    public static IReadOnlyList<string> SupportedModels { get; } = [UNet3D.ZooName, VNet.ZooName, VNetLight.ZooName];
+    public static IReadOnlyList<string> SupportedModels { get; } =
+        [UNet3D.ZooName, VNet.ZooName, VNetLight.ZooName, UNet3DCicek.ZooName, ResNetMed3D.ZooName, HighResNet3D.ZooName];
 
     /// <summary>Whether <paramref name="model"/> (a zoo name, any case) can be exported.</summary>
     public static bool Supports(string model) => SupportedModels.Contains(model.Trim(), StringComparer.OrdinalIgnoreCase);
@@ -41,6 +42,9 @@ public static class OnnxExporter
             UNet3D => (UNet3DGraph(graph, network), "UNET3D (Isensee et al. 2017); D, H, W divisible by 16, at least 32"),
             VNet => (VNetGraph(graph, network, light: false), "VNET (Milletari et al. 2016); D, H, W divisible by 16, at least 32"),
             VNetLight => (VNetGraph(graph, network, light: true), "VNET2 (V-Net light); D, H, W divisible by 8, at least 16"),
+            UNet3DCicek cicek => (CicekGraph(graph, cicek), $"UNET3D_CICEK (Cicek et al. 2016); D, H, W divisible by {1 << cicek.Depth}"),
+            ResNetMed3D => (ResNetMed3DGraph(graph, network), "RESNETMED3D (Med3D, Chen et al. 2019); D, H, W divisible by 8, at least 16"),
+            HighResNet3D => (HighResNetGraph(graph), "HIGHRESNET (Li et al. 2017); any D, H, W"),
             _ => throw new NotSupportedException(
                 $"ONNX export supports {string.Join(", ", SupportedModels)}; {network.GetName()} is not exported yet (see the README's Interop section)"),
         };
@@ -101,6 +105,76 @@ public static class OnnxExporter
     {
         x = g.Upsample2(g.LeakyRelu(g.InstanceNorm(x, path + ".0", inChannels)));
         return g.LeakyRelu(g.InstanceNorm(g.Conv(x, path + ".3"), path + ".4", outChannels));
+    }
+
+    // Mirrors UNet3DCicek.Run: double convs (conv, BN, ReLU twice), 2×2×2 max-pools, transposed convs, skip concatenation.
+    private static string CicekGraph(OnnxGraph g, UNet3DCicek network)
+    {
+        string Double(string x, string path)
+        {
+            x = g.Relu(g.BatchNorm(g.Conv(x, path + ".conv1"), path + ".bn1"));
+            return g.Relu(g.BatchNorm(g.Conv(x, path + ".conv2"), path + ".bn2"));
+        }
+        var skips = new string[network.Depth];
+        var y = OnnxGraph.InputName;
+        for (var level = 0; level < network.Depth; level++)
+        {
+            skips[level] = Double(y, "analysis." + OnnxGraph.Index(level));
+            y = g.MaxPool(skips[level], 2, 2, 0);
+        }
+        y = Double(y, "analysis." + OnnxGraph.Index(network.Depth));
+        for (var i = 0; i < network.Depth; i++)
+            y = Double(g.Concat(g.ConvTranspose(y, "upconvs." + OnnxGraph.Index(i)), skips[network.Depth - 1 - i]), "synthesis." + OnnxGraph.Index(i));
+        return g.Conv(y, "head");
+    }
+
+    // Mirrors ResNetMed3D.Run and BasicBlock3d / Bottleneck3d.
+    private static string ResNetMed3DGraph(OnnxGraph g, SegmentationNetwork network)
+    {
+        var keys = network.state_dict().Keys.ToHashSet();
+        string Block(string x, string path)
+        {
+            var y = g.Relu(g.BatchNorm(g.Conv(x, path + ".conv1"), path + ".bn1"));
+            y = g.BatchNorm(g.Conv(y, path + ".conv2"), path + ".bn2");
+            if (keys.Contains(path + ".conv3.weight")) y = g.BatchNorm(g.Conv(g.Relu(y), path + ".conv3"), path + ".bn3");
+            var shortcut = keys.Contains(path + ".downsample.0.weight")
+                ? g.BatchNorm(g.Conv(x, path + ".downsample.0"), path + ".downsample.1")
+                : x;
+            return g.Relu(g.Add(y, shortcut));
+        }
+        var x = g.MaxPool(g.Relu(g.BatchNorm(g.Conv(OnnxGraph.InputName, "conv1"), "bn1")), 3, 2, 1);
+        for (var stage = 1; stage <= 4; stage++)
+            for (var i = 0; keys.Contains($"layer{stage}.{i}.conv1.weight"); i++)
+                x = Block(x, $"layer{stage}.{OnnxGraph.Index(i)}");
+        foreach (var up in new[] { "segm.transp_1", "segm.transp_2", "segm.transp_3" })
+            x = g.Relu(g.BatchNorm(g.ConvTranspose(x, up + ".0"), up + ".1"));
+        x = g.Relu(g.BatchNorm(g.Conv(x, "segm.conv_1.0"), "segm.conv_1.1"));
+        return g.Conv(x, "segm.conv_final");
+    }
+
+    // Mirrors HighResNet3D.Run: pre-activation pairs (BN, ReLU, dilated conv) with residual sums; the
+    // shortcuts into wider blocks are zero-padded on both sides of the channel axis.
+    private static string HighResNetGraph(OnnxGraph g)
+    {
+        string Pre(string x, string path) => g.Conv(g.Relu(g.BatchNorm(x, path + ".norm")), path + ".conv");
+        string Pair(string x, string path) => Pre(Pre(x, path + ".0"), path + ".1");
+        string Padded(string wide, string narrow, long wideChannels, long narrowChannels)
+        {
+            var offset = (wideChannels - narrowChannels) / 2;
+            return g.Add(wide, g.PadChannels(narrow, offset, wideChannels - narrowChannels - offset));
+        }
+        var stem = g.Conv(OnnxGraph.InputName, "conv_init");
+        var red1 = Pair(stem, "red_blocks1");
+        var red2 = Pair(g.Add(red1, g.Relu(g.BatchNorm(stem, "conv_init_norm.0"))), "red_blocks2");
+        var red3 = Pair(g.Add(red2, red1), "red_blocks3");
+        var dil21 = Pair(g.Add(red3, red2), "dil2block1");
+        var dil22 = Pair(Padded(dil21, red3, 32, 16), "dil2block2");
+        var dil23 = Pair(g.Add(dil22, dil21), "dil2block3");
+        var dil41 = Pair(g.Add(dil23, dil22), "dil4block1");
+        var dil42 = Pair(Padded(dil41, dil23, 64, 32), "dil4block2");
+        var dil43 = Pair(g.Add(dil42, dil41), "dil4block3");
+        var x = g.Conv(g.Add(dil43, dil42), "conv_out.0");
+        return Pre(x, "conv_out.2");
     }
 
     // Mirrors VNet.Run / VNetLight.Run and the blocks in VNetBlocks.cs.

@@ -103,6 +103,20 @@ internal sealed class OnnxGraph
         return Node("PRelu", [x, Weight(path + ".weight", shaped)], path);
     }
 
+    /// <summary>Max pooling with a cubic window (torch's max_pool3d: padding counts as -inf, floor mode).</summary>
+    public string MaxPool(string x, long kernel, long stride, long padding) => Node("MaxPool", [x], null, a => a
+        .Ints("kernel_shape", kernel, kernel, kernel).Ints("strides", stride, stride, stride)
+        .Ints("pads", padding, padding, padding, padding, padding, padding));
+
+    /// <summary>Zero channels before and after along axis 1 (HIGHRESNET's zero-padded shortcut).</summary>
+    public string PadChannels(string x, long before, long after)
+    {
+        var name = $"pads_{counter++}";
+        long[] pads = [0, before, 0, 0, 0, 0, after, 0, 0, 0];
+        AddInitializer(name, MemoryMarshal.AsBytes(pads.AsSpan()).ToArray(), [pads.Length], Int64Type);
+        return Node("Pad", [x, name], null, a => a.String("mode", "constant"));
+    }
+
     public string LeakyRelu(string x) => Node("LeakyRelu", [x], null, a => a.Float("alpha", LeakySlope));
 
     public string Relu(string x) => Node("Relu", [x], null);

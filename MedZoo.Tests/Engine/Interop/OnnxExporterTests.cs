@@ -16,21 +16,25 @@ public class OnnxExporterTests
 {
     private const double Tolerance = 1e-4;
 
-    // (model, input channels, classes, two spatial sizes the network accepts)
-    public static TheoryData<string, int, int, long[], long[]> Exported => new()
+    // (model, input channels, classes, depth option, two spatial sizes the network accepts): every network that exports
+    public static TheoryData<string, int, int, int, long[], long[]> Exported => new()
     {
-        { "UNET3D", 2, 3, [32, 32, 32], [48, 32, 64] },
-        { "VNET", 2, 3, [32, 32, 32], [32, 48, 32] },
-        { "VNET2", 1, 4, [16, 16, 16], [24, 16, 32] },
+        { "UNET3D", 2, 3, 0, [32, 32, 32], [48, 32, 64] },
+        { "VNET", 2, 3, 0, [32, 32, 32], [32, 48, 32] },
+        { "VNET2", 1, 4, 0, [16, 16, 16], [24, 16, 32] },
+        { "UNET3D_CICEK", 2, 3, 0, [16, 16, 16], [24, 16, 32] },
+        { "RESNETMED3D", 1, 2, 0, [16, 16, 16], [16, 24, 32] },
+        { "RESNETMED3D", 2, 3, 50, [16, 16, 16], [24, 16, 16] },
+        { "HIGHRESNET", 2, 3, 0, [8, 8, 8], [12, 8, 10] },
     };
 
     [Theory]
     [MemberData(nameof(Exported))]
-    public void Export_RunInOnnxRuntime_MatchesTorchSharpAtEverySize(string model, int inChannels, int classes, long[] first, long[] second)
+    public void Export_RunInOnnxRuntime_MatchesTorchSharpAtEverySize(string model, int inChannels, int classes, int depth, long[] first, long[] second)
     {
         using var scope = NewDisposeScope();
         manual_seed(3);
-        using var network = ModelZoo.Create(model, inChannels, classes);
+        using var network = ModelZoo.Create(model, inChannels, classes, depth == 0 ? null : new ModelOptions { Depth = depth });
         PyTorchReference.RandomizeStatistics(network, 4);
         network.eval();
 
@@ -72,16 +76,16 @@ public class OnnxExporterTests
     }
 
     [Theory]
-    [InlineData("HIGHRESNET")]
     [InlineData("DENSENET2")]
-    [InlineData("UNET3D_CICEK")]
+    [InlineData("SKIPDENSENET3D")]
+    [InlineData("RESNET3DVAE")]
     public void Export_NetworkWithoutGraphCode_SaysWhichExport(string model)
     {
-        using var network = ModelZoo.Create(model, 2, 2);
+        using var network = ModelZoo.Create(model, 2, 2, new ModelOptions { InputSize = [32, 32, 32] });
 
         var e = Assert.Throws<NotSupportedException>(() => OnnxExporter.Export(network));
 
-        Assert.Contains("ONNX export supports UNET3D, VNET, VNET2", e.Message);
+        Assert.Contains("ONNX export supports UNET3D, VNET, VNET2, UNET3D_CICEK, RESNETMED3D, HIGHRESNET", e.Message);
         Assert.Contains(model, e.Message);
     }
 

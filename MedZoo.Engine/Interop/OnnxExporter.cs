@@ -26,7 +26,8 @@ public static class OnnxExporter
 {
     /// <summary>Zoo names this exporter writes.</summary>
     public static IReadOnlyList<string> SupportedModels { get; } =
-        [UNet3D.ZooName, VNet.ZooName, VNetLight.ZooName, UNet3DCicek.ZooName, ResNetMed3D.ZooName, HighResNet3D.ZooName];
+        [UNet3D.ZooName, VNet.ZooName, VNetLight.ZooName, UNet3DCicek.ZooName, ResNetMed3D.ZooName, HighResNet3D.ZooName,
+         SinglePathDenseNet.ZooName, DualPathDenseNet.ZooName, DualSingleDenseNet.ZooName];
 
     /// <summary>Whether <paramref name="model"/> (a zoo name, any case) can be exported.</summary>
     public static bool Supports(string model) => SupportedModels.Contains(model.Trim(), StringComparer.OrdinalIgnoreCase);
@@ -45,6 +46,7 @@ public static class OnnxExporter
             UNet3DCicek cicek => (CicekGraph(graph, cicek), $"UNET3D_CICEK (Cicek et al. 2016); D, H, W divisible by {1 << cicek.Depth}"),
             ResNetMed3D => (ResNetMed3DGraph(graph, network), "RESNETMED3D (Med3D, Chen et al. 2019); D, H, W divisible by 8, at least 16"),
             HighResNet3D => (HighResNetGraph(graph), "HIGHRESNET (Li et al. 2017); any D, H, W"),
+            SinglePathDenseNet or DualPathDenseNet or DualSingleDenseNet => (DenseNetGraph(graph, network), $"{network.GetName()} (Dolz et al. 2018); any D, H, W"),
             _ => throw new NotSupportedException(
                 $"ONNX export supports {string.Join(", ", SupportedModels)}; {network.GetName()} is not exported yet (see the README's Interop section)"),
         };
@@ -126,6 +128,36 @@ public static class OnnxExporter
         for (var i = 0; i < network.Depth; i++)
             y = Double(g.Concat(g.ConvTranspose(y, "upconvs." + OnnxGraph.Index(i)), skips[network.Depth - 1 - i]), "synthesis." + OnnxGraph.Index(i));
         return g.Conv(y, "head");
+    }
+
+    // Mirrors SinglePathDenseNet, DualPathDenseNet and DualSingleDenseNet: dense layers (BN, ReLU, conv,
+    // optional bottleneck; output = cat(input, new)), 1×1×1 convs to 150 features, classifier.
+    private static string DenseNetGraph(OnnxGraph g, SegmentationNetwork network)
+    {
+        var keys = network.state_dict().Keys.ToHashSet();
+        string Layer(string x, string path)
+        {
+            var f = g.Conv(g.Relu(g.BatchNorm(x, path + ".norm1")), path + ".conv1");
+            if (keys.Contains(path + ".conv2.weight")) f = g.Conv(g.Relu(g.BatchNorm(f, path + ".norm2")), path + ".conv2");
+            return g.Concat(x, f);
+        }
+        string Features(string x, string path)
+        {
+            for (var i = 1; keys.Contains($"{path}.denseblock1.denselayer{i}.norm1.weight"); i++)
+                x = Layer(x, $"{path}.denseblock1.denselayer{OnnxGraph.Index(i)}");
+            return g.Conv(g.Conv(g.Conv(x, path + ".conv1x1_1"), path + ".conv1x1_2"), path + ".conv1x1_3");
+        }
+        string Channel(int c) => g.GatherChannels(OnnxGraph.InputName, [c]);
+        var n = network.InChannels;
+        var features = network switch
+        {
+            SinglePathDenseNet => Features(OnnxGraph.InputName, "features"),
+            DualPathDenseNet => n == 1 ? Features(Channel(0), "streams.0")
+                : g.Concat([.. Enumerable.Range(0, n).Select(c => Features(Channel(c), "streams." + OnnxGraph.Index(c)))]),
+            _ => Features(n == 1 ? Layer(Channel(0), "early_convs.0")
+                : g.Concat([.. Enumerable.Range(0, n).Select(c => Layer(Channel(c), "early_convs." + OnnxGraph.Index(c)))]), "stream_1"),
+        };
+        return g.Conv(features, "classifier");
     }
 
     // Mirrors ResNetMed3D.Run and BasicBlock3d / Bottleneck3d.

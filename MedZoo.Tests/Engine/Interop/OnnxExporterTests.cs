@@ -26,6 +26,9 @@ public class OnnxExporterTests
         { "RESNETMED3D", 1, 2, 0, [16, 16, 16], [16, 24, 32] },
         { "RESNETMED3D", 2, 3, 50, [16, 16, 16], [24, 16, 16] },
         { "HIGHRESNET", 2, 3, 0, [8, 8, 8], [12, 8, 10] },
+        { "DENSENET1", 2, 3, 0, [8, 8, 8], [12, 8, 10] },
+        { "DENSENET2", 2, 3, 0, [8, 8, 8], [12, 8, 10] },
+        { "DENSENET3", 3, 2, 0, [8, 8, 8], [8, 12, 10] },
     };
 
     [Theory]
@@ -76,8 +79,9 @@ public class OnnxExporterTests
     }
 
     [Theory]
-    [InlineData("DENSENET2")]
+    [InlineData("HYPERDENSENET")]
     [InlineData("SKIPDENSENET3D")]
+    [InlineData("DENSEVOXELNET")]
     [InlineData("RESNET3DVAE")]
     public void Export_NetworkWithoutGraphCode_SaysWhichExport(string model)
     {
@@ -85,7 +89,7 @@ public class OnnxExporterTests
 
         var e = Assert.Throws<NotSupportedException>(() => OnnxExporter.Export(network));
 
-        Assert.Contains("ONNX export supports UNET3D, VNET, VNET2, UNET3D_CICEK, RESNETMED3D, HIGHRESNET", e.Message);
+        Assert.Contains("ONNX export supports UNET3D, VNET, VNET2, UNET3D_CICEK, RESNETMED3D, HIGHRESNET, DENSENET1, DENSENET2, DENSENET3", e.Message);
         Assert.Contains(model, e.Message);
     }
 

@@ -104,7 +104,7 @@ public class ExportVerbTests
     }
 
     [Theory]
-    [InlineData("DENSENET1", "onnx", "DENSENET1 does not export to onnx (it does for UNET3D, VNET, VNET2, UNET3D_CICEK, RESNETMED3D, HIGHRESNET;")]
+    [InlineData("HYPERDENSENET", "onnx", "HYPERDENSENET does not export to onnx (it does for UNET3D, VNET, VNET2, UNET3D_CICEK, RESNETMED3D, HIGHRESNET, DENSENET1, DENSENET2, DENSENET3;")]
     [InlineData("HIGHRESNET", "pytorch", "HIGHRESNET does not export to pytorch (it does for UNET3D, VNET, VNET2;")]
     public void Run_NetworkThatDoesNotExport_SaysWhichDo(string model, string format, string expected)
     {

@@ -61,10 +61,12 @@ else
 fi
 [ "$MODE" = "--runtime" ] && exit 0
 
-# 3. Chromium for the browser tests; python3-nibabel/numpy/scipy as independent reference readers; python3-requests for the API example
+# 3. Chromium for the browser tests; python3-nibabel/numpy/scipy as independent reference readers; python3-requests for the API example;
+#    python3-torch and python3-onnx for the interop tests (MedicalZoo's classes load MedZoo's exports; onnx.checker)
 if have_apt; then
   apt_install chromium python3-nibabel python3-numpy python3-scipy
   apt_install python3-requests   # examples/automation.py, run by AutomationExampleTests
+  apt_install python3-torch python3-onnx
   [ "$MODE" = "--bench" ] && apt_install python3-torch
   # Real PostgreSQL and Redis for the cluster tests (scripts/cluster-servers.sh starts private instances)
   apt_install postgresql redis-server

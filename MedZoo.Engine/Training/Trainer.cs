@@ -485,7 +485,7 @@ public sealed class Trainer
                 Log(RunLogLevel.Info, "CPU " + notes[_fallbacksLogged]);
         }
 
-        private static OptimizerHelper CreateOptimizer(TrainerOptions o, IEnumerable<Parameter> parameters) => o.Optimizer switch
+        internal static OptimizerHelper CreateOptimizer(TrainerOptions o, IEnumerable<Parameter> parameters) => o.Optimizer switch
         {
             OptimizerKind.Sgd => optim.SGD(parameters, o.LearningRate, momentum: o.Momentum, weight_decay: o.WeightDecay),
             OptimizerKind.Adam => optim.Adam(parameters, o.LearningRate, weight_decay: o.WeightDecay),
@@ -494,6 +494,9 @@ public sealed class Trainer
             _ => throw new ArgumentException($"{nameof(TrainerOptions.Optimizer)}: {o.Optimizer} is not an optimizer"),
         };
     }
+
+    /// <summary>The optimizer a run with <paramref name="options"/> trains with (an imported checkpoint's fresh optimizer state comes from it).</summary>
+    internal static OptimizerHelper CreateOptimizer(TrainerOptions options, IEnumerable<Parameter> parameters) => Session.CreateOptimizer(options, parameters);
 
     /// <summary>Seed of torch's generator for one epoch (SplitMix64 of seed and epoch).</summary>
     internal static long EpochSeed(long seed, int epoch)

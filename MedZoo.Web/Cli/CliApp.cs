@@ -33,6 +33,8 @@ public static partial class CliApp
         new InferVerb(),
         new ModelsVerb(),
         new BenchVerb(),
+        new ExportVerb(),
+        new ImportVerb(),
     ];
 
     /// <summary>Every verb, in the order the help lists them (for names and summaries; <see cref="Run"/> builds its own).</summary>

@@ -440,6 +440,9 @@ internal sealed class ConvolutionSpec
 
     public bool Transposed => _transposed;
 
+    /// <summary>Stride, padding, output padding and dilation (the same on all three axes), for exporters.</summary>
+    public (long Stride, long Padding, long OutputPadding, long Dilation) Settings => (_stride[0], _padding[0], _outputPadding[0], _dilation[0]);
+
     public long Groups => _groups;
 
     /// <summary>The settings as text (part of the shape-check cache key and of fallback notes).</summary>
@@ -481,6 +484,9 @@ public sealed class Convolution3d : nn.Module<Tensor, Tensor>
     public long InChannels { get; }
 
     public long OutChannels { get; }
+
+    /// <summary>The layer's settings (for exporters).</summary>
+    internal ConvolutionSpec Spec => _spec;
 
     public override Tensor forward(Tensor input) => CpuConvolution.Apply(input, weight, bias, _spec);
 
@@ -528,6 +534,9 @@ public sealed class TransposedConvolution3d : nn.Module<Tensor, Tensor>
     public long InChannels { get; }
 
     public long OutChannels { get; }
+
+    /// <summary>The layer's settings (for exporters).</summary>
+    internal ConvolutionSpec Spec => _spec;
 
     public override Tensor forward(Tensor input) => CpuConvolution.Apply(input, weight, bias, _spec);
 }

@@ -57,11 +57,13 @@ public class CliAppTests
     [InlineData("datasets", "dataset")]
     [InlineData("serv", "serve")]
     [InlineData("inspekt", "inspect")]
+    [InlineData("exprot", "export")]
+    [InlineData("imprt", "import")]
     public void ClosestVerb_Misspelt_SuggestsTheVerb(string word, string expected) =>
         Assert.Equal(expected, CliApp.ClosestVerb(word));
 
     [Theory]
-    [InlineData("export")]
+    [InlineData("publish")]
     [InlineData("frobnicate")]
     [InlineData("x")]
     public void ClosestVerb_NothingClose_IsNull(string word) =>

@@ -174,12 +174,14 @@ public sealed class Trainer
 
         public void Dispose()
         {
+            _convolutions?.Dispose();
             _optimizer?.Dispose();
             _components.Dispose();
         }
 
         public RunOutcome Execute()
         {
+            _convolutions = Networks.Blocks.ConvolutionRunLog.Begin();
             if (_deviceInfo.Notice is { } notice) Log(RunLogLevel.Warning, notice);
             if (_deviceInfo.Device == "cpu" && Devices.OneDnnIsa.Effective is not null)
                 Log(RunLogLevel.Info, Devices.OneDnnIsa.Explanation);
@@ -459,15 +461,19 @@ public sealed class Trainer
 
         private void Log(RunLogLevel level, string message) => _fan.OnEvent(new RunLog { RunId = _runId, Level = level, Message = message });
 
-        private int _fallbacksLogged;
+        private int _convolutionsLogged;
 
-        // Layer shapes found wrong on the fast CPU route run another, exact way: say which, once each.
+        // This run's own convolution shapes (the process's checks are shared by every run in it).
+        private Networks.Blocks.ConvolutionRunLog? _convolutions;
+
+        // Layer shapes found wrong on the fast CPU route run another, exact way: say which, once each,
+        // for the shapes this run uses (not those of earlier runs in the same process).
         private void LogConvolutionFallbacks()
         {
-            if (Networks.Blocks.CpuConvolution.FallbackCount <= _fallbacksLogged) return;
-            var notes = Networks.Blocks.CpuConvolution.Fallbacks;
-            for (; _fallbacksLogged < notes.Count; _fallbacksLogged++)
-                Log(RunLogLevel.Info, "CPU " + notes[_fallbacksLogged]);
+            if (_convolutions is not { } log || log.Count <= _convolutionsLogged) return;
+            var choices = log.Choices;
+            for (; _convolutionsLogged < choices.Count; _convolutionsLogged++)
+                if (choices[_convolutionsLogged].LeftChannelsLast) Log(RunLogLevel.Info, "CPU " + choices[_convolutionsLogged].Note);
         }
 
         private static OptimizerHelper CreateOptimizer(TrainerOptions o, IEnumerable<Parameter> parameters) => o.Optimizer switch

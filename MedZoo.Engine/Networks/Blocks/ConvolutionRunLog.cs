@@ -11,7 +11,7 @@ public enum ConvolutionChoiceSource
     /// <summary>Checked earlier in this process (by this run or another).</summary>
     Process,
 
-    /// <summary>Read from the route cache on disk.</summary>
+    /// <summary>Read from the route cache on disk (see <see cref="ConvolutionRouteCache"/>).</summary>
     Cache,
 }
 
@@ -28,10 +28,20 @@ public sealed record ConvolutionChoice
     public required string Route { get; init; }
 
     /// <summary>Where the choice came from.</summary>
+    [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ConvolutionChoiceSource>))]
     public required ConvolutionChoiceSource Source { get; init; }
 
-    /// <summary>True when the shape does not run on channels-last data although the process's route is channels-last.</summary>
+    /// <summary>True when the process's route is channels-last but this shape was found wrong there (a fallback, not a speed choice).</summary>
     public bool LeftChannelsLast { get; init; }
+
+    /// <summary>Why this route: which routes were right, and their times where both were.</summary>
+    public string Reason { get; init; } = "";
+
+    /// <summary>Seconds of one channels-last call (forward and, with gradients, backward) when the routes were timed.</summary>
+    public double? ChannelsLastSeconds { get; init; }
+
+    /// <summary>Seconds of one plain NCDHW call when the routes were timed.</summary>
+    public double? PlainSeconds { get; init; }
 
     /// <summary>One line for logs: the shape, its route and why.</summary>
     public required string Note { get; init; }

@@ -278,8 +278,12 @@ public static class CpuConvolution
         Float64,
     }
 
-    private static readonly ConcurrentDictionary<string, (ShapeRoute Route, string? Fallback)> ShapeRoutes = new();
+    private static readonly ConcurrentDictionary<string, Known> ShapeRoutes = new();
     private static readonly ConcurrentQueue<string> FallbackNotes = new();
+    private static readonly ConcurrentQueue<ConvolutionChoice> ProcessChoices = new();
+
+    /// <summary>A shape's route in this process, why, and the timings it was chosen by.</summary>
+    private sealed record Known(ShapeRoute Route, string Reason, double? ChannelsLastSeconds, double? PlainSeconds, bool ChannelsLastWrong);
 
     /// <summary>
     /// Shapes that failed their check on channels-last data and run another way, one line each, in the
@@ -291,43 +295,137 @@ public static class CpuConvolution
     /// <summary>Number of entries in <see cref="Fallbacks"/> (cheap to poll).</summary>
     public static int FallbackCount => FallbackNotes.Count;
 
-    private static long _checkTicks;
+    /// <summary>Every shape routed in this process so far, checked here or read from the cache, in the order first used.</summary>
+    public static IReadOnlyList<ConvolutionChoice> Choices => [.. ProcessChoices];
 
-    /// <summary>Time spent checking shapes so far in this process (a one-off cost per shape).</summary>
+    private static long _checkTicks;
+    private static int _checked;
+
+    /// <summary>Time spent checking and timing shapes so far in this process (a one-off cost per shape, saved by the cache).</summary>
     public static TimeSpan CheckTime => TimeSpan.FromTicks(Interlocked.Read(ref _checkTicks));
 
-    /// <summary>Number of shape combinations checked so far in this process.</summary>
-    public static int CheckedShapes => ShapeRoutes.Count;
+    /// <summary>Number of shape combinations checked (and timed) in this process, not counting those read from the cache.</summary>
+    public static int CheckedShapes => Volatile.Read(ref _checked);
+
+    /// <summary>Forgets this process's shape choices, as a new process starts (for tests of the cache); the totals stay.</summary>
+    internal static void ForgetShapes() => ShapeRoutes.Clear();
+
+    /// <summary>The route cache on disk (<see cref="ConvolutionRouteCache.Variable"/>); tests give their own.</summary>
+    internal static ConvolutionRouteCache RouteCache { get; set; } = ConvolutionRouteCache.FromEnvironment();
+
+    /// <summary>The cache file in use (null when off) and what happened with it, for the bench report.</summary>
+    public static (string? Path, string Status, int Hits) CacheState => (RouteCache.Path, RouteCache.Status, RouteCache.Hits);
+
+    private static readonly Lazy<string> MachineKey = new(() =>
+    {
+        string version;
+        try { version = __version__; }
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException) { version = "unknown"; }
+        return $"{Benchmarking.ProcessMemory.CpuModel()}\n{CpuFlags()}\n{version}";
+    });
+
+    /// <summary>What a saved choice depends on besides its shape (see <see cref="ConvolutionRouteCache"/>).</summary>
+    internal static string CacheContext(int threads)
+    {
+        var parts = MachineKey.Value.Split('\n');
+        return ConvolutionRouteCache.ContextKey(parts[0], parts[1], parts[2], Devices.OneDnnIsa.Effective ?? "default", threads, RouteName(Route));
+    }
+
+    private static string CpuFlags()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/cpuinfo"))
+                if (line.StartsWith("flags", StringComparison.Ordinal) && line.IndexOf(':') is var colon and > 0)
+                    return line[(colon + 1)..].Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        return System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "avx512f" : System.Runtime.Intrinsics.X86.Avx2.IsSupported ? "avx2" : "baseline";
+    }
+
+    /// <summary>True when <paramref name="x"/> (5-D) is stored channels-last, as a channels-last convolution leaves it.</summary>
+    internal static bool IsChannelsLast(Tensor x)
+    {
+        if (x.dim() != 5 || x.shape[1] == 1) return false;
+        var s = x.stride();
+        var (c, h, w) = (x.shape[1], x.shape[3], x.shape[4]);
+        return s[1] == 1 && s[4] == c && s[3] == c * w && s[2] == c * w * h;
+    }
 
     private static ShapeRoute ShapeRouteOf(Tensor input, Tensor weight, ConvolutionSpec spec)
     {
         var gradients = is_grad_enabled() && (input.requires_grad || weight.requires_grad);
-        var key = $"{spec.Key} input {Shape(input.shape)} weight {Shape(weight.shape)}";
-        var source = ConvolutionChoiceSource.Process;
+        var inputChannelsLast = IsChannelsLast(input);
+        // The layout the input arrives in is part of the key: it decides which route pays a conversion.
+        var key = $"{spec.Key} input {Shape(input.shape)}{(inputChannelsLast ? " channels-last" : "")} weight {Shape(weight.shape)}";
+        var threads = get_num_threads();
+        var memory = $"{threads}|";
         // A shape checked with gradients is good for forward-only calls too; not the other way round.
-        if (!ShapeRoutes.TryGetValue(key + " +grad", out var known) && !(!gradients && ShapeRoutes.TryGetValue(key, out known)))
+        string[] candidates = gradients ? [key + " +grad"] : [key + " +grad", key];
+        Known? known = null;
+        var source = ConvolutionChoiceSource.Process;
+        var stored = candidates[0];
+        foreach (var k in candidates)
+            if (ShapeRoutes.TryGetValue(memory + k, out known)) { stored = k; break; }
+        if (known is null)
         {
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var route = VerifyShape(input.shape, weight.shape, spec, gradients, channelsLastFirst: Route == CpuConvolutionRoute.ChannelsLast);
-            var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-            Interlocked.Add(ref _checkTicks, took.Ticks);
-            Trace($"{took.TotalSeconds:F2} s {route}: {key}{(gradients ? " +grad" : "")}");
-            var fallback = route != ShapeRoute.ChannelsLast && Route == CpuConvolutionRoute.ChannelsLast
-                ? $"{key}{(gradients ? " (forward and gradients)" : "")}: wrong on channels-last data, runs {(route == ShapeRoute.Plain ? "as a plain NCDHW call" : "in float64 (both oneDNN layouts were wrong)")}"
-                : null;
-            known = (route, fallback);
-            if (ShapeRoutes.TryAdd(gradients ? key + " +grad" : key, known) && fallback is not null) FallbackNotes.Enqueue(fallback);
-            source = ConvolutionChoiceSource.Checked;
+            var context = CacheContext(threads);
+            foreach (var k in candidates)
+                if (RouteCache.TryGet(context, k, out var saved))
+                {
+                    known = new Known(saved.Route, saved.Reason, saved.ChannelsLastSeconds, saved.PlainSeconds, false);
+                    (stored, source) = (k, ConvolutionChoiceSource.Cache);
+                    Trace($"cache {ShapeRouteName(saved.Route)}: {k}");
+                    break;
+                }
+            if (known is null)
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var verdict = VerifyShape(input.shape, weight.shape, spec, gradients, channelsLastFirst: Route == CpuConvolutionRoute.ChannelsLast, inputChannelsLast);
+                var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                Interlocked.Add(ref _checkTicks, took.Ticks);
+                Interlocked.Increment(ref _checked);
+                stored = gradients ? key + " +grad" : key;
+                Trace($"{took.TotalSeconds:F2} s {verdict.Route} ({verdict.Reason}): {stored}");
+                known = new Known(verdict.Route, verdict.Reason, verdict.ChannelsLastSeconds, verdict.PlainSeconds, verdict.ChannelsLastWrong);
+                RouteCache.Put(context, stored, new CachedRoute(verdict.Route, verdict.ChannelsLastSeconds, verdict.PlainSeconds, verdict.Reason));
+                source = ConvolutionChoiceSource.Checked;
+            }
+            if (ShapeRoutes.TryAdd(memory + stored, known))
+            {
+                var choice = Choice(stored, known, source);
+                ProcessChoices.Enqueue(choice);
+                if (choice.LeftChannelsLast) FallbackNotes.Enqueue(choice.Note);
+            }
         }
-        ConvolutionRunLog.Current?.Note(new ConvolutionChoice
+        ConvolutionRunLog.Current?.Note(Choice(stored, known, source));
+        return known.Route;
+    }
+
+    private static ConvolutionChoice Choice(string key, Known known, ConvolutionChoiceSource source)
+    {
+        // A fallback: the process runs channels-last, and this shape was found wrong there (or was, when it was saved).
+        var wrong = Route == CpuConvolutionRoute.ChannelsLast && known.Route != ShapeRoute.ChannelsLast
+                    && (known.ChannelsLastWrong || known.ChannelsLastSeconds is null);
+        var how = known.Route switch
+        {
+            ShapeRoute.ChannelsLast => "runs on channels-last data",
+            ShapeRoute.Plain => "runs as a plain NCDHW call",
+            _ => "runs in float64",
+        };
+        return new ConvolutionChoice
         {
             Shape = key,
             Route = ShapeRouteName(known.Route),
             Source = source,
-            LeftChannelsLast = known.Fallback is not null,
-            Note = known.Fallback ?? $"{key}: runs {ShapeRouteName(known.Route)}",
-        });
-        return known.Route;
+            LeftChannelsLast = wrong,
+            Reason = known.Reason,
+            ChannelsLastSeconds = known.ChannelsLastSeconds,
+            PlainSeconds = known.PlainSeconds,
+            Note = $"{key}: {how} ({known.Reason})",
+        };
     }
 
     // Routes without per-shape checks still tell the current run which shapes it used, and how they ran.
@@ -360,21 +458,34 @@ public static class CpuConvolution
         if (Tracing) Console.Error.WriteLine("[medzoo conv] " + line);
     }
 
+    /// <summary>The outcome of <see cref="VerifyShape"/>: the route, why, and the timings it was chosen by.</summary>
+    internal sealed record ShapeVerdict(ShapeRoute Route, string Reason, double? ChannelsLastSeconds, double? PlainSeconds, bool ChannelsLastWrong);
+
+    /// <summary>How much faster (fraction) the plain call must be to leave channels-last, whose output layout the next layers also use.</summary>
+    internal const double PlainMargin = 0.05;
+
     /// <summary>
     /// Decides how a combination of shapes runs, on fixed pseudo-random data of those exact shapes
-    /// (forward, and input and weight gradients when <paramref name="gradients"/>, to 1e-3 relative):
-    /// the channels-last call on channels-last data and the plain call on NCDHW data reach different
-    /// oneDNN kernels; if they agree, channels-last is used. Otherwise the same convolution in float64
-    /// (libtorch's own kernels, not oneDNN) decides which of them is right, and where neither is, the
-    /// shape runs in float64. Costs two float32 convolutions per new shape (plus one float64 one where
-    /// they disagree), once per process; draws nothing from torch's global generator.
+    /// (forward, and input and weight gradients when <paramref name="gradients"/>, to 1e-3 relative),
+    /// with the input in the layout it arrives in: first which routes are <em>right</em>, then which
+    /// right route is <em>fastest</em> on this machine (as cuDNN's benchmark mode). The channels-last
+    /// call on channels-last data and the plain call on NCDHW data reach different oneDNN kernels; if
+    /// they agree, both are right. Otherwise the same convolution in float64 (libtorch's own kernels,
+    /// not oneDNN) decides which of them is, and where neither is, the shape runs in float64. Where
+    /// both are right, each is timed (its layout conversions included; the calling thread's CPU time,
+    /// see <see cref="Devices.ThreadCpuClock"/>) up to three times, interleaved,
+    /// after the check's own call warmed it up, and the faster by the smallest time wins (the plain call
+    /// by at least <see cref="PlainMargin"/>). Costs a few convolutions per new shape, once per process
+    /// and context (<see cref="ConvolutionRouteCache"/>); draws nothing from torch's global generator.
     /// </summary>
-    internal static ShapeRoute VerifyShape(long[] inputShape, long[] weightShape, ConvolutionSpec spec, bool gradients, bool channelsLastFirst)
+    internal static ShapeVerdict VerifyShape(long[] inputShape, long[] weightShape, ConvolutionSpec spec, bool gradients, bool channelsLastFirst,
+                                             bool inputChannelsLast = false, bool time = true)
     {
         using var scope = NewDisposeScope();
         using var grad = gradients ? enable_grad() : no_grad();
         var generator = new Generator(20261129);
         var x = randn(inputShape, generator: generator);
+        if (inputChannelsLast) x = ToChannelsLast(x);
         var w = randn(weightShape, generator: generator) * (1 / Math.Sqrt(Math.Max(1, weightShape.Skip(1).Aggregate(1L, (a, b) => a * b))));
         Tensor? upstream = null;
         Tensor[] Compute(ShapeRoute route)
@@ -391,15 +502,48 @@ public static class CpuConvolution
 
         ShapeRoute[] order = channelsLastFirst ? [ShapeRoute.ChannelsLast, ShapeRoute.Plain] : [ShapeRoute.Plain];
         var results = order.Select(Compute).ToArray();
+        ShapeRoute[] right;
+        var channelsLastWrong = false;
         // Two kernel families on two layouts agreeing is taken as right (float64 costs 5–20× more).
         if (results.Length == 2 && Agree(results[0], results[1].Select(t => t.to(float64)).ToArray()))
-            return ShapeRoute.ChannelsLast;
-        Trace($"disagree: {spec.Key} input {Shape(inputShape)} weight {Shape(weightShape)}{(gradients ? " +grad" : "")}; asking float64");
-        var exact = spec.Transposed || spec.Groups != 1 ? Compute(ShapeRoute.Float64) : Float64InChunks(x, w, upstream, spec, results[0][0].shape);
-        for (var i = 0; i < order.Length; i++)
-            if (Agree(results[i], exact)) return order[i];
-        return ShapeRoute.Float64;
+            right = order;
+        else
+        {
+            Trace($"disagree: {spec.Key} input {Shape(inputShape)} weight {Shape(weightShape)}{(gradients ? " +grad" : "")}; asking float64");
+            var exact = spec.Transposed || spec.Groups != 1 ? Compute(ShapeRoute.Float64) : Float64InChunks(x, w, upstream, spec, results[0][0].shape);
+            right = order.Where((_, i) => Agree(results[i], exact)).ToArray();
+            channelsLastWrong = channelsLastFirst && !right.Contains(ShapeRoute.ChannelsLast);
+        }
+        if (right.Length == 0)
+            return new ShapeVerdict(ShapeRoute.Float64, channelsLastFirst ? "both oneDNN layouts were wrong against float64" : "the plain call was wrong against float64", null, null, channelsLastFirst);
+        if (right.Length == 1)
+            return new ShapeVerdict(right[0], right[0] == ShapeRoute.Plain && channelsLastFirst ? "channels-last was wrong against float64" : "checked against float64", null, null, channelsLastWrong);
+        if (!time)
+            return new ShapeVerdict(ShapeRoute.ChannelsLast, "both layouts agree; not timed", null, null, false);
+
+        // The calling thread's CPU time, not the wall clock: on a shared machine the wall clock mostly
+        // measures the other processes (single calls varied 2–10× under load), CPU time does not.
+        double Time(ShapeRoute route)
+        {
+            using var timing = NewDisposeScope();
+            var started = Devices.ThreadCpuClock.Seconds();
+            Compute(route);
+            return Devices.ThreadCpuClock.Seconds() - started;
+        }
+        var best = new double[2] { double.MaxValue, double.MaxValue };
+        for (var round = 0; round < 3; round++)
+        {
+            // Interleaved, alternating which goes first, so a burst of load on a shared machine hits both.
+            foreach (var i in round % 2 == 0 ? new[] { 0, 1 } : [1, 0]) best[i] = Math.Min(best[i], Time(order[i]));
+            if (round >= 1 && Math.Max(best[0], best[1]) > 1.5 * Math.Min(best[0], best[1])) break; // clear already
+        }
+        var (cl, plain) = (best[0], best[1]);
+        var chosen = plain < cl * (1 - PlainMargin) ? ShapeRoute.Plain : ShapeRoute.ChannelsLast;
+        var why = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"both layouts agree; timed here: channels-last {cl * 1000:F1} ms, plain {plain * 1000:F1} ms{(Devices.ThreadCpuClock.IsThreadCpuTime ? " of CPU time" : "")}");
+        return new ShapeVerdict(chosen, why, cl, plain, false);
     }
+
     /// <summary>Most bytes one chunk of <see cref="Float64InChunks"/> may unfold (per sample).</summary>
     internal static long Float64ChunkBytes = 256L << 20;
 

@@ -214,6 +214,7 @@ public sealed class Trainer
                 var validate = epoch % _options.ValidationInterval == 0 || epoch == _options.Epochs;
                 ValidationResult? validation = validate ? Validate(epoch) : null;
                 LogConvolutionFallbacks();
+                if (epoch == _startEpoch) LogConvolutionChoices();
                 var lrUsed = _scheduler.LearningRate;
                 _scheduler.Step(validation?.MeanForegroundDice);
 
@@ -474,6 +475,19 @@ public sealed class Trainer
             var choices = log.Choices;
             for (; _convolutionsLogged < choices.Count; _convolutionsLogged++)
                 if (choices[_convolutionsLogged].LeftChannelsLast) Log(RunLogLevel.Info, "CPU " + choices[_convolutionsLogged].Note);
+        }
+
+        // Once, after the first epoch: how this run's convolution shapes were routed and where the
+        // choices came from (checked and timed now, earlier in the process, or the route cache).
+        private void LogConvolutionChoices()
+        {
+            if (_convolutions is not { Count: > 0 } log) return;
+            var choices = log.Choices;
+            var routes = string.Join(", ", choices.GroupBy(c => c.Route).Select(g => $"{g.Count()} {g.Key}"));
+            int From(Networks.Blocks.ConvolutionChoiceSource source) => choices.Count(c => c.Source == source);
+            Log(RunLogLevel.Info, string.Create(CultureInfo.InvariantCulture,
+                $"CPU convolutions of this run: {choices.Count} layer shapes ({routes}); {From(Networks.Blocks.ConvolutionChoiceSource.Checked)} checked and timed now, " +
+                $"{From(Networks.Blocks.ConvolutionChoiceSource.Process)} known from earlier in this process, {From(Networks.Blocks.ConvolutionChoiceSource.Cache)} from the route cache"));
         }
 
         private static OptimizerHelper CreateOptimizer(TrainerOptions o, IEnumerable<Parameter> parameters) => o.Optimizer switch

@@ -1,6 +1,8 @@
 # MedZoo dashboard image. CPU by default; GPU hosts build with --build-arg TORCH_BACKEND=cuda
 # (TorchSharp-cuda-linux brings libtorch's CUDA libraries; the host needs the NVIDIA driver and
-# the NVIDIA container toolkit: docker run --gpus all ...).
+# the NVIDIA container toolkit: docker run --gpus all ...). The CUDA packages come from nuget.org:
+# build that variant where the public feed is reachable, and check the GPU build there with
+# scripts/gpu-check.sh (README, Docker: GPU image).
 #
 #   docker build -t medzoo .
 #   docker run -p 127.0.0.1:8080:8080 -v medzoo-data:/data \

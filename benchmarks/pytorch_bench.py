@@ -35,8 +35,12 @@ import statistics
 import sys
 import time
 
-import numpy as np
-import torch
+try:
+    import numpy as np
+    import torch
+except ImportError as missing:  # name the package instead of a traceback (issue 19.6)
+    sys.exit(f"pytorch_bench.py: {sys.executable} cannot import {missing.name}: run `scripts/prereqs.sh --bench` "
+             f"(Debian's python3-torch and python3-numpy) and use /usr/bin/python3")
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -31,6 +31,7 @@ Writes the raw results to benchmarks/results/latest.json (--output) for plot.py.
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -64,13 +65,51 @@ def run_json(command, log, env=None):
     return json.loads(proc.stdout)
 
 
+# What each part needs on the PyTorch side, and the Debian package that provides it.
+PYTHON_MODULES = {"torch": "python3-torch", "numpy": "python3-numpy", "nibabel": "python3-nibabel"}
+PART_MODULES = {"train": ["numpy", "torch"], "infer": ["numpy", "torch"], "io": ["numpy", "nibabel"], "data": [], "trainer": []}
+
+
+def missing_prerequisites(parts, python):
+    """Lines naming what this run cannot do without (empty: all there), instead of tracebacks later."""
+    problems = []
+    needed = sorted({m for part in parts for m in PART_MODULES[part]})
+    if not shutil.which("dotnet"):
+        problems.append("dotnet (the .NET 10 SDK) is not on PATH: install it (https://dotnet.microsoft.com/download), "
+                        "then `dotnet build MedZoo.Web -c Release`")
+    elif not os.path.exists(MEDZOO_DLL):
+        problems.append(f"{os.path.relpath(MEDZOO_DLL, ROOT)} is missing: run `dotnet build MedZoo.Web -c Release` first")
+    if needed:
+        if not (os.path.isfile(python) and os.access(python, os.X_OK)):
+            problems.append(f"the PyTorch side runs on {python}, which does not exist: install Debian's python3 "
+                            f"(`scripts/prereqs.sh --bench`) or name another interpreter with --python")
+        else:
+            missing = []
+            for module in needed:
+                probe = subprocess.run([python, "-c", f"import {module}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                if probe.returncode != 0:
+                    missing.append(module)
+            if missing:
+                packages = " ".join(PYTHON_MODULES[m] for m in missing)
+                problems.append(f"{python} cannot import {', '.join(missing)} (needed by --parts {','.join(parts)}): "
+                                f"run `scripts/prereqs.sh --bench`, or `sudo apt-get install {packages}` on Debian")
+    if "io" in parts:
+        try:
+            import nibabel  # noqa: F401  (run.py writes the io part's files itself)
+            import numpy  # noqa: F401
+        except ImportError as e:
+            problems.append(f"this interpreter ({sys.executable}) cannot import {e.name}, which run.py needs to write the io files: "
+                            "run it as `/usr/bin/python3 benchmarks/run.py` (after `scripts/prereqs.sh --bench`)")
+    return problems
+
+
 def medzoo_command(args, only, extra):
     return ["dotnet", MEDZOO_DLL, "bench", "--json", "--only", only, "--threads", str(args.threads),
             "--interop", str(args.interop)] + extra
 
 
 def pytorch_command(args, only, extra):
-    return ["/usr/bin/python3", os.path.join(HERE, "pytorch_bench.py"), "--json", "--only", only,
+    return [args.python, os.path.join(HERE, "pytorch_bench.py"), "--json", "--only", only,
             "--threads", str(args.threads), "--interop", str(args.interop)] + extra
 
 
@@ -134,6 +173,7 @@ def main():
                    help="trainer part: model of the memory run (small, so that 500 steps take minutes)")
     p.add_argument("--quick", action="store_true", help="one round, 32^3 only, 2 timed steps, 1 inference, short trainer runs")
     p.add_argument("--output", default=os.path.join(HERE, "results", "latest.json"))
+    p.add_argument("--python", default="/usr/bin/python3", help="interpreter of the PyTorch side (Debian's, with python3-torch and python3-nibabel)")
     args = p.parse_args()
     if args.quick:
         args.rounds, args.patches, args.repeats, args.infer_repeats = 1, [32], 2, 1
@@ -142,8 +182,9 @@ def main():
     unknown = set(parts) - {"train", "infer", "io", "data", "trainer"}
     if unknown:
         p.error(f"--parts: unknown part(s) {', '.join(sorted(unknown))}")
-    if not os.path.exists(MEDZOO_DLL):
-        raise SystemExit(f"{MEDZOO_DLL} is missing: run `dotnet build MedZoo.Web -c Release` first")
+    problems = missing_prerequisites(parts, args.python)
+    if problems:
+        raise SystemExit("benchmarks/run.py cannot start:\n" + "\n".join(f"  - {line}" for line in problems))
 
     log = sys.stderr
     results = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "settings": vars(args), "loadAverages": [], "compare": [], "medzooOnly": {}}

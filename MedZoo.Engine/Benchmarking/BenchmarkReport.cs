@@ -31,7 +31,7 @@ public sealed record BenchmarkReport
     /// <summary>How CPU convolutions ran: channels_last, batched, native or per_sample (see <see cref="Networks.Blocks.CpuConvolution"/>).</summary>
     public required string ConvolutionRoute { get; init; }
 
-    /// <summary>Layer shapes checked on first use (see <see cref="Networks.Blocks.CpuConvolution.VerifyShape"/>), the seconds spent on it, and those that left channels-last.</summary>
+    /// <summary>Layer shapes checked on first use (see <see cref="Networks.Blocks.CpuConvolution"/>), the seconds spent on it, and those that left channels-last.</summary>
     public int ConvolutionShapesChecked { get; init; }
 
     /// <summary>Seconds spent checking convolution shapes (once per shape and process, inside warm-up runs).</summary>
@@ -39,6 +39,18 @@ public sealed record BenchmarkReport
 
     /// <summary>Shapes found wrong on channels-last data, and how they ran instead.</summary>
     public string[] ConvolutionFallbacks { get; init; } = [];
+
+    /// <summary>Every convolution shape this process routed: its route, why, the timings it was chosen by, and whether it was checked now or read from the cache.</summary>
+    public Networks.Blocks.ConvolutionChoice[] ConvolutionChoices { get; init; } = [];
+
+    /// <summary>The convolution route cache file (null when off; see <see cref="Networks.Blocks.ConvolutionRouteCache"/>).</summary>
+    public string? ConvolutionCache { get; init; }
+
+    /// <summary>What happened with the cache file (read, absent, ignored and why, not saved and why).</summary>
+    public string ConvolutionCacheStatus { get; init; } = "";
+
+    /// <summary>Shapes whose route came from the cache file instead of a check in this process.</summary>
+    public int ConvolutionCacheHits { get; init; }
 
     /// <summary>oneDNN's instruction-set setting, if the user chose one (DNNL_MAX_CPU_ISA).</summary>
     public string? OneDnnIsa { get; init; }

@@ -42,19 +42,7 @@ public static class ProcessMemory
     }
 
     /// <summary>The CPU's model name from /proc/cpuinfo, else the processor architecture.</summary>
-    public static string CpuModel()
-    {
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/cpuinfo"))
-                if (line.StartsWith("model name", StringComparison.Ordinal) && line.IndexOf(':') is var colon and > 0)
-                    return line[(colon + 1)..].Trim();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
-        return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
-    }
+    public static string CpuModel() => Devices.CpuIdentity.Model();
 
     private static long? StatusKilobytes(string key)
     {

@@ -241,6 +241,12 @@ public sealed class Volume
     {
         if (!IsScaled)
         {
+            // Already the target's type (float32 or float64 files): a block copy, no per-voxel work.
+            if (typeof(TIn) == typeof(TOut))
+            {
+                MemoryMarshal.AsBytes(src).CopyTo(MemoryMarshal.AsBytes(dest));
+                return;
+            }
             for (var i = 0; i < src.Length; i++) dest[i] = TOut.CreateTruncating(src[i]);
             return;
         }

@@ -189,12 +189,14 @@ public sealed class Trainer
 
         public void Dispose()
         {
+            _convolutions?.Dispose();
             _optimizer?.Dispose();
             _components.Dispose();
         }
 
         public RunOutcome Execute()
         {
+            _convolutions = Networks.Blocks.ConvolutionRunLog.Begin();
             if (_deviceInfo.Notice is { } notice) Log(RunLogLevel.Warning, notice);
             if (_deviceInfo.Device == "cpu" && Devices.OneDnnIsa.Effective is not null)
                 Log(RunLogLevel.Info, Devices.OneDnnIsa.Explanation);
@@ -227,6 +229,7 @@ public sealed class Trainer
                 var validate = epoch % _options.ValidationInterval == 0 || epoch == _options.Epochs;
                 ValidationResult? validation = validate ? Validate(epoch) : null;
                 LogConvolutionFallbacks();
+                if (epoch == _startEpoch) LogConvolutionChoices();
                 var lrUsed = _scheduler.LearningRate;
                 _scheduler.Step(validation?.MeanForegroundDice);
 
@@ -474,15 +477,32 @@ public sealed class Trainer
 
         private void Log(RunLogLevel level, string message) => _fan.OnEvent(new RunLog { RunId = _runId, Level = level, Message = message });
 
-        private int _fallbacksLogged;
+        private int _convolutionsLogged;
 
-        // Layer shapes found wrong on the fast CPU route run another, exact way: say which, once each.
+        // This run's own convolution shapes (the process's checks are shared by every run in it).
+        private Networks.Blocks.ConvolutionRunLog? _convolutions;
+
+        // Layer shapes found wrong on the fast CPU route run another, exact way: say which, once each,
+        // for the shapes this run uses (not those of earlier runs in the same process).
         private void LogConvolutionFallbacks()
         {
-            if (Networks.Blocks.CpuConvolution.FallbackCount <= _fallbacksLogged) return;
-            var notes = Networks.Blocks.CpuConvolution.Fallbacks;
-            for (; _fallbacksLogged < notes.Count; _fallbacksLogged++)
-                Log(RunLogLevel.Info, "CPU " + notes[_fallbacksLogged]);
+            if (_convolutions is not { } log || log.Count <= _convolutionsLogged) return;
+            var choices = log.Choices;
+            for (; _convolutionsLogged < choices.Count; _convolutionsLogged++)
+                if (choices[_convolutionsLogged].LeftChannelsLast) Log(RunLogLevel.Info, "CPU " + choices[_convolutionsLogged].Note);
+        }
+
+        // Once, after the first epoch: how this run's convolution shapes were routed and where the
+        // choices came from (checked and timed now, earlier in the process, or the route cache).
+        private void LogConvolutionChoices()
+        {
+            if (_convolutions is not { Count: > 0 } log) return;
+            var choices = log.Choices;
+            var routes = string.Join(", ", choices.GroupBy(c => c.Route).Select(g => $"{g.Count()} {g.Key}"));
+            int From(Networks.Blocks.ConvolutionChoiceSource source) => choices.Count(c => c.Source == source);
+            Log(RunLogLevel.Info, string.Create(CultureInfo.InvariantCulture,
+                $"CPU convolutions of this run: {choices.Count} layer shapes ({routes}); {From(Networks.Blocks.ConvolutionChoiceSource.Checked)} checked and timed now, " +
+                $"{From(Networks.Blocks.ConvolutionChoiceSource.Process)} known from earlier in this process, {From(Networks.Blocks.ConvolutionChoiceSource.Cache)} from the route cache"));
         }
 
         internal static OptimizerHelper CreateOptimizer(TrainerOptions o, IEnumerable<Parameter> parameters) => o.Optimizer switch

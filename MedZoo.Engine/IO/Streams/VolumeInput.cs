@@ -220,7 +220,7 @@ internal sealed class VolumeInput : IDisposable
         var trusted = !IsCompressed || (_gzipSizeHint is { } hint && hint == unchecked((uint)(Position + count)));
         if (trusted)
         {
-            var buffer = GC.AllocateUninitializedArray<byte>((int)count);
+            var buffer = LargeBuffer.Allocate((int)count);
             var start = Position;
             var n = ReadUpTo(buffer);
             if (n < count)

@@ -96,3 +96,16 @@ public class VolumeTests
         Assert.Equal(expected, g.Orientation);
     }
 }
+
+public class VolumeFloatCopyTests
+{
+    [Fact]
+    public void ToFloatArray_UnscaledFloat32_IsTheStoredBitsIncludingNaNAndNegativeZero()
+    {
+        float[] data = [1.5f, -0f, float.NaN, BitConverter.Int32BitsToSingle(0x7fc00123), float.NegativeInfinity, 3e-45f, -7.25f, 0f];
+        var volume = Volume.FromArray<float>(data, [2, 2, 2]);
+        var copy = volume.ToFloatArray();
+        Assert.Equal(data.Select(BitConverter.SingleToInt32Bits), copy.Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(data.Select(v => (double)v).Select(BitConverter.DoubleToInt64Bits), volume.ToDoubleArray().Select(BitConverter.DoubleToInt64Bits));
+    }
+}

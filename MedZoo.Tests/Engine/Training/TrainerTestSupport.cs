@@ -14,12 +14,13 @@ internal sealed class TinySegNet : nn.Module<Tensor, Tensor>, ISegmentationNetwo
     private readonly nn.Module<Tensor, Tensor> conv1;
     private readonly nn.Module<Tensor, Tensor> conv2;
 
-    public TinySegNet(int inChannels, int classes) : base(nameof(TinySegNet))
+    // medZooConvolutions: MedZoo's routed Convolution3d instead of torch's own layer.
+    public TinySegNet(int inChannels, int classes, bool medZooConvolutions = false) : base(nameof(TinySegNet))
     {
         InChannels = inChannels;
         Classes = classes;
-        conv1 = nn.Conv3d(inChannels, 4, 3, padding: 1);
-        conv2 = nn.Conv3d(4, classes, 1);
+        conv1 = medZooConvolutions ? MedZoo.Engine.Networks.Blocks.Layers.Conv3d(inChannels, 4, 3, padding: 1) : nn.Conv3d(inChannels, 4, 3, padding: 1);
+        conv2 = medZooConvolutions ? MedZoo.Engine.Networks.Blocks.Layers.Conv3d(4, classes, 1) : nn.Conv3d(4, classes, 1);
         RegisterComponents();
     }
 
@@ -203,9 +204,9 @@ internal static class TestTrainers
     });
 
     /// <summary>A trainer whose components are <see cref="TinySegNet"/> and <paramref name="data"/>.</summary>
-    public static Trainer With(Func<TrainerOptions, ITrainingData> data) => new((options, device, _) =>
+    public static Trainer With(Func<TrainerOptions, ITrainingData> data, bool medZooConvolutions = false) => new((options, device, _) =>
     {
-        var model = new TinySegNet(1, 2);
+        var model = new TinySegNet(1, 2, medZooConvolutions);
         model.to(device);
         return new TrainingComponents
         {

@@ -50,6 +50,29 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Run_TwoRunsInOneProcess_EachLogsOnlyItsOwnConvolutionShapes()
+    {
+        // Shape checks are shared by the process; each run's log must count its own shapes only
+        // (issue 16.5: a later run used to log an earlier run's convolution fallbacks too).
+        using var dir = TestPaths.NewTempFolder();
+        string Summary(int steps)
+        {
+            var (result, events) = Run(TestTrainers.With(o => new BlobData(o.Seed, steps: steps), medZooConvolutions: true), TestTrainers.Options(epochs: 2),
+                                       new FileCheckpointStore(dir.File($"ckpt{steps}")));
+            Assert.Equal(RunOutcome.Completed, result.Outcome);
+            var lines = events.Of<RunLog>().Select(l => l.Message).Where(m => m.StartsWith("CPU convolutions of this run:", StringComparison.Ordinal)).ToList();
+            return Assert.Single(lines); // once per run, after its first epoch
+        }
+        var first = Summary(4);
+        var second = Summary(3);
+
+        var shapes = System.Text.RegularExpressions.Regex.Match(first, @"this run: (\d+) layer shapes").Groups[1].Value;
+        Assert.NotEqual("", shapes);
+        Assert.Contains($"this run: {shapes} layer shapes", second); // the same network: the same shapes, not twice as many
+        Assert.Contains("0 checked and timed now", second);          // the first run checked them
+    }
+
+    [Fact]
     public void Run_SameSeedTwice_IdenticalLossesAndWeights()
     {
         using var dir = TestPaths.NewTempFolder();

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MedZoo.Engine.Networks.Blocks;
 using MedZoo.Web.Cli;
 using TorchSharp;
 
@@ -112,6 +113,14 @@ public class BenchVerbTests
         Assert.Contains("MB/s", text);
         Assert.Contains("peak resident", text);
         Assert.Contains("train UNET3D_CICEK 16³", error.ToString());   // progress goes to stderr
+        if (CpuConvolution.Route is CpuConvolutionRoute.ChannelsLast or CpuConvolutionRoute.Batched
+            && Environment.GetEnvironmentVariable(CpuConvolution.Variable) is null)
+        {
+            // Checks, choices and cache hits of the convolution routes (issue 19.1, 19.3).
+            Assert.Matches(@"convolution routes: \d+ shapes \(.*\); \d+ checked and timed in this process in [\d.]+ s .*, \d+ from the cache", text);
+            Assert.Contains("route cache: ", text);
+            Assert.Matches(@"\[(checked|cache|process)\] (transposed )?convolution .* weight .*: runs ", text);
+        }
     }
 
     [Theory]

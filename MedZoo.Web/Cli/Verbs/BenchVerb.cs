@@ -217,11 +217,7 @@ public sealed class BenchVerb : ICliVerb
                 w.WriteLine(string.Create(inv, $"  {t.Model,-14} {t.Patch[0] + "³",-6} {t.Batch,5} {t.Seconds.Median,8:F3} {t.ForwardSeconds,8:F3} {t.BackwardSeconds,9:F3} {t.OptimizerSeconds,7:F3}  {t.Parameters:N0}"));
             w.WriteLine($"  (CPU convolutions: {r.ConvolutionRoute}, see {CpuConvolution.Variable}{(r.OneDnnIsa is { } isa ? $"; {OneDnnIsa.Variable}={isa}" : "")})");
         }
-        if (r.ConvolutionShapesChecked > 0)
-        {
-            w.WriteLine(string.Create(inv, $"  convolution shapes checked on first use: {r.ConvolutionShapesChecked} in {r.ConvolutionCheckSeconds:F1} s (during warm-up, not timed); {r.ConvolutionFallbacks.Length} left channels-last"));
-            foreach (var f in r.ConvolutionFallbacks) w.WriteLine($"    {f}");
-        }
+        if (r.ConvolutionChoices.Length > 0) WriteConvolutionChoices(r, w);
         if (r.Infer is { Count: > 0 } infer)
         {
             w.WriteLine();
@@ -251,6 +247,17 @@ public sealed class BenchVerb : ICliVerb
         w.WriteLine();
         var m = r.Memory;
         w.WriteLine(string.Create(inv, $"memory: peak resident {Mb(m.PeakResidentMegabytes)}, resident now {Mb(m.ResidentMegabytes)}, managed heap {m.ManagedHeapMegabytes:F0} MB ({m.ManagedCommittedMegabytes:F0} MB committed); {r.TotalSeconds:F1} s in all"));
+    }
+
+    // Checks, choices and cache hits of the CPU convolution routes (issue 19: chosen by measurement, cached per machine).
+    private static void WriteConvolutionChoices(BenchmarkReport r, TextWriter w)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var routes = string.Join(", ", r.ConvolutionChoices.GroupBy(c => c.Route).Select(g => $"{g.Count()} {g.Key}"));
+        w.WriteLine(string.Create(inv, $"  convolution routes: {r.ConvolutionChoices.Length} shapes ({routes}); {r.ConvolutionShapesChecked} checked and timed in this process in {r.ConvolutionCheckSeconds:F1} s (during warm-up, not timed), {r.ConvolutionCacheHits} from the cache; {r.ConvolutionFallbacks.Length} wrong on channels-last"));
+        w.WriteLine($"  route cache: {r.ConvolutionCache ?? "off"} ({r.ConvolutionCacheStatus}; {ConvolutionRouteCache.Variable} sets it)");
+        foreach (var c in r.ConvolutionChoices)
+            w.WriteLine($"    [{c.Source.ToString().ToLowerInvariant()}] {c.Note}");
     }
 
     private static string Load(double[]? load) => load is null ? "n/a" : string.Join(" ", load.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture)));

@@ -166,15 +166,15 @@ public class Convolution3dTests
     public void VerifyShape_AnyShape_ChoosesARouteThatIsExactAndReportsFallbacks()
     {
         var spec = new ConvolutionSpec(transposed: false, stride: 1, padding: 0, outputPadding: 0, dilation: 1, groups: 1);
-        var route = CpuConvolution.VerifyShape([2, 400, 4, 4, 4], [200, 400, 1, 1, 1], spec, gradients: true, channelsLastFirst: true);
+        var route = CpuConvolution.VerifyShape([2, 400, 4, 4, 4], [200, 400, 1, 1, 1], spec, gradients: true, channelsLastFirst: true, inputChannelsLast: true).Route;
 
         using var scope = NewDisposeScope();
         manual_seed(9);
         var conv = new Convolution3d(400, 200, 1);
         conv.forward(CpuConvolution.ToChannelsLast(randn([2, 400, 4, 4, 4]))); // with gradients, as VerifyShape above
         if (route != CpuConvolution.ShapeRoute.ChannelsLast)
-            Assert.Contains(CpuConvolution.Fallbacks, f => f.Contains("input 2×400×4×4×4 weight 200×400×1×1×1", StringComparison.Ordinal));
-        Assert.True(CpuConvolution.CheckedShapes > 0);
+            Assert.Contains(CpuConvolution.Choices, f => f.Shape.Contains("input 2×400×4×4×4 channels-last weight 200×400×1×1×1", StringComparison.Ordinal));
+        Assert.NotEmpty(CpuConvolution.Choices);
     }
 
     [Fact]
@@ -312,5 +312,78 @@ public class FreezeWeightsTests
         frozen.Dispose();
 
         Assert.IsType<InvalidOperationException>(error);
+    }
+}
+
+public class ConvolutionRunLogTests
+{
+    [Fact]
+    public void Begin_TwoRunsOneAfterTheOther_EachLogsOnlyItsOwnShapes()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(12);
+        var first = new Convolution3d(3, 5, 3, padding: 1);
+        var second = new Convolution3d(5, 7, 1);
+        var x = randn([2, 3, 6, 6, 6]).requires_grad_(true);
+
+        List<ConvolutionChoice> firstRun, secondRun;
+        using (var log = ConvolutionRunLog.Begin())
+        {
+            first.forward(x).sum().backward();
+            first.forward(x).sum().backward(); // the same shape again: noted once
+            firstRun = [.. log.Choices];
+        }
+        using (var log = ConvolutionRunLog.Begin())
+        {
+            second.forward(randn([2, 5, 6, 6, 6]).requires_grad_(true)).sum().backward();
+            first.forward(x).sum().backward(); // the first run's shape, used by this run too: it is this run's as well
+            secondRun = [.. log.Choices];
+        }
+
+        Assert.Single(firstRun);
+        Assert.Contains("input 2×3×6×6×6 weight 5×3×3×3×3", firstRun[0].Shape);
+        Assert.Equal(2, secondRun.Count);
+        Assert.Contains("input 2×5×6×6×6 weight 7×5×1×1×1", secondRun[0].Shape);
+        Assert.Equal(firstRun[0].Shape, secondRun[1].Shape);
+        Assert.NotEqual(ConvolutionChoiceSource.Checked, secondRun[1].Source); // checked by the first run, not again
+    }
+
+    [Fact]
+    public void Begin_RunsOnTwoThreadsAtOnce_EachLogsOnlyItsOwnShapes()
+    {
+        var barrier = new Barrier(2);
+        List<ConvolutionChoice> Run(long outChannels)
+        {
+            using var log = ConvolutionRunLog.Begin();
+            using var scope = NewDisposeScope();
+            var conv = new Convolution3d(2, outChannels, 3, padding: 1);
+            barrier.SignalAndWait();
+            for (var i = 0; i < 3; i++) conv.forward(randn([1, 2, 5, 5, 5]).requires_grad_(true)).sum().backward();
+            barrier.SignalAndWait();
+            return [.. log.Choices];
+        }
+        List<ConvolutionChoice>? a = null, b = null;
+        var ta = new Thread(() => a = Run(6));
+        var tb = new Thread(() => b = Run(9));
+        ta.Start();
+        tb.Start();
+        ta.Join();
+        tb.Join();
+
+        Assert.Contains("weight 6×2×3×3×3", Assert.Single(a!).Shape);
+        Assert.Contains("weight 9×2×3×3×3", Assert.Single(b!).Shape);
+    }
+
+    [Fact]
+    public void Dispose_NestedLog_MakesThePreviousOneCurrentAgain()
+    {
+        using var scope = NewDisposeScope();
+        var conv = new Convolution3d(2, 3, 1);
+        using var outer = ConvolutionRunLog.Begin();
+        using (ConvolutionRunLog.Begin())
+        {
+        }
+        conv.forward(randn([1, 2, 4, 4, 4]));
+        Assert.Single(outer.Choices);
     }
 }

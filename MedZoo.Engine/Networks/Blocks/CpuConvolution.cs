@@ -1,0 +1,584 @@
+using System.Collections.Concurrent;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MedZoo.Engine.Networks.Blocks;
+
+
+/// <summary>
+/// Routes CPU 3D convolutions so that they are both fast and right.
+/// <para>
+/// libtorch 2.10 as shipped in TorchSharp-cpu 0.107 computes some 3D convolutions wrongly with
+/// oneDNN (seen on AMD EPYC with AVX-512). Its <em>blocked</em> kernels, which it picks for NCDHW
+/// tensors, fail when a channel count is not a multiple of the vector block: forward and input
+/// gradients for 4→8, 8→8, 20→8, 28→12 channels were off by 10–60 %, NaN, or changed from call to
+/// call (padding lanes left uninitialised), and a UNET3D step at 64³ had NaN weight gradients. On
+/// channels-last (NDHWC) tensors those shapes are exact, and UNET3D and VNET are as precise as in
+/// PyTorch 1.13 (benchmarks/GradientCheck), but other shapes fail there instead: 1×1 convolutions to
+/// 200–400 channels at batch 2 (the DenseNets) and grouped transposed convolutions (SKIPDENSENET3D),
+/// off by 30–70 %.
+/// </para>
+/// <para>
+/// So the route is decided once, at the first CPU convolution, by probing tiny fixed tensors against
+/// float64 (forward, input and weight gradients, and a transposed convolution): channels-last if
+/// exact; otherwise the plain batched call if that is exact; otherwise oneDNN switched off
+/// (<see cref="Devices.LibTorchSwitches"/>) if that makes it exact; otherwise one sample at a time.
+/// On the first two, every new combination of layer settings and shapes is then checked on its first
+/// use (<see cref="VerifyShape"/>) and runs on the layout that is right for it, or in float64;
+/// <see cref="Fallbacks"/> lists the shapes that left channels-last. Channels-last outputs stay
+/// channels-last (see <see cref="Apply"/>). <c>MEDZOO_CPU_CONV=channels_last|batched|native|per_sample</c>
+/// forces a route, without the per-shape checks.
+/// </para>
+/// </summary>
+public static class CpuConvolution
+{
+    /// <summary>Environment variable that forces a route.</summary>
+    public const string Variable = "MEDZOO_CPU_CONV";
+
+    private static readonly Lazy<(CpuConvolutionRoute Route, string Why, bool Forced)> Decision = new(Decide, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>How CPU convolutions run in this process (decided at first use).</summary>
+    public static CpuConvolutionRoute Route => Decision.Value.Route;
+
+    /// <summary>Why <see cref="Route"/> has its value (for logs, the bench report and the device panel).</summary>
+    public static string Explanation => Decision.Value.Why;
+
+    /// <summary>The route's name as <see cref="Variable"/> spells it.</summary>
+    public static string RouteName(CpuConvolutionRoute route) => route switch
+    {
+        CpuConvolutionRoute.ChannelsLast => "channels_last",
+        CpuConvolutionRoute.Batched => "batched",
+        CpuConvolutionRoute.Native => "native",
+        _ => "per_sample",
+    };
+
+    private static (CpuConvolutionRoute, string, bool) Decide()
+    {
+        var forced = Environment.GetEnvironmentVariable(Variable);
+        if (!string.IsNullOrWhiteSpace(forced))
+        {
+            foreach (var route in Enum.GetValues<CpuConvolutionRoute>())
+            {
+                if (!string.Equals(RouteName(route), forced.Trim(), StringComparison.OrdinalIgnoreCase)) continue;
+                if (route == CpuConvolutionRoute.Native && !Devices.LibTorchSwitches.TrySetMkldnnEnabled(false))
+                    return (CpuConvolutionRoute.PerSample, $"CPU convolutions: {Variable}=native asked for, but oneDNN cannot be switched off in this libtorch; running one sample at a time", true);
+                return (route, $"CPU convolutions: {RouteName(route)} ({Variable}={forced.Trim()}; shapes are not checked)", true);
+            }
+            // An unknown value is not fatal for a library: say so and decide as usual.
+            var decided = DecideByProbe();
+            return (decided.Item1, $"{decided.Item2} ({Variable}={forced.Trim()} ignored: use channels_last, batched, native or per_sample)", false);
+        }
+        var (r, why) = DecideByProbe();
+        return (r, why, false);
+    }
+
+    private static (CpuConvolutionRoute, string) DecideByProbe()
+    {
+        if (IsExact(channelsLast: true))
+            return (CpuConvolutionRoute.ChannelsLast, "CPU convolutions: oneDNN on channels-last data (the self-test found it exact; each new shape is checked on first use)");
+        if (IsExact(channelsLast: false))
+            return (CpuConvolutionRoute.Batched, "CPU convolutions: libtorch's default (channels-last failed the self-test, the default passed; each new shape is checked on first use)");
+        if (Devices.LibTorchSwitches.TrySetMkldnnEnabled(false) && IsExact(channelsLast: false))
+            return (CpuConvolutionRoute.Native, "CPU convolutions: oneDNN switched off (its kernels failed the self-test on this CPU); libtorch's own kernels are exact but slower");
+        return (CpuConvolutionRoute.PerSample, "CPU convolutions: one sample at a time (every faster route failed the self-test on this CPU)");
+    }
+
+    /// <summary>
+    /// Compares float32 convolutions (forward, input gradient, weight gradient; batch 2) with float64
+    /// on fixed inputs for the channel counts known to fail, a 5×5×5 kernel, a strided one and a
+    /// transposed one; true if all agree to 1e-3 relative. Each call runs the probe anew.
+    /// </summary>
+    internal static bool IsExact(bool channelsLast)
+    {
+        using var scope = NewDisposeScope();
+        using var grad = enable_grad();
+        (long In, long Out, long K, long Stride, bool Transposed)[] cases =
+            [(4, 8, 3, 1, false), (8, 8, 3, 1, false), (20, 8, 3, 1, false), (28, 12, 3, 1, false), (2, 16, 5, 1, false),
+             (16, 32, 2, 2, false), (12, 20, 3, 2, false), (32, 8, 2, 2, true), (20, 12, 2, 2, true)];
+        foreach (var (cin, cout, k, stride, transposed) in cases)
+        {
+            var x = Deterministic([2, cin, 6, 6, 6], 0.37).requires_grad_(true);
+            var w = (Deterministic(transposed ? [cin, cout, k, k, k] : [cout, cin, k, k, k], 0.11) * 0.1).requires_grad_(true);
+            var padding = stride == 1 ? k / 2 : 0;
+            Tensor Conv(Tensor input, Tensor weight) => transposed
+                ? nn.functional.conv_transpose3d(input, weight, null, [stride, stride, stride])
+                : nn.functional.conv3d(input, weight, null, [stride, stride, stride], [padding, padding, padding]);
+            var y = channelsLast ? Conv(ToChannelsLast(x), ToChannelsLast(w)) : Conv(x, w);
+            y.square().sum().backward();
+            var x64 = x.detach().to(float64).requires_grad_(true);
+            var w64 = w.detach().to(float64).requires_grad_(true);
+            var y64 = Conv(x64, w64);
+            y64.square().sum().backward();
+            if (!Close(y, y64) || !Close(x.grad!, x64.grad!) || !Close(w.grad!, w64.grad!)) return false;
+        }
+        return true;
+    }
+
+    [ThreadStatic] private static FrozenWeights? t_frozen;
+
+    /// <summary>
+    /// Until the result is disposed, convolutions on this thread convert each weight to channels-last
+    /// once and reuse the copy, instead of once per call. For inference, where the weights cannot
+    /// change: a sliding-window pass calls every convolution once per window, and converting VNET's
+    /// 45 M weights each time cost more than a second per 80³ volume. Weights must not be modified
+    /// inside the scope (their copies would be stale). Nested scopes share the outermost one.
+    /// </summary>
+    public static IDisposable FreezeWeights()
+    {
+        if (t_frozen is not null) return FrozenWeights.Nested;
+        return t_frozen = new FrozenWeights();
+    }
+
+    /// <summary>Channels-last copies of weights, owned by the scope and freed when it ends.</summary>
+    private sealed class FrozenWeights : IDisposable
+    {
+        public static readonly IDisposable Nested = new NoOp();
+
+        private readonly int _thread = Environment.CurrentManagedThreadId;
+        private readonly Dictionary<Tensor, Tensor> _copies = new(ReferenceEqualityComparer.Instance);
+
+        public Tensor ChannelsLast(Tensor weight, ConvolutionSpec spec)
+        {
+            if (_copies.TryGetValue(weight, out var copy)) return copy;
+            copy = PrepareWeight(weight.detach(), spec, channelsLast: true);
+            copy.DetachFromDisposeScope();
+            _copies[weight] = copy;
+            return copy;
+        }
+
+        public void Dispose()
+        {
+            if (Environment.CurrentManagedThreadId != _thread)
+                throw new InvalidOperationException("CpuConvolution.FreezeWeights() must end on the thread that began it (do not await inside it)");
+            if (!ReferenceEquals(t_frozen, this)) return;
+            t_frozen = null;
+            foreach (var copy in _copies.Values) copy.Dispose();
+            _copies.Clear();
+        }
+
+        private sealed class NoOp : IDisposable
+        {
+            public void Dispose() { }
+        }
+    }
+
+    /// <summary>The same values in channels-last (NDHWC) memory order, still indexed (B, C, D, H, W).</summary>
+    internal static Tensor ToChannelsLast(Tensor x) => x.permute(0, 2, 3, 4, 1).contiguous().permute(0, 4, 1, 2, 3);
+
+    private static Tensor Deterministic(long[] shape, double phase)
+    {
+        var n = shape.Aggregate(1L, (a, b) => a * b);
+        return (arange(n, dtype: float32) * 0.7301 + phase).sin().reshape(shape);
+    }
+
+    private static bool Close(Tensor a, Tensor reference)
+    {
+        var scale = reference.abs().max().item<double>();
+        var err = (a.to(float64) - reference).abs().max().item<double>();
+        return err <= 1e-3 * Math.Max(scale, 1e-12); // NaN compares false: not close
+    }
+
+    /// <summary>Validates the sizes shared by <see cref="Convolution3d"/> and <see cref="TransposedConvolution3d"/>.</summary>
+    internal static void CheckShape(long inChannels, long outChannels, long kernelSize, long groups)
+    {
+        Check.AtLeast(inChannels, 1, nameof(inChannels));
+        Check.AtLeast(outChannels, 1, nameof(outChannels));
+        Check.AtLeast(kernelSize, 1, nameof(kernelSize));
+        if (groups < 1 || inChannels % groups != 0 || outChannels % groups != 0)
+            throw new ArgumentException($"groups={groups} must divide inChannels={inChannels} and outChannels={outChannels}", nameof(groups));
+    }
+
+    /// <summary>
+    /// Runs a convolution on the route in effect. On the automatic routes (channels-last, or the
+    /// plain call where channels-last failed the self-test) each new combination of shapes is first
+    /// checked (<see cref="VerifyShape"/>), because libtorch 2.10's oneDNN kernels are wrong for some
+    /// shapes on either layout: channels-last 1×1 convolutions to 200–400 channels at batch 2
+    /// (DENSENET1–3, HYPERDENSENET) and grouped transposed convolutions (SKIPDENSENET3D) gave errors
+    /// of 30–70 %, where the plain call was exact. Channels-last inputs and weights give outputs in
+    /// channels-last order, which are kept: still indexed (B, C, D, H, W), elementwise layers and norms
+    /// keep the layout, and the next convolution needs no conversion. Other devices and types run as they are.
+    /// </summary>
+    internal static Tensor Apply(Tensor input, Tensor weight, Tensor? bias, ConvolutionSpec spec)
+    {
+        if (input.device_type != DeviceType.CPU || input.dim() != 5 || input.dtype != ScalarType.Float32)
+            return spec.Run(input, weight, bias);
+        if (Decision.Value.Forced || Route is not (CpuConvolutionRoute.ChannelsLast or CpuConvolutionRoute.Batched))
+            NoteUnchecked(input, weight, spec);
+        switch (Route)
+        {
+            case CpuConvolutionRoute.ChannelsLast or CpuConvolutionRoute.Batched when !Decision.Value.Forced:
+                return Run(ShapeRouteOf(input, weight, spec), input, weight, bias, spec);
+            case CpuConvolutionRoute.ChannelsLast:
+                return Run(ShapeRoute.ChannelsLast, input, weight, bias, spec);
+            case CpuConvolutionRoute.PerSample when input.shape[0] > 1:
+            {
+                using var scope = NewDisposeScope();
+                var parts = input.split(1, 0);
+                var outputs = new Tensor[parts.Length];
+                for (var i = 0; i < parts.Length; i++) outputs[i] = spec.Run(parts[i], weight, bias);
+                return cat(outputs, 0).MoveToOuterDisposeScope();
+            }
+            default:
+                return spec.Run(input, weight, bias);
+        }
+    }
+
+    internal static Tensor Run(ShapeRoute route, Tensor input, Tensor weight, Tensor? bias, ConvolutionSpec spec, bool reuseFrozen = true)
+    {
+        switch (route)
+        {
+            case ShapeRoute.ChannelsLast:
+            {
+                using var scope = NewDisposeScope();
+                var w = reuseFrozen && t_frozen is { } frozen ? frozen.ChannelsLast(weight, spec) : PrepareWeight(weight, spec, channelsLast: true);
+                return spec.Run(ToChannelsLast(PrepareInput(input, spec)), w, bias).MoveToOuterDisposeScope();
+            }
+            case ShapeRoute.Plain:
+            {
+                // Inputs often arrive channels-last (the previous convolution's layout): libtorch would
+                // then pick the channels-last kernels this shape failed with. Hand it NCDHW.
+                using var scope = NewDisposeScope();
+                return spec.Run(PrepareInput(input, spec).contiguous(), PrepareWeight(weight, spec, channelsLast: false), bias).MoveToOuterDisposeScope();
+            }
+            default:
+            {
+                // Exact but slow: the shape failed on every oneDNN route. Gradients flow through the casts.
+                using var scope = NewDisposeScope();
+                return spec.Run(input.to(float64), weight.to(float64), bias?.to(float64)).to(float32).MoveToOuterDisposeScope();
+            }
+        }
+    }
+
+    // A convolution from one input channel: oneDNN's input gradient is intermittently wrong or NaN on
+    // both layouts (1→8 and 1→25 channels at batch 2, 3×3×3, in 1–3 of 4 calls), as if it read lanes
+    // it never wrote; with a second, all-zero input channel (and zero weights for it) it is exact, and
+    // the result and both gradients are unchanged. Costs the first layer twice its input.
+    private static bool PadsSingleInputChannel(ConvolutionSpec spec, long inputChannels) =>
+        !spec.Transposed && spec.Groups == 1 && inputChannels == 1;
+
+    private static Tensor PrepareInput(Tensor input, ConvolutionSpec spec) =>
+        PadsSingleInputChannel(spec, input.shape[1]) ? cat([input, zeros_like(input)], 1) : input;
+
+    private static Tensor PrepareWeight(Tensor weight, ConvolutionSpec spec, bool channelsLast)
+    {
+        var w = PadsSingleInputChannel(spec, weight.shape[1]) ? cat([weight, zeros_like(weight)], 1) : weight;
+        return channelsLast ? ToChannelsLast(w) : w.contiguous();
+    }
+
+    /// <summary>How one combination of shapes runs, after its check.</summary>
+    internal enum ShapeRoute
+    {
+        /// <summary>oneDNN on channels-last data.</summary>
+        ChannelsLast,
+
+        /// <summary>libtorch's plain call on NCDHW data.</summary>
+        Plain,
+
+        /// <summary>In float64 and cast back (both oneDNN routes were wrong).</summary>
+        Float64,
+    }
+
+    private static readonly ConcurrentDictionary<string, Known> ShapeRoutes = new();
+    private static readonly ConcurrentQueue<string> FallbackNotes = new();
+    private static readonly ConcurrentQueue<ConvolutionChoice> ProcessChoices = new();
+
+    /// <summary>A shape's route in this process, why, and the timings it was chosen by.</summary>
+    private sealed record Known(ShapeRoute Route, string Reason, double? ChannelsLastSeconds, double? PlainSeconds, bool ChannelsLastWrong);
+
+    /// <summary>
+    /// Shapes that failed their check on channels-last data and run another way, one line each, in the
+    /// order they were found: every run of this process together (for the bench report). A run's own
+    /// list is its <see cref="ConvolutionRunLog"/>.
+    /// </summary>
+    public static IReadOnlyList<string> Fallbacks => [.. FallbackNotes];
+
+    /// <summary>Number of entries in <see cref="Fallbacks"/> (cheap to poll).</summary>
+    public static int FallbackCount => FallbackNotes.Count;
+
+    /// <summary>Every shape routed in this process so far, checked here or read from the cache, in the order first used.</summary>
+    public static IReadOnlyList<ConvolutionChoice> Choices => [.. ProcessChoices];
+
+    private static long _checkTicks;
+    private static int _checked;
+
+    /// <summary>Time spent checking and timing shapes so far in this process (a one-off cost per shape, saved by the cache).</summary>
+    public static TimeSpan CheckTime => TimeSpan.FromTicks(Interlocked.Read(ref _checkTicks));
+
+    /// <summary>Number of shape combinations checked (and timed) in this process, not counting those read from the cache.</summary>
+    public static int CheckedShapes => Volatile.Read(ref _checked);
+
+    /// <summary>Forgets this process's shape choices, as a new process starts (for tests of the cache); the totals stay.</summary>
+    internal static void ForgetShapes() => ShapeRoutes.Clear();
+
+    /// <summary>The route cache on disk (<see cref="ConvolutionRouteCache.Variable"/>); tests give their own.</summary>
+    internal static ConvolutionRouteCache RouteCache { get; set; } = ConvolutionRouteCache.FromEnvironment();
+
+    /// <summary>The cache file in use (null when off) and what happened with it, for the bench report.</summary>
+    public static (string? Path, string Status, int Hits) CacheState => (RouteCache.Path, RouteCache.Status, RouteCache.Hits);
+
+    private static readonly Lazy<string> MachineKey = new(() =>
+    {
+        string version;
+        try { version = __version__; }
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException) { version = "unknown"; }
+        return $"{Devices.CpuIdentity.Model()}\n{CpuFlags()}\n{version}";
+    });
+
+    /// <summary>What a saved choice depends on besides its shape (see <see cref="ConvolutionRouteCache"/>).</summary>
+    internal static string CacheContext(int threads)
+    {
+        var parts = MachineKey.Value.Split('\n');
+        return ConvolutionRouteCache.ContextKey(parts[0], parts[1], parts[2], Devices.OneDnnIsa.Effective ?? "default", threads, RouteName(Route));
+    }
+
+    private static string CpuFlags()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/cpuinfo"))
+                if (line.StartsWith("flags", StringComparison.Ordinal) && line.IndexOf(':') is var colon and > 0)
+                    return line[(colon + 1)..].Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        return System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "avx512f" : System.Runtime.Intrinsics.X86.Avx2.IsSupported ? "avx2" : "baseline";
+    }
+
+    /// <summary>True when <paramref name="x"/> (5-D) is stored channels-last, as a channels-last convolution leaves it.</summary>
+    internal static bool IsChannelsLast(Tensor x)
+    {
+        if (x.dim() != 5 || x.shape[1] == 1) return false;
+        var s = x.stride();
+        var (c, h, w) = (x.shape[1], x.shape[3], x.shape[4]);
+        return s[1] == 1 && s[4] == c && s[3] == c * w && s[2] == c * w * h;
+    }
+
+    private static ShapeRoute ShapeRouteOf(Tensor input, Tensor weight, ConvolutionSpec spec)
+    {
+        var gradients = is_grad_enabled() && (input.requires_grad || weight.requires_grad);
+        var inputChannelsLast = IsChannelsLast(input);
+        // The layout the input arrives in is part of the key: it decides which route pays a conversion.
+        var key = $"{spec.Key} input {Shape(input.shape)}{(inputChannelsLast ? " channels-last" : "")} weight {Shape(weight.shape)}";
+        var threads = get_num_threads();
+        var memory = $"{threads}|";
+        // A shape checked with gradients is good for forward-only calls too; not the other way round.
+        string[] candidates = gradients ? [key + " +grad"] : [key + " +grad", key];
+        Known? known = null;
+        var source = ConvolutionChoiceSource.Process;
+        var stored = candidates[0];
+        foreach (var k in candidates)
+            if (ShapeRoutes.TryGetValue(memory + k, out known)) { stored = k; break; }
+        if (known is null)
+        {
+            var context = CacheContext(threads);
+            foreach (var k in candidates)
+                if (RouteCache.TryGet(context, k, out var saved))
+                {
+                    known = new Known(saved.Route, saved.Reason, saved.ChannelsLastSeconds, saved.PlainSeconds, false);
+                    (stored, source) = (k, ConvolutionChoiceSource.Cache);
+                    Trace($"cache {ShapeRouteName(saved.Route)}: {k}");
+                    break;
+                }
+            if (known is null)
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var verdict = VerifyShape(input.shape, weight.shape, spec, gradients, channelsLastFirst: Route == CpuConvolutionRoute.ChannelsLast, inputChannelsLast);
+                var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                Interlocked.Add(ref _checkTicks, took.Ticks);
+                Interlocked.Increment(ref _checked);
+                stored = gradients ? key + " +grad" : key;
+                Trace($"{took.TotalSeconds:F2} s {verdict.Route} ({verdict.Reason}): {stored}");
+                known = new Known(verdict.Route, verdict.Reason, verdict.ChannelsLastSeconds, verdict.PlainSeconds, verdict.ChannelsLastWrong);
+                RouteCache.Put(context, stored, new CachedRoute(verdict.Route, verdict.ChannelsLastSeconds, verdict.PlainSeconds, verdict.Reason));
+                source = ConvolutionChoiceSource.Checked;
+            }
+            if (ShapeRoutes.TryAdd(memory + stored, known))
+            {
+                var choice = Choice(stored, known, source);
+                ProcessChoices.Enqueue(choice);
+                if (choice.LeftChannelsLast) FallbackNotes.Enqueue(choice.Note);
+            }
+        }
+        ConvolutionRunLog.Current?.Note(Choice(stored, known, source));
+        return known.Route;
+    }
+
+    private static ConvolutionChoice Choice(string key, Known known, ConvolutionChoiceSource source)
+    {
+        // A fallback: the process runs channels-last, and this shape was found wrong there (or was, when it was saved).
+        var wrong = Route == CpuConvolutionRoute.ChannelsLast && known.Route != ShapeRoute.ChannelsLast
+                    && (known.ChannelsLastWrong || known.ChannelsLastSeconds is null);
+        var how = known.Route switch
+        {
+            ShapeRoute.ChannelsLast => "runs on channels-last data",
+            ShapeRoute.Plain => "runs as a plain NCDHW call",
+            _ => "runs in float64",
+        };
+        return new ConvolutionChoice
+        {
+            Shape = key,
+            Route = ShapeRouteName(known.Route),
+            Source = source,
+            LeftChannelsLast = wrong,
+            Reason = known.Reason,
+            ChannelsLastSeconds = known.ChannelsLastSeconds,
+            PlainSeconds = known.PlainSeconds,
+            Note = $"{key}: {how} ({known.Reason})",
+        };
+    }
+
+    // Routes without per-shape checks still tell the current run which shapes it used, and how they ran.
+    private static void NoteUnchecked(Tensor input, Tensor weight, ConvolutionSpec spec)
+    {
+        if (ConvolutionRunLog.Current is not { } log) return;
+        var key = $"{spec.Key} input {Shape(input.shape)} weight {Shape(weight.shape)}";
+        log.Note(new ConvolutionChoice
+        {
+            Shape = key, Route = RouteName(Route), Source = ConvolutionChoiceSource.Process,
+            Note = $"{key}: runs {RouteName(Route)} (the process's route; shapes are not checked)",
+        });
+    }
+
+    /// <summary>A shape route's name in logs, reports and the cache file.</summary>
+    internal static string ShapeRouteName(ShapeRoute route) => route switch
+    {
+        ShapeRoute.ChannelsLast => "channels_last",
+        ShapeRoute.Plain => "plain",
+        _ => "float64",
+    };
+
+    private static string Shape(long[] shape) => string.Join("×", shape);
+
+    private static readonly bool Tracing = Environment.GetEnvironmentVariable("MEDZOO_CPU_CONV_TRACE") == "1";
+
+    // MEDZOO_CPU_CONV_TRACE=1: each shape check's time and outcome on stderr.
+    private static void Trace(string line)
+    {
+        if (Tracing) Console.Error.WriteLine("[medzoo conv] " + line);
+    }
+
+    /// <summary>The outcome of <see cref="VerifyShape"/>: the route, why, and the timings it was chosen by.</summary>
+    internal sealed record ShapeVerdict(ShapeRoute Route, string Reason, double? ChannelsLastSeconds, double? PlainSeconds, bool ChannelsLastWrong);
+
+    /// <summary>How much faster (fraction) the plain call must be to leave channels-last, whose output layout the next layers also use.</summary>
+    internal const double PlainMargin = 0.05;
+
+    /// <summary>
+    /// Decides how a combination of shapes runs, on fixed pseudo-random data of those exact shapes
+    /// (forward, and input and weight gradients when <paramref name="gradients"/>, to 1e-3 relative),
+    /// with the input in the layout it arrives in: first which routes are <em>right</em>, then which
+    /// right route is <em>fastest</em> on this machine (as cuDNN's benchmark mode). The channels-last
+    /// call on channels-last data and the plain call on NCDHW data reach different oneDNN kernels; if
+    /// they agree, both are right. Otherwise the same convolution in float64 (libtorch's own kernels,
+    /// not oneDNN) decides which of them is, and where neither is, the shape runs in float64. Where
+    /// both are right, each is timed (its layout conversions included; the calling thread's CPU time,
+    /// see <see cref="Devices.ThreadCpuClock"/>) up to three times, interleaved,
+    /// after the check's own call warmed it up, and the faster by the smallest time wins (the plain call
+    /// by at least <see cref="PlainMargin"/>). Costs a few convolutions per new shape, once per process
+    /// and context (<see cref="ConvolutionRouteCache"/>); draws nothing from torch's global generator.
+    /// </summary>
+    internal static ShapeVerdict VerifyShape(long[] inputShape, long[] weightShape, ConvolutionSpec spec, bool gradients, bool channelsLastFirst,
+                                             bool inputChannelsLast = false, bool time = true)
+    {
+        using var scope = NewDisposeScope();
+        using var grad = gradients ? enable_grad() : no_grad();
+        var generator = new Generator(20261129);
+        var x = randn(inputShape, generator: generator);
+        if (inputChannelsLast) x = ToChannelsLast(x);
+        var w = randn(weightShape, generator: generator) * (1 / Math.Sqrt(Math.Max(1, weightShape.Skip(1).Aggregate(1L, (a, b) => a * b))));
+        Tensor? upstream = null;
+        Tensor[] Compute(ShapeRoute route)
+        {
+            var xi = x.detach().to(route == ShapeRoute.Float64 ? float64 : float32).requires_grad_(gradients);
+            var wi = w.detach().to(route == ShapeRoute.Float64 ? float64 : float32).requires_grad_(gradients);
+            var y = route == ShapeRoute.Float64 ? spec.Run(xi, wi, null) : Run(route, xi, wi, null, spec, reuseFrozen: false);
+            if (!gradients) return [y.detach()];
+            upstream ??= randn(y.shape, generator: generator);
+            y.backward([upstream.to(y.dtype)]);
+            return [y.detach(), xi.grad!, wi.grad!];
+        }
+        static bool Agree(Tensor[] a, Tensor[] reference) => a.Zip(reference).All(p => Close(p.First, p.Second.to(float64)));
+
+        ShapeRoute[] order = channelsLastFirst ? [ShapeRoute.ChannelsLast, ShapeRoute.Plain] : [ShapeRoute.Plain];
+        var results = order.Select(Compute).ToArray();
+        ShapeRoute[] right;
+        var channelsLastWrong = false;
+        // Two kernel families on two layouts agreeing is taken as right (float64 costs 5–20× more).
+        if (results.Length == 2 && Agree(results[0], results[1].Select(t => t.to(float64)).ToArray()))
+            right = order;
+        else
+        {
+            Trace($"disagree: {spec.Key} input {Shape(inputShape)} weight {Shape(weightShape)}{(gradients ? " +grad" : "")}; asking float64");
+            var exact = spec.Transposed || spec.Groups != 1 ? Compute(ShapeRoute.Float64) : Float64InChunks(x, w, upstream, spec, results[0][0].shape);
+            right = order.Where((_, i) => Agree(results[i], exact)).ToArray();
+            channelsLastWrong = channelsLastFirst && !right.Contains(ShapeRoute.ChannelsLast);
+        }
+        if (right.Length == 0)
+            return new ShapeVerdict(ShapeRoute.Float64, channelsLastFirst ? "both oneDNN layouts were wrong against float64" : "the plain call was wrong against float64", null, null, channelsLastFirst);
+        if (right.Length == 1)
+            return new ShapeVerdict(right[0], right[0] == ShapeRoute.Plain && channelsLastFirst ? "channels-last was wrong against float64" : "checked against float64", null, null, channelsLastWrong);
+        if (!time)
+            return new ShapeVerdict(ShapeRoute.ChannelsLast, "both layouts agree; not timed", null, null, false);
+
+        // The calling thread's CPU time, not the wall clock: on a shared machine the wall clock mostly
+        // measures the other processes (single calls varied 2–10× under load), CPU time does not.
+        double Time(ShapeRoute route)
+        {
+            using var timing = NewDisposeScope();
+            var started = Devices.ThreadCpuClock.Seconds();
+            Compute(route);
+            return Devices.ThreadCpuClock.Seconds() - started;
+        }
+        var best = new double[2] { double.MaxValue, double.MaxValue };
+        for (var round = 0; round < 3; round++)
+        {
+            // Interleaved, alternating which goes first, so a burst of load on a shared machine hits both.
+            foreach (var i in round % 2 == 0 ? new[] { 0, 1 } : [1, 0]) best[i] = Math.Min(best[i], Time(order[i]));
+            if (round >= 1 && Math.Max(best[0], best[1]) > 1.5 * Math.Min(best[0], best[1])) break; // clear already
+        }
+        var (cl, plain) = (best[0], best[1]);
+        var chosen = plain < cl * (1 - PlainMargin) ? ShapeRoute.Plain : ShapeRoute.ChannelsLast;
+        var why = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"both layouts agree; timed here: channels-last {cl * 1000:F1} ms, plain {plain * 1000:F1} ms{(Devices.ThreadCpuClock.IsThreadCpuTime ? " of CPU time" : "")}");
+        return new ShapeVerdict(chosen, why, cl, plain, false);
+    }
+
+    /// <summary>Most bytes one chunk of <see cref="Float64InChunks"/> may unfold (per sample).</summary>
+    internal static long Float64ChunkBytes = 256L << 20;
+
+    /// <summary>
+    /// The float64 convolution of <paramref name="x"/> with <paramref name="w"/> (no bias), and with an
+    /// <paramref name="upstream"/> gradient its input and weight gradients, a few input channels at a
+    /// time. libtorch's float64 kernels unfold the input (C_in × k³ × output voxels per sample): 8.4 GB
+    /// for VNET's 32→4 5×5×5 layer at 64³. The convolution is a sum over input channels, so chunks
+    /// bound the memory (and, measured, are faster: VNET 32³ batch 2 checks 18 → 5 s).
+    /// Ungrouped, non-transposed convolutions only.
+    /// </summary>
+    internal static Tensor[] Float64InChunks(Tensor x, Tensor w, Tensor? upstream, ConvolutionSpec spec, long[] outputShape)
+    {
+        var gradients = upstream is not null;
+        var kernel = w.shape.Skip(2).Aggregate(1L, (a, b) => a * b);
+        var voxels = outputShape.Skip(2).Aggregate(1L, (a, b) => a * b);
+        var chunk = Math.Clamp(Float64ChunkBytes / Math.Max(1, kernel * voxels * sizeof(double)), 1, x.shape[1]);
+        using var grad = gradients ? enable_grad() : no_grad();
+        Tensor? y = null;
+        var dx = new List<Tensor>();
+        var dw = new List<Tensor>();
+        for (long c = 0; c < x.shape[1]; c += chunk)
+        {
+            var n = Math.Min(chunk, x.shape[1] - c);
+            var xi = x.detach().narrow(1, c, n).to(float64).requires_grad_(gradients);
+            var wi = w.detach().narrow(1, c, n).to(float64).requires_grad_(gradients);
+            var part = spec.Run(xi, wi, null);
+            if (gradients)
+            {
+                part.backward([upstream!.to(float64)]);
+                dx.Add(xi.grad!);
+                dw.Add(wi.grad!);
+            }
+            y = y is null ? part.detach() : y + part.detach();
+        }
+        return gradients ? [y!, cat(dx, 1), cat(dw, 1)] : [y!];
+    }
+}

@@ -23,8 +23,14 @@ public sealed class PredictionOptions
     /// <summary>Windows per forward pass; default 1.</summary>
     public int WindowsPerBatch { get; set; } = 1;
 
-    /// <summary>Spatial axes for flip test-time augmentation (0 = D, 1 = H, 2 = W); empty (default) = none.</summary>
+    /// <summary>
+    /// Spatial axes for flip test-time augmentation (0 = D, 1 = H, 2 = W); empty (default) = none.
+    /// Each pass's class probabilities are flipped back and averaged; 2ⁿ passes for n axes.
+    /// </summary>
     public int[] FlipAxes { get; set; } = [];
+
+    /// <summary>Flips for mirroring along every spatial axis: 8 passes (<c>--tta</c>, the reviews' option).</summary>
+    public static int[] AllAxes => [0, 1, 2];
 
     /// <summary>Also return the softmax probabilities; default false.</summary>
     public bool Probabilities { get; set; }
@@ -45,7 +51,7 @@ public sealed class PredictionOptions
         Blend = Blend,
         WindowsPerBatch = WindowsPerBatch,
         FlipAxes = FlipAxes.ToArray(),
-        Output = InferenceOutput.Logits,
+        Output = InferenceOutput.Probabilities,
     };
 }
 
@@ -114,6 +120,72 @@ public sealed class SegmentationPredictor : IDisposable
         var images = Channels(inputs);
         var first = inputs[0];
         var (x, y, z) = first.Size;
+        int[] labels;
+        float[]? probabilityValues = null;
+        int classes;
+        using (var scope = NewDisposeScope())
+        {
+            var probabilities = Probabilities(images, z, y, x, options, progress, cancellation);
+            classes = (int)probabilities.shape[0];
+            labels = probabilities.argmax(0).to(int32).data<int>().ToArray();
+            if (options.Probabilities) probabilityValues = probabilities.data<float>().ToArray();
+        }
+
+        long removed = 0;
+        if (options.LargestComponent)
+            removed = Postprocessing.KeepLargestComponent(labels, z, y, x, options.Connectivity);
+        var counts = new long[classes];
+        foreach (var l in labels) counts[l]++;
+
+        var values = Header.LabelValues is { Count: > 0 } lv && lv.Count == classes ? lv.ToArray() : Enumerable.Range(0, classes).ToArray();
+        Volume labelVolume;
+        if (values.Max() <= byte.MaxValue && values.Min() >= 0)
+            labelVolume = Volume.Like(first, Array.ConvertAll(labels, l => (byte)values[l]));
+        else
+            labelVolume = Volume.Like(first, Array.ConvertAll(labels, l => checked((short)values[l])));
+        var probabilityVolume = probabilityValues is { } p ? Volume.Like<float>(first, p, classes) : null;
+        return new PredictionResult(labelVolume, probabilityVolume, counts, removed);
+    }
+
+    /// <summary>
+    /// The class probabilities of one whole volume, averaged over the overlapping windows and, with
+    /// <see cref="PredictionOptions.FlipAxes"/>, over every mirrored pass. The entry point for callers
+    /// that prepare the volume themselves (reoriented and resampled as a plan says, for instance) and
+    /// map the probabilities back; <see cref="Predict"/> uses it too.
+    /// </summary>
+    /// <param name="image">
+    /// (C, D, H, W) floating-point intensities as read, one channel per modality in the checkpoint's
+    /// order; D, H, W are a <see cref="Volume"/>'s k, j, i axes (i fastest). Normalized here as the
+    /// checkpoint records. Any device; not modified or disposed.
+    /// </param>
+    /// <param name="options">Window, overlap, blending and flips; labels-only settings (largest component) do not apply.</param>
+    /// <param name="progress">Called after every window batch (each counts its passes).</param>
+    /// <param name="cancellation">Checked before every window batch.</param>
+    /// <returns>(classes, D, H, W) float32 on the CPU, summing to 1 over the classes at every voxel; the caller owns it.</returns>
+    /// <exception cref="ArgumentException">Not (C, D, H, W) with the checkpoint's channel count, or bad options.</exception>
+    public Tensor PredictProbabilities(Tensor image, PredictionOptions? options = null,
+        Action<SlidingWindowProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.dim() != 4)
+            throw new ArgumentException($"image must be (C, D, H, W), got shape ({string.Join(", ", image.shape)})", nameof(image));
+        if (!image.is_floating_point())
+            throw new ArgumentException($"image must be a floating-point tensor, got {image.dtype}", nameof(image));
+        if (image.shape[0] != Header.Model.InChannels)
+            throw new ArgumentException($"the checkpoint expects {Header.Model.InChannels} channel(s) ({string.Join(", ", Header.Modalities)}), the image has {image.shape[0]}", nameof(image));
+        options ??= new PredictionOptions();
+        options.Validate();
+        using var scope = NewDisposeScope();
+        var cpu = image.to(float32, CPU).contiguous();
+        int d = (int)image.shape[1], h = (int)image.shape[2], w = (int)image.shape[3];
+        var images = Enumerable.Range(0, (int)image.shape[0]).Select(c => cpu[c].data<float>().ToArray()).ToList();
+        return Probabilities(images, d, h, w, options, progress, cancellation).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Normalizes <paramref name="images"/> in place and returns (classes, D, H, W) float32 probabilities on the CPU, in the current scope.</summary>
+    private Tensor Probabilities(List<float[]> images, int depth, int height, int width, PredictionOptions options,
+        Action<SlidingWindowProgress>? progress, CancellationToken cancellation)
+    {
         var clipLow = Header.Normalization.Parameters.GetValueOrDefault("clipLowPercentile", 0);
         var clipHigh = Header.Normalization.Parameters.GetValueOrDefault("clipHighPercentile", 100);
         if (clipLow > 0 || clipHigh < 100)
@@ -127,23 +199,8 @@ public sealed class SegmentationPredictor : IDisposable
         var inferer = new SlidingWindowInferer(windows);
         var network = (Networks.ISegmentationNetwork)_model;
         network.ValidateInputShape([1, images.Count, windows.WindowSize[0], windows.WindowSize[1], windows.WindowSize[2]]);
-        var prediction = inferer.PredictVolume(flat, images.Count, z, y, x, _model.call, options.Probabilities, progress, cancellation);
-
-        var labels = prediction.Labels;
-        long removed = 0;
-        if (options.LargestComponent)
-            removed = Postprocessing.KeepLargestComponent(labels, z, y, x, options.Connectivity);
-        var counts = new long[prediction.Classes];
-        foreach (var l in labels) counts[l]++;
-
-        var values = Header.LabelValues is { Count: > 0 } lv && lv.Count == prediction.Classes ? lv.ToArray() : Enumerable.Range(0, prediction.Classes).ToArray();
-        Volume labelVolume;
-        if (values.Max() <= byte.MaxValue && values.Min() >= 0)
-            labelVolume = Volume.Like(first, Array.ConvertAll(labels, l => (byte)values[l]));
-        else
-            labelVolume = Volume.Like(first, Array.ConvertAll(labels, l => checked((short)values[l])));
-        var probabilities = prediction.Probabilities is { } p ? Volume.Like<float>(first, p, prediction.Classes) : null;
-        return new PredictionResult(labelVolume, probabilities, counts, removed);
+        var input = tensor(flat, [1, images.Count, depth, height, width], float32);
+        return inferer.Predict(input, _model.call, progress, cancellation)[0].to(float32);
     }
 
     /// <summary>One float array (D·H·W) per modality, checked against the checkpoint.</summary>

@@ -29,7 +29,7 @@ public sealed class InferVerb : ICliVerb
         new("blend", "blending of overlapping windows: gaussian or constant", CliArity.Single, "gaussian"),
         new("window", "window size D H W (or one value)", CliArity.Multi, "the checkpoint's patch size"),
         new("batch", "windows per forward pass", CliArity.Single, "1"),
-        new("tta", "flip test-time augmentation over all three axes (8 passes per window)", CliArity.Flag),
+        new("tta", "mirroring test-time augmentation along all three axes: 8 passes per window, class probabilities averaged (about 8x the time)", CliArity.Flag),
         new("probabilities", "also write the class probabilities to OUTPUT_probabilities.<ext> (4D float)", CliArity.Flag),
         new("largest-component", "keep the largest connected component of each class", CliArity.Flag, null, "largest_component"),
         new("connectivity", "largest component neighbourhood: 6, 18 or 26", CliArity.Single, "26"),
@@ -57,7 +57,7 @@ public sealed class InferVerb : ICliVerb
                 var b => throw new CliUsageException($"option --blend: '{b}' is not a blend mode: use gaussian or constant"),
             },
             WindowsPerBatch = args.Int("batch", 1),
-            FlipAxes = args.Flag("tta") ? [0, 1, 2] : [],
+            FlipAxes = args.Flag("tta") ? PredictionOptions.AllAxes : [],
             Probabilities = args.Flag("probabilities"),
             LargestComponent = args.Flag("largest-component"),
             Connectivity = args.Int("connectivity", 26) switch

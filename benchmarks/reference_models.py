@@ -526,7 +526,8 @@ class RefResNet3dVAE(nn.Module):
 
 
 # --------------------------------------------------------------------------------------------
-# RESNETMED3D: MedicalZoo's ResNet3DMedNet.py (Med3D), depth 10 as create_model builds it.
+# RESNETMED3D: MedicalZoo's ResNet3DMedNet.py (Med3D), depth 18 as create_model builds it (lib/medzoo/__init__.py:
+# `depth = 18`; earlier revisions used 10, kept as a variant).
 # --------------------------------------------------------------------------------------------
 class _Basic(nn.Module):
     expansion = 1
@@ -570,7 +571,7 @@ _RESNET_LAYERS = {10: [1, 1, 1, 1], 18: [2, 2, 2, 2], 34: [3, 4, 6, 3], 50: [3, 
 
 
 class RefResNetMed3D(nn.Module):
-    def __init__(self, in_channels, classes, depth=10):
+    def __init__(self, in_channels, classes, depth=18):
         super().__init__()
         block = _Basic if depth < 50 else _Bottle
         self.conv1 = nn.Conv3d(in_channels, 64, 7, stride=2, padding=3, bias=False)
@@ -704,7 +705,7 @@ def build(name, in_channels, classes, **options):
     if name == "RESNET3DVAE":
         return RefResNet3dVAE(in_channels, classes, dim=tuple(options.get("dim", (64, 64, 64))))
     if name == "RESNETMED3D":
-        return RefResNetMed3D(in_channels, classes, options.get("depth", 10))
+        return RefResNetMed3D(in_channels, classes, options.get("depth", 18))
     if name == "HIGHRESNET":
         return RefHighResNet3D(in_channels, classes)
     if name == "UNET3D_CICEK":
@@ -754,7 +755,7 @@ def main():
         if name == "UNET3D_CICEK":
             variants = [{}, {"base_filters": 8}]
         if name == "RESNETMED3D":
-            variants = [{}, {"depth": 18}]
+            variants = [{}, {"depth": 10}]
         for options in variants:
             for cin, classes in CONFIGS:
                 row = {"in": cin, "classes": classes, **options}

@@ -23,8 +23,14 @@ public sealed class PredictionOptions
     /// <summary>Windows per forward pass; default 1.</summary>
     public int WindowsPerBatch { get; set; } = 1;
 
-    /// <summary>Spatial axes for flip test-time augmentation (0 = D, 1 = H, 2 = W); empty (default) = none.</summary>
+    /// <summary>
+    /// Spatial axes for flip test-time augmentation (0 = D, 1 = H, 2 = W); empty (default) = none.
+    /// Each pass's class probabilities are flipped back and averaged; 2ⁿ passes for n axes.
+    /// </summary>
     public int[] FlipAxes { get; set; } = [];
+
+    /// <summary>Flips for mirroring along every spatial axis: 8 passes (<c>--tta</c>, the reviews' option).</summary>
+    public static int[] AllAxes => [0, 1, 2];
 
     /// <summary>Also return the softmax probabilities; default false.</summary>
     public bool Probabilities { get; set; }
@@ -45,7 +51,7 @@ public sealed class PredictionOptions
         Blend = Blend,
         WindowsPerBatch = WindowsPerBatch,
         FlipAxes = FlipAxes.ToArray(),
-        Output = InferenceOutput.Logits,
+        Output = InferenceOutput.Probabilities,
     };
 }
 
@@ -116,34 +122,98 @@ public sealed class SegmentationPredictor : IDisposable
         var images = Channels(inputs);
         var first = inputs[0];
         var (x, y, z) = first.Size;
-        var windows = options.ToWindowOptions(Header.PatchSize);
-        windows.Device = _device.type == DeviceType.CPU ? null : _device.ToString();
-        var inferer = new SlidingWindowInferer(windows);
-        var network = (Networks.ISegmentationNetwork)_model;
-        network.ValidateInputShape([1, images.Count, windows.WindowSize[0], windows.WindowSize[1], windows.WindowSize[2]]);
-        var prediction = Header.Plan is { } plan
-            ? PredictPlanned(plan, images, first.Geometry, new SpatialSize(z, y, x), inferer, options.Probabilities, progress, cancellation)
-            : PredictNative(images, z, y, x, inferer, options.Probabilities, progress, cancellation);
+        int[] labels;
+        float[]? probabilityValues = null;
+        int classes;
+        if (Header.Plan is { } plan)
+        {
+            // The plan's way in and out around the same sliding window: the input is reoriented,
+            // normalized and resampled as in training, the window gives class probabilities on that
+            // grid, and the probabilities (not labels) are resampled back to the input's grid and
+            // orientation, where the argmax is taken.
+            var transform = new Planning.PlanTransform(plan, first.Geometry, new SpatialSize(z, y, x));
+            var planned = transform.Images(images);
+            var p = transform.PlannedSize;
+            float[] onPlan;
+            using (var scope = NewDisposeScope())
+            {
+                var probabilities = WindowProbabilities([.. planned], p.D, p.H, p.W, options, progress, cancellation);
+                classes = (int)probabilities.shape[0];
+                onPlan = probabilities.contiguous().data<float>().ToArray();
+            }
+            var back = transform.ProbabilitiesToSource(onPlan, classes);
+            var n = checked(x * y * z);
+            labels = new int[n];
+            for (var i = 0; i < n; i++)
+            {
+                var best = back[i];
+                for (var c = 1; c < classes; c++)
+                    if (back[(long)c * n + i] > best) { best = back[(long)c * n + i]; labels[i] = c; }
+            }
+            if (options.Probabilities) probabilityValues = back;
+        }
+        else
+        {
+            using var scope = NewDisposeScope();
+            var probabilities = Probabilities(images, z, y, x, options, progress, cancellation);
+            classes = (int)probabilities.shape[0];
+            labels = probabilities.argmax(0).to(int32).data<int>().ToArray();
+            if (options.Probabilities) probabilityValues = probabilities.data<float>().ToArray();
+        }
 
-        var labels = prediction.Labels;
         long removed = 0;
         if (options.LargestComponent)
             removed = Postprocessing.KeepLargestComponent(labels, z, y, x, options.Connectivity);
-        var counts = new long[prediction.Classes];
+        var counts = new long[classes];
         foreach (var l in labels) counts[l]++;
 
-        var values = Header.LabelValues is { Count: > 0 } lv && lv.Count == prediction.Classes ? lv.ToArray() : Enumerable.Range(0, prediction.Classes).ToArray();
+        var values = Header.LabelValues is { Count: > 0 } lv && lv.Count == classes ? lv.ToArray() : Enumerable.Range(0, classes).ToArray();
         Volume labelVolume;
         if (values.Max() <= byte.MaxValue && values.Min() >= 0)
             labelVolume = Volume.Like(first, Array.ConvertAll(labels, l => (byte)values[l]));
         else
             labelVolume = Volume.Like(first, Array.ConvertAll(labels, l => checked((short)values[l])));
-        var probabilities = prediction.Probabilities is { } p ? Volume.Like<float>(first, p, prediction.Classes) : null;
-        return new PredictionResult(labelVolume, probabilities, counts, removed);
+        var probabilityVolume = probabilityValues is { } p ? Volume.Like<float>(first, p, classes) : null;
+        return new PredictionResult(labelVolume, probabilityVolume, counts, removed);
     }
 
-    /// <summary>Normalizes as the checkpoint records and predicts on the input's own grid (checkpoints without a plan).</summary>
-    private VolumePrediction PredictNative(List<float[]> images, int z, int y, int x, SlidingWindowInferer inferer, bool probabilities,
+    /// <summary>
+    /// The class probabilities of one whole volume, averaged over the overlapping windows and, with
+    /// <see cref="PredictionOptions.FlipAxes"/>, over every mirrored pass. The entry point for callers
+    /// that prepare the volume themselves (reoriented and resampled as a plan says, for instance) and
+    /// map the probabilities back; <see cref="Predict"/> uses it too.
+    /// </summary>
+    /// <param name="image">
+    /// (C, D, H, W) floating-point intensities as read, one channel per modality in the checkpoint's
+    /// order; D, H, W are a <see cref="Volume"/>'s k, j, i axes (i fastest). Normalized here as the
+    /// checkpoint records. Any device; not modified or disposed.
+    /// </param>
+    /// <param name="options">Window, overlap, blending and flips; labels-only settings (largest component) do not apply.</param>
+    /// <param name="progress">Called after every window batch (each counts its passes).</param>
+    /// <param name="cancellation">Checked before every window batch.</param>
+    /// <returns>(classes, D, H, W) float32 on the CPU, summing to 1 over the classes at every voxel; the caller owns it.</returns>
+    /// <exception cref="ArgumentException">Not (C, D, H, W) with the checkpoint's channel count, or bad options.</exception>
+    public Tensor PredictProbabilities(Tensor image, PredictionOptions? options = null,
+        Action<SlidingWindowProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.dim() != 4)
+            throw new ArgumentException($"image must be (C, D, H, W), got shape ({string.Join(", ", image.shape)})", nameof(image));
+        if (!image.is_floating_point())
+            throw new ArgumentException($"image must be a floating-point tensor, got {image.dtype}", nameof(image));
+        if (image.shape[0] != Header.Model.InChannels)
+            throw new ArgumentException($"the checkpoint expects {Header.Model.InChannels} channel(s) ({string.Join(", ", Header.Modalities)}), the image has {image.shape[0]}", nameof(image));
+        options ??= new PredictionOptions();
+        options.Validate();
+        using var scope = NewDisposeScope();
+        var cpu = image.to(float32, CPU).contiguous();
+        int d = (int)image.shape[1], h = (int)image.shape[2], w = (int)image.shape[3];
+        var images = Enumerable.Range(0, (int)image.shape[0]).Select(c => cpu[c].data<float>().ToArray()).ToList();
+        return Probabilities(images, d, h, w, options, progress, cancellation).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Normalizes <paramref name="images"/> in place and returns (classes, D, H, W) float32 probabilities on the CPU, in the current scope.</summary>
+    private Tensor Probabilities(List<float[]> images, int depth, int height, int width, PredictionOptions options,
         Action<SlidingWindowProgress>? progress, CancellationToken cancellation)
     {
         var clipLow = Header.Normalization.Parameters.GetValueOrDefault("clipLowPercentile", 0);
@@ -151,40 +221,22 @@ public sealed class SegmentationPredictor : IDisposable
         if (clipLow > 0 || clipHigh < 100)
             foreach (var img in images) Normalization.ClipPercentiles(img, clipLow, clipHigh);
         Normalization.Apply(Normalization.Parse(Header.Normalization.Name), images);
-        return inferer.PredictVolume(Flatten(images), images.Count, z, y, x, _model.call, probabilities, progress, cancellation);
+        return WindowProbabilities(images, depth, height, width, options, progress, cancellation);
     }
 
-    /// <summary>
-    /// The plan's way in and out around the same sliding window: the input is reoriented, normalized
-    /// and resampled as in training, the window gives class probabilities on that grid, and the
-    /// probabilities (not labels) are resampled back to the input's grid and orientation, where the
-    /// argmax is taken.
-    /// </summary>
-    private VolumePrediction PredictPlanned(Planning.DatasetPlan plan, List<float[]> images, VolumeGeometry geometry, SpatialSize size,
-        SlidingWindowInferer inferer, bool probabilities, Action<SlidingWindowProgress>? progress, CancellationToken cancellation)
-    {
-        var transform = new Planning.PlanTransform(plan, geometry, size);
-        var planned = transform.Images(images);
-        var p = transform.PlannedSize;
-        var onPlan = inferer.PredictVolume(Flatten(planned), planned.Length, p.D, p.H, p.W, _model.call, includeProbabilities: true, progress, cancellation);
-        var classes = onPlan.Classes;
-        var back = transform.ProbabilitiesToSource(onPlan.Probabilities!, classes);
-        var n = checked((int)size.Voxels);
-        var labels = new int[n];
-        for (var i = 0; i < n; i++)
-        {
-            var best = back[i];
-            for (var c = 1; c < classes; c++)
-                if (back[(long)c * n + i] > best) { best = back[(long)c * n + i]; labels[i] = c; }
-        }
-        return new VolumePrediction(labels, probabilities ? back : null, classes, size.D, size.H, size.W);
-    }
-
-    private static float[] Flatten(IReadOnlyList<float[]> images)
+    /// <summary>(classes, D, H, W) float32 probabilities on the CPU of already normalized images, in the current scope.</summary>
+    private Tensor WindowProbabilities(List<float[]> images, int depth, int height, int width, PredictionOptions options,
+        Action<SlidingWindowProgress>? progress, CancellationToken cancellation)
     {
         var flat = new float[images.Sum(i => (long)i.Length)];
         for (var c = 0; c < images.Count; c++) images[c].CopyTo(flat, (long)c * images[0].Length);
-        return flat;
+        var windows = options.ToWindowOptions(Header.PatchSize);
+        windows.Device = _device.type == DeviceType.CPU ? null : _device.ToString();
+        var inferer = new SlidingWindowInferer(windows);
+        var network = (Networks.ISegmentationNetwork)_model;
+        network.ValidateInputShape([1, images.Count, windows.WindowSize[0], windows.WindowSize[1], windows.WindowSize[2]]);
+        var input = tensor(flat, [1, images.Count, depth, height, width], float32);
+        return inferer.Predict(input, _model.call, progress, cancellation)[0].to(float32);
     }
 
     /// <summary>One float array (D·H·W) per modality, checked against the checkpoint.</summary>

@@ -82,12 +82,13 @@ public sealed class SlidingWindowInferer
         var outputs = new List<Tensor>();
         for (var b = 0; b < input.shape[0]; b++)
         {
-            var logits = PredictOne(input.narrow(0, b, 1), network, device, b * perVolume, total, progress, cancellation);
+            var blended = PredictOne(input.narrow(0, b, 1), network, device, b * perVolume, total, progress, cancellation);
             var result = _options.Output switch
             {
-                InferenceOutput.Logits => logits,
-                InferenceOutput.Probabilities => logits.softmax(0),
-                _ => logits.argmax(0),
+                // softmax(log p) = p: the log of the averaged probabilities stands for logits under test-time augmentation.
+                InferenceOutput.Logits => AveragesProbabilities ? blended.clamp_min(1e-38).log() : blended,
+                InferenceOutput.Probabilities => AveragesProbabilities ? blended : blended.softmax(0),
+                _ => blended.argmax(0),
             };
             outputs.Add(result.to(input.device));
         }
@@ -120,12 +121,12 @@ public sealed class SlidingWindowInferer
         var input = tensor(image, [1, channels, depth, height, width], float32, device);
         using var noGrad = no_grad();
         var perVolume = WindowCount(input) * FlipCombinations().Count;
-        var logits = PredictOne(input, network, device, 0, perVolume, progress, cancellation);
-        var classes = (int)logits.shape[0];
-        var labels = logits.argmax(0).to(int32).cpu().data<int>().ToArray();
+        var blended = PredictOne(input, network, device, 0, perVolume, progress, cancellation);
+        var classes = (int)blended.shape[0];
+        var labels = blended.argmax(0).to(int32).cpu().data<int>().ToArray();
         float[]? probabilities = null;
         if (includeProbabilities)
-            probabilities = logits.softmax(0).to(float32).cpu().data<float>().ToArray();
+            probabilities = (AveragesProbabilities ? blended : blended.softmax(0)).to(float32).cpu().data<float>().ToArray();
         return new VolumePrediction(labels, probabilities, classes, depth, height, width);
     }
 
@@ -164,6 +165,13 @@ public sealed class SlidingWindowInferer
     private int WindowCount(Tensor input) =>
         WindowStarts((int)input.shape[2], (int)input.shape[3], (int)input.shape[4]).Count;
 
+    /// <summary>
+    /// True with test-time augmentation: every pass's output is turned into class probabilities
+    /// (softmax) before it is flipped back and averaged, as nnU-Net and MONAI average mirrored
+    /// predictions; logits of different passes are not on one scale, probabilities are.
+    /// </summary>
+    private bool AveragesProbabilities => _options.FlipAxes.Length > 0;
+
     /// <summary>Flip combinations for test-time augmentation: the identity first, then every non-empty subset of the axes.</summary>
     private List<long[]> FlipCombinations()
     {
@@ -179,7 +187,10 @@ public sealed class SlidingWindowInferer
         return combos;
     }
 
-    /// <summary>Blended logits (classes, D, H, W) of one volume (1, C, D, H, W), in the current scope.</summary>
+    /// <summary>
+    /// Blended outputs (classes, D, H, W) of one volume (1, C, D, H, W), in the current scope: logits,
+    /// or with test-time augmentation the probabilities averaged over windows and passes.
+    /// </summary>
     private Tensor PredictOne(Tensor volume, Func<Tensor, Tensor> network, Device device, int doneBefore, int total,
         Action<SlidingWindowProgress>? progress, CancellationToken cancellation)
     {
@@ -207,6 +218,7 @@ public sealed class SlidingWindowInferer
             {
                 var output = network(dims.Length == 0 ? windows : windows.flip(dims));
                 CheckOutput(output, batch.Count, w);
+                if (AveragesProbabilities) output = output.softmax(1);
                 if (dims.Length > 0) output = output.flip(dims);
                 if (accumulator is null)
                 {

@@ -65,8 +65,10 @@ public sealed class SlidingWindowOptions
 
     /// <summary>
     /// Spatial axes (0 = D, 1 = H, 2 = W) for flip test-time augmentation: every combination of flips
-    /// over these axes is predicted, flipped back and averaged (as nnU-Net's mirroring). Empty (default):
-    /// no test-time augmentation. With n axes each window costs 2ⁿ forward passes.
+    /// over these axes is predicted, turned into class probabilities (softmax), flipped back and
+    /// averaged (as nnU-Net's mirroring). Empty (default): no test-time augmentation. With n axes each
+    /// window costs 2ⁿ forward passes. With flips, <see cref="InferenceOutput.Logits"/> returns the log
+    /// of the averaged probabilities (its softmax gives them back; its argmax is the same).
     /// </summary>
     public int[] FlipAxes { get; set; } = [];
 

@@ -14,7 +14,7 @@ public sealed record ModelOptions
     /// <summary>Width of the first level (UNET3D: 8, UNET3D_CICEK: 32, RESNET3DVAE: 32, a multiple of 8).</summary>
     public int? BaseFilters { get; init; }
 
-    /// <summary>UNET3D_CICEK: number of 2×2×2 poolings (default 3). RESNETMED3D: ResNet depth 10/18/34/50/101/152/200 (default 10).</summary>
+    /// <summary>UNET3D_CICEK: number of 2×2×2 poolings (default 3). RESNETMED3D: ResNet depth 10/18/34/50/101/152/200 (default 18, as MedicalZoo's create_model).</summary>
     public int? Depth { get; init; }
 
     /// <summary>Dropout probability of the dense layers (DENSENET1/2/3, SKIPDENSENET3D), in [0, 1).</summary>

@@ -252,7 +252,7 @@ public static class ModelZoo
                 (c, k, o) => new ResNet3DVae(c, k, o.BaseFilters ?? ResNet3DVae.DefaultBaseFilters, o.InputSize),
                 "with the VAE (training) exactly InputSize (default 64³), each divisible by 16"),
             new(ResNetMed3D.ZooName,
-                "Med3D: 3D ResNet encoder (stride 8, dilated stages 3 and 4) and a transposed-conv decoder; depth 10 by default.",
+                "Med3D: 3D ResNet encoder (stride 8, dilated stages 3 and 4) and a transposed-conv decoder; depth 18 by default (as MedicalZoo's create_model), 10/34/50/101/152/200 selectable.",
                 new("Med3D: Transfer Learning for 3D Medical Image Analysis", "S. Chen, K. Ma, Y. Zheng", 2019,
                     "https://arxiv.org/abs/1904.00625"),
                 ModelOptionKinds.Depth, AuxiliaryOutputKind.None, null,

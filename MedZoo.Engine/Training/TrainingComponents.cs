@@ -58,7 +58,7 @@ internal sealed class TrainingComponents : IDisposable
                 InChannels = dataset.Modalities.Count,
                 Classes = dataset.ClassCount,
                 BaseFilters = options.BaseFilters,
-                Depth = options.ModelDepth,
+                Depth = CheckpointModels.RecordedDepth(options.Model, options.ModelDepth),
                 DropRate = options.DropRate,
             };
             model = CheckpointModels.Build(spec, options.Sampling.PatchSize);

@@ -41,6 +41,11 @@ public sealed record ReviewInfo
     public double Seconds { get; init; }
 
     /// <summary>The contract of a stored review.</summary>
+    /// <summary>Predicted with mirroring test-time augmentation (8 passes per window, class probabilities averaged).</summary>
+    public bool TestTimeAugmentation { get; init; }
+    /// <summary>Per-class probability and entropy maps are stored (download them from /probabilities.nii.gz and /entropy.nii.gz).</summary>
+    public bool HasProbabilities { get; init; }
+
     public static ReviewInfo From(ReviewRecord r)
     {
         ArgumentNullException.ThrowIfNull(r);
@@ -52,6 +57,7 @@ public sealed record ReviewInfo
             WindowsTotal = r.WindowsTotal, Shape = [.. r.Shape], Spacing = [.. r.Spacing], Orientation = r.Orientation,
             Modalities = [.. r.Modalities], ClassNames = [.. r.ClassNames], HasGroundTruth = r.HasGroundTruth, Metrics = [.. r.Metrics],
             MeanDice = r.MeanDice, DisplayRanges = [.. r.DisplayRanges], Seconds = r.Seconds,
+            TestTimeAugmentation = r.TestTimeAugmentation, HasProbabilities = r.HasProbabilities,
         };
     }
 }

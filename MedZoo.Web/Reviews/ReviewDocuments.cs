@@ -76,6 +76,13 @@ public sealed class ReviewRecord
     public List<string> Modalities { get; set; } = [];
     public List<string> ClassNames { get; set; } = [];
     public bool HasGroundTruth { get; set; }
+    /// <summary>Predicted with mirroring test-time augmentation (8 passes per window, class probabilities averaged).</summary>
+    public bool TestTimeAugmentation { get; set; }
+    /// <summary>
+    /// The class probabilities and their entropy were stored (<c>probability-&lt;c&gt;.u8</c>,
+    /// <c>entropy.u8</c>, see <see cref="ReviewStorage"/>); false for reviews made before MedZoo kept them.
+    /// </summary>
+    public bool HasProbabilities { get; set; }
     public List<ReviewClassMetrics> Metrics { get; set; } = [];
     public double MeanDice { get; set; } = double.NaN;
     /// <summary>Intensity range each modality's display levels span, and its default window (min, max, low, high per modality).</summary>

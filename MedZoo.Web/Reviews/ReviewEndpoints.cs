@@ -3,14 +3,16 @@ using MedZoo.Engine.Data;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Api;
 using MedZoo.Web.Persistence;
+using MedZoo.Engine.IO;
+using MedZoo.Web.Imaging;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.OpenApi;
 using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Reviews;
 
-/// <summary>Body of POST /api/reviews.</summary>
-public sealed record StartReviewRequest(string RunId, string Checkpoint, ReviewSource Source, string SubjectId);
+/// <summary>Body of POST /api/reviews; <paramref name="TestTimeAugmentation"/> predicts with mirroring (8 passes per window).</summary>
+public sealed record StartReviewRequest(string RunId, string Checkpoint, ReviewSource Source, string SubjectId, bool TestTimeAugmentation = false);
 
 /// <summary>
 /// Reviews and uploads over HTTP: any signed-in user reads (the review page fetches its display
@@ -21,8 +23,13 @@ public static class ReviewEndpoints
 {
     /// <summary>Display files the browser may fetch.</summary>
     public static bool IsDisplayFile(string name) =>
-        name is "prediction.u8" or "truth.u8" || (name.StartsWith("image-", StringComparison.Ordinal) && name.EndsWith(".u16", StringComparison.Ordinal)
-            && int.TryParse(name.AsSpan(6, name.Length - 10), out var c) && c >= 0);
+        name is "prediction.u8" or "truth.u8" or "entropy.u8" || Indexed(name, "image-", ".u16") || Indexed(name, "probability-", ".u8");
+
+    /// <summary>"image-3.u16": a prefix, a non-negative number in plain digits, a suffix.</summary>
+    private static bool Indexed(string name, string prefix, string suffix) =>
+        name.Length > prefix.Length + suffix.Length && name.StartsWith(prefix, StringComparison.Ordinal) && name.EndsWith(suffix, StringComparison.Ordinal)
+        && name.AsSpan(prefix.Length, name.Length - prefix.Length - suffix.Length) is var digits && digits.Length <= 3
+        && digits.IndexOfAnyExceptInRange('0', '9') < 0;
 
     /// <summary>Maps /api/reviews/..., /api/uploads/... and the run's validation subjects (what a review can predict).</summary>
     public static IEndpointRouteBuilder MapReviewEndpoints(this IEndpointRouteBuilder app)
@@ -46,11 +53,17 @@ public static class ReviewEndpoints
         reviews.MapGet("/{id}/data/{name}", (string id, string name, IReviewStore repo, ReviewStorage storage) =>
             IsDisplayFile(name) ? Download(repo, storage, id, name, "application/octet-stream", null) : ApiProblem.NotFound($"'{name}' is not a display file of a review"))
             .ExcludeFromDescription(); // the viewer's own raw display volumes, not part of the automation API
+        reviews.MapGet("/{id}/probabilities.nii.gz", (string id, IReviewStore repo, ReviewStorage storage) => DownloadMap(repo, storage, id, entropy: false))
+            .WithSummary("The per-class probabilities (float32 NIfTI, x, y, z, classes, the input's geometry)").Produces(StatusCodes.Status200OK, contentType: "application/gzip")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        reviews.MapGet("/{id}/entropy.nii.gz", (string id, IReviewStore repo, ReviewStorage storage) => DownloadMap(repo, storage, id, entropy: true))
+            .WithSummary("The entropy of the class probabilities in nats (float32 NIfTI, the input's geometry)").Produces(StatusCodes.Status200OK, contentType: "application/gzip")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         reviews.MapPost("/", (StartReviewRequest body, HttpContext http, ReviewService service) =>
         {
             try
             {
-                var r = service.Start(http.User, body.RunId, body.Checkpoint, body.Source, body.SubjectId);
+                var r = service.Start(http.User, body.RunId, body.Checkpoint, body.Source, body.SubjectId, body.TestTimeAugmentation);
                 return Results.Created($"/api/reviews/{r.Id}", ReviewInfo.From(r));
             }
             catch (ArgumentException e)
@@ -185,6 +198,31 @@ public static class ReviewEndpoints
     private static IResult NoReview(string id) => ApiProblem.NotFound($"no review '{id}': list the reviews with GET /api/reviews");
 
     private static string Stem(ReviewRecord r) => $"{r.RunName}-{r.CheckpointKind}-{r.SubjectName}".Replace(' ', '_').Replace('/', '_').Replace('(', '_').Replace(')', '_');
+
+    /// <summary>
+    /// The class probabilities (x, y, z, classes) or their entropy (x, y, z, nats) as float32 NIfTI on
+    /// the input's grid, made from the stored bytes into a temporary file that is deleted once sent.
+    /// Its peak memory, about 5 bytes per class and voxel (the stored maps and the float32 volume), is
+    /// well under what the review itself was admitted with (<see cref="ReviewWorker.EstimateBytes"/>).
+    /// </summary>
+    private static IResult DownloadMap(IReviewStore repo, ReviewStorage storage, string id, bool entropy)
+    {
+        var review = repo.Get(id);
+        if (review is null) return NoReview(id);
+        if (review.Status != ReviewStatus.Completed || !review.HasProbabilities)
+            return ApiProblem.NotFound($"review '{id}' has no probability maps (it is {review.Status}; reviews started before probability maps existed have none)");
+        string[] files = [.. entropy ? ["entropy.u8"] : Enumerable.Range(0, review.ClassNames.Count).Select(c => $"probability-{c}.u8"), "prediction.nii.gz"];
+        if (files.Any(f => !File.Exists(storage.ReviewFile(id, f)))) return ApiProblem.NotFound($"review '{id}' has lost its probability files");
+        var geometry = VolumeIO.ReadHeader(storage.ReviewFile(id, "prediction.nii.gz")).Geometry;
+        var volume = entropy
+            ? ProbabilityMaps.EntropyVolume(File.ReadAllBytes(storage.ReviewFile(id, "entropy.u8")), review.ClassNames.Count, review.Shape, geometry)
+            : ProbabilityMaps.ProbabilityVolume(Enumerable.Range(0, review.ClassNames.Count)
+                .Select(c => File.ReadAllBytes(storage.ReviewFile(id, $"probability-{c}.u8"))).ToList(), review.Shape, geometry);
+        var temp = storage.ReviewFile(id, $"download-{Guid.NewGuid():N}.nii.gz");
+        VolumeIO.Write(volume, temp, ReviewWorker.WriteOptions(geometry));
+        var stream = new FileStream(temp, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, FileOptions.DeleteOnClose);
+        return Results.File(stream, "application/gzip", $"{Stem(review)}-{(entropy ? "entropy" : "probabilities")}.nii.gz");
+    }
 
     private static IResult Download(IReviewStore repo, ReviewStorage storage, string id, string file, string type, Func<ReviewRecord, string>? name)
     {

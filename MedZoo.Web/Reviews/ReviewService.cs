@@ -63,10 +63,13 @@ public sealed class ReviewService(
 
     public ReviewRecord? Get(string id) => repository.Get(id);
 
-    /// <summary>Queues a review of <paramref name="runId"/>'s checkpoint on a subject.</summary>
+    /// <summary>
+    /// Queues a review of <paramref name="runId"/>'s checkpoint on a subject; with
+    /// <paramref name="testTimeAugmentation"/> it predicts with mirroring along every axis (8 passes per window).
+    /// </summary>
     /// <exception cref="UnauthorizedAccessException">Not an operator.</exception>
     /// <exception cref="ArgumentException">Unknown run, checkpoint, subject or upload (message names it).</exception>
-    public ReviewRecord Start(ClaimsPrincipal user, string runId, string checkpointKind, ReviewSource source, string subjectId)
+    public ReviewRecord Start(ClaimsPrincipal user, string runId, string checkpointKind, ReviewSource source, string subjectId, bool testTimeAugmentation = false)
     {
         ArgumentNullException.ThrowIfNull(user);
         user.DemandOperator("start reviews");
@@ -121,6 +124,7 @@ public sealed class ReviewService(
             SubjectName = name,
             SubjectKey = key,
             Status = ReviewStatus.Queued,
+            TestTimeAugmentation = testTimeAugmentation,
             CreatedBy = user.Identity?.Name ?? "",
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         };

@@ -167,7 +167,12 @@ public sealed class ReviewWorker(
         review.HasGroundTruth = truth is not null;
 
         var lastPublish = Stopwatch.StartNew();
-        var prediction = predictor.Predict(inputs, new PredictionOptions { Overlap = o.Overlap, WindowsPerBatch = o.WindowsPerBatch }, p =>
+        var predictionOptions = new PredictionOptions
+        {
+            Overlap = o.Overlap, WindowsPerBatch = o.WindowsPerBatch, Probabilities = true,
+            FlipAxes = review.TestTimeAugmentation ? PredictionOptions.AllAxes : [],
+        };
+        var prediction = predictor.Predict(inputs, predictionOptions, p =>
         {
             review.WindowsDone = p.WindowsDone;
             review.WindowsTotal = p.WindowsTotal;
@@ -182,6 +187,7 @@ public sealed class ReviewWorker(
         var predicted = ClassIndices(prediction.Labels, labelValues);
         File.WriteAllBytes(storage.ReviewFile(review.Id, "prediction.u8"), predicted);
         if (truth is not null) File.WriteAllBytes(storage.ReviewFile(review.Id, "truth.u8"), truth);
+        WriteProbabilityMaps(review, prediction.Probabilities!, classes);
 
         // Display levels of each modality (one file per channel).
         var channels = inputs.Count == 1 ? Enumerable.Range(0, first.Channels).Select(first.ChannelToFloatArray) : inputs.Select(v => v.ChannelToFloatArray(0));
@@ -199,15 +205,29 @@ public sealed class ReviewWorker(
         File.WriteAllText(storage.ReviewFile(review.Id, "metrics.csv"), MetricsCsv.Write(review.Metrics));
     }
 
+    /// <summary>One byte per class and voxel (quantised probabilities) and the entropy, each as a display file.</summary>
+    private void WriteProbabilityMaps(ReviewDocument review, Volume probabilities, int classes)
+    {
+        var values = probabilities.Raw<float>();
+        var voxels = probabilities.VoxelsPerChannel;
+        if (probabilities.Channels != classes)
+            throw new InvalidOperationException($"the network predicted {probabilities.Channels} classes but the checkpoint names {classes}");
+        for (var c = 0; c < classes; c++)
+            File.WriteAllBytes(storage.ReviewFile(review.Id, $"probability-{c}.u8"), ProbabilityMaps.Quantize(values.Slice(c * voxels, voxels)));
+        File.WriteAllBytes(storage.ReviewFile(review.Id, "entropy.u8"), ProbabilityMaps.Entropy(values, classes));
+        review.HasProbabilities = true;
+    }
+
     /// <summary>
     /// Bytes a review of a volume holds at its peak, an upper bound: the inputs as read, their
     /// float copies and the normalized copy the network reads (16 bytes per voxel and channel), the
-    /// sliding window's class accumulators and probabilities (8 per class), and the weights, labels,
-    /// ground truth and display levels (16).
+    /// sliding window's class accumulators and probabilities (8 per class), the probabilities copied
+    /// out of torch and into a volume (8 per class) and quantised for display (1 per class), and the
+    /// weights, labels, ground truth, entropy and display levels (17).
     /// </summary>
     public static long EstimateBytes(long voxels, int channels, int classes)
     {
-        var perVoxel = 16L * channels + 8L * classes + 16;
+        var perVoxel = 16L * channels + 17L * classes + 17;
         return voxels > long.MaxValue / perVoxel ? long.MaxValue : voxels * perVoxel;
     }
 
@@ -320,6 +340,6 @@ public sealed class ReviewWorker(
     }
 
     /// <summary>NIfTI-1 unless its float32 affine would lose precision; then NIfTI-2 keeps the geometry exact.</summary>
-    private static VolumeWriteOptions WriteOptions(VolumeGeometry geometry) =>
+    internal static VolumeWriteOptions WriteOptions(VolumeGeometry geometry) =>
         geometry.Affine.All(v => (double)(float)v == v) ? VolumeWriteOptions.Default : new VolumeWriteOptions { NiftiVersion = 2 };
 }

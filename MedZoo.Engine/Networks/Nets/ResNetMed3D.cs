@@ -11,8 +11,8 @@ namespace MedZoo.Engine.Networks.Nets;
 /// encoder (7×7×7 stride-2 conv, 3×3×3 stride-2 max-pool, four stages of 64, 128, 256, 512 planes;
 /// stage 2 strides by 2, stages 3 and 4 keep the resolution with dilations 2 and 4) and a decoder of
 /// three 2×2×2 stride-2 transposed convs (256 channels, BN, ReLU), a 3×3×3 conv to 128 and a 1×1×1
-/// classifier. Depth 10 (MedicalZoo's choice) by default; 18 and 34 use basic blocks, 50, 101, 152
-/// and 200 bottlenecks.
+/// classifier. Depth 18 (what MedicalZoo's create_model builds: 36,166,912 parameters for 2 inputs and
+/// 4 classes) by default; 10, 18 and 34 use basic blocks, 50, 101, 152 and 200 bottlenecks.
 /// <para>
 /// Input (B, inChannels, D, H, W) → logits (B, classes, D, H, W). D, H, W divisible by 8 and at
 /// least 16.
@@ -28,8 +28,14 @@ public sealed class ResNetMed3D : SegmentationNetwork
     /// <summary>The zoo name.</summary>
     public const string ZooName = "RESNETMED3D";
 
-    /// <summary>The depth MedicalZoo's create_model builds.</summary>
-    public const int DefaultDepth = 10;
+    /// <summary>The depth MedicalZoo's create_model builds (lib/medzoo/__init__.py: <c>depth = 18</c>).</summary>
+    public const int DefaultDepth = 18;
+
+    /// <summary>
+    /// The depth of a checkpoint that records none: MedZoo used 10 as the default before it followed
+    /// create_model's 18, and checkpoints record the depth explicitly since then.
+    /// </summary>
+    public const int UnrecordedCheckpointDepth = 10;
 
     /// <summary>Blocks per stage for each supported depth.</summary>
     public static IReadOnlyDictionary<int, int[]> StageBlocks { get; } = new Dictionary<int, int[]>

@@ -192,4 +192,21 @@ public class CheckpointTests
         Assert.All(seen, x => Assert.Equal(x.Epoch, x.Last));
         Assert.All(seen.Where(x => x.IsBest), x => Assert.Equal(x.Epoch, x.Best));
     }
+
+    [Fact]
+    public void Build_ResNetMed3DCheckpointWithoutDepth_RebuildsDepth10ItWasTrainedWith()
+    {
+        // Checkpoints written while MedZoo's default was depth 10 carry no depth.
+        using var skip = MedZoo.Engine.Networks.Blocks.ParameterInitialization.Skip();
+        using var net = CheckpointModels.Build(new CheckpointModel { Name = "RESNETMED3D", InChannels = 2, Classes = 4 }, [16, 16, 16]);
+        Assert.Equal(17_362_432, MedZoo.Engine.Networks.ModelZoo.CountParameters(net));
+    }
+
+    [Theory]
+    [InlineData("RESNETMED3D", null, 18)]
+    [InlineData("resnetmed3d", 34, 34)]
+    [InlineData("UNET3D_CICEK", null, null)]
+    [InlineData("UNET3D_CICEK", 2, 2)]
+    public void RecordedDepth_NewRun_RecordsResNetMed3DsDefaultExplicitly(string model, int? asked, int? recorded) =>
+        Assert.Equal(recorded, CheckpointModels.RecordedDepth(model, asked));
 }

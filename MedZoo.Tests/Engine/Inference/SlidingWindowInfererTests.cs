@@ -48,12 +48,93 @@ public class SlidingWindowInfererTests
     [Theory]
     [InlineData(BlendMode.Constant)]
     [InlineData(BlendMode.Gaussian)]
-    public void Predict_IdentityWithFlipTta_ReproducesInputBitwise(BlendMode blend)
+    public void Predict_IdentityWithFlipTta_AveragesProbabilitiesToSoftmaxOfInput(BlendMode blend)
     {
         using var scope = NewDisposeScope();
         var input = randn([1, 2, 11, 9, 10]);
-        var output = Inferer([8, 8, 8], 0.5, blend, flips: [0, 1, 2]).Predict(input, t => t);
-        Assert.True(input.equal(output).all().item<bool>());
+        var probabilities = Inferer([8, 8, 8], 0.5, blend, InferenceOutput.Probabilities, flips: [0, 1, 2]).Predict(input, t => t);
+        Assert.True(probabilities.allclose(input.softmax(1), 1e-6, 1e-6));
+        // Logits under TTA are the log of the averaged probabilities: their softmax gives those back.
+        var logits = Inferer([8, 8, 8], 0.5, blend, InferenceOutput.Logits, flips: [0, 1, 2]).Predict(input, t => t);
+        Assert.True(logits.softmax(1).allclose(probabilities, 1e-6, 1e-6));
+    }
+
+    /// <summary>A 3×3×3 convolution with random weights: not symmetric under any flip.</summary>
+    private static nn.Module<Tensor, Tensor> RandomConvolution(int classes, long seed, bool symmetric = false)
+    {
+        random.manual_seed(seed);
+        var conv = nn.Conv3d(2, classes, 3, padding: 1);
+        if (symmetric)
+        {
+            using var noGrad = no_grad();
+            // Averaging the kernel over its 8 mirror images makes f(flip x) = flip f(x) for every flip.
+            var w = conv.weight!;
+            var sum = zeros_like(w);
+            foreach (long[] dims in new[] { Array.Empty<long>(), [2], [3], [4], [2, 3], [2, 4], [3, 4], [2, 3, 4] })
+                sum.add_(dims.Length == 0 ? w : w.flip(dims));
+            w.copy_(sum.div_(8));
+        }
+        return conv;
+    }
+
+    [Theory]
+    [InlineData(new long[] { 2 })]
+    [InlineData(new long[] { 3 })]
+    [InlineData(new long[] { 4 })]
+    [InlineData(new long[] { 2, 3, 4 })]
+    public void Predict_MirroredInputWithTta_GivesMirroredProbabilities(long[] mirror)
+    {
+        using var scope = NewDisposeScope();
+        using var conv = RandomConvolution(3, 11);
+        var input = randn([1, 2, 16, 12, 16]);
+        // 16 and 12 with window 8 at overlap 0.5 tile symmetrically (starts 0, 4, 8 and 0, 4), so mirroring maps windows onto windows.
+        var inferer = Inferer([8, 8, 8], 0.5, BlendMode.Gaussian, InferenceOutput.Probabilities, flips: [0, 1, 2]);
+        var direct = inferer.Predict(input, conv);
+        var mirrored = inferer.Predict(input.flip(mirror), conv);
+        Assert.True(mirrored.allclose(direct.flip(mirror), 1e-5, 1e-6), $"max difference {(mirrored - direct.flip(mirror)).abs().max().item<float>()}");
+        // Without TTA a random convolution is not mirror-equivariant: the test can tell the two apart.
+        var plain = Inferer([8, 8, 8], 0.5, BlendMode.Gaussian, InferenceOutput.Probabilities);
+        Assert.False(plain.Predict(input.flip(mirror), conv).allclose(plain.Predict(input, conv).flip(mirror), 1e-3, 1e-3));
+    }
+
+    [Theory]
+    [InlineData(new[] { 8, 8, 8 }, BlendMode.Gaussian)]
+    [InlineData(new[] { 8, 8, 8 }, BlendMode.Constant)]
+    public void Predict_SymmetricNetworkWithTta_EqualsWithoutTta(int[] size, BlendMode blend)
+    {
+        using var scope = NewDisposeScope();
+        using var conv = RandomConvolution(4, 5, symmetric: true);
+        var input = randn([1, 2, size[0], size[1], size[2]]);
+        var tta = Inferer([8, 8, 8], 0.5, blend, InferenceOutput.Probabilities, flips: [0, 1, 2]).Predict(input, conv);
+        var plain = Inferer([8, 8, 8], 0.5, blend, InferenceOutput.Probabilities).Predict(input, conv);
+        Assert.True(tta.allclose(plain, 1e-5, 1e-6), $"max difference {(tta - plain).abs().max().item<float>()}");
+    }
+
+    [Fact]
+    public void Predict_PointwiseNetworkWithTtaOverManyWindows_EqualsWithoutTta()
+    {
+        // A 1×1×1 convolution is mirror-equivariant and sees the same logits in every window, so
+        // averaging probabilities over passes and windows equals the softmax of the blended logits.
+        using var scope = NewDisposeScope();
+        random.manual_seed(9);
+        using var conv = nn.Conv3d(2, 3, 1);
+        var input = randn([1, 2, 19, 14, 23]);
+        var tta = Inferer([8, 8, 8], 0.25, BlendMode.Gaussian, InferenceOutput.Probabilities, flips: [0, 1, 2]).Predict(input, conv);
+        var plain = Inferer([8, 8, 8], 0.25, BlendMode.Gaussian, InferenceOutput.Probabilities).Predict(input, conv);
+        Assert.True(tta.allclose(plain, 1e-5, 1e-6));
+    }
+
+    [Theory]
+    [InlineData(new int[0])]
+    [InlineData(new[] { 0, 1, 2 })]
+    public void Predict_Probabilities_SumToOneOverClasses(int[] flips)
+    {
+        using var scope = NewDisposeScope();
+        using var conv = RandomConvolution(5, 2);
+        var input = randn([2, 2, 13, 17, 9]).mul_(10);
+        var p = Inferer([8, 8, 8], 0.5, BlendMode.Gaussian, InferenceOutput.Probabilities, flips: flips).Predict(input, conv);
+        Assert.True(p.sum(1).allclose(ones([2, 13, 17, 9]), 1e-5, 1e-5));
+        Assert.True(p.min().item<float>() >= 0);
     }
 
     [Fact]

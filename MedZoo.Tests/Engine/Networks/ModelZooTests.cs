@@ -141,6 +141,21 @@ public class ModelZooTests
         Assert.Contains("needs spatial size (16, 16, 16), the inputSize its VAE dense layers were built for, got (32, 32, 32)", e.Message);
     }
 
+    [Fact]
+    public void CountParameters_ResNetMed3DDefault_IsCreateModelsDepth18()
+    {
+        // MedicalZooPytorch's create_model builds RESNETMED3D with depth 18: 36,166,912 parameters
+        // for 2 inputs and 4 classes (benchmarks/reference_models.py, PyTorch 1.13).
+        Assert.Equal(36_166_912, ModelZoo.CountParameters("RESNETMED3D", 2, 4));
+        Assert.Equal(36_166_912, ModelZoo.CountParameters("RESNETMED3D", 2, 4, new ModelOptions { Depth = 18 }));
+    }
+
+    [Theory]
+    [InlineData(10, 17_362_432)]
+    [InlineData(34, 66_476_544)]
+    public void CountParameters_ResNetMed3DOtherDepth_StaysSelectable(int depth, long expected) =>
+        Assert.Equal(expected, ModelZoo.CountParameters("RESNETMED3D", 2, 4, new ModelOptions { Depth = depth }));
+
     /// <summary>"BaseFilters=8;Depth=2;DropRate=0.1;InputSize=32x32x16" → options (keeps theory data serializable).</summary>
     private static ModelOptions ParseOptions(string spec)
     {

@@ -140,6 +140,39 @@ public class TrainInferVerbTests(TrainInferVerbTests.TrainedRun run) : IClassFix
     }
 
     [Fact]
+    public void Infer_Tta_WritesClassProbabilitiesSummingToOneWhoseArgmaxIsTheLabel()
+    {
+        Assert.True(run.ExitCode == 0, run.Error);
+        using var dir = TestPaths.NewTempFolder();
+        var checkpoint = Path.Combine(run.Output, "best.ckpt");
+        var header = MedZoo.Engine.Checkpoints.Checkpoint.Read(checkpoint).Header;
+        var inputs = new List<string>();
+        for (var m = 0; m < header.Modalities.Count; m++)
+        {
+            var random = new Random(10 + m);
+            var data = new float[17 * 20 * 15];
+            for (var i = 0; i < data.Length; i++) data[i] = (float)(100 + 50 * random.NextDouble());
+            var path = dir.File($"in{m}.nii.gz");
+            VolumeIO.Write(Volume.FromArray<float>(data, [17, 20, 15]), path);
+            inputs.Add(path);
+        }
+        var output = dir.File("seg.nii.gz");
+        var err = new StringWriter();
+        Assert.True(CliApp.Run(["infer", "--checkpoint", checkpoint, "--output", output, "--probabilities", "--tta", "--input", .. inputs], new StringWriter(), err) == 0, err.ToString());
+        var labels = VolumeIO.Read(output).ToFloatArray();
+        var probabilities = VolumeIO.Read(dir.File("seg_probabilities.nii.gz")).ToFloatArray();
+        var classes = header.ClassNames.Count;
+        var n = labels.Length;
+        Assert.Equal(n * classes, probabilities.Length);
+        for (var i = 0; i < n; i++)
+        {
+            var p = Enumerable.Range(0, classes).Select(c => probabilities[c * n + i]).ToArray();
+            Assert.InRange(p.Sum(), 1 - 1e-4, 1 + 1e-4);
+            Assert.Equal(Array.IndexOf(p, p.Max()), (int)labels[i]);
+        }
+    }
+
+    [Fact]
     public void Infer_WrongNumberOfModalities_ExitsTwoNamingTheModalities()
     {
         Assert.True(run.ExitCode == 0, run.Error);

@@ -134,9 +134,9 @@ public sealed class ReviewWorkerTests
     }
 
     [Theory]
-    [InlineData(64L * 64 * 64, 1, 2, 64L * 64 * 64 * (16 + 16 + 16))]
-    [InlineData(512L * 512 * 512, 4, 4, 512L * 512 * 512 * (64 + 32 + 16))]
-    public void EstimateBytes_Volume_CountsInputsCopiesAccumulatorsAndLabels(long voxels, int channels, int classes, long expected) =>
+    [InlineData(64L * 64 * 64, 1, 2, 64L * 64 * 64 * (16 + 34 + 17))]
+    [InlineData(512L * 512 * 512, 4, 4, 512L * 512 * 512 * (64 + 68 + 17))]
+    public void EstimateBytes_Volume_CountsInputsCopiesAccumulatorsProbabilityMapsAndLabels(long voxels, int channels, int classes, long expected) =>
         Assert.Equal(expected, ReviewWorker.EstimateBytes(voxels, channels, classes));
 
     [Fact]

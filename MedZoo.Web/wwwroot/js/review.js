@@ -3,7 +3,8 @@
 // fetched once; every slice, overlay, error map and window/level change is drawn from them with
 // putImageData, so scrolling never waits for the server. Plane mappings (which voxel axis is
 // fixed, shown across, shown down, flipped or not, and the edge labels) come from the server's
-// ViewOrientation, derived from the volume's affine.
+// ViewOrientation, derived from the volume's affine. Probability and entropy maps (one byte per
+// voxel, see ProbabilityMaps.cs) are fetched when first chosen and drawn with the server's colour scale.
 
 const viewers = new Map();
 const ERR = { tp: [40, 200, 80], fp: [255, 0, 200], fn: [0, 190, 255] };
@@ -15,14 +16,10 @@ export async function open(root, config) {
         cross: config.dims.map(n => Math.floor(n / 2)),
         mode: 'side', opacity: 0.5, visible: config.classes.map(() => true), errorClass: -1, modality: 0,
         window: null, images: [], preds: [], truth: null, lut: new Uint8Array(65536), planes: [],
+        map: { kind: 'none', cls: -1 }, mapData: config.maps.map(() => ({ probability: [], entropy: null })),
     };
     viewers.set(config.id, st);
     root.dataset.ready = 'false';
-    const get = async (url, Type) => {
-        const r = await fetch(url, { credentials: 'same-origin' });
-        if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-        return new Type(await r.arrayBuffer());
-    };
     st.images = await Promise.all(config.imageUrls.map(u => get(u, Uint16Array)));
     st.preds = await Promise.all(config.predictionUrls.map(u => get(u, Uint8Array)));
     st.truth = config.truthUrl ? await get(config.truthUrl, Uint8Array) : null;
@@ -34,15 +31,33 @@ export async function open(root, config) {
     root.dataset.ready = 'true';
 }
 
-export function update(id, state) {
+async function get(url, Type) {
+    const r = await fetch(url, { credentials: 'same-origin' });
+    if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+    return new Type(await r.arrayBuffer());
+}
+
+/** Fetches the chosen map of every shown review that kept probabilities (once per map). */
+async function loadMap(st, map) {
+    await Promise.all(st.config.maps.map(async (urls, layer) => {
+        if (!urls) return;
+        const data = st.mapData[layer];
+        if (map.kind === 'entropy' && !data.entropy) data.entropy = await get(urls.entropyUrl, Uint8Array);
+        if (map.kind === 'probability' && !data.probability[map.cls]) data.probability[map.cls] = await get(urls.probabilityUrls[map.cls], Uint8Array);
+    }));
+}
+
+export async function update(id, state) {
     const st = viewers.get(id);
     if (!st) return;
-    const rebuild = state.mode !== undefined && state.mode !== st.mode;
+    if (state.map) await loadMap(st, state.map);
+    const rebuild = (state.mode !== undefined && state.mode !== st.mode) || state.map !== undefined;
     Object.assign(st, state);
     if (state.views) st.views = state.views;
     if (state.window || state.modality !== undefined) buildLut(st);
     if (rebuild || state.views) build(st);
     drawAll(st);
+    st.root.dataset.map = st.map.kind === 'probability' ? `probability-${st.map.cls}` : st.map.kind;
 }
 
 export function dispose(id) { viewers.delete(id); }
@@ -74,6 +89,10 @@ function panelsOf(st) {
         c.predictionTitles.forEach((t, i) => p.push({ kind: 'overlay', layer: i, title: `${t} over image` + (st.truth ? ' (truth outlined)' : '') }));
     }
     if (st.truth) c.predictionTitles.forEach((t, i) => p.push({ kind: 'errors', layer: i, title: `Errors: ${t}` }));
+    if (st.map.kind !== 'none') {
+        const name = st.map.kind === 'entropy' ? 'Entropy' : `P(${c.classes[st.map.cls].name})`;
+        c.predictionTitles.forEach((t, i) => { if (c.maps[i]) p.push({ kind: 'map', layer: i, title: `${name}: ${t}` }); });
+    }
     return p;
 }
 
@@ -237,12 +256,17 @@ function drawPlane(st, pi) {
     for (const { canvas, ctx, panel } of e.canvases) {
         const frame = ctx.createImageData(w, h), px = frame.data;
         const labels = panel.layer === 'truth' ? st.truth : panel.layer === undefined ? null : st.preds[panel.layer];
+        const map = panel.kind !== 'map' ? null : st.map.kind === 'entropy' ? st.mapData[panel.layer].entropy : st.mapData[panel.layer].probability[st.map.cls];
+        const heat = st.config.mapLut;
         for (let p = 0; p < n; p++) {
             const at = idx[p], g = lut[image[at]], o = p * 4;
             let R = g, G = g, B = g;
             if (panel.kind === 'labels' || panel.kind === 'overlay') {
                 const k = labels[at];
                 if (k > 0 && vis[k]) { const col = pal[k].rgb; R = R * (1 - a) + col[0] * a; G = G * (1 - a) + col[1] * a; B = B * (1 - a) + col[2] * a; }
+            } else if (panel.kind === 'map') {
+                const m = map[at] * 3;
+                R = R * (1 - a) + heat[m] * a; G = G * (1 - a) + heat[m + 1] * a; B = B * (1 - a) + heat[m + 2] * a;
             } else if (panel.kind === 'errors') {
                 const pr = labels[at], t = st.truth[at], cls = st.errorClass;
                 let col = null;

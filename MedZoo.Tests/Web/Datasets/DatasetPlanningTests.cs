@@ -119,6 +119,10 @@ public sealed class DatasetPlanningTests
         var after = (TrainerOptions)new TrainerRunExecutor(service).Form.Presets.Single(p => p.Name == "task" + TrainerRunExecutor.AutoSuffix).Create();
         Assert.Equal(file, after.PlanSource);
         Assert.Equal(2, TrainingPlans.Resolve(after).Sampling.BatchSize);
+
+        // A removed registration takes its stored plan along: a new dataset of that name starts unplanned.
+        service.Remove(Admin, "task");
+        Assert.Null(service.StoredPlan("task"));
     }
 
     [Fact]

@@ -39,6 +39,12 @@ public sealed class DatasetService(IDatasetStore store, IOptions<DataOptions> da
 {
     private readonly IOptions<DataAccessOptions> _access = access ?? Options.Create(new DataAccessOptions());
 
+    /// <summary>Where registrations and plans are stored.</summary>
+    internal IDatasetStore Store => store;
+
+    /// <summary>The clock registrations and plans are dated by.</summary>
+    internal TimeProvider Clock => clock;
+
     /// <summary>The folders datasets may be read from.</summary>
     public DataRoots Roots { get; } = new(store, data, access ?? Options.Create(new DataAccessOptions()), clock);
 

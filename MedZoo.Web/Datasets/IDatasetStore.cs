@@ -17,6 +17,12 @@ public interface IDatasetStore
     /// <summary>Removes a dataset's registration; false if there was none.</summary>
     bool Delete(string name);
 
+    /// <summary>The stored plan of a dataset, or null.</summary>
+    DatasetPlanRecord? FindPlan(string name);
+
+    /// <summary>Stores (replaces) a dataset's plan.</summary>
+    void SavePlan(DatasetPlanRecord plan);
+
     /// <summary>Data roots admins added, by name.</summary>
     IReadOnlyList<DataRootRecord> Roots();
 

@@ -225,6 +225,24 @@ public sealed class DatasetRecord
     public bool Valid { get; set; }
 }
 
+/// <summary>
+/// The plan a dataset was last planned with on the Datasets page, with the fingerprint it came from
+/// (one per dataset name, built-in ones included; a folder dataset's plan file is written too).
+/// </summary>
+public sealed class DatasetPlanRecord
+{
+    /// <summary>The dataset's name.</summary>
+    public string Id { get; set; } = "";
+    /// <summary>The plan as <c>medzoo dataset plan</c> writes it.</summary>
+    public string PlanJson { get; set; } = "";
+    /// <summary>The dataset fingerprint the plan was made from.</summary>
+    public string FingerprintJson { get; set; } = "";
+    /// <summary>The plan file written in the dataset's folder; null when the plan is kept only here.</summary>
+    public string? SavedTo { get; set; }
+    public string PlannedBy { get; set; } = "";
+    public DateTime PlannedAt { get; set; }
+}
+
 /// <summary>A dashboard account.</summary>
 public sealed class UserRecord
 {

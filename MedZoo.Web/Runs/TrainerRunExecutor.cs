@@ -24,6 +24,12 @@ public sealed class TrainerRunExecutor(DatasetService datasets) : IRunExecutor
     /// <summary>Name of the smallest preset: a few seconds of training that exercises everything (previews, checkpoints, validation).</summary>
     public const string SmokePreset = "synthetic: smoke test (seconds)";
 
+    /// <summary>Name of the preset that trains the smoke-test phantoms with a plan made from them when the run starts.</summary>
+    public const string AutoPreset = "synthetic: auto-configure from dataset (seconds)";
+
+    /// <summary>The suffix of a registered dataset's auto-configured preset ("mine: auto-configure from dataset").</summary>
+    public const string AutoSuffix = ": auto-configure from dataset";
+
     /// <inheritdoc />
     public RunPlan Describe(object configuration)
     {
@@ -71,6 +77,7 @@ public sealed class TrainerRunExecutor(DatasetService datasets) : IRunExecutor
             new(DemoPreset, "tissue phantoms, a small 3D U-Net (Çiçek): mean foreground Dice above 0.9 on held-out phantoms", () => Demo("synthetic")),
             new("synthetic_tumour: demo", "BraTS-like tumour phantoms, the same small U-Net", () => Demo("synthetic_tumour")),
             new(SmokePreset, "tiny phantoms and network, two short epochs: checks that training, validation and previews work", Smoke),
+            new(AutoPreset, "the smoke test's phantoms and network; the dataset's plan (fingerprint, spacing, intensity, memory measured on the server's device) decides patch, batch and depth", AutoConfigured),
             new("MedicalZoo defaults", "the trainer's defaults (MedicalZooPytorch's UNET3D settings) on the synthetic phantoms", () => new TrainerOptions()),
         };
         foreach (var d in datasets.List().Where(d => !d.BuiltIn))
@@ -78,6 +85,17 @@ public sealed class TrainerRunExecutor(DatasetService datasets) : IRunExecutor
             presets.Add(new RunPreset(d.Name, $"{d.Kind} at {d.Path}, the trainer's defaults", () =>
             {
                 var o = new TrainerOptions();
+                o.Dataset.Name = d.Kind;
+                o.Dataset.Path = d.Path;
+                return o;
+            }));
+            // The plan made on the Datasets page (overrides included) when there is one, else a plan made at start.
+            var stored = datasets.Store.FindPlan(d.Name)?.SavedTo;
+            presets.Add(new RunPreset(d.Name + AutoSuffix,
+                stored is null ? $"{d.Kind} at {d.Path}: planned when the run starts; the plan decides patch, batch and depth"
+                    : $"{d.Kind} at {d.Path}: the plan made on the Datasets page decides patch, batch and depth", () =>
+            {
+                var o = new TrainerOptions { PlanSource = stored ?? TrainingPlans.Auto };
                 o.Dataset.Name = d.Kind;
                 o.Dataset.Path = d.Path;
                 return o;
@@ -102,6 +120,14 @@ public sealed class TrainerRunExecutor(DatasetService datasets) : IRunExecutor
         o.Sampling.PatchSize = [32, 32, 32];
         o.Sampling.BatchSize = 2;
         o.Sampling.SamplesTrain = 32;
+        return o;
+    }
+
+    /// <summary>The <see cref="Smoke"/> run with <see cref="TrainerOptions.PlanSource"/> "auto": the plan decides patch, batch and depth.</summary>
+    public static TrainerOptions AutoConfigured()
+    {
+        var o = Smoke();
+        o.PlanSource = TrainingPlans.Auto;
         return o;
     }
 

@@ -133,11 +133,11 @@ public sealed class SegmentationPredictor : IDisposable
             // orientation, where the argmax is taken.
             var transform = new Planning.PlanTransform(plan, first.Geometry, new SpatialSize(z, y, x));
             var planned = transform.Images(images);
-            var p = transform.PlannedSize;
+            var size = transform.PlannedSize;
             float[] onPlan;
             using (var scope = NewDisposeScope())
             {
-                var probabilities = WindowProbabilities([.. planned], p.D, p.H, p.W, options, progress, cancellation);
+                var probabilities = WindowProbabilities([.. planned], size.D, size.H, size.W, options, progress, cancellation);
                 classes = (int)probabilities.shape[0];
                 onPlan = probabilities.contiguous().data<float>().ToArray();
             }

@@ -28,7 +28,7 @@ public sealed partial class ReviewE2ETests
     /// The smoke run, waited for up to <see cref="LongWaitMs"/>: on a loaded 2-core machine loading
     /// libtorch and two epochs can take longer than the shared helpers' one minute.
     /// </summary>
-    private static async Task<RunDocument> TrainSmokeRunPatientlyAsync(MedZooAppFactory app)
+    private static async Task<RunRecord> TrainSmokeRunPatientlyAsync(MedZooAppFactory app)
     {
         var run = app.Service().Start(AppTestHelpers.Admin, "tta run", RunConfigJson.Serialize(TrainerRunExecutor.Smoke()));
         var deadline = DateTime.UtcNow.AddMilliseconds(LongWaitMs);

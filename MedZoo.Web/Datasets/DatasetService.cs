@@ -147,6 +147,8 @@ public sealed class DatasetService(IDatasetStore store, IOptions<DataOptions> da
         }
         if (!string.IsNullOrWhiteSpace(d.CacheDirectory)) d.CacheDirectory = Roots.ResolveWritable(d.CacheDirectory, "Dataset.CacheDirectory");
         if (!string.IsNullOrWhiteSpace(options.LogDirectory)) options.LogDirectory = Roots.ResolveWritable(options.LogDirectory, nameof(TrainerOptions.LogDirectory));
+        if (options.PlanSource is { } planSource && !string.IsNullOrWhiteSpace(planSource) && !string.Equals(planSource.Trim(), "auto", StringComparison.OrdinalIgnoreCase))
+            options.PlanSource = ResolvePlanFile(planSource.Trim());
         if (definition is null) return; // the options' own validation names the unknown dataset
         var field = definition.RequiresPath ? "Dataset.Path" : "Dataset.SyntheticSubjects";
         DatasetMemoryEstimate estimate;
@@ -171,4 +173,17 @@ public sealed class DatasetService(IDatasetStore store, IOptions<DataOptions> da
     public static string Summarize(DatasetCheckReport r) =>
         $"{r.SubjectCount} subject(s), {r.Subjects.Count} loaded; modalities {string.Join(", ", r.Modalities)}; classes {string.Join(", ", r.Classes)}" +
         (r.Ok ? "; no problems" : $"; {r.Errors.Count} problem(s)");
+
+    // A plan file is read by the server like a dataset: it must lie (after links) under a data root, so a run
+    // cannot make the server read any file it can reach.
+    private string ResolvePlanFile(string path)
+    {
+        const string field = nameof(TrainerOptions.PlanSource);
+        if (!Path.IsPathFullyQualified(path))
+            throw new InvalidOptionException(field, "give the plan file as an absolute path (as the Datasets page saves it), or 'auto' to plan the dataset when the run starts");
+        var full = Path.GetFullPath(path);
+        var target = File.Exists(full) ? new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full : full;
+        var folder = Roots.ResolveReadable(Path.GetDirectoryName(target), field);
+        return Path.Combine(folder, Path.GetFileName(target));
+    }
 }

@@ -206,7 +206,7 @@ public sealed class ReviewWorker(
     }
 
     /// <summary>One byte per class and voxel (quantised probabilities) and the entropy, each as a display file.</summary>
-    private void WriteProbabilityMaps(ReviewDocument review, Volume probabilities, int classes)
+    private void WriteProbabilityMaps(ReviewRecord review, Volume probabilities, int classes)
     {
         var values = probabilities.Raw<float>();
         var voxels = probabilities.VoxelsPerChannel;

@@ -1,7 +1,7 @@
 using MedZoo.Engine.Inference;
 using MedZoo.Engine.IO;
 using MedZoo.Engine.Networks;
-using MedZoo.Engine.Training.Checkpoints;
+using MedZoo.Engine.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -90,6 +90,32 @@ public sealed class DatasetServiceTests
     }
 
     [Fact]
+    public async Task CheckRun_PlanFileOutsideTheRootsOrLinkedOut_IsRefusedOnPlanSource()
+    {
+        await using var f = new StoreFixture();
+        using var outside = MedZooAppFactory.NewDataFolder();
+        var plan = Path.Combine(outside.Path, "medzoo.plan.json");
+        File.WriteAllText(plan, "{}");
+        var e = Assert.Throws<InvalidOptionException>(() => Service(f).CheckRun(new TrainerOptions { PlanSource = plan }));
+        Assert.Equal("PlanSource", e.Error.Path);
+        // A link inside the data folder to the file outside is followed, and refused too.
+        var link = Path.Combine(f.Folder.Path, "linked.plan.json");
+        File.CreateSymbolicLink(link, plan);
+        Assert.Equal("PlanSource", Assert.Throws<InvalidOptionException>(() => Service(f).CheckRun(new TrainerOptions { PlanSource = link })).Error.Path);
+        Assert.Equal("PlanSource", Assert.Throws<InvalidOptionException>(() => Service(f).CheckRun(new TrainerOptions { PlanSource = "relative.json" })).Error.Path);
+
+        // Inside a root, and "auto", are taken as they are.
+        var inside = Path.Combine(f.Folder.Path, "medzoo.plan.json");
+        File.WriteAllText(inside, "{}");
+        var o = new TrainerOptions { PlanSource = inside };
+        Service(f).CheckRun(o);
+        Assert.Equal(DataRoots.RealPath(inside), o.PlanSource);
+        o = new TrainerOptions { PlanSource = "auto" };
+        Service(f).CheckRun(o);
+        Assert.Equal("auto", o.PlanSource);
+    }
+
+    [Fact]
     public async Task CheckRun_DatasetFolderOutsideTheRoots_IsRefusedOnDatasetPath()
     {
         await using var f = new StoreFixture();

@@ -36,7 +36,7 @@ public sealed class ReviewMapEndpointsTests
         for (var c = 0; c < Classes; c++)
             File.WriteAllBytes(storage.ReviewFile(id, $"probability-{c}.u8"), ProbabilityMaps.Quantize(p.AsSpan(c * voxels, voxels)));
         File.WriteAllBytes(storage.ReviewFile(id, "entropy.u8"), ProbabilityMaps.Entropy(p, Classes));
-        app.Services.GetRequiredService<ReviewRepository>().Save(new ReviewDocument
+        app.Services.GetRequiredService<ReviewRepository>().Save(new ReviewRecord
         {
             Id = id, RunId = "r", RunName = "run", SubjectName = "subject", Status = ReviewStatus.Completed, Shape = Shape,
             ClassNames = ["Background", "A", "B"], HasProbabilities = hasProbabilities, CreatedAt = DateTime.UtcNow,

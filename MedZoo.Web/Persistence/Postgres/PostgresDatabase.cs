@@ -82,6 +82,31 @@ public sealed class PostgresDatabase : IDisposable
         }
     }
 
+    /// <summary>
+    /// Opens a connection with a repeatable-read transaction (retrying transient failures): every query on it sees the
+    /// database as of its first query, even rows that other transactions delete meanwhile. The caller disposes both.
+    /// </summary>
+    internal (NpgsqlConnection Connection, NpgsqlTransaction Snapshot) BeginSnapshot()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            NpgsqlConnection? connection = null;
+            try
+            {
+                connection = _source.OpenConnection();
+                var tx = connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
+                Execute(connection, "SELECT 1");
+                return (connection, tx);
+            }
+            catch (Exception e) when (IsTransient(e) && attempt < MaxAttempts)
+            {
+                connection?.Dispose();
+                _source.Clear();
+                Thread.Sleep(TimeSpan.FromMilliseconds(Math.Min(2000, 50 << (attempt - 1))));
+            }
+        }
+    }
+
     /// <summary>Runs <paramref name="write"/> as one transaction: every store call it makes on this thread joins it.</summary>
     internal void Batch(Action write)
     {
@@ -174,6 +199,8 @@ public sealed class PostgresDatabase : IDisposable
             CREATE INDEX IF NOT EXISTS slice_previews_run ON slice_previews (run_id);
             CREATE TABLE IF NOT EXISTS checkpoints (id text PRIMARY KEY, run_id text NOT NULL, doc jsonb NOT NULL);
             CREATE INDEX IF NOT EXISTS checkpoints_run ON checkpoints (run_id);
+            CREATE TABLE IF NOT EXISTS checkpoint_chunks (file_id text NOT NULL, n int NOT NULL, run_id text NOT NULL, data bytea NOT NULL, PRIMARY KEY (file_id, n));
+            CREATE INDEX IF NOT EXISTS checkpoint_chunks_run ON checkpoint_chunks (run_id);
             CREATE TABLE IF NOT EXISTS users (id text PRIMARY KEY, role text NOT NULL, doc jsonb NOT NULL);
             CREATE TABLE IF NOT EXISTS datasets (id text PRIMARY KEY, doc jsonb NOT NULL);
             CREATE TABLE IF NOT EXISTS data_roots (id text PRIMARY KEY, doc jsonb NOT NULL);

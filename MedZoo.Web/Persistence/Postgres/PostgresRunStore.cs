@@ -61,6 +61,7 @@ public sealed class PostgresRunStore(PostgresDatabase database) : IRunStore, IRu
         Execute(c, "DELETE FROM run_events WHERE run_id = $1", id);
         Execute(c, "DELETE FROM slice_previews WHERE run_id = $1", id);
         Execute(c, "DELETE FROM checkpoints WHERE run_id = $1", id);
+        Execute(c, "DELETE FROM checkpoint_chunks WHERE run_id = $1", id);
         return Execute(c, "DELETE FROM runs WHERE id = $1", id) > 0;
     }, transaction: true);
 

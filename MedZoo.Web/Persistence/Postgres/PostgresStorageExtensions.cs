@@ -1,3 +1,4 @@
+using MedZoo.Engine.Checkpoints;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Datasets;
 using MedZoo.Web.Reviews;
@@ -11,8 +12,8 @@ namespace MedZoo.Web.Persistence.Postgres;
 /// <see cref="LiteDbStorageExtensions.AddMedZooLiteDbStorage"/> does with LiteDB. Registered: <see cref="IRunStore"/>,
 /// <see cref="IMetricStore"/>, <see cref="IRunEventStore"/>, <see cref="IPreviewStore"/>, <see cref="IRunHistoryStore"/>,
 /// <see cref="IUserStore"/>, <see cref="IDatasetStore"/>, <see cref="IReviewStore"/>, <see cref="ISweepStore"/>,
-/// <see cref="IApiTokenStore"/>. Not yet: checkpoints (<c>IRunCheckpointStore</c>) and the run journal store, which
-/// stay to be added before cluster mode is switched on by a setting.
+/// <see cref="IApiTokenStore"/>, <see cref="IRunCheckpointStore"/> (and the engine's <see cref="ICheckpointStore"/>). Not yet:
+/// the run journal store, which stays to be added before cluster mode is switched on by a setting.
 /// </summary>
 public static class PostgresStorageExtensions
 {
@@ -29,6 +30,9 @@ public static class PostgresStorageExtensions
         services.AddSingleton<IRunEventStore>(sp => sp.GetRequiredService<PostgresRunStore>());
         services.AddSingleton<IPreviewStore>(sp => sp.GetRequiredService<PostgresRunStore>());
         services.AddSingleton<IRunHistoryStore>(sp => sp.GetRequiredService<PostgresRunStore>());
+        services.AddSingleton<PostgresCheckpointStore>();
+        services.AddSingleton<IRunCheckpointStore>(sp => sp.GetRequiredService<PostgresCheckpointStore>());
+        services.AddSingleton<ICheckpointStore>(sp => sp.GetRequiredService<PostgresCheckpointStore>());
         services.AddSingleton<IUserStore, PostgresUserStore>();
         services.AddSingleton<IDatasetStore, PostgresDatasetStore>();
         services.AddSingleton<IReviewStore, PostgresReviewStore>();

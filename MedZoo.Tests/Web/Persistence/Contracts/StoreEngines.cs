@@ -22,6 +22,7 @@ public abstract class StoreEngine : IAsyncDisposable
     public abstract IReviewStore Reviews { get; }
     public abstract ISweepStore Sweeps { get; }
     public abstract IApiTokenStore Tokens { get; }
+    public abstract IRunCheckpointStore Checkpoints { get; }
 
     public abstract ValueTask DisposeAsync();
 }
@@ -42,6 +43,7 @@ public sealed class LiteDbStoreEngine : StoreEngine
         Reviews = new ReviewRepository(_database);
         Sweeps = new LiteDbSweepStore(_database);
         Tokens = new LiteDbApiTokenStore(_database);
+        Checkpoints = new LiteDbCheckpointStore(_database);
     }
 
     public override IRunStore Runs => _runs;
@@ -51,6 +53,7 @@ public sealed class LiteDbStoreEngine : StoreEngine
     public override IReviewStore Reviews { get; }
     public override ISweepStore Sweeps { get; }
     public override IApiTokenStore Tokens { get; }
+    public override IRunCheckpointStore Checkpoints { get; }
 
     public override ValueTask DisposeAsync()
     {
@@ -75,6 +78,7 @@ public sealed class PostgresStoreEngine : StoreEngine
         Reviews = new PostgresReviewStore(database);
         Sweeps = new PostgresSweepStore(database);
         Tokens = new PostgresApiTokenStore(database);
+        Checkpoints = new PostgresCheckpointStore(database);
     }
 
     public PostgresDatabase Database { get; }
@@ -88,6 +92,7 @@ public sealed class PostgresStoreEngine : StoreEngine
     public override IReviewStore Reviews { get; }
     public override ISweepStore Sweeps { get; }
     public override IApiTokenStore Tokens { get; }
+    public override IRunCheckpointStore Checkpoints { get; }
 
     public override ValueTask DisposeAsync()
     {

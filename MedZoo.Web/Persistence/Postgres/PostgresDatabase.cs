@@ -201,6 +201,7 @@ public sealed class PostgresDatabase : IDisposable
             CREATE INDEX IF NOT EXISTS checkpoints_run ON checkpoints (run_id);
             CREATE TABLE IF NOT EXISTS checkpoint_chunks (file_id text NOT NULL, n int NOT NULL, run_id text NOT NULL, data bytea NOT NULL, PRIMARY KEY (file_id, n));
             CREATE INDEX IF NOT EXISTS checkpoint_chunks_run ON checkpoint_chunks (run_id);
+            CREATE TABLE IF NOT EXISTS journals (id text PRIMARY KEY, doc jsonb NOT NULL);
             CREATE TABLE IF NOT EXISTS users (id text PRIMARY KEY, role text NOT NULL, doc jsonb NOT NULL);
             CREATE TABLE IF NOT EXISTS datasets (id text PRIMARY KEY, doc jsonb NOT NULL);
             CREATE TABLE IF NOT EXISTS data_roots (id text PRIMARY KEY, doc jsonb NOT NULL);

@@ -12,8 +12,9 @@ namespace MedZoo.Web.Persistence.Postgres;
 /// <see cref="LiteDbStorageExtensions.AddMedZooLiteDbStorage"/> does with LiteDB. Registered: <see cref="IRunStore"/>,
 /// <see cref="IMetricStore"/>, <see cref="IRunEventStore"/>, <see cref="IPreviewStore"/>, <see cref="IRunHistoryStore"/>,
 /// <see cref="IUserStore"/>, <see cref="IDatasetStore"/>, <see cref="IReviewStore"/>, <see cref="ISweepStore"/>,
-/// <see cref="IApiTokenStore"/>, <see cref="IRunCheckpointStore"/> (and the engine's <see cref="ICheckpointStore"/>). Not yet:
-/// the run journal store, which stays to be added before cluster mode is switched on by a setting.
+/// <see cref="IApiTokenStore"/>, <see cref="IRunCheckpointStore"/> (and the engine's <see cref="ICheckpointStore"/>) and
+/// <see cref="IRunJournalStore"/>. The journal importer (a hosted service reading this machine's journal folder) is not
+/// added here: where headless runs' journals are imported from in a cluster is the worker step's decision.
 /// </summary>
 public static class PostgresStorageExtensions
 {
@@ -33,6 +34,7 @@ public static class PostgresStorageExtensions
         services.AddSingleton<PostgresCheckpointStore>();
         services.AddSingleton<IRunCheckpointStore>(sp => sp.GetRequiredService<PostgresCheckpointStore>());
         services.AddSingleton<ICheckpointStore>(sp => sp.GetRequiredService<PostgresCheckpointStore>());
+        services.AddSingleton<IRunJournalStore, PostgresJournalStore>();
         services.AddSingleton<IUserStore, PostgresUserStore>();
         services.AddSingleton<IDatasetStore, PostgresDatasetStore>();
         services.AddSingleton<IReviewStore, PostgresReviewStore>();

@@ -23,6 +23,7 @@ public abstract class StoreEngine : IAsyncDisposable
     public abstract ISweepStore Sweeps { get; }
     public abstract IApiTokenStore Tokens { get; }
     public abstract IRunCheckpointStore Checkpoints { get; }
+    public abstract IRunJournalStore Journals { get; }
 
     public abstract ValueTask DisposeAsync();
 }
@@ -44,6 +45,7 @@ public sealed class LiteDbStoreEngine : StoreEngine
         Sweeps = new LiteDbSweepStore(_database);
         Tokens = new LiteDbApiTokenStore(_database);
         Checkpoints = new LiteDbCheckpointStore(_database);
+        Journals = new JournalRepository(_database);
     }
 
     public override IRunStore Runs => _runs;
@@ -54,6 +56,7 @@ public sealed class LiteDbStoreEngine : StoreEngine
     public override ISweepStore Sweeps { get; }
     public override IApiTokenStore Tokens { get; }
     public override IRunCheckpointStore Checkpoints { get; }
+    public override IRunJournalStore Journals { get; }
 
     public override ValueTask DisposeAsync()
     {
@@ -79,6 +82,7 @@ public sealed class PostgresStoreEngine : StoreEngine
         Sweeps = new PostgresSweepStore(database);
         Tokens = new PostgresApiTokenStore(database);
         Checkpoints = new PostgresCheckpointStore(database);
+        Journals = new PostgresJournalStore(database);
     }
 
     public PostgresDatabase Database { get; }
@@ -93,6 +97,7 @@ public sealed class PostgresStoreEngine : StoreEngine
     public override ISweepStore Sweeps { get; }
     public override IApiTokenStore Tokens { get; }
     public override IRunCheckpointStore Checkpoints { get; }
+    public override IRunJournalStore Journals { get; }
 
     public override ValueTask DisposeAsync()
     {

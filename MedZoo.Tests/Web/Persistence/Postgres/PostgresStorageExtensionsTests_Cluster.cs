@@ -31,6 +31,7 @@ public sealed class PostgresStorageExtensionsTests_Cluster(PostgresServerFixture
         Assert.Same(runs, services.GetRequiredService<IRunHistoryStore>());
         Assert.Same(services.GetRequiredService<IRunCheckpointStore>(), services.GetRequiredService<ICheckpointStore>());
         Assert.IsType<PostgresCheckpointStore>(services.GetRequiredService<IRunCheckpointStore>());
+        Assert.IsType<PostgresJournalStore>(services.GetRequiredService<IRunJournalStore>());
         Assert.IsType<PostgresUserStore>(services.GetRequiredService<IUserStore>());
         Assert.IsType<PostgresDatasetStore>(services.GetRequiredService<IDatasetStore>());
         Assert.IsType<PostgresReviewStore>(services.GetRequiredService<IReviewStore>());

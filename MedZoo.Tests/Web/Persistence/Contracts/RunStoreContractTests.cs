@@ -207,5 +207,23 @@ public sealed class RunStoreContractTests_Cluster(PostgresServerFixture server) 
         Assert.Equal(MedZoo.Web.Persistence.Postgres.PostgresDatabase.SchemaVersion, reader.GetInt32(1));
     }
 
+    [Fact]
+    public async Task Schema_NewerVersionInTheDatabase_RefusesToStartWithAClearMessage()
+    {
+        var engine = (PostgresStoreEngine)Engine;
+        var connection = new Npgsql.NpgsqlConnectionStringBuilder(server.Servers.Postgres) { SearchPath = engine.SearchPath, Pooling = false }.ConnectionString;
+        await using (var c = new Npgsql.NpgsqlConnection(connection))
+        {
+            await c.OpenAsync();
+            await using var newer = new Npgsql.NpgsqlCommand("UPDATE medzoo_schema SET version = 99", c);
+            await newer.ExecuteNonQueryAsync();
+        }
+
+        var e = Assert.Throws<InvalidOperationException>(() => new MedZoo.Web.Persistence.Postgres.PostgresDatabase(connection));
+
+        Assert.Contains("schema version 99", e.Message);
+        Assert.Contains("upgrade MedZoo", e.Message);
+    }
+
     private static string SearchPathOf(PostgresStoreEngine engine) => engine.SearchPath;
 }

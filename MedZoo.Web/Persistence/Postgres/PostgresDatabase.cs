@@ -205,6 +205,7 @@ public sealed class PostgresDatabase : IDisposable
             CREATE TABLE IF NOT EXISTS users (id text PRIMARY KEY, role text NOT NULL, doc jsonb NOT NULL);
             CREATE TABLE IF NOT EXISTS datasets (id text PRIMARY KEY, doc jsonb NOT NULL);
             CREATE TABLE IF NOT EXISTS data_roots (id text PRIMARY KEY, doc jsonb NOT NULL);
+            CREATE TABLE IF NOT EXISTS dataset_plans (id text PRIMARY KEY, doc jsonb NOT NULL);
             CREATE TABLE IF NOT EXISTS reviews (id text PRIMARY KEY, run_id text NOT NULL, status int NOT NULL, created_at bigint NOT NULL, doc jsonb NOT NULL);
             CREATE INDEX IF NOT EXISTS reviews_run ON reviews (run_id);
             CREATE INDEX IF NOT EXISTS reviews_status ON reviews (status, created_at);

@@ -3,7 +3,7 @@ using static MedZoo.Web.Persistence.Postgres.PostgresDatabase;
 
 namespace MedZoo.Web.Persistence.Postgres;
 
-/// <summary>The PostgreSQL implementation of <see cref="IDatasetStore"/>: tables <c>datasets</c> and <c>data_roots</c>, keyed by name.</summary>
+/// <summary>The PostgreSQL implementation of <see cref="IDatasetStore"/>: tables <c>datasets</c>, <c>dataset_plans</c> and <c>data_roots</c>, keyed by name.</summary>
 public sealed class PostgresDatasetStore(PostgresDatabase database) : IDatasetStore
 {
     /// <inheritdoc />
@@ -17,7 +17,20 @@ public sealed class PostgresDatasetStore(PostgresDatabase database) : IDatasetSt
     }
 
     /// <inheritdoc />
-    public bool Delete(string name) => database.Run(c => Execute(c, "DELETE FROM datasets WHERE id = $1", name)) > 0;
+    public bool Delete(string name) =>
+        // The dataset and its plan go together (one statement, one transaction).
+        database.Run(c => Execute(c, "WITH plan AS (DELETE FROM dataset_plans WHERE id = $1) DELETE FROM datasets WHERE id = $1", name)) > 0;
+
+    /// <inheritdoc />
+    public DatasetPlanRecord? FindPlan(string name) =>
+        database.Run(c => Documents<DatasetPlanRecord>(c, "SELECT doc FROM dataset_plans WHERE id = $1", name)).FirstOrDefault();
+
+    /// <inheritdoc />
+    public void SavePlan(DatasetPlanRecord plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        database.Run(c => Execute(c, "INSERT INTO dataset_plans (id, doc) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc", plan.Id, ToJson(plan)));
+    }
 
     /// <inheritdoc />
     public IReadOnlyList<DataRootRecord> Roots() => database.Run(c => Documents<DataRootRecord>(c, "SELECT doc FROM data_roots ORDER BY id COLLATE \"C\""));

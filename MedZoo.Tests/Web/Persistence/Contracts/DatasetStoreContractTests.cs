@@ -23,6 +23,24 @@ public abstract class DatasetStoreContractTests : StoreContractTests
     }
 
     [Fact]
+    public void Plans_SaveReplaceFind_AndGoWithTheirDataset()
+    {
+        Assert.True(Engine.Datasets.Insert(new DatasetRecord { Id = "brats", Kind = "brats2020", Path = "/data/brats", AddedAt = At(1) }));
+        Assert.Null(Engine.Datasets.FindPlan("brats"));
+        var plan = new DatasetPlanRecord { Id = "brats", PlanJson = "{\"patch\":[64,64,64]}", FingerprintJson = "{}", SavedTo = "/data/brats/medzoo.plan.json", PlannedBy = "ana", PlannedAt = At(2) };
+        Engine.Datasets.SavePlan(plan);
+        Assert.Equivalent(plan, Engine.Datasets.FindPlan("brats"), strict: true);
+
+        var replanned = new DatasetPlanRecord { Id = "brats", PlanJson = "{\"patch\":[32,32,32]}", FingerprintJson = "{}", PlannedBy = "ana", PlannedAt = At(3) };
+        Engine.Datasets.SavePlan(replanned);
+        Assert.Equal(replanned.PlanJson, Engine.Datasets.FindPlan("brats")!.PlanJson);
+        Assert.Null(Engine.Datasets.FindPlan("brats")!.SavedTo);
+
+        Assert.True(Engine.Datasets.Delete("brats"));
+        Assert.Null(Engine.Datasets.FindPlan("brats"));
+    }
+
+    [Fact]
     public void Roots_InsertListDelete_ByNameAndNamesUnique()
     {
         var lab = new DataRootRecord { Name = "lab", Path = "/mnt/lab", AddedBy = "ana", AddedAt = At(3) };

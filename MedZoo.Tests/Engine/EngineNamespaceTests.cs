@@ -1,5 +1,5 @@
+using MedZoo.Tests.TestSupport;
 using System.Reflection;
-using System.Reflection.Emit;
 using MedZoo.Engine;
 using Xunit.Abstractions;
 
@@ -160,7 +160,7 @@ public sealed class EngineNamespaceTests(ITestOutputHelper output)
                 var body = m.GetMethodBody();
                 if (body is null) continue;
                 foreach (var local in body.LocalVariables) Add(local.LocalType);
-                foreach (var t in ILTypes(m, body.GetILAsByteArray() ?? [])) Add(t);
+                foreach (var t in ILTypes(m)) Add(t);
             }
         }
         return found;
@@ -169,62 +169,26 @@ public sealed class EngineNamespaceTests(ITestOutputHelper output)
     private static IEnumerable<Type> AllNested(Type type) =>
         type.GetNestedTypes(BindingFlags.Public | BindingFlags.NonPublic).SelectMany(n => new[] { n }.Concat(AllNested(n)));
 
-    private static readonly Dictionary<short, OpCode> OpCodesByValue = typeof(OpCodes)
-        .GetFields(BindingFlags.Public | BindingFlags.Static)
-        .Select(f => (OpCode)f.GetValue(null)!)
-        .ToDictionary(o => o.Value);
-
     /// <summary>The types of the type, field and method tokens in a method body's IL.</summary>
-    private static IEnumerable<Type> ILTypes(MethodBase method, byte[] il)
+    private static IEnumerable<Type> ILTypes(MethodBase method)
     {
-        var typeArgs = method.DeclaringType is { IsGenericType: true } d ? d.GetGenericArguments() : null;
-        var methodArgs = method.IsGenericMethod ? method.GetGenericArguments() : null;
-        var types = new List<Type>();
-        var i = 0;
-        while (i < il.Length)
+        foreach (var member in IlReader.Members(method))
         {
-            short value = il[i++];
-            if (value == 0xFE) value = (short)(0xFE00 | il[i++]);
-            if (!OpCodesByValue.TryGetValue(value, out var op))
-                throw new InvalidOperationException($"{method.DeclaringType}.{method.Name}: unknown IL opcode 0x{value:X} at {i}");
-            switch (op.OperandType)
+            switch (member)
             {
-                case OperandType.InlineNone:
+                case Type t:
+                    yield return t;
                     break;
-                case OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar:
-                    i += 1;
+                case FieldInfo f:
+                    yield return f.DeclaringType!;
+                    yield return f.FieldType;
                     break;
-                case OperandType.InlineVar:
-                    i += 2;
-                    break;
-                case OperandType.InlineI8 or OperandType.InlineR:
-                    i += 8;
-                    break;
-                case OperandType.InlineSwitch:
-                    i += 4 + 4 * BitConverter.ToInt32(il, i);
-                    break;
-                case OperandType.InlineType or OperandType.InlineField or OperandType.InlineMethod or OperandType.InlineTok:
-                {
-                    var token = BitConverter.ToInt32(il, i);
-                    i += 4;
-                    var member = method.Module.ResolveMember(token, typeArgs, methodArgs);
-                    switch (member)
-                    {
-                        case Type t: types.Add(t); break;
-                        case FieldInfo f: types.Add(f.DeclaringType!); types.Add(f.FieldType); break;
-                        case MethodBase m:
-                            types.Add(m.DeclaringType!);
-                            if (m is MethodInfo mi) types.Add(mi.ReturnType);
-                            if (m.IsGenericMethod) types.AddRange(m.GetGenericArguments());
-                            break;
-                    }
-                    break;
-                }
-                default: // InlineBrTarget, InlineI, InlineSig, InlineString, ShortInlineR
-                    i += 4;
+                case MethodBase m:
+                    yield return m.DeclaringType!;
+                    if (m is MethodInfo mi) yield return mi.ReturnType;
+                    if (m.IsGenericMethod) foreach (var a in m.GetGenericArguments()) yield return a;
                     break;
             }
         }
-        return types;
     }
 }

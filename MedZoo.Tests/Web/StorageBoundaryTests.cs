@@ -1,5 +1,5 @@
+using MedZoo.Tests.TestSupport;
 using System.Reflection;
-using System.Reflection.Emit;
 using LiteDB;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
@@ -149,8 +149,6 @@ internal static class StorageBoundary
     private const BindingFlags Everything = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
 
     private static readonly Assembly LiteDb = typeof(LiteDatabase).Assembly;
-    private static readonly Dictionary<short, OpCode> OpCodesByValue = typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static)
-        .Select(f => (OpCode)f.GetValue(null)!).ToDictionary(o => o.Value);
 
     /// <summary>One use of a type, where it is, and whether it is part of the user's shape (a field, a property, a parameter...) rather than a method body.</summary>
     public readonly record struct Reference(Type Type, string Where, bool InSignature);
@@ -236,7 +234,7 @@ internal static class StorageBoundary
             if (body is null) continue;
             signature = false;
             foreach (var local in body.LocalVariables) Add(local.LocalType, where + " local");
-            foreach (var member in IlMembers(m, body)) AddMember(member, where + " body");
+            foreach (var member in IlReader.Members(m)) AddMember(member, where + " body");
             signature = true;
         }
         return found;
@@ -278,48 +276,5 @@ internal static class StorageBoundary
         if (t.IsGenericType)
             foreach (var a in t.GetGenericArguments())
                 foreach (var p in Parts(a)) yield return p;
-    }
-
-    // The types, fields and methods a method body's instructions name.
-    private static IEnumerable<MemberInfo> IlMembers(MethodBase method, MethodBody body)
-    {
-        var il = body.GetILAsByteArray();
-        if (il is null) yield break;
-        var typeArgs = method.DeclaringType is { IsGenericType: true } d ? d.GetGenericArguments() : null;
-        var methodArgs = method.IsGenericMethod ? method.GetGenericArguments() : null;
-        var i = 0;
-        while (i < il.Length)
-        {
-            short value = il[i++];
-            if (value == 0xFE) value = (short)(0xFE00 | il[i++]);
-            if (!OpCodesByValue.TryGetValue(value, out var op))
-                throw new InvalidOperationException($"{method.DeclaringType}.{method.Name}: unknown IL opcode 0x{value:X} at {i}");
-            switch (op.OperandType)
-            {
-                case OperandType.InlineField or OperandType.InlineMethod or OperandType.InlineType or OperandType.InlineTok:
-                    var token = BitConverter.ToInt32(il, i);
-                    i += 4;
-                    yield return method.Module.ResolveMember(token, typeArgs, methodArgs)!;
-                    break;
-                case OperandType.InlineSwitch:
-                    var n = BitConverter.ToInt32(il, i);
-                    i += 4 + 4 * n;
-                    break;
-                case OperandType.InlineNone:
-                    break;
-                case OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar:
-                    i += 1;
-                    break;
-                case OperandType.InlineVar:
-                    i += 2;
-                    break;
-                case OperandType.InlineI8 or OperandType.InlineR:
-                    i += 8;
-                    break;
-                default: // InlineBrTarget, InlineI, InlineSig, InlineString, ShortInlineR
-                    i += 4;
-                    break;
-            }
-        }
     }
 }

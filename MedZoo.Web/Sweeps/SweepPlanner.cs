@@ -29,10 +29,15 @@ public static class SweepPlanner
     /// <summary>Most values one parameter may list.</summary>
     public const int MaxValues = 50;
 
+    /// <summary>Longest sweep name (it prefixes every trial's run name).</summary>
+    public const int MaxNameLength = 200;
+
     /// <summary>The trials of <paramref name="request"/> on <paramref name="baseConfigJson"/>.</summary>
     public static IReadOnlyList<SweepTrial> Expand(SweepRequest request, string baseConfigJson)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.Name is { Length: > MaxNameLength } name)
+            throw new ArgumentException($"the name is {name.Length} characters long; at most {MaxNameLength}");
         if (JsonNode.Parse(baseConfigJson) is not JsonObject root)
             throw new ArgumentException("the base configuration is not a JSON object");
         if (request.Parameters is not { Count: > 0 })

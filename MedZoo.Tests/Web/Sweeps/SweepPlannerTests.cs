@@ -93,5 +93,7 @@ public sealed class SweepPlannerTests
         Assert.Contains("listed twice", Assert.Throws<ArgumentException>(() =>
             SweepPlanner.Expand(new SweepRequest { Parameters = [Values("loss", "\"dice\""), Values("loss", "\"ce\"")] }, Base)).Message);
         Assert.Contains("at least one option", Assert.Throws<ArgumentException>(() => SweepPlanner.Expand(new SweepRequest(), Base)).Message);
+        Assert.Contains("at most 200", Assert.Throws<ArgumentException>(() =>
+            SweepPlanner.Expand(new SweepRequest { Name = new string('x', 5000), Parameters = [Values("loss", "\"dice\"")] }, Base)).Message);
     }
 }

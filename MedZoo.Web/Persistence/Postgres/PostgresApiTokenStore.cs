@@ -10,8 +10,9 @@ public sealed class PostgresApiTokenStore(PostgresDatabase database) : IApiToken
     public void Add(ApiToken token)
     {
         ArgumentNullException.ThrowIfNull(token);
-        database.Run(c => Execute(c, "INSERT INTO api_tokens (id, user_id, hash, created_at, doc) VALUES ($1, $2, $3, $4, $5)",
-            token.Id, token.UserId, token.Hash, token.CreatedAt.Ticks, ToJson(token)));
+        var doc = ToJson(token);
+        database.Run(c => InsertNew(c, "api_tokens", "INSERT INTO api_tokens (id, user_id, hash, created_at, doc) VALUES ($1, $2, $3, $4, $5)", doc,
+            token.Id, token.UserId, token.Hash, token.CreatedAt.Ticks, doc));
     }
 
     /// <inheritdoc />

@@ -152,6 +152,22 @@ public sealed class PostgresDatabase : IDisposable
         return command.ExecuteNonQuery();
     }
 
+    /// <summary>
+    /// Inserts a new row with a text primary key <c>id</c> (<paramref name="insert"/> is the plain <c>INSERT</c>, whose
+    /// parameter <c>$1</c> is the id and whose JSONB document is <paramref name="doc"/>). When a row with that id is already
+    /// there and holds the same document, the insert counts as done: it is this insert's own row, whose commit landed
+    /// while its answer was lost with the connection, and <see cref="Run{T}"/> retried it. A row with another document
+    /// is a real conflict and is refused, naming the id. Returns false when the row was found already there.
+    /// </summary>
+    internal static bool InsertNew(NpgsqlConnection connection, string table, string insert, JsonText doc, params object?[] args)
+    {
+        if (args.Length == 0 || args[0] is not string id) throw new ArgumentException("the first parameter of an insert is the row's id", nameof(args));
+        if (Execute(connection, insert + " ON CONFLICT (id) DO NOTHING", args) > 0) return true;
+        var same = Query(connection, $"SELECT doc = $2 FROM {table} WHERE id = $1", r => r.GetBoolean(0), id, doc);
+        if (same is [true]) return false;
+        throw new InvalidOperationException($"{table}: a row with id '{id}' already exists");
+    }
+
     /// <summary>Reads every row of a query with <paramref name="read"/>.</summary>
     internal static List<T> Query<T>(NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> read, params object?[] args)
     {

@@ -32,8 +32,9 @@ public sealed class PostgresRunStore(PostgresDatabase database) : IRunStore, IRu
     public void Insert(RunRecord run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        database.Run(c => Execute(c, "INSERT INTO runs (id, status, created_at, doc) VALUES ($1, $2, $3, $4)",
-            run.Id, (int)run.Status, run.CreatedAt.Ticks, ToJson(run)));
+        var doc = ToJson(run);
+        database.Run(c => InsertNew(c, "runs", "INSERT INTO runs (id, status, created_at, doc) VALUES ($1, $2, $3, $4)", doc,
+            run.Id, (int)run.Status, run.CreatedAt.Ticks, doc));
     }
 
     /// <inheritdoc />

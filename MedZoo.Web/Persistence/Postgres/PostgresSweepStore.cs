@@ -10,7 +10,8 @@ public sealed class PostgresSweepStore(PostgresDatabase database) : ISweepStore
     public void Insert(SweepRecord sweep)
     {
         ArgumentNullException.ThrowIfNull(sweep);
-        database.Run(c => Execute(c, "INSERT INTO sweeps (id, created_at, doc) VALUES ($1, $2, $3)", sweep.Id, sweep.CreatedAt.Ticks, ToJson(sweep)));
+        var doc = ToJson(sweep);
+        database.Run(c => InsertNew(c, "sweeps", "INSERT INTO sweeps (id, created_at, doc) VALUES ($1, $2, $3)", doc, sweep.Id, sweep.CreatedAt.Ticks, doc));
     }
 
     /// <inheritdoc />

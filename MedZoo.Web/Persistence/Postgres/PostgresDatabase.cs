@@ -229,6 +229,7 @@ public sealed class PostgresDatabase : IDisposable
             CREATE TABLE IF NOT EXISTS sweeps (id text PRIMARY KEY, created_at bigint NOT NULL, doc jsonb NOT NULL);
             CREATE TABLE IF NOT EXISTS api_tokens (id text PRIMARY KEY, user_id text NOT NULL, hash text NOT NULL UNIQUE, created_at bigint NOT NULL, doc jsonb NOT NULL);
             CREATE INDEX IF NOT EXISTS api_tokens_user ON api_tokens (user_id, created_at);
+            CREATE TABLE IF NOT EXISTS dataprotection_keys (name text PRIMARY KEY, xml text NOT NULL, created_at bigint NOT NULL);
             """);
         Execute(c, "INSERT INTO medzoo_schema (version) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM medzoo_schema)", SchemaVersion);
         using var read = Command(c, "SELECT max(version) FROM medzoo_schema");

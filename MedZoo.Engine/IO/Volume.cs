@@ -287,9 +287,11 @@ public sealed class Volume : IDisposable
                 MemoryMarshal.AsBytes(src).CopyTo(MemoryMarshal.AsBytes(dest));
                 return;
             }
+            if (typeof(TOut) == typeof(float) && Streams.VoxelConvert.TryToSingle(src, MemoryMarshal.Cast<TOut, float>(dest), false, 1, 0)) return;
             for (var i = 0; i < src.Length; i++) dest[i] = TOut.CreateTruncating(src[i]);
             return;
         }
+        if (typeof(TOut) == typeof(float) && Streams.VoxelConvert.TryToSingle(src, MemoryMarshal.Cast<TOut, float>(dest), true, Slope, Intercept)) return;
         // Scale in float64 whatever the output, as nibabel does, so float32 output is correctly rounded.
         for (var i = 0; i < src.Length; i++)
             dest[i] = TOut.CreateTruncating(double.CreateTruncating(src[i]) * Slope + Intercept);

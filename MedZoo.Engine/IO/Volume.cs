@@ -150,7 +150,8 @@ public sealed class Volume : IDisposable
     /// <summary>Scaled values of every channel as float32 (shape (C, Z, Y, X) flattened).</summary>
     public float[] ToFloatArray()
     {
-        var result = new float[Count];
+        ThrowIfDisposed();
+        var result = Streams.LargeBuffer.Allocate<float>(checked((int)Count));
         CopyScaled<float>(0, Count, result);
         return result;
     }
@@ -158,19 +159,54 @@ public sealed class Volume : IDisposable
     /// <summary>Scaled values of one channel as float32 (shape (Z, Y, X) flattened).</summary>
     public float[] ChannelToFloatArray(int channel)
     {
-        if ((uint)channel >= (uint)Channels)
-            throw new ArgumentOutOfRangeException(nameof(channel), channel, $"volume has {Channels} channel(s)");
-        var result = new float[VoxelsPerChannel];
+        CheckChannel(channel);
+        var result = Streams.LargeBuffer.Allocate<float>(VoxelsPerChannel);
         CopyScaled<float>((long)channel * VoxelsPerChannel, VoxelsPerChannel, result);
         return result;
+    }
+
+    /// <summary>
+    /// Writes the scaled values of every channel as float32 to the start of
+    /// <paramref name="destination"/> (at least <see cref="Count"/> long), e.g. a tensor's storage or a
+    /// reused array: the same values as <see cref="ToFloatArray"/> without a new array.
+    /// </summary>
+    public void CopyTo(Span<float> destination)
+    {
+        ThrowIfDisposed();
+        CheckDestination(destination.Length, Count);
+        CopyScaled(0, Count, destination);
+    }
+
+    /// <summary>Writes one channel's scaled values as float32 to the start of <paramref name="destination"/> (see <see cref="CopyTo"/>).</summary>
+    public void CopyChannelTo(int channel, Span<float> destination)
+    {
+        CheckChannel(channel);
+        CheckDestination(destination.Length, VoxelsPerChannel);
+        CopyScaled((long)channel * VoxelsPerChannel, VoxelsPerChannel, destination);
     }
 
     /// <summary>Scaled values of every channel as float64.</summary>
     public double[] ToDoubleArray()
     {
-        var result = new double[Count];
+        ThrowIfDisposed();
+        var result = Streams.LargeBuffer.Allocate<double>(checked((int)Count));
         CopyScaled<double>(0, Count, result);
         return result;
+    }
+
+    private void ThrowIfDisposed() => _ = Bytes;
+
+    private void CheckChannel(int channel)
+    {
+        ThrowIfDisposed();
+        if ((uint)channel >= (uint)Channels)
+            throw new ArgumentOutOfRangeException(nameof(channel), channel, $"volume has {Channels} channel(s)");
+    }
+
+    private static void CheckDestination(int length, long needed)
+    {
+        if (length < needed)
+            throw new ArgumentException($"destination holds {length} values; the volume needs {needed}", "destination");
     }
 
     /// <summary>Scaled value of one element (flat index in file order).</summary>

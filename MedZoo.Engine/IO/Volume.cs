@@ -12,10 +12,17 @@ namespace MedZoo.Engine.IO;
 /// points, modalities of a 4D file) are flattened into channels.
 /// Keeping the raw type makes round trips exact for every datatype (an int64 label survives a
 /// write/read unchanged) and costs no more memory than the file's data.
+/// <para>Disposing is optional: a volume that is simply dropped is collected like any array. Disposing
+/// one that a reader returned hands its voxel buffer to the next read of a similar size, which then
+/// skips the kernel's cost of fresh memory (what makes nibabel's uncompressed reads fast: Python frees
+/// an array as soon as it is dropped). After <see cref="Dispose"/> the voxels are gone (accessing them
+/// throws <see cref="ObjectDisposedException"/>); the shape, geometry and scaling stay readable.</para>
 /// </summary>
-public sealed class Volume
+public sealed class Volume : IDisposable
 {
-    private readonly byte[] _raw;
+    private byte[]? _raw;
+    private readonly int _length;
+    private readonly bool _pooled;
     private readonly int[] _shape;
     private readonly double[] _zooms;
 
@@ -30,9 +37,22 @@ public sealed class Volume
     /// for the spatial dimensions and 1 for the others.</param>
     public Volume(byte[] raw, VoxelType dataType, ReadOnlySpan<int> shape, VolumeGeometry geometry, double slope = 1, double intercept = 0,
         ReadOnlySpan<double> zooms = default)
+        : this(raw, raw?.Length ?? 0, pooled: false, dataType, shape, geometry, slope, intercept, zooms)
     {
-        ArgumentNullException.ThrowIfNull(raw);
+    }
+
+    /// <summary>
+    /// A volume over the first <paramref name="length"/> bytes of <paramref name="buffer"/>; a
+    /// <paramref name="pooled"/> buffer goes back to <see cref="Streams.VolumeBufferPool"/> on
+    /// <see cref="Dispose"/> (readers only: nobody else may hold it).
+    /// </summary>
+    internal Volume(byte[] buffer, int length, bool pooled, VoxelType dataType, ReadOnlySpan<int> shape, VolumeGeometry geometry, double slope = 1, double intercept = 0,
+        ReadOnlySpan<double> zooms = default)
+    {
+        ArgumentNullException.ThrowIfNull(buffer, "raw");
         ArgumentNullException.ThrowIfNull(geometry);
+        if ((uint)length > (uint)buffer.Length)
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"the buffer holds {buffer.Length} bytes");
         if (shape.Length is < 1 or > 7)
             throw new ArgumentException($"a volume has 1 to 7 dimensions, got {shape.Length}", nameof(shape));
         long count = 1;
@@ -41,11 +61,13 @@ public sealed class Volume
             if (d <= 0) throw new ArgumentException($"dimensions must be positive, got ({string.Join(", ", shape.ToArray())})", nameof(shape));
             count *= d;
         }
-        if (count * dataType.Size() != raw.LongLength)
-            throw new ArgumentException($"shape ({string.Join(", ", shape.ToArray())}) of {dataType.Name()} needs {count * dataType.Size()} bytes, got {raw.LongLength}", nameof(raw));
+        if (count * dataType.Size() != length)
+            throw new ArgumentException($"shape ({string.Join(", ", shape.ToArray())}) of {dataType.Name()} needs {count * dataType.Size()} bytes, got {length}", "raw");
         if (!zooms.IsEmpty && zooms.Length != shape.Length)
             throw new ArgumentException($"zooms must have one value per dimension ({shape.Length}), got {zooms.Length}", nameof(zooms));
-        _raw = raw;
+        _raw = buffer;
+        _length = length;
+        _pooled = pooled;
         _shape = shape.ToArray();
         if (zooms.IsEmpty)
         {
@@ -97,20 +119,39 @@ public sealed class Volume
     public VolumeGeometry Geometry { get; }
 
     /// <summary>Raw storage bytes (little-endian, file order). Do not modify.</summary>
-    public ReadOnlySpan<byte> RawBytes => _raw;
+    public ReadOnlySpan<byte> RawBytes => Bytes;
+
+    /// <summary>True once <see cref="Dispose"/> has released the voxels.</summary>
+    public bool IsDisposed => _raw is null;
+
+    private ReadOnlySpan<byte> Bytes => (_raw ?? throw new ObjectDisposedException(nameof(Volume), "the volume was disposed: its voxels are released")).AsSpan(0, _length);
+
+    /// <summary>The storage array, for tests of buffer reuse.</summary>
+    internal byte[]? Storage => _raw;
+
+    /// <summary>
+    /// Releases the voxels; a buffer a reader filled goes to the next read. Call it only when nothing
+    /// else uses the volume (no other thread is reading it); calling it again does nothing.
+    /// </summary>
+    public void Dispose()
+    {
+        var raw = Interlocked.Exchange(ref _raw, null);
+        if (raw is not null && _pooled) Streams.VolumeBufferPool.Return(raw);
+    }
 
     /// <summary>Raw voxels reinterpreted as <typeparamref name="T"/>, which must match <see cref="DataType"/>.</summary>
     public ReadOnlySpan<T> Raw<T>() where T : unmanaged
     {
         if (Marshal.SizeOf<T>() != DataType.Size() || ClrType(DataType) != typeof(T))
             throw new InvalidOperationException($"volume holds {DataType.Name()}, not {typeof(T).Name}");
-        return MemoryMarshal.Cast<byte, T>(_raw);
+        return MemoryMarshal.Cast<byte, T>(Bytes);
     }
 
     /// <summary>Scaled values of every channel as float32 (shape (C, Z, Y, X) flattened).</summary>
     public float[] ToFloatArray()
     {
-        var result = new float[Count];
+        ThrowIfDisposed();
+        var result = Streams.LargeBuffer.Allocate<float>(checked((int)Count));
         CopyScaled<float>(0, Count, result);
         return result;
     }
@@ -118,19 +159,54 @@ public sealed class Volume
     /// <summary>Scaled values of one channel as float32 (shape (Z, Y, X) flattened).</summary>
     public float[] ChannelToFloatArray(int channel)
     {
-        if ((uint)channel >= (uint)Channels)
-            throw new ArgumentOutOfRangeException(nameof(channel), channel, $"volume has {Channels} channel(s)");
-        var result = new float[VoxelsPerChannel];
+        CheckChannel(channel);
+        var result = Streams.LargeBuffer.Allocate<float>(VoxelsPerChannel);
         CopyScaled<float>((long)channel * VoxelsPerChannel, VoxelsPerChannel, result);
         return result;
+    }
+
+    /// <summary>
+    /// Writes the scaled values of every channel as float32 to the start of
+    /// <paramref name="destination"/> (at least <see cref="Count"/> long), e.g. a tensor's storage or a
+    /// reused array: the same values as <see cref="ToFloatArray"/> without a new array.
+    /// </summary>
+    public void CopyTo(Span<float> destination)
+    {
+        ThrowIfDisposed();
+        CheckDestination(destination.Length, Count);
+        CopyScaled(0, Count, destination);
+    }
+
+    /// <summary>Writes one channel's scaled values as float32 to the start of <paramref name="destination"/> (see <see cref="CopyTo"/>).</summary>
+    public void CopyChannelTo(int channel, Span<float> destination)
+    {
+        CheckChannel(channel);
+        CheckDestination(destination.Length, VoxelsPerChannel);
+        CopyScaled((long)channel * VoxelsPerChannel, VoxelsPerChannel, destination);
     }
 
     /// <summary>Scaled values of every channel as float64.</summary>
     public double[] ToDoubleArray()
     {
-        var result = new double[Count];
+        ThrowIfDisposed();
+        var result = Streams.LargeBuffer.Allocate<double>(checked((int)Count));
         CopyScaled<double>(0, Count, result);
         return result;
+    }
+
+    private void ThrowIfDisposed() => _ = Bytes;
+
+    private void CheckChannel(int channel)
+    {
+        ThrowIfDisposed();
+        if ((uint)channel >= (uint)Channels)
+            throw new ArgumentOutOfRangeException(nameof(channel), channel, $"volume has {Channels} channel(s)");
+    }
+
+    private static void CheckDestination(int length, long needed)
+    {
+        if (length < needed)
+            throw new ArgumentException($"destination holds {length} values; the volume needs {needed}", "destination");
     }
 
     /// <summary>Scaled value of one element (flat index in file order).</summary>
@@ -147,12 +223,12 @@ public sealed class Volume
         // values, then the affine scaling applied to min, max and sum (a slope < 0 swaps min and max).
         (double Min, double Max, long Sum)? raw = DataType switch
         {
-            VoxelType.UInt8 => IntegerStatistics<byte>(_raw),
-            VoxelType.Int8 => IntegerStatistics(MemoryMarshal.Cast<byte, sbyte>(_raw.AsSpan())),
-            VoxelType.UInt16 => IntegerStatistics(MemoryMarshal.Cast<byte, ushort>(_raw.AsSpan())),
-            VoxelType.Int16 => IntegerStatistics(MemoryMarshal.Cast<byte, short>(_raw.AsSpan())),
-            VoxelType.UInt32 => IntegerStatistics(MemoryMarshal.Cast<byte, uint>(_raw.AsSpan())),
-            VoxelType.Int32 => IntegerStatistics(MemoryMarshal.Cast<byte, int>(_raw.AsSpan())),
+            VoxelType.UInt8 => IntegerStatistics<byte>(Bytes),
+            VoxelType.Int8 => IntegerStatistics(MemoryMarshal.Cast<byte, sbyte>(Bytes)),
+            VoxelType.UInt16 => IntegerStatistics(MemoryMarshal.Cast<byte, ushort>(Bytes)),
+            VoxelType.Int16 => IntegerStatistics(MemoryMarshal.Cast<byte, short>(Bytes)),
+            VoxelType.UInt32 => IntegerStatistics(MemoryMarshal.Cast<byte, uint>(Bytes)),
+            VoxelType.Int32 => IntegerStatistics(MemoryMarshal.Cast<byte, int>(Bytes)),
             _ => null,
         };
         if (raw is var (rawMin, rawMax, rawSum))
@@ -203,16 +279,16 @@ public sealed class Volume
 
     private double RawAt(long i) => DataType switch
     {
-        VoxelType.UInt8 => _raw[i],
-        VoxelType.Int8 => (sbyte)_raw[i],
-        VoxelType.UInt16 => MemoryMarshal.Cast<byte, ushort>(_raw)[(int)i],
-        VoxelType.Int16 => MemoryMarshal.Cast<byte, short>(_raw)[(int)i],
-        VoxelType.UInt32 => MemoryMarshal.Cast<byte, uint>(_raw)[(int)i],
-        VoxelType.Int32 => MemoryMarshal.Cast<byte, int>(_raw)[(int)i],
-        VoxelType.UInt64 => MemoryMarshal.Cast<byte, ulong>(_raw)[(int)i],
-        VoxelType.Int64 => MemoryMarshal.Cast<byte, long>(_raw)[(int)i],
-        VoxelType.Float32 => MemoryMarshal.Cast<byte, float>(_raw)[(int)i],
-        VoxelType.Float64 => MemoryMarshal.Cast<byte, double>(_raw)[(int)i],
+        VoxelType.UInt8 => Bytes[(int)i],
+        VoxelType.Int8 => (sbyte)Bytes[(int)i],
+        VoxelType.UInt16 => MemoryMarshal.Cast<byte, ushort>(Bytes)[(int)i],
+        VoxelType.Int16 => MemoryMarshal.Cast<byte, short>(Bytes)[(int)i],
+        VoxelType.UInt32 => MemoryMarshal.Cast<byte, uint>(Bytes)[(int)i],
+        VoxelType.Int32 => MemoryMarshal.Cast<byte, int>(Bytes)[(int)i],
+        VoxelType.UInt64 => MemoryMarshal.Cast<byte, ulong>(Bytes)[(int)i],
+        VoxelType.Int64 => MemoryMarshal.Cast<byte, long>(Bytes)[(int)i],
+        VoxelType.Float32 => MemoryMarshal.Cast<byte, float>(Bytes)[(int)i],
+        VoxelType.Float64 => MemoryMarshal.Cast<byte, double>(Bytes)[(int)i],
         _ => throw new InvalidOperationException(),
     };
 
@@ -222,16 +298,16 @@ public sealed class Volume
         var n = (int)count;
         switch (DataType)
         {
-            case VoxelType.UInt8: Convert(_raw.AsSpan(s, n), dest); break;
-            case VoxelType.Int8: Convert(MemoryMarshal.Cast<byte, sbyte>(_raw.AsSpan()).Slice(s, n), dest); break;
-            case VoxelType.UInt16: Convert(MemoryMarshal.Cast<byte, ushort>(_raw.AsSpan()).Slice(s, n), dest); break;
-            case VoxelType.Int16: Convert(MemoryMarshal.Cast<byte, short>(_raw.AsSpan()).Slice(s, n), dest); break;
-            case VoxelType.UInt32: Convert(MemoryMarshal.Cast<byte, uint>(_raw.AsSpan()).Slice(s, n), dest); break;
-            case VoxelType.Int32: Convert(MemoryMarshal.Cast<byte, int>(_raw.AsSpan()).Slice(s, n), dest); break;
-            case VoxelType.UInt64: Convert(MemoryMarshal.Cast<byte, ulong>(_raw.AsSpan()).Slice(s, n), dest); break;
-            case VoxelType.Int64: Convert(MemoryMarshal.Cast<byte, long>(_raw.AsSpan()).Slice(s, n), dest); break;
-            case VoxelType.Float32: Convert(MemoryMarshal.Cast<byte, float>(_raw.AsSpan()).Slice(s, n), dest); break;
-            case VoxelType.Float64: Convert(MemoryMarshal.Cast<byte, double>(_raw.AsSpan()).Slice(s, n), dest); break;
+            case VoxelType.UInt8: Convert(Bytes.Slice(s, n), dest); break;
+            case VoxelType.Int8: Convert(MemoryMarshal.Cast<byte, sbyte>(Bytes).Slice(s, n), dest); break;
+            case VoxelType.UInt16: Convert(MemoryMarshal.Cast<byte, ushort>(Bytes).Slice(s, n), dest); break;
+            case VoxelType.Int16: Convert(MemoryMarshal.Cast<byte, short>(Bytes).Slice(s, n), dest); break;
+            case VoxelType.UInt32: Convert(MemoryMarshal.Cast<byte, uint>(Bytes).Slice(s, n), dest); break;
+            case VoxelType.Int32: Convert(MemoryMarshal.Cast<byte, int>(Bytes).Slice(s, n), dest); break;
+            case VoxelType.UInt64: Convert(MemoryMarshal.Cast<byte, ulong>(Bytes).Slice(s, n), dest); break;
+            case VoxelType.Int64: Convert(MemoryMarshal.Cast<byte, long>(Bytes).Slice(s, n), dest); break;
+            case VoxelType.Float32: Convert(MemoryMarshal.Cast<byte, float>(Bytes).Slice(s, n), dest); break;
+            case VoxelType.Float64: Convert(MemoryMarshal.Cast<byte, double>(Bytes).Slice(s, n), dest); break;
         }
     }
 
@@ -247,9 +323,11 @@ public sealed class Volume
                 MemoryMarshal.AsBytes(src).CopyTo(MemoryMarshal.AsBytes(dest));
                 return;
             }
+            if (typeof(TOut) == typeof(float) && Streams.VoxelConvert.TryToSingle(src, MemoryMarshal.Cast<TOut, float>(dest), false, 1, 0)) return;
             for (var i = 0; i < src.Length; i++) dest[i] = TOut.CreateTruncating(src[i]);
             return;
         }
+        if (typeof(TOut) == typeof(float) && Streams.VoxelConvert.TryToSingle(src, MemoryMarshal.Cast<TOut, float>(dest), true, Slope, Intercept)) return;
         // Scale in float64 whatever the output, as nibabel does, so float32 output is correctly rounded.
         for (var i = 0; i < src.Length; i++)
             dest[i] = TOut.CreateTruncating(double.CreateTruncating(src[i]) * Slope + Intercept);

@@ -8,7 +8,9 @@ namespace MedZoo.Engine.IO.Nifti;
 /// Reads NIfTI-1/-2 single files (.nii, .nii.gz) and .hdr/.img pairs (NIfTI or, without a NIfTI
 /// magic, Analyze 7.5 — the header layout is shared). The byte order comes from sizeof_hdr (348
 /// or 540 read either way round). A gzipped file is inflated once, front to back: header,
-/// extensions skipped up to vox_offset, then the voxels straight into the volume's buffer.
+/// extensions skipped up to vox_offset, then the voxels straight into the volume's buffer; an
+/// uncompressed file's voxels arrive with one positional read into a buffer that a disposed volume
+/// may have left in <see cref="VolumeBufferPool"/>.
 /// </summary>
 internal static class NiftiReader
 {
@@ -90,9 +92,17 @@ internal static class NiftiReader
         if (input.Position > header.DataOffset)
             throw input.Fail($"vox_offset={header.DataOffset} points back into the header");
         input.SkipTo(header.DataOffset, "the voxel data");
-        var data = input.ReadData(bytes, $"voxel data ({DataLayout.ShapeText(header.Shape)} {header.DataType.Name()})");
-        if (header.BigEndian) ByteSwap.InPlace(data, header.DataType.Size());
-        return new Volume(data, header.DataType, DataLayout.VolumeShape(header.Shape), header.Geometry, header.Slope, header.Intercept, header.Zooms.ToArray());
+        var data = input.ReadVoxels(bytes, $"voxel data ({DataLayout.ShapeText(header.Shape)} {header.DataType.Name()})");
+        try
+        {
+            if (header.BigEndian) ByteSwap.InPlace(data.Data, header.DataType.Size());
+            return new Volume(data.Array, data.Length, data.Pooled, header.DataType, DataLayout.VolumeShape(header.Shape), header.Geometry, header.Slope, header.Intercept, header.Zooms.ToArray());
+        }
+        catch
+        {
+            if (data.Pooled) VolumeBufferPool.Return(data.Array);
+            throw;
+        }
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace MedZoo.Engine.IO.Streams;
@@ -23,23 +24,30 @@ internal static class LargeBuffer
     private static bool _unavailable = !OperatingSystem.IsLinux();
 
     /// <summary>An uninitialised array of <paramref name="length"/> bytes, advised for huge pages when large.</summary>
-    public static byte[] Allocate(int length)
+    public static byte[] Allocate(int length) => Allocate<byte>(length);
+
+    /// <summary>
+    /// An uninitialised array of <paramref name="length"/> elements (e.g. the float32 copy of a volume,
+    /// which the caller overwrites whole), advised for huge pages when it spans at least
+    /// <see cref="AdviseFrom"/> bytes.
+    /// </summary>
+    public static T[] Allocate<T>(int length) where T : unmanaged
     {
-        var buffer = GC.AllocateUninitializedArray<byte>(length);
-        if (length >= AdviseFrom && !_unavailable) Advise(buffer);
+        var buffer = GC.AllocateUninitializedArray<T>(length);
+        if ((long)length * Unsafe.SizeOf<T>() >= AdviseFrom && !_unavailable) Advise(buffer);
         return buffer;
     }
 
-    private static unsafe void Advise(byte[] buffer)
+    private static unsafe void Advise<T>(T[] buffer) where T : unmanaged
     {
         try
         {
             // Large arrays live on the large object heap, which is not compacted unless asked to; the
             // advice covers address ranges (not the object), so a later move could only lose it.
-            fixed (byte* p = buffer)
+            fixed (T* p = buffer)
             {
                 var start = ((nuint)p + HugePage - 1) & ~(HugePage - 1);
-                var end = ((nuint)p + (nuint)buffer.Length) & ~(HugePage - 1);
+                var end = ((nuint)p + (nuint)buffer.Length * (nuint)Unsafe.SizeOf<T>()) & ~(HugePage - 1);
                 if (end > start) _ = madvise((void*)start, end - start, MadvHugePage);
             }
         }

@@ -206,27 +206,87 @@ internal sealed class VolumeInput : IDisposable
     }
 
     /// <summary>
-    /// Reads <paramref name="count"/> bytes of voxel data into a new array. The caller has checked
-    /// <paramref name="count"/> against <see cref="MaxLength"/>; for compressed input whose gzip size
-    /// hint does not confirm the size, the array grows as data actually arrives, so a lying header
-    /// costs at most about twice the data really present, never what it claims.
+    /// Reads <paramref name="count"/> bytes of voxel data into a new array of exactly that length. The
+    /// caller has checked <paramref name="count"/> against <see cref="MaxLength"/>; for compressed input
+    /// whose gzip size hint does not confirm the size, the array grows as data actually arrives, so a
+    /// lying header costs at most about twice the data really present, never what it claims.
     /// </summary>
     public byte[] ReadData(long count, string what)
+    {
+        CheckDataSize(count, what);
+        if (!IsSizeTrusted(count)) return ReadGrowing(count, what);
+        var buffer = LargeBuffer.Allocate((int)count);
+        FillTrusted(buffer, what);
+        return buffer;
+    }
+
+    /// <summary>
+    /// Like <see cref="ReadData"/>, but into a buffer from <see cref="VolumeBufferPool"/> where the size
+    /// is known up front: the first <see cref="VoxelBuffer.Length"/> bytes of
+    /// <see cref="VoxelBuffer.Array"/> are the data, and a <see cref="VoxelBuffer.Pooled"/> array goes
+    /// back to the pool when its volume is disposed. Uncompressed data arrives with one positional read
+    /// straight into that buffer, bypassing the stream's own buffer.
+    /// </summary>
+    public VoxelBuffer ReadVoxels(long count, string what)
+    {
+        CheckDataSize(count, what);
+        if (!IsSizeTrusted(count)) return new VoxelBuffer(ReadGrowing(count, what), (int)count, false);
+        var (buffer, pooled) = VolumeBufferPool.Rent((int)count);
+        try
+        {
+            FillTrusted(buffer.AsSpan(0, (int)count), what);
+        }
+        catch
+        {
+            if (pooled) VolumeBufferPool.Return(buffer);
+            throw;
+        }
+        return new VoxelBuffer(buffer, (int)count, pooled);
+    }
+
+    private void CheckDataSize(long count, string what)
     {
         if (count > Array.MaxLength)
             throw Fail($"{what} is {count} bytes; a volume can hold at most {Array.MaxLength} bytes (2 GiB)");
         if (Position + count > MaxLength)
             throw Fail($"{what} needs {count} bytes from byte {Position} but {DescribeBound()}");
-        var trusted = !IsCompressed || (_gzipSizeHint is { } hint && hint == unchecked((uint)(Position + count)));
-        if (trusted)
+    }
+
+    private bool IsSizeTrusted(long count) =>
+        !IsCompressed || (_gzipSizeHint is { } hint && hint == unchecked((uint)(Position + count)));
+
+    private void FillTrusted(Span<byte> buffer, string what)
+    {
+        var start = Position;
+        var n = IsCompressed ? ReadUpTo(buffer) : ReadDirect(buffer);
+        if (n < buffer.Length)
+            throw Fail($"{what} ends after {n} of {buffer.Length} bytes (file ends at byte {start + n}){TruncationHint}");
+    }
+
+    /// <summary>
+    /// Uncompressed bytes with positional reads (pread) straight into <paramref name="buffer"/>: no copy
+    /// through the stream's buffer; the file may have shrunk since its length was taken, so the count
+    /// read is what the file really held.
+    /// </summary>
+    private int ReadDirect(Span<byte> buffer)
+    {
+        var left = _regionLength - Position;
+        if (left < buffer.Length) buffer = buffer[..(int)Math.Max(0, left)];
+        var handle = _file.SafeFileHandle;
+        var total = 0;
+        while (total < buffer.Length)
         {
-            var buffer = LargeBuffer.Allocate((int)count);
-            var start = Position;
-            var n = ReadUpTo(buffer);
-            if (n < count)
-                throw Fail($"{what} ends after {n} of {count} bytes (file ends at byte {start + n}){TruncationHint}");
-            return buffer;
+            var n = RandomAccess.Read(handle, buffer[total..], _regionStart + Position + total);
+            if (n == 0) break;
+            total += n;
         }
+        Position += total;
+        _file.Position = _regionStart + Position;
+        return total;
+    }
+
+    private byte[] ReadGrowing(long count, string what)
+    {
         var grown = new byte[(int)Math.Min(count, Math.Max(GrowStart, Math.Min(_regionLength * 8, Array.MaxLength)))];
         var filled = 0;
         var dataStart = Position;
@@ -254,4 +314,14 @@ internal sealed class VolumeInput : IDisposable
         if (!ReferenceEquals(_stream, _file)) _stream.Dispose();
         _file.Dispose();
     }
+}
+
+/// <summary>Voxel bytes read by <see cref="VolumeInput.ReadVoxels"/>: the first <paramref name="Length"/> bytes of <paramref name="Array"/>.</summary>
+/// <param name="Array">The buffer (possibly longer than the data when it came from the pool).</param>
+/// <param name="Length">Bytes of voxel data at its start.</param>
+/// <param name="Pooled">True when the buffer may go back to <see cref="VolumeBufferPool"/> once unused.</param>
+internal readonly record struct VoxelBuffer(byte[] Array, int Length, bool Pooled)
+{
+    /// <summary>The voxel data.</summary>
+    public Span<byte> Data => Array.AsSpan(0, Length);
 }

@@ -108,4 +108,30 @@ public class VolumeFloatCopyTests
         Assert.Equal(data.Select(BitConverter.SingleToInt32Bits), copy.Select(BitConverter.SingleToInt32Bits));
         Assert.Equal(data.Select(v => (double)v).Select(BitConverter.DoubleToInt64Bits), volume.ToDoubleArray().Select(BitConverter.DoubleToInt64Bits));
     }
+
+    [Fact]
+    public void CopyTo_ReusedLongerDestination_WritesTheSameValuesAsToFloatArrayAndLeavesTheRest()
+    {
+        var volume = TestVolumes.Random(VoxelType.Int16, [9, 7, 5, 2], seed: 11, slope: 0.25, intercept: -3);
+        var destination = Enumerable.Repeat(-99f, (int)volume.Count + 3).ToArray();
+        var channel = new float[volume.VoxelsPerChannel];
+
+        volume.CopyTo(destination);
+        volume.CopyChannelTo(1, channel);
+
+        Assert.Equal(volume.ToFloatArray(), destination[..(int)volume.Count]);
+        Assert.Equal([-99f, -99f, -99f], destination[(int)volume.Count..]);
+        Assert.Equal(volume.ChannelToFloatArray(1), channel);
+    }
+
+    [Fact]
+    public void CopyTo_DestinationTooShortOrBadChannel_FailsNamingWhatIsNeeded()
+    {
+        var volume = TestVolumes.Random(VoxelType.UInt8, [4, 3, 2], seed: 12);
+
+        var ex = Assert.Throws<ArgumentException>(() => volume.CopyTo(new float[23]));
+        Assert.Contains("destination holds 23 values; the volume needs 24", ex.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => volume.CopyChannelTo(1, new float[24]));
+        Assert.Throws<ArgumentException>(() => volume.CopyChannelTo(0, new float[5]));
+    }
 }

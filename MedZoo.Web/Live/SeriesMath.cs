@@ -9,25 +9,41 @@ public static class SeriesMath
     /// </summary>
     public static double[] Smooth(IReadOnlyList<double> ys, double weight)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(weight, 0);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(weight, 1);
+        var smoother = new Smoother(weight);
         var result = new double[ys.Count];
-        double last = 0;
-        var n = 0;
-        for (var i = 0; i < ys.Count; i++)
-        {
-            var y = ys[i];
-            if (!double.IsFinite(y))
-            {
-                result[i] = y;
-                continue;
-            }
-            last = last * weight + (1 - weight) * y;
-            n++;
-            var debias = weight == 0 ? 1 : 1 - Math.Pow(weight, n);
-            result[i] = last / debias;
-        }
+        for (var i = 0; i < ys.Count; i++) result[i] = smoother.Next(ys[i]);
         return result;
+    }
+
+    /// <summary>
+    /// <see cref="Smooth"/> one point at a time, for a series that grows: the smoothed value of a
+    /// point depends only on the points before it, so a live chart smooths each new point once.
+    /// </summary>
+    public sealed class Smoother
+    {
+        private double _last;
+        private int _n;
+
+        /// <param name="weight">0 returns the input; towards 1 smooths more (below 1).</param>
+        public Smoother(double weight)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(weight, 0);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(weight, 1);
+            Weight = weight;
+        }
+
+        /// <summary>The smoothing weight.</summary>
+        public double Weight { get; }
+
+        /// <summary>The smoothed value of the next point (NaN stays NaN and leaves the average alone).</summary>
+        public double Next(double y)
+        {
+            if (!double.IsFinite(y)) return y;
+            _last = _last * Weight + (1 - Weight) * y;
+            _n++;
+            var debias = Weight == 0 ? 1 : 1 - Math.Pow(Weight, _n);
+            return _last / debias;
+        }
     }
 
     /// <summary>

@@ -27,6 +27,14 @@ public sealed class SeriesMathTests
         Assert.Throws<ArgumentOutOfRangeException>(() => SeriesMath.Smooth([1], w));
 
     [Fact]
+    public void Smoother_PointByPoint_MatchesSmoothOverTheWholeSeries()
+    {
+        double[] ys = [3, 1, double.NaN, 4, 1, 5, 9, double.PositiveInfinity, 2, 6];
+        var smoother = new SeriesMath.Smoother(0.6);
+        Assert.Equal(SeriesMath.Smooth(ys, 0.6), ys.Select(smoother.Next).ToArray());
+    }
+
+    [Fact]
     public void Downsample_LongSeries_KeepsSpikesAndBounds()
     {
         var x = Enumerable.Range(0, 10_000).Select(i => (double)i).ToArray();

@@ -1,6 +1,9 @@
 namespace MedZoo.Web.Live;
 
-/// <summary>Chart helpers: smoothing like TensorBoard's and shape-preserving downsampling.</summary>
+/// <summary>
+/// Chart helpers: smoothing like TensorBoard's and shape-preserving reduction of long series
+/// (a chart's lines are downsampled for drawing by the browser, js/charts.js, the same way).
+/// </summary>
 public static class SeriesMath
 {
     /// <summary>
@@ -44,40 +47,6 @@ public static class SeriesMath
             var debias = Weight == 0 ? 1 : 1 - Math.Pow(Weight, _n);
             return _last / debias;
         }
-    }
-
-    /// <summary>
-    /// Reduces a series to at most <paramref name="maxPoints"/> by keeping, for each bucket of
-    /// consecutive points, its minimum and maximum (in x order), so spikes survive. Series that
-    /// already fit are returned as they are.
-    /// </summary>
-    public static (double[] X, double[] Y) Downsample(IReadOnlyList<double> xs, IReadOnlyList<double> ys, int maxPoints)
-    {
-        if (xs.Count != ys.Count) throw new ArgumentException($"x has {xs.Count} points but y has {ys.Count}", nameof(ys));
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxPoints, 4);
-        if (xs.Count <= maxPoints) return (xs.ToArray(), ys.ToArray());
-        var buckets = maxPoints / 2;
-        var outX = new List<double>(maxPoints);
-        var outY = new List<double>(maxPoints);
-        for (var b = 0; b < buckets; b++)
-        {
-            var start = (int)((long)b * xs.Count / buckets);
-            var end = (int)((long)(b + 1) * xs.Count / buckets);
-            int lo = -1, hi = -1;
-            for (var i = start; i < end; i++)
-            {
-                if (!double.IsFinite(ys[i])) continue;
-                if (lo < 0 || ys[i] < ys[lo]) lo = i;
-                if (hi < 0 || ys[i] > ys[hi]) hi = i;
-            }
-            if (lo < 0) continue;
-            foreach (var i in lo == hi ? [lo] : lo < hi ? new[] { lo, hi } : [hi, lo])
-            {
-                outX.Add(xs[i]);
-                outY.Add(ys[i]);
-            }
-        }
-        return (outX.ToArray(), outY.ToArray());
     }
 
     /// <summary>

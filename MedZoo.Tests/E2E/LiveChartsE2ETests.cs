@@ -11,7 +11,7 @@ namespace MedZoo.Tests.E2E;
 /// a reload draws the same count from the stored history. js/charts.js downsamples long lines
 /// per pixel column itself, keeping spikes and gaps.
 /// </summary>
-public sealed class LiveChartsE2ETests
+public sealed class LiveChartsE2ETests(Xunit.Abstractions.ITestOutputHelper output)
 {
     // What the loss chart's canvas holds and how it got there, next to what the server rendered.
     private const string LossChart = """
@@ -87,6 +87,32 @@ public sealed class LiveChartsE2ETests
         Assert.Equal(100, drawn[1]);
         Assert.Equal(3, drawn[2]); // 300 missing points fill 3 columns: each stays a gap
         Assert.Equal(1, drawn[3]);
+
+        // Drawing cost in the browser for two 2,000-point lines on a 600-pixel canvas: one appended point against all
+        // lines sent again (what every tick did before), both including the downsampling.
+        var cost = await page.EvaluateAsync<double[]>("""
+            async () => {
+                const { draw } = await import('/js/charts.js');
+                const c = document.createElement('canvas');
+                c.style.width = '600px'; c.style.height = '220px';
+                document.body.appendChild(c);
+                const line = (n, k) => ({ name: 'l' + k, color: '#1565c0', x: [...Array(n).keys()], y: Array.from({ length: n }, (_, i) => Math.sin(i / 50 + k)) });
+                const whole = seq => ({ seq, base: null, series: [line(2000, 0), line(2000, 1), line(20, 2)] });
+                draw(c, whole(1));
+                let t = performance.now();
+                for (let i = 0; i < 200; i++) draw(c, { seq: i + 2, base: i + 1, series: [{ x: [2000 + i], y: [0.5] }, { x: [], y: [] }, { x: [], y: [] }] });
+                const delta = (performance.now() - t) / 200;
+                const held = [Number(c.dataset.points), Number(c.dataset.drawn)];
+                t = performance.now();
+                for (let i = 0; i < 200; i++) draw(c, whole(1000 + i));
+                const full = (performance.now() - t) / 200;
+                c.remove();
+                return [delta, full, ...held];
+            }
+            """);
+        output.WriteLine($"charts.js, 2 x 2,000 + 20 points on 600 px: {cost[0]:0.00} ms per appended point, {cost[1]:0.00} ms per whole redraw; {cost[2]} points held, {cost[3]} drawn");
+        Assert.Equal(4220, cost[2]);
+        Assert.InRange(cost[3], 1000, 2 * 2 * 600 + 20); // at most the lowest and highest per pixel column
 
         executor.StepGate.Release(epochs * stepsPerEpoch);
         await app.WaitForStatusAsync(run.Id, RunStatus.Completed);

@@ -42,6 +42,12 @@ public sealed class BoundedSeries<T>
     /// <summary>The points held, in step order.</summary>
     public IReadOnlyList<T> Points => _points;
 
+    /// <summary>
+    /// Changes whenever points already held are removed or reduced (a rewind or a reduction);
+    /// while it stays the same, the series only grew at its end, so a chart can append.
+    /// </summary>
+    public int Revision { get; private set; }
+
     /// <summary>Adds the next point; reduces older points when the series is full.</summary>
     public void Add(T point)
     {
@@ -50,6 +56,7 @@ public sealed class BoundedSeries<T>
         {
             var from = FirstAtOrAfter(step);
             _points.RemoveRange(from, _points.Count - from);
+            Revision++;
         }
         _points.Add(point);
         if (_points.Count > MaxPoints) Reduce();
@@ -78,5 +85,6 @@ public sealed class BoundedSeries<T>
         foreach (var i in keep) next.Add(_points[i]);
         for (var i = older; i < _points.Count; i++) next.Add(_points[i]);
         _points = next;
+        Revision++;
     }
 }

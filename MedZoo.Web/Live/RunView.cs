@@ -35,6 +35,7 @@ public sealed class RunView
 
     private readonly BoundedSeries<StepPoint> _steps = new(p => p.GlobalStep, p => p.Loss, MaxStepPoints, ExactStepPoints);
     private readonly SortedDictionary<int, EpochPoint> _epochs = [];
+    private int _lastEpoch = int.MinValue;
     private readonly List<RunEventRecord> _events = [];
     private readonly Dictionary<(SlicePlane, int), SlicePreviewRecord> _previews = [];
 
@@ -51,7 +52,17 @@ public sealed class RunView
 
     /// <summary>Step points in step order: the newest exact, older ones downsampled.</summary>
     public IReadOnlyList<StepPoint> Steps => _steps.Points;
+
+    /// <summary>Changes when step points already in <see cref="Steps"/> change (see <see cref="BoundedSeries{T}.Revision"/>).</summary>
+    public int StepsRevision => _steps.Revision;
+
     public IReadOnlyCollection<EpochPoint> Epochs => _epochs.Values;
+
+    /// <summary>
+    /// Changes when an epoch already in <see cref="Epochs"/> is replaced or one arrives before the
+    /// last (a resumed run repeating epochs); while it stays the same, epochs were only added at the end.
+    /// </summary>
+    public int EpochsRevision { get; private set; }
     public IReadOnlyList<RunEventRecord> Events => _events;
     public IReadOnlyDictionary<(SlicePlane Plane, int Slice), SlicePreviewRecord> Previews => _previews;
 
@@ -121,6 +132,10 @@ public sealed class RunView
         if (m.Kind == MetricKind.Step)
             _steps.Add(new StepPoint(m.GlobalStep, m.Epoch, m.Step, Run.StepsPerEpoch, m.Loss, m.LearningRate, m.Dice));
         else
+        {
+            if (m.Epoch <= _lastEpoch) EpochsRevision++;
+            _lastEpoch = Math.Max(_lastEpoch, m.Epoch);
             _epochs[m.Epoch] = new EpochPoint(m.Epoch, m.Loss, m.Dice, m.ValidationLoss, m.Validation, m.MeanDice, m.IsBest, m.Seconds);
+        }
     }
 }

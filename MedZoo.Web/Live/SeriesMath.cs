@@ -1,6 +1,9 @@
 namespace MedZoo.Web.Live;
 
-/// <summary>Chart helpers: smoothing like TensorBoard's and shape-preserving downsampling.</summary>
+/// <summary>
+/// Chart helpers: smoothing like TensorBoard's and shape-preserving reduction of long series
+/// (a chart's lines are downsampled for drawing by the browser, js/charts.js, the same way).
+/// </summary>
 public static class SeriesMath
 {
     /// <summary>
@@ -9,59 +12,41 @@ public static class SeriesMath
     /// </summary>
     public static double[] Smooth(IReadOnlyList<double> ys, double weight)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(weight, 0);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(weight, 1);
+        var smoother = new Smoother(weight);
         var result = new double[ys.Count];
-        double last = 0;
-        var n = 0;
-        for (var i = 0; i < ys.Count; i++)
-        {
-            var y = ys[i];
-            if (!double.IsFinite(y))
-            {
-                result[i] = y;
-                continue;
-            }
-            last = last * weight + (1 - weight) * y;
-            n++;
-            var debias = weight == 0 ? 1 : 1 - Math.Pow(weight, n);
-            result[i] = last / debias;
-        }
+        for (var i = 0; i < ys.Count; i++) result[i] = smoother.Next(ys[i]);
         return result;
     }
 
     /// <summary>
-    /// Reduces a series to at most <paramref name="maxPoints"/> by keeping, for each bucket of
-    /// consecutive points, its minimum and maximum (in x order), so spikes survive. Series that
-    /// already fit are returned as they are.
+    /// <see cref="Smooth"/> one point at a time, for a series that grows: the smoothed value of a
+    /// point depends only on the points before it, so a live chart smooths each new point once.
     /// </summary>
-    public static (double[] X, double[] Y) Downsample(IReadOnlyList<double> xs, IReadOnlyList<double> ys, int maxPoints)
+    public sealed class Smoother
     {
-        if (xs.Count != ys.Count) throw new ArgumentException($"x has {xs.Count} points but y has {ys.Count}", nameof(ys));
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxPoints, 4);
-        if (xs.Count <= maxPoints) return (xs.ToArray(), ys.ToArray());
-        var buckets = maxPoints / 2;
-        var outX = new List<double>(maxPoints);
-        var outY = new List<double>(maxPoints);
-        for (var b = 0; b < buckets; b++)
+        private double _last;
+        private int _n;
+
+        /// <param name="weight">0 returns the input; towards 1 smooths more (below 1).</param>
+        public Smoother(double weight)
         {
-            var start = (int)((long)b * xs.Count / buckets);
-            var end = (int)((long)(b + 1) * xs.Count / buckets);
-            int lo = -1, hi = -1;
-            for (var i = start; i < end; i++)
-            {
-                if (!double.IsFinite(ys[i])) continue;
-                if (lo < 0 || ys[i] < ys[lo]) lo = i;
-                if (hi < 0 || ys[i] > ys[hi]) hi = i;
-            }
-            if (lo < 0) continue;
-            foreach (var i in lo == hi ? [lo] : lo < hi ? new[] { lo, hi } : [hi, lo])
-            {
-                outX.Add(xs[i]);
-                outY.Add(ys[i]);
-            }
+            ArgumentOutOfRangeException.ThrowIfLessThan(weight, 0);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(weight, 1);
+            Weight = weight;
         }
-        return (outX.ToArray(), outY.ToArray());
+
+        /// <summary>The smoothing weight.</summary>
+        public double Weight { get; }
+
+        /// <summary>The smoothed value of the next point (NaN stays NaN and leaves the average alone).</summary>
+        public double Next(double y)
+        {
+            if (!double.IsFinite(y)) return y;
+            _last = _last * Weight + (1 - Weight) * y;
+            _n++;
+            var debias = Weight == 0 ? 1 : 1 - Math.Pow(Weight, _n);
+            return _last / debias;
+        }
     }
 
     /// <summary>

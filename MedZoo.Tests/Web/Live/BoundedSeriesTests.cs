@@ -46,6 +46,31 @@ public sealed class BoundedSeriesTests
     }
 
     [Fact]
+    public void Revision_AppendsOnly_StaysTheSame()
+    {
+        var s = Series();
+        var revision = s.Revision;
+        for (var i = 1; i <= 200; i++) s.Add((i, 1));
+        Assert.Equal(200, s.Points.Count);
+        Assert.Equal(revision, s.Revision);
+    }
+
+    [Fact]
+    public void Revision_ReductionOrRewind_Changes()
+    {
+        var s = Series();
+        for (var i = 1; i <= 200; i++) s.Add((i, 1));
+        var full = s.Revision;
+        s.Add((201, 1)); // over MaxPoints: older points reduced
+        Assert.NotEqual(full, s.Revision);
+        var reduced = s.Revision;
+        s.Add((202, 1));
+        Assert.Equal(reduced, s.Revision);
+        s.Add((150, 2)); // resumed from an earlier checkpoint
+        Assert.NotEqual(reduced, s.Revision);
+    }
+
+    [Fact]
     public void Add_StepAtOrBeforeTheLast_SupersedesThePointsFromThere()
     {
         var s = Series();

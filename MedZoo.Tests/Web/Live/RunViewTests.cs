@@ -49,6 +49,20 @@ public sealed class RunViewTests
         Assert.Equal(seq, view.LastSeq);
     }
 
+    [Fact]
+    public void EpochsRevision_EpochsInOrder_StaysTheSameAndARepeatedEpochChangesIt()
+    {
+        var view = new RunView(new RunRecord { Id = "r", Name = "r", Status = RunStatus.Running, StepsPerEpoch = 1 });
+        var revision = view.EpochsRevision;
+        EpochCompleted Epoch(int e, double loss) => new() { RunId = "r", Epoch = e, Epochs = 5, TrainLoss = loss, LearningRate = 0.1, Seconds = 1 };
+        view.Apply(new RunUpdate(1, Epoch(1, 1)));
+        view.Apply(new RunUpdate(2, Epoch(2, 0.5)));
+        Assert.Equal(revision, view.EpochsRevision);
+        view.Apply(new RunUpdate(3, Epoch(2, 0.4))); // a resumed session repeats epoch 2
+        Assert.NotEqual(revision, view.EpochsRevision);
+        Assert.Equal([1, 0.4], view.Epochs.Select(e => e.TrainLoss));
+    }
+
     private static void AssertBoundedSeries(RunView view)
     {
         Assert.InRange(view.Steps.Count, RunView.ExactStepPoints, RunView.MaxStepPoints);

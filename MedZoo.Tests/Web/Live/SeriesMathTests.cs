@@ -27,21 +27,10 @@ public sealed class SeriesMathTests
         Assert.Throws<ArgumentOutOfRangeException>(() => SeriesMath.Smooth([1], w));
 
     [Fact]
-    public void Downsample_LongSeries_KeepsSpikesAndBounds()
+    public void Smoother_PointByPoint_MatchesSmoothOverTheWholeSeries()
     {
-        var x = Enumerable.Range(0, 10_000).Select(i => (double)i).ToArray();
-        var y = x.Select(v => v == 4321 ? 100.0 : 1.0).ToArray();
-        var (dx, dy) = SeriesMath.Downsample(x, y, 200);
-        Assert.True(dx.Length <= 200);
-        Assert.Contains(100.0, dy);
-        Assert.Equal(dx.Order(), dx);
-    }
-
-    [Fact]
-    public void Downsample_ShortSeries_Unchanged()
-    {
-        var (dx, dy) = SeriesMath.Downsample([1, 2, 3], [4, 5, 6], 100);
-        Assert.Equal([1.0, 2, 3], dx);
-        Assert.Equal([4.0, 5, 6], dy);
+        double[] ys = [3, 1, double.NaN, 4, 1, 5, 9, double.PositiveInfinity, 2, 6];
+        var smoother = new SeriesMath.Smoother(0.6);
+        Assert.Equal(SeriesMath.Smooth(ys, 0.6), ys.Select(smoother.Next).ToArray());
     }
 }

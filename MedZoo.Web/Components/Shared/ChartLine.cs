@@ -1,14 +1,95 @@
 namespace MedZoo.Web.Components.Shared;
 
-/// <summary>One line of a <see cref="LineChart"/>.</summary>
-/// <param name="Name">Legend text.</param>
-/// <param name="Color">CSS colour.</param>
-/// <param name="X">X values, ascending.</param>
-/// <param name="Y">Y values (NaN breaks the line).</param>
-/// <param name="Dashed">Dashed line (e.g. validation next to training).</param>
-/// <param name="Markers">Draw a dot at every point (points with no neighbour get one anyway).</param>
-public sealed record ChartLine(string Name, string Color, IReadOnlyList<double> X, IReadOnlyList<double> Y, bool Dashed = false, bool Markers = false)
+/// <summary>
+/// One line of a <see cref="LineChart"/>. A line grows: a page keeps its lines and adds points as
+/// they arrive, and the chart then sends the browser only the points added since its last draw
+/// (<see cref="ChartSync"/>). Changing points already added (<see cref="Replace"/>) bumps
+/// <see cref="Revision"/>, and the chart sends that line whole again.
+/// </summary>
+public sealed class ChartLine
 {
+    private readonly List<double> _x = [];
+    private readonly List<double> _y = [];
+
+    /// <param name="name">Legend text.</param>
+    /// <param name="color">CSS colour.</param>
+    /// <param name="x">X values, ascending.</param>
+    /// <param name="y">Y values (NaN breaks the line).</param>
+    /// <param name="dashed">Dashed line (e.g. validation next to training).</param>
+    /// <param name="markers">Draw a dot at every point (points with no neighbour get one anyway).</param>
+    public ChartLine(string name, string color, IEnumerable<double> x, IEnumerable<double> y, bool dashed = false, bool markers = false)
+        : this(name, color, dashed, markers) => Replace(x, y);
+
+    /// <summary>An empty line, to add points to as they arrive.</summary>
+    public ChartLine(string name, string color, bool dashed = false, bool markers = false)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(color);
+        Name = name;
+        Color = color;
+        Dashed = dashed;
+        Markers = markers;
+    }
+
+    /// <summary>Legend text.</summary>
+    public string Name { get; }
+
+    /// <summary>CSS colour.</summary>
+    public string Color { get; }
+
+    /// <summary>Dashed line (e.g. validation next to training).</summary>
+    public bool Dashed { get; }
+
+    /// <summary>Draw a dot at every point (points with no neighbour get one anyway).</summary>
+    public bool Markers { get; }
+
+    /// <summary>X values, ascending.</summary>
+    public IReadOnlyList<double> X => _x;
+
+    /// <summary>Y values (NaN breaks the line).</summary>
+    public IReadOnlyList<double> Y => _y;
+
+    /// <summary>Points in the line.</summary>
+    public int Count => _x.Count;
+
+    /// <summary>Points with a finite y (what the chart draws).</summary>
+    public int FiniteCount { get; private set; }
+
+    /// <summary>Changes whenever points already in the line change; adding points leaves it as it is.</summary>
+    public int Revision { get; private set; }
+
+    /// <summary>Adds a point after the others (x ascending: <paramref name="x"/> at or after the last x).</summary>
+    public void Add(double x, double y)
+    {
+        _x.Add(x);
+        _y.Add(y);
+        if (double.IsFinite(y)) FiniteCount++;
+    }
+
+    /// <summary>
+    /// Adds a point that has a value; one without (null or NaN) is left out, so the line joins
+    /// the points around it (see <see cref="Through"/>).
+    /// </summary>
+    public void AddThrough(double x, double? y)
+    {
+        if (y is { } v && double.IsFinite(v)) Add(x, v);
+    }
+
+    /// <summary>Replaces every point.</summary>
+    public void Replace(IEnumerable<double> x, IEnumerable<double> y)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        var xs = x.ToList();
+        var ys = y.ToList();
+        if (xs.Count != ys.Count) throw new ArgumentException($"line '{Name}': x has {xs.Count} points but y has {ys.Count}", nameof(y));
+        _x.Clear();
+        _y.Clear();
+        FiniteCount = 0;
+        Revision++;
+        for (var i = 0; i < xs.Count; i++) Add(xs[i], ys[i]);
+    }
+
     /// <summary>
     /// A line through the points that have a value, joined across the ones that have none: a
     /// metric measured every few epochs (validation every 3) reads as a line with a dot at each
@@ -16,8 +97,9 @@ public sealed record ChartLine(string Name, string Color, IReadOnlyList<double> 
     /// </summary>
     public static ChartLine Through(string name, string color, IEnumerable<(double X, double? Y)> points, bool dashed = false)
     {
-        var kept = points.Where(p => p.Y is { } y && double.IsFinite(y)).ToList();
-        return new ChartLine(name, color, kept.Select(p => p.X).ToList(), kept.Select(p => p.Y!.Value).ToList(), dashed, Markers: true);
+        var line = new ChartLine(name, color, dashed, markers: true);
+        foreach (var (x, y) in points) line.AddThrough(x, y);
+        return line;
     }
 }
 

@@ -1,7 +1,13 @@
 // Small canvas line chart for live training curves. MudChart re-renders its whole SVG on every
 // update; this draws thousands of points in a few milliseconds and keeps the DOM small.
-// spec: { series: [{ name, color, x: number[], y: number[], dashed?: bool, markers?: bool }], xLabel, yLabel,
-//         yMin?: number, yMax?: number }
+// The module keeps each chart's lines (keyed by its canvas): the server sends them whole once, then
+// only the points each line gained, and the lines are downsampled here, per pixel column, to draw.
+// spec (whole, base null): { seq, series: [{ name, color, x: number[], y: (number|null)[], dashed?, markers? }],
+//                            xLabel?, yMin?, yMax? }
+// spec (delta): { seq, base, series: [{ x, y, replace? }] } — one entry per line, appended to (or
+//                replacing) what spec number `base` left; null in y is a gap.
+
+const charts = new WeakMap();
 
 const PAD = { left: 52, right: 12, top: 10, bottom: 34 };
 
@@ -21,8 +27,56 @@ function finite(v) {
     return v !== null && v !== undefined && isFinite(v);
 }
 
+// Applies a spec to what the chart holds and redraws. Returns true when a delta does not build on
+// what this canvas holds (a lost or newer state): the caller then sends everything.
 export function draw(canvas, spec) {
-    if (!canvas) return;
+    if (!canvas) return false;
+    let state = charts.get(canvas);
+    if (spec.base === null || spec.base === undefined) {
+        state = {
+            seq: spec.seq, xLabel: spec.xLabel, yMin: spec.yMin, yMax: spec.yMax, loads: (state?.loads ?? 0) + 1,
+            series: spec.series.map(s => ({ name: s.name, color: s.color, dashed: !!s.dashed, markers: !!s.markers, x: s.x, y: s.y })),
+        };
+        charts.set(canvas, state);
+    } else {
+        if (!state || state.seq !== spec.base || state.series.length !== spec.series.length) return true;
+        spec.series.forEach((d, i) => {
+            const s = state.series[i];
+            if (d.replace) { s.x = d.x; s.y = d.y; return; }
+            for (let j = 0; j < d.x.length; j++) { s.x.push(d.x[j]); s.y.push(d.y[j]); }
+        });
+        state.seq = spec.seq;
+    }
+    canvas.dataset.loads = String(state.loads);
+    canvas.dataset.received = String(spec.series.reduce((n, s) => n + s.y.filter(finite).length, 0));
+    render(canvas, state);
+    return false;
+}
+
+// The points of a line to draw in `columns` pixel columns: all of them when they fit, else for each
+// column its lowest and highest value in x order (so spikes stay visible), or its first point
+// where it has no value (so a gap stays a gap).
+export function downsample(x, y, xmin, xmax, columns) {
+    if (x.length <= 2 * columns) return { x, y };
+    const ox = [], oy = [];
+    const span = xmax - xmin || 1;
+    let i = 0;
+    while (i < x.length) {
+        const bucket = Math.floor((x[i] - xmin) / span * columns);
+        const first = i;
+        let lo = -1, hi = -1;
+        for (; i < x.length && Math.floor((x[i] - xmin) / span * columns) === bucket; i++) {
+            if (!finite(y[i])) continue;
+            if (lo < 0 || y[i] < y[lo]) lo = i;
+            if (hi < 0 || y[i] > y[hi]) hi = i;
+        }
+        const keep = lo < 0 ? [first] : lo === hi ? [lo] : [Math.min(lo, hi), Math.max(lo, hi)];
+        for (const k of keep) { ox.push(x[k]); oy.push(finite(y[k]) ? y[k] : null); }
+    }
+    return { x: ox, y: oy };
+}
+
+function render(canvas, spec) {
     const dpr = window.devicePixelRatio || 1;
     const width = canvas.clientWidth || 400;
     const height = canvas.clientHeight || 220;
@@ -45,6 +99,7 @@ export function draw(canvas, spec) {
         }
     }
     canvas.dataset.points = String(points);
+    canvas.dataset.drawn = '0';
     ctx.font = '11px Roboto, sans-serif';
     ctx.fillStyle = '#777';
     if (points === 0) {
@@ -80,8 +135,11 @@ export function draw(canvas, spec) {
     ctx.fillStyle = '#555';
     if (spec.xLabel) ctx.fillText(spec.xLabel, PAD.left + pw / 2 - 20, height - 4);
 
-    // Lines; a NaN breaks the line.
-    for (const s of spec.series) {
+    // Lines, downsampled per pixel column; a NaN breaks the line.
+    let drawn = 0;
+    for (const line of spec.series) {
+        const s = { ...line, ...downsample(line.x, line.y, xmin, xmax, Math.max(1, Math.floor(pw))) };
+        drawn += s.y.filter(finite).length;
         ctx.strokeStyle = s.color;
         ctx.lineWidth = 1.6;
         ctx.setLineDash(s.dashed ? [5, 4] : []);
@@ -107,4 +165,5 @@ export function draw(canvas, spec) {
         }
     }
     ctx.setLineDash([]);
+    canvas.dataset.drawn = String(drawn);
 }

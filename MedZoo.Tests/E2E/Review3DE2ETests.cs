@@ -135,6 +135,20 @@ public sealed class Review3DE2ETests(Xunit.Abstractions.ITestOutputHelper output
             Assert.True(layer.GetProperty("background").GetInt32() > pixels / 10, "no background around the rendered labels");
         }
 
+        // The viewer's class toggles: hiding the outer class shows the middle one inside it, in its own colour.
+        await page.UncheckAsync("#rv-class-1 input, input#rv-class-1");
+        await page.WaitForSelectorAsync("#rv3d-panels[data-visible='1011']", new() { State = WaitForSelectorState.Attached });
+        foreach (var layer in (await Snapshot(page)).GetProperty("layers").EnumerateArray())
+        {
+            var counts = layer.GetProperty("counts").EnumerateArray().Select(c => c.GetInt32()).ToArray();
+            var pixels = layer.GetProperty("width").GetInt32() * layer.GetProperty("height").GetInt32();
+            output.WriteLine($"{layer.GetProperty("title")} without class 1: classes [{string.Join(", ", counts)}]");
+            Assert.True(counts[1] < pixels / 1000, $"{layer.GetProperty("title")}: hidden class 1 still shows on {counts[1]} pixels");
+            Assert.True(counts[2] > pixels / 100, $"{layer.GetProperty("title")}: only {counts[2]} of {pixels} pixels show class 2 once class 1 is hidden");
+        }
+        await page.CheckAsync("#rv-class-1 input, input#rv-class-1");
+        await page.WaitForSelectorAsync("#rv3d-panels[data-visible='1111']", new() { State = WaitForSelectorState.Attached });
+
         // 2D → 3D: a click in the axial plane moves NiiVue's crosshair to that voxel's position in mm.
         AssertCrosshairAt(first, await Cross(page));
         var axial = page.Locator("#rv-axial-image");

@@ -79,12 +79,15 @@ export function volumes(id) {
     return st ? st.loaded : Promise.reject(new Error('the slice viewer is not open'));
 }
 
-/** Calls listener with the crosshair voxel now and whenever it moves; returns the function that stops it. */
+/**
+ * Calls listener(voxel, visible) with the crosshair voxel and the per-class visibility now and whenever
+ * the viewer redraws (the crosshair moved, a class was toggled); returns the function that stops it.
+ */
 export function watch(id, listener) {
     const st = viewers.get(id);
     if (!st) return () => {};
     st.watchers.add(listener);
-    listener(st.cross.slice());
+    listener(st.cross.slice(), st.visible.slice());
     return () => st.watchers.delete(listener);
 }
 
@@ -265,7 +268,7 @@ function drawStatus(st) {
     if (st.truth) text += ` · truth: ${names[st.truth[at]]?.name ?? st.truth[at]}`;
     st.status.textContent = text;
     st.root.dataset.cross = `${i},${j},${k}`;
-    for (const w of st.watchers) w(st.cross.slice());
+    for (const w of st.watchers) w(st.cross.slice(), st.visible.slice());
 }
 
 function drawLines(st, pi) {

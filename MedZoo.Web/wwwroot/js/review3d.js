@@ -27,6 +27,7 @@ export async function open(root, config) {
         view.affine = header.hdr.affine.map(row => Array.from(row));
         view.inverse = invert(view.affine);
         view.classes = data.classes;
+        view.visible = data.classes.map(() => true);
         const lut = labelLut(data.classes);
         const layers = data.preds.map((labels, n) => ({ labels, title: data.titles[n] }));
         if (data.truth) layers.push({ labels: data.truth, title: 'Ground truth' });
@@ -47,17 +48,22 @@ export async function open(root, config) {
                 backColor: [0, 0, 0, 1], show3Dcrosshair: true, crosshairColor: [1, 1, 0, 1], isOrientCube: true,
                 dragAndDropEnabled: false, logLevel: 'error', loadingText: '',
             });
-            view.layers.push({ nv, canvas, title: layer.title });
+            const entry = { nv, canvas, title: layer.title, volume: null, labels: layer.labels };
+            view.layers.push(entry);
             await nv.attachToCanvas(canvas);
             const volume = await NVImage.loadFromUrl({ url: nifti(dims, view.affine, layer.labels), name: `labels-${n}.nii` });
             volume.setColormapLabel(lut);
+            entry.volume = volume;
             nv.addVolume(volume);
             nv.setSliceType(nv.sliceTypeRender);
             nv.onLocationChange = location => fromNiivue(view, location);
             pickOnClick(nv, canvas);
             if (view.closed) return null;
         }
-        view.stop = review.watch(config.viewerId, voxel => toNiivue(view, voxel));
+        view.stop = review.watch(config.viewerId, (voxel, visible) => {
+            showClasses(view, visible);
+            toNiivue(view, voxel);
+        });
         view.live = true;
         root.dataset.ready = 'true';
         return null;
@@ -137,6 +143,22 @@ function pickOnClick(nv, canvas) {
     });
 }
 
+/**
+ * The slice viewer's class toggles: a hidden class's voxels become background, showing the classes inside
+ * it. (Not a transparent colour: NiiVue blends neighbouring voxels' colours, and a hidden class would tint
+ * the edges of the others.)
+ */
+function showClasses(view, visible) {
+    if (visible.length === view.visible.length && visible.every((v, k) => v === view.visible[k])) return;
+    view.visible = visible;
+    view.root.dataset.visible = visible.map(Number).join('');
+    for (const { nv, volume, labels } of view.layers) {
+        const img = volume.img;
+        for (let p = 0; p < labels.length; p++) img[p] = visible[labels[p]] ? labels[p] : 0;
+        nv.updateGLVolume();
+    }
+}
+
 function toNiivue(view, voxel) {
     view.voxel = voxel;
     view.root.dataset.voxel = voxel.join(',');
@@ -153,7 +175,7 @@ function fromNiivue(view, location) {
     review.setCross(view.config.viewerId, voxel);
 }
 
-/** NiiVue's label colour table: class k in the slice viewer's colour, background (0) transparent. */
+/** NiiVue's label colour table: class k in the slice viewer's colour, the background (0) transparent. */
 function labelLut(classes) {
     return {
         R: classes.map(c => c.rgb[0]), G: classes.map(c => c.rgb[1]), B: classes.map(c => c.rgb[2]),

@@ -68,8 +68,9 @@ export async function open(root, config) {
         root.dataset.ready = 'true';
         return null;
     } catch (e) {
+        if (view.closed) return null; // closed while it was opening: nothing to report
         root.dataset.ready = 'error';
-        close(config.id);
+        release(view);
         return String(e?.message ?? e);
     }
 }
@@ -77,7 +78,11 @@ export async function open(root, config) {
 /** Releases NiiVue's listeners and every WebGL context of the panel, and empties it. */
 export function close(id) {
     const view = views.get(id);
-    if (!view) return;
+    if (view) release(view);
+}
+
+function release(view) {
+    if (views.get(view.config.id) === view) views.delete(view.config.id); // not a panel opened again since
     view.closed = true;
     view.live = false;
     view.stop();
@@ -88,7 +93,6 @@ export function close(id) {
     }
     view.layers = [];
     view.root.replaceChildren();
-    views.delete(id);
 }
 
 // Test and diagnostics hook, like review.js's snapshot: per canvas NiiVue's crosshair (fraction and mm),

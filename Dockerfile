@@ -25,8 +25,12 @@ WORKDIR /src
 # Restore first, from the project files alone, so the ~600 MB libtorch download is a cached layer.
 COPY Directory.Build.props Directory.Build.targets Directory.Packages.props ./
 COPY MedZoo.Engine/MedZoo.Engine.csproj MedZoo.Engine/
-COPY MedZoo.Web/MedZoo.Web.csproj MedZoo.Web/
+COPY MedZoo.Web/MedZoo.Web.csproj MedZoo.Web/NiiVue.targets MedZoo.Web/
 RUN dotnet restore MedZoo.Web/MedZoo.Web.csproj -p:TorchBackend=${TORCH_BACKEND}
+# npm: the build fetches NiiVue (the review's 3D view) with it (MedZoo.Web/NiiVue.targets).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends npm \
+ && rm -rf /var/lib/apt/lists/*
 COPY MedZoo.Engine/ MedZoo.Engine/
 COPY MedZoo.Web/ MedZoo.Web/
 RUN dotnet publish MedZoo.Web/MedZoo.Web.csproj -c Release -o /app --no-restore -p:TorchBackend=${TORCH_BACKEND}

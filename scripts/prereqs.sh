@@ -59,6 +59,15 @@ elif have_apt && [ -f /etc/apt/sources.list.d/debian.sources ]; then
 else
   die "TorchSharp needs libstdc++ with GLIBCXX_3.4.32 (GCC 13 or newer; Ubuntu 24.04 and Debian 13 have it). ${LIBSTDCXX:-no libstdc++.so.6 found} lacks it; install a newer libstdc++6 package."
 fi
+# 2b. npm for the build: MedZoo.Web/NiiVue.targets fetches NiiVue (the review's 3D view) with `npm ci`.
+#     Debian 12's npm (9.x, with its nodejs 18) is enough; an npm already on PATH (e.g. NodeSource's) is kept.
+if command -v npm >/dev/null 2>&1; then
+  log "npm $(npm --version 2>/dev/null) is installed"
+elif have_apt; then
+  apt_install npm
+else
+  log "WARNING: no npm: builds leave out the review's 3D view (NiiVue); install npm and rebuild"
+fi
 [ "$MODE" = "--runtime" ] && exit 0
 
 # 3. Chromium for the browser tests; python3-nibabel/numpy/scipy as independent reference readers; python3-requests for the API example;

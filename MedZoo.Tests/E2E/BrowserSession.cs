@@ -33,13 +33,22 @@ public sealed class BrowserSession : IAsyncDisposable
     public static void RequireChromium() =>
         Skip.IfNot(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: install Debian's chromium (scripts/prereqs.sh does) to run browser tests");
 
-    public static async Task<BrowserSession> LaunchAsync()
+    public static Task<BrowserSession> LaunchAsync() => LaunchAsync(Args);
+
+    /// <summary>
+    /// A browser with WebGL 2 drawn on the CPU by SwiftShader through ANGLE (without a GPU, and without
+    /// --disable-gpu, which leaves WebGL to a deprecated fallback): for pages that render with WebGL (NiiVue).
+    /// </summary>
+    public static Task<BrowserSession> LaunchWithWebGlAsync() =>
+        LaunchAsync([.. Args.Where(a => a != "--disable-gpu"), "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]);
+
+    private static async Task<BrowserSession> LaunchAsync(IEnumerable<string> args)
     {
         RequireChromium();
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
-            ExecutablePath = ChromiumPath, Headless = true, Args = Args,
+            ExecutablePath = ChromiumPath, Headless = true, Args = args,
         });
         return new BrowserSession(playwright, browser);
     }

@@ -17,12 +17,22 @@ export async function open(root, config) {
         mode: 'side', opacity: 0.5, visible: config.classes.map(() => true), errorClass: -1, modality: 0,
         window: null, images: [], preds: [], truth: null, lut: new Uint8Array(65536), planes: [],
         map: { kind: 'none', cls: -1 }, mapData: config.maps.map(() => ({ probability: [], entropy: null })),
+        watchers: new Set(),
     };
+    let loaded;
+    st.loaded = new Promise((resolve, reject) => { loaded = { resolve, reject }; });
+    st.loaded.catch(() => {}); // a failed load is reported by open itself; the 3D view hears it when it asks
     viewers.set(config.id, st);
     root.dataset.ready = 'false';
-    st.images = await Promise.all(config.imageUrls.map(u => get(u, Uint16Array)));
-    st.preds = await Promise.all(config.predictionUrls.map(u => get(u, Uint8Array)));
-    st.truth = config.truthUrl ? await get(config.truthUrl, Uint8Array) : null;
+    try {
+        st.images = await Promise.all(config.imageUrls.map(u => get(u, Uint16Array)));
+        st.preds = await Promise.all(config.predictionUrls.map(u => get(u, Uint8Array)));
+        st.truth = config.truthUrl ? await get(config.truthUrl, Uint8Array) : null;
+    } catch (e) {
+        loaded.reject(e);
+        throw e;
+    }
+    loaded.resolve({ dims: st.dims, preds: st.preds, truth: st.truth, titles: config.predictionTitles, classes: config.classes });
     const r = config.ranges[0];
     st.window = { low: r[2], high: r[3] };
     buildLut(st);
@@ -61,6 +71,34 @@ export async function update(id, state) {
 }
 
 export function dispose(id) { viewers.delete(id); }
+
+// For the 3D view (js/review3d.js), on the same crosshair: the volumes once fetched, the crosshair
+// voxel (i, j, k in file order) as it moves, and moving it from outside.
+export function volumes(id) {
+    const st = viewers.get(id);
+    return st ? st.loaded : Promise.reject(new Error('the slice viewer is not open'));
+}
+
+/**
+ * Calls listener(voxel, visible) with the crosshair voxel and the per-class visibility now and whenever
+ * the viewer redraws (the crosshair moved, a class was toggled); returns the function that stops it.
+ */
+export function watch(id, listener) {
+    const st = viewers.get(id);
+    if (!st) return () => {};
+    st.watchers.add(listener);
+    listener(st.cross.slice(), st.visible.slice());
+    return () => st.watchers.delete(listener);
+}
+
+export function setCross(id, voxel) {
+    const st = viewers.get(id);
+    if (!st || !st.planes.length) return;
+    const next = voxel.map((v, a) => Math.max(0, Math.min(st.dims[a] - 1, Math.round(v))));
+    if (next.every((v, a) => v === st.cross[a])) return;
+    st.cross = next;
+    drawAll(st);
+}
 
 // Test and diagnostics hook: the state of a viewer.
 export function snapshot(id) {
@@ -230,6 +268,7 @@ function drawStatus(st) {
     if (st.truth) text += ` · truth: ${names[st.truth[at]]?.name ?? st.truth[at]}`;
     st.status.textContent = text;
     st.root.dataset.cross = `${i},${j},${k}`;
+    for (const w of st.watchers) w(st.cross.slice(), st.visible.slice());
 }
 
 function drawLines(st, pi) {

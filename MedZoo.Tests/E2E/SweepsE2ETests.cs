@@ -1,6 +1,6 @@
 using MedZoo.Tests.Web.Support;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Sweeps;
+using MedZoo.Web.Runs;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace MedZoo.Tests.E2E;

@@ -1,7 +1,7 @@
 using MedZoo.Web.Settings;
+using MedZoo.Web.Api;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
-using MedZoo.Web.Persistence;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -95,7 +95,7 @@ public static class AccountsExtensions
 
     private static Task RedirectOrStatus(RedirectContext<CookieAuthenticationOptions> ctx, int status)
     {
-        if (Hosting.WebHostingExtensions.IsApiOrHub(ctx.Request.Path))
+        if (ApiPaths.IsApiOrHub(ctx.Request.Path))
             ctx.Response.StatusCode = status;
         else
             ctx.Response.Redirect(ctx.RedirectUri);

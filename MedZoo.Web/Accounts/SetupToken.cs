@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using MedZoo.Web.Persistence;
 using Microsoft.Extensions.Options;
+using MedZoo.Web.Settings;
 
 namespace MedZoo.Web.Accounts;
 

@@ -2,7 +2,7 @@ using MedZoo.Engine;
 using System.Security.Claims;
 using System.Text.RegularExpressions;
 using MedZoo.Web.Accounts;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Settings;
 using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Datasets;

@@ -1,5 +1,5 @@
-using MedZoo.Web.Persistence;
 using Microsoft.Extensions.Options;
+using MedZoo.Web.Settings;
 
 namespace MedZoo.Web.Reviews;
 

@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.Options;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Settings;
+using MedZoo.Web.Runs.Live;
 
 namespace MedZoo.Web.Runs;
 

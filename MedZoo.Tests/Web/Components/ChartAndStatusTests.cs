@@ -1,7 +1,7 @@
 using Bunit;
 using MedZoo.Web.Components.Pages.Runs.Components;
 using MedZoo.Web.Components.Shared;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 
 namespace MedZoo.Tests.Web.Components;
 

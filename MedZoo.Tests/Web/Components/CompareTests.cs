@@ -2,7 +2,6 @@ using Bunit;
 using MedZoo.Tests.Web.Persistence;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Components.Pages.Compare;
-using MedZoo.Web.Persistence;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 

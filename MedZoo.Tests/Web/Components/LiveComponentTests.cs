@@ -4,7 +4,6 @@ using MedZoo.Engine.Training;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Components.Pages.Home;
 using MedZoo.Web.Live;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,5 @@
 using MedZoo.Web.Components.Pages.Runs.Components;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 
 namespace MedZoo.Tests.Web.Components;
 

@@ -1,8 +1,8 @@
 using Bunit;
 using MedZoo.Engine.Training;
 using MedZoo.Web.Components.Pages.Runs.Components;
-using MedZoo.Web.Live;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Live;
 using SlicePreviews = MedZoo.Web.Components.Pages.Runs.Components.SlicePreviews;
 
 namespace MedZoo.Tests.Web.Components;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using MedZoo.Engine.Training;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Live;
+using MedZoo.Web.Runs.Live;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

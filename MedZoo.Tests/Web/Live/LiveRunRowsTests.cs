@@ -1,6 +1,6 @@
 using MedZoo.Engine.Training;
-using MedZoo.Web.Live;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Live;
 
 namespace MedZoo.Tests.Web.Live;
 

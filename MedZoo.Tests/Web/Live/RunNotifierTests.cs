@@ -3,8 +3,8 @@ using System.Diagnostics;
 using MedZoo.Engine.Training;
 using MedZoo.Tests.Web.Persistence;
 using MedZoo.Tests.Web.Support;
-using MedZoo.Web.Live;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Live;
 using Xunit.Abstractions;
 
 namespace MedZoo.Tests.Web.Live;

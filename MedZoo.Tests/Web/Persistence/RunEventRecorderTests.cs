@@ -1,8 +1,7 @@
 using MedZoo.Engine.Training;
 using MedZoo.Tests.Web.Support;
-using MedZoo.Web.Live;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Live;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MedZoo.Tests.Web.Persistence;

@@ -5,6 +5,7 @@ using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Reviews;
+using MedZoo.Web.Settings;
 using Microsoft.Extensions.Options;
 
 namespace MedZoo.Tests.Web.Reviews;

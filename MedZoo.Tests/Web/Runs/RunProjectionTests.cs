@@ -1,9 +1,8 @@
 using System.Text.Json;
 using MedZoo.Engine.Training;
 using MedZoo.Tests.Web.Support;
-using MedZoo.Web.Live;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Live;
 
 namespace MedZoo.Tests.Web.Runs;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using MedZoo.Engine.Training;
 using MedZoo.Engine.Checkpoints;
+using MedZoo.Web.Runs;
 
 namespace MedZoo.Web.Cli.Training;
 

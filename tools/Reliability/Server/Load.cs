@@ -6,6 +6,7 @@ using MedZoo.Engine.Training;
 using MedZoo.Web.Live;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Live;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;

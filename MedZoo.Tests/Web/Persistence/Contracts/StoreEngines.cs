@@ -7,6 +7,7 @@ using MedZoo.Web.Persistence.Postgres;
 using MedZoo.Web.Reviews;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Sweeps;
+using MedZoo.Web.Settings;
 using Microsoft.Extensions.Options;
 using Npgsql;
 

@@ -1,5 +1,6 @@
-using MedZoo.Web.Live;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Live;
+
 
 namespace MedZoo.Web.Components.Pages.Runs.Components;
 

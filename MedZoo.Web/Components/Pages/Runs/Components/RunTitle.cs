@@ -1,5 +1,5 @@
 using System.Globalization;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 
 namespace MedZoo.Web.Components.Pages.Runs.Components;
 

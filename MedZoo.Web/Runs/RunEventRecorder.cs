@@ -1,10 +1,10 @@
 using System.Threading.Channels;
 using MedZoo.Engine.Training;
 using MedZoo.Engine.Checkpoints;
-using MedZoo.Web.Live;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Live;
 
-namespace MedZoo.Web.Persistence;
+namespace MedZoo.Web.Runs;
 
 /// <summary>
 /// Writes run events to the run stores on its own task. <see cref="Enqueue"/> is called on training

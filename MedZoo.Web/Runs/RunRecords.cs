@@ -1,6 +1,6 @@
 using MedZoo.Engine.Training;
 
-namespace MedZoo.Web.Persistence;
+namespace MedZoo.Web.Runs;
 
 /// <summary>Where a run is in its life. Terminal states are Completed, EarlyStopped, Stopped and Failed.</summary>
 public enum RunStatus
@@ -209,54 +209,6 @@ public sealed class CheckpointRecord
     public string FileId { get; set; } = "";
     public long Bytes { get; set; }
     public DateTime SavedAt { get; set; }
-}
-
-/// <summary>A dataset registered by path (the built-in synthetic ones are not stored).</summary>
-public sealed class DatasetRecord
-{
-    /// <summary>Unique name.</summary>
-    public string Id { get; set; } = "";
-    public string Kind { get; set; } = "";
-    public string Path { get; set; } = "";
-    public string AddedBy { get; set; } = "";
-    public DateTime AddedAt { get; set; }
-    /// <summary>The <c>dataset check</c> report when it was added.</summary>
-    public string Report { get; set; } = "";
-    public bool Valid { get; set; }
-}
-
-/// <summary>
-/// The plan a dataset was last planned with on the Datasets page, with the fingerprint it came from
-/// (one per dataset name, built-in ones included; a folder dataset's plan file is written too).
-/// </summary>
-public sealed class DatasetPlanRecord
-{
-    /// <summary>The dataset's name.</summary>
-    public string Id { get; set; } = "";
-    /// <summary>The plan as <c>medzoo dataset plan</c> writes it.</summary>
-    public string PlanJson { get; set; } = "";
-    /// <summary>The dataset fingerprint the plan was made from.</summary>
-    public string FingerprintJson { get; set; } = "";
-    /// <summary>The plan file written in the dataset's folder; null when the plan is kept only here.</summary>
-    public string? SavedTo { get; set; }
-    public string PlannedBy { get; set; } = "";
-    public DateTime PlannedAt { get; set; }
-}
-
-/// <summary>A dashboard account.</summary>
-public sealed class UserRecord
-{
-    /// <summary>User name, lower-cased (names are case-insensitive).</summary>
-    public string Id { get; set; } = "";
-    /// <summary>User name as typed when created.</summary>
-    public string UserName { get; set; } = "";
-    /// <summary>ASP.NET Core PasswordHasher output (PBKDF2, salted).</summary>
-    public string PasswordHash { get; set; } = "";
-    public string Role { get; set; } = "";
-    public DateTime CreatedAt { get; set; }
-    public DateTime? LastSignInAt { get; set; }
-    /// <summary>Changes whenever the password changes: sessions signed in with another stamp end (see UserService.IsCurrent).</summary>
-    public string SecurityStamp { get; set; } = "";
 }
 
 /// <summary>How far the server has imported one headless run's journal.</summary>

@@ -1,8 +1,7 @@
 using System.Globalization;
 using MedZoo.Engine.Training;
-using MedZoo.Web.Persistence;
 
-namespace MedZoo.Web.Live;
+namespace MedZoo.Web.Runs.Live;
 
 /// <summary>A run event as a log line.</summary>
 public sealed record RunEventLine(string Kind, EventLevel Level, string Message);

@@ -4,8 +4,9 @@ using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using MedZoo.Engine.Training;
 using MedZoo.Web.Live;
+using MedZoo.Web.Runs.Live;
 
-namespace MedZoo.Web.Persistence;
+namespace MedZoo.Web.Runs;
 
 /// <summary>The first line of a run journal: what the server needs to list the run.</summary>
 public sealed record RunJournalHeader

@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 
-namespace MedZoo.Web.Live;
+namespace MedZoo.Web.Runs.Live;
 
 /// <summary>
 /// Keeps a list page's runs current from live events without reading the store on every event:

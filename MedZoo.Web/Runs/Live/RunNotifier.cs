@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using MedZoo.Engine.Training;
-using MedZoo.Web.Persistence;
 
-namespace MedZoo.Web.Live;
+namespace MedZoo.Web.Runs.Live;
 
 /// <summary>
 /// The singleton every run's events go through: numbers them, hands them to the recorder

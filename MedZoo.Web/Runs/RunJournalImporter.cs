@@ -3,11 +3,12 @@ using System.Globalization;
 using System.Text;
 using MedZoo.Engine.Training;
 using MedZoo.Engine.Checkpoints;
-using MedZoo.Web.Live;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Live;
+using MedZoo.Web.Settings;
 using Microsoft.Extensions.Options;
 
-namespace MedZoo.Web.Persistence;
+namespace MedZoo.Web.Runs;
 
 /// <summary>
 /// Imports headless runs' journals (<see cref="RunJournal"/>) into the store: on start and then

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MedZoo.Web.Persistence;
+namespace MedZoo.Web.Runs;
 
 /// <summary>
 /// What kind of file a path names, without following a final symbolic link and without opening it:

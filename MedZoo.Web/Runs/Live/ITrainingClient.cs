@@ -1,6 +1,6 @@
 using MedZoo.Engine.Training;
 
-namespace MedZoo.Web.Live;
+namespace MedZoo.Web.Runs.Live;
 
 /// <summary>
 /// What an external client subscribed through <see cref="TrainingHub"/> receives: the trainer's

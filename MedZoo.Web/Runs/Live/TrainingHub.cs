@@ -1,10 +1,9 @@
 using MedZoo.Web.Accounts;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 
-namespace MedZoo.Web.Live;
+namespace MedZoo.Web.Runs.Live;
 
 /// <summary>
 /// The typed SignalR hub at <see cref="Path"/>: signed-in clients subscribe to runs and receive the

@@ -1,4 +1,4 @@
-namespace MedZoo.Web.Persistence;
+namespace MedZoo.Web.Settings;
 
 /// <summary>
 /// Where the dashboard keeps its state (configuration section <c>MedZoo</c>). One folder holds the

@@ -1,8 +1,8 @@
 using MedZoo.Engine.Training;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Live;
 
-namespace MedZoo.Web.Live;
+namespace MedZoo.Web.Runs.Live;
 
 /// <summary>One training step as a chart point.</summary>
 public sealed record StepPoint(long GlobalStep, int Epoch, int Step, int StepsPerEpoch, double Loss, double LearningRate, double[]? Dice)

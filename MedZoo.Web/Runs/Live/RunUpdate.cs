@@ -1,7 +1,6 @@
 using MedZoo.Engine.Training;
-using MedZoo.Web.Persistence;
 
-namespace MedZoo.Web.Live;
+namespace MedZoo.Web.Runs.Live;
 
 /// <summary>
 /// One event as viewers receive it. <see cref="Seq"/> numbers a run's trainer events from 1 across

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using MedZoo.Engine.Training;
+using MedZoo.Web.Live;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 
-namespace MedZoo.Web.Live;
+namespace MedZoo.Web.Runs.Live;
 
 /// <summary>
 /// Forwards runs' updates from the notifier to the hub connections that subscribed to them, each

@@ -1,5 +1,3 @@
-using MedZoo.Web.Components.Pages.Runs.Components;
-
 namespace MedZoo.Web.Settings;
 
 /// <summary>Sizes in bytes as messages show them, for limits set in settings (upload size, memory budget).</summary>

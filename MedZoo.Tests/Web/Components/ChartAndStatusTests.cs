@@ -1,5 +1,5 @@
 using Bunit;
-using MedZoo.Web.Components.Pages.Runs.Components;
+using MedZoo.Web.Runs.Pages.Components;
 using MedZoo.Web.Components.Shared;
 using MedZoo.Web.Runs;
 

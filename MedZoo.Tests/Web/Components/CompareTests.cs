@@ -1,7 +1,7 @@
 using Bunit;
 using MedZoo.Tests.Web.Persistence;
 using MedZoo.Tests.Web.Support;
-using MedZoo.Web.Components.Pages.Compare;
+using MedZoo.Web.Runs.Pages;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -5,7 +5,7 @@ using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using ModelsPage = MedZoo.Web.Components.Pages.Models.Models;
+using ModelsPage = MedZoo.Web.Models.Pages.Models;
 
 namespace MedZoo.Tests.Web.Components;
 

@@ -2,7 +2,7 @@ using Bunit;
 using MedZoo.Engine;
 using MedZoo.Engine.Training;
 using MedZoo.Tests.Web.Runs.Forms;
-using MedZoo.Web.Components.Pages.Runs.Components;
+using MedZoo.Web.Runs.Pages.Components;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Runs.Forms;
 

@@ -1,6 +1,6 @@
 using Bunit;
 using MedZoo.Engine.Training;
-using MedZoo.Web.Components.Pages.Runs.Components;
+using MedZoo.Web.Runs.Pages.Components;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Runs.Live;
 

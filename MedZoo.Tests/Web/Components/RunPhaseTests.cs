@@ -1,5 +1,5 @@
 using MedZoo.Engine.Training;
-using MedZoo.Web.Components.Pages.Runs.Components;
+using MedZoo.Web.Runs.Pages.Components;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Runs.Live;
 

@@ -1,4 +1,4 @@
-using MedZoo.Web.Components.Pages.Runs.Components;
+using MedZoo.Web.Runs.Pages.Components;
 using MedZoo.Web.Runs;
 
 namespace MedZoo.Tests.Web.Components;

@@ -1,9 +1,9 @@
 using Bunit;
 using MedZoo.Engine.Training;
-using MedZoo.Web.Components.Pages.Runs.Components;
+using MedZoo.Web.Runs.Pages.Components;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Runs.Live;
-using SlicePreviews = MedZoo.Web.Components.Pages.Runs.Components.SlicePreviews;
+using SlicePreviews = MedZoo.Web.Runs.Pages.Components.SlicePreviews;
 
 namespace MedZoo.Tests.Web.Components;
 

@@ -1,6 +1,6 @@
 using MedZoo.Web.Reviews;
 
-namespace MedZoo.Web.Components.Pages.Reviews.Components;
+namespace MedZoo.Web.Reviews.Pages.Components;
 
 /// <summary>How far a review's sliding-window inference is, in words (the list and the review page say it the same way).</summary>
 public static class ReviewProgress

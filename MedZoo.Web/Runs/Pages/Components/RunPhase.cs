@@ -2,7 +2,7 @@ using MedZoo.Web.Runs;
 using MedZoo.Web.Runs.Live;
 
 
-namespace MedZoo.Web.Components.Pages.Runs.Components;
+namespace MedZoo.Web.Runs.Pages.Components;
 
 /// <summary>
 /// What a running session does before its first step, when no step, chart point or preview can

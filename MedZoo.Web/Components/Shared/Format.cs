@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace MedZoo.Web.Components.Pages.Runs.Components;
+namespace MedZoo.Web.Components.Shared;
 
 /// <summary>How numbers and durations read on the run pages.</summary>
 public static class Format

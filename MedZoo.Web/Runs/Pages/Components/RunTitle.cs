@@ -1,7 +1,7 @@
 using System.Globalization;
 using MedZoo.Web.Runs;
 
-namespace MedZoo.Web.Components.Pages.Runs.Components;
+namespace MedZoo.Web.Runs.Pages.Components;
 
 /// <summary>
 /// The browser tab's title on a run's page: the run's state first, so a tab left in the background tells whether

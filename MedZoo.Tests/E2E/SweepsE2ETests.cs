@@ -1,6 +1,6 @@
 using MedZoo.Tests.Web.Support;
-using MedZoo.Web.Sweeps;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Sweeps;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace MedZoo.Tests.E2E;

@@ -1,6 +1,6 @@
-using MedZoo.Tests.TestSupport;
 using System.Reflection;
 using LiteDB;
+using MedZoo.Tests.TestSupport;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Settings;

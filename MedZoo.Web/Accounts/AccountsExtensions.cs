@@ -1,13 +1,12 @@
-using MedZoo.Web.Settings;
-using MedZoo.Web.Api;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
+using MedZoo.Web.Api;
+using MedZoo.Web.Settings;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;

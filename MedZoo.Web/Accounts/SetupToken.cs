@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Extensions.Options;
 using MedZoo.Web.Settings;
+using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Accounts;
 

@@ -1,6 +1,6 @@
-using MedZoo.Engine;
 using System.Security.Claims;
 using System.Text.RegularExpressions;
+using MedZoo.Engine;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Settings;
 using Microsoft.Extensions.Options;

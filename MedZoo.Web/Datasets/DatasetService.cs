@@ -1,9 +1,8 @@
-using MedZoo.Engine;
 using System.Security.Claims;
+using MedZoo.Engine;
 using MedZoo.Engine.Data;
-using MedZoo.Web.Accounts;
-using MedZoo.Web.Reviews;
 using MedZoo.Engine.Training;
+using MedZoo.Web.Accounts;
 using MedZoo.Web.Settings;
 using Microsoft.Extensions.Options;
 

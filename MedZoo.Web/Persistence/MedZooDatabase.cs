@@ -1,9 +1,9 @@
 using LiteDB;
-using Microsoft.Extensions.Options;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Datasets;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Settings;
+using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Persistence;
 

@@ -1,13 +1,13 @@
-using MedZoo.Web.Runs;
 using MedZoo.Engine.Data;
+using MedZoo.Engine.IO;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Api;
-using MedZoo.Engine.IO;
 using MedZoo.Web.Imaging;
+using MedZoo.Web.Runs;
 using MedZoo.Web.Settings;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.OpenApi;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 
 namespace MedZoo.Web.Reviews;
 

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Options;
 using MedZoo.Web.Settings;
+using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Reviews;
 

@@ -1,5 +1,4 @@
 using MedZoo.Engine.Checkpoints;
-using MedZoo.Engine.Training;
 
 namespace MedZoo.Web.Runs;
 

@@ -1,7 +1,6 @@
 using System.Threading.Channels;
-using MedZoo.Engine.Training;
 using MedZoo.Engine.Checkpoints;
-using MedZoo.Web.Runs;
+using MedZoo.Engine.Training;
 using MedZoo.Web.Runs.Live;
 
 namespace MedZoo.Web.Runs;

@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using MedZoo.Engine.Training;
 using MedZoo.Engine.Checkpoints;
-using MedZoo.Web.Runs;
+using MedZoo.Engine.Training;
 using MedZoo.Web.Runs.Live;
 using MedZoo.Web.Settings;
 using Microsoft.Extensions.Options;

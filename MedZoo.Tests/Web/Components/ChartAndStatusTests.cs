@@ -1,7 +1,7 @@
 using Bunit;
-using MedZoo.Web.Runs.Pages.Components;
 using MedZoo.Web.Components.Shared;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Pages.Components;
 
 namespace MedZoo.Tests.Web.Components;
 

@@ -1,5 +1,4 @@
 using System.Net;
-using Xunit.Abstractions;
 using MedZoo.Tests.TestSupport;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
@@ -15,6 +14,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
 using static MedZoo.Tests.Web.Support.AppTestHelpers;
 
 namespace MedZoo.Tests.Web.Endpoints;

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using MedZoo.Engine.IO;
 using MedZoo.Tests.TestSupport;
 using MedZoo.Tests.Web.Support;

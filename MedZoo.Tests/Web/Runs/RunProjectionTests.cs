@@ -264,7 +264,7 @@ public sealed class RunProjectionTests
             if (u.Event is RunFinished) finished.TrySetResult(true);
             return ValueTask.CompletedTask;
         }, capacity: 10_000);
-        MedZoo.Tests.Web.Persistence.RunEventRecorderTests.RunScripted(f, "r1", ScriptedRunExecutor.Json(epochs: 3, stepsPerEpoch: 4));
+        RunEventRecorderTests.RunScripted(f, "r1", ScriptedRunExecutor.Json(epochs: 3, stepsPerEpoch: 4));
         await f.Recorder.FlushAsync();
         await Waits.For(finished.Task, "the live view to see the run finish");
 

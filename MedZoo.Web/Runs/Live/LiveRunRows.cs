@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using MedZoo.Web.Runs;
 
 namespace MedZoo.Web.Runs.Live;
 

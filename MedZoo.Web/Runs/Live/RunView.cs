@@ -1,5 +1,4 @@
 using MedZoo.Engine.Training;
-using MedZoo.Web.Runs;
 using MedZoo.Web.Live;
 
 namespace MedZoo.Web.Runs.Live;

@@ -1,5 +1,4 @@
 using MedZoo.Web.Accounts;
-using MedZoo.Web.Runs;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 

@@ -4,7 +4,6 @@ using System.Net;
 using System.Text;
 using MedZoo.Engine.Training;
 using MedZoo.Web.Live;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Runs.Live;
 using Microsoft.AspNetCore.SignalR.Client;

@@ -1,4 +1,3 @@
-using MedZoo.Web.Reviews;
 
 namespace MedZoo.Web.Reviews.Pages.Components;
 

@@ -1,4 +1,3 @@
-using MedZoo.Web.Runs;
 using MedZoo.Web.Runs.Live;
 
 

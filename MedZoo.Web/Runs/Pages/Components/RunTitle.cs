@@ -1,5 +1,4 @@
 using System.Globalization;
-using MedZoo.Web.Runs;
 
 namespace MedZoo.Web.Runs.Pages.Components;
 

@@ -2,7 +2,7 @@ using MedZoo.Engine.Training;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Runs.Live;
 
-namespace MedZoo.Tests.Web.Live;
+namespace MedZoo.Tests.Web.Runs.Live;
 
 public sealed class LiveRunRowsTests
 {

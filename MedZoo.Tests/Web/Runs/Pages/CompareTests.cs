@@ -1,11 +1,11 @@
 using Bunit;
-using MedZoo.Tests.Web.Persistence;
+using MedZoo.Tests.Web.Components;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Runs.Pages;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace MedZoo.Tests.Web.Components;
+namespace MedZoo.Tests.Web.Runs.Pages;
 
 public sealed class CompareTests : ComponentTestContext
 {

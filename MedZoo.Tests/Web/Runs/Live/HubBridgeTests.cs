@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace MedZoo.Tests.Web.Live;
+namespace MedZoo.Tests.Web.Runs.Live;
 
 public sealed class HubBridgeTests
 {

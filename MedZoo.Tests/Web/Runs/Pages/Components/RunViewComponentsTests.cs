@@ -1,11 +1,12 @@
 using Bunit;
 using MedZoo.Engine.Training;
-using MedZoo.Web.Runs.Pages.Components;
+using MedZoo.Tests.Web.Components;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Runs.Live;
+using MedZoo.Web.Runs.Pages.Components;
 using SlicePreviews = MedZoo.Web.Runs.Pages.Components.SlicePreviews;
 
-namespace MedZoo.Tests.Web.Components;
+namespace MedZoo.Tests.Web.Runs.Pages.Components;
 
 public sealed class RunViewComponentsTests : ComponentTestContext
 {

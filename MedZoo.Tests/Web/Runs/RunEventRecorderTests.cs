@@ -4,7 +4,7 @@ using MedZoo.Web.Runs;
 using MedZoo.Web.Runs.Live;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace MedZoo.Tests.Web.Persistence;
+namespace MedZoo.Tests.Web.Runs;
 
 public sealed class RunEventRecorderTests
 {

@@ -1,14 +1,14 @@
 using System.Globalization;
 using Bunit;
 using MedZoo.Engine.Training;
+using MedZoo.Tests.Web.Components;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Components.Pages.Home;
 using MedZoo.Web.Live;
 using MedZoo.Web.Runs;
-using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace MedZoo.Tests.Web.Components;
+namespace MedZoo.Tests.Web.Live;
 
 public sealed class LiveComponentTests : ComponentTestContext
 {

@@ -1,9 +1,9 @@
 using System.IO.Compression;
 using System.Text.Json;
-using MedZoo.Engine.Training;
 using MedZoo.Engine.Checkpoints;
+using MedZoo.Engine.Training;
 
-namespace MedZoo.Tests.Web.Persistence;
+namespace MedZoo.Tests.Web.Runs;
 
 /// <summary>
 /// Checkpoint files in MedZoo's layout built without torch: a real header and a zero-filled model.bin of a chosen

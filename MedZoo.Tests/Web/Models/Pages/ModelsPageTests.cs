@@ -1,13 +1,14 @@
 using System.Globalization;
 using Bunit;
 using MedZoo.Engine.Networks;
+using MedZoo.Tests.Web.Components;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using ModelsPage = MedZoo.Web.Models.Pages.Models;
 
-namespace MedZoo.Tests.Web.Components;
+namespace MedZoo.Tests.Web.Models.Pages;
 
 /// <summary>The Models page: one card per zoo network with what users need to choose one, and its parameter count.</summary>
 public sealed class ModelsPageTests : ComponentTestContext

@@ -1,10 +1,11 @@
 using Bunit;
 using MedZoo.Engine.Training;
-using MedZoo.Web.Runs.Pages.Components;
+using MedZoo.Tests.Web.Components;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Runs.Live;
+using MedZoo.Web.Runs.Pages.Components;
 
-namespace MedZoo.Tests.Web.Components;
+namespace MedZoo.Tests.Web.Runs.Pages.Components;
 
 public sealed class RunChartsTests : ComponentTestContext
 {

@@ -1,12 +1,12 @@
-using MedZoo.Engine.Checkpoints;
 using System.Diagnostics;
+using MedZoo.Engine.Checkpoints;
 using MedZoo.Engine.Training;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace MedZoo.Tests.Web.Persistence;
+namespace MedZoo.Tests.Web.Runs;
 
 public sealed class RunJournalTests
 {

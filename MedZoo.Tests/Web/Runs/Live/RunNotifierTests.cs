@@ -1,13 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using MedZoo.Engine.Training;
-using MedZoo.Tests.Web.Persistence;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Runs.Live;
 using Xunit.Abstractions;
 
-namespace MedZoo.Tests.Web.Live;
+namespace MedZoo.Tests.Web.Runs.Live;
 
 public sealed class RunNotifierTests(ITestOutputHelper output)
 {

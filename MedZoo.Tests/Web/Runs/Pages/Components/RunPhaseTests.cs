@@ -1,9 +1,9 @@
 using MedZoo.Engine.Training;
-using MedZoo.Web.Runs.Pages.Components;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Runs.Live;
+using MedZoo.Web.Runs.Pages.Components;
 
-namespace MedZoo.Tests.Web.Components;
+namespace MedZoo.Tests.Web.Runs.Pages.Components;
 
 public class RunPhaseTests
 {

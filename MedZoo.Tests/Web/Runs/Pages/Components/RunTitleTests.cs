@@ -1,7 +1,7 @@
-using MedZoo.Web.Runs.Pages.Components;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Pages.Components;
 
-namespace MedZoo.Tests.Web.Components;
+namespace MedZoo.Tests.Web.Runs.Pages.Components;
 
 public sealed class RunTitleTests
 {

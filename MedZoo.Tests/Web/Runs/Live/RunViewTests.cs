@@ -3,7 +3,7 @@ using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Runs.Live;
 
-namespace MedZoo.Tests.Web.Live;
+namespace MedZoo.Tests.Web.Runs.Live;
 
 public sealed class RunViewTests
 {

@@ -1,12 +1,13 @@
 using Bunit;
 using MedZoo.Engine;
 using MedZoo.Engine.Training;
+using MedZoo.Tests.Web.Components;
 using MedZoo.Tests.Web.Runs.Forms;
-using MedZoo.Web.Runs.Pages.Components;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Runs.Forms;
+using MedZoo.Web.Runs.Pages.Components;
 
-namespace MedZoo.Tests.Web.Components;
+namespace MedZoo.Tests.Web.Runs.Pages.Components;
 
 public sealed class OptionsFormTests : ComponentTestContext
 {

@@ -20,6 +20,7 @@ public sealed class StorageBoundaryTests
     private static readonly string[] Areas =
     [
         "MedZoo.Web.Components", "MedZoo.Web.Runs", "MedZoo.Web.Live", "MedZoo.Web.Reviews", "MedZoo.Web.Accounts", "MedZoo.Web.Datasets", "MedZoo.Web.Sweeps",
+        "MedZoo.Web.Models",
     ];
 
     private static readonly Assembly Web = typeof(RunProjection).Assembly;

@@ -8,7 +8,7 @@ namespace MedZoo.Tests.Web;
 /// <summary>
 /// The web project's folder-level dependency graph, read from its compiled types: which top-level folder
 /// (<c>MedZoo.Web.&lt;Folder&gt;</c>, the namespace follows the folder; a Razor component compiles into its
-/// folder's namespace) uses which. A type counts as used wherever the engine's namespace test sees it: base
+/// folder's namespace; the subfolders of the Components shell count as folders of their own) uses which. A type counts as used wherever the engine's namespace test sees it: base
 /// type, interfaces, members' types, attributes, locals and every type, field or method the IL names, lambdas
 /// and async state machines included. The folders must form no cycle, so each one can be read, tested and
 /// replaced from the bottom up. Run it with
@@ -68,6 +68,15 @@ public sealed class WebFolderDependencyTests(ITestOutputHelper output)
         Assert.Equal("Components.Shared", FolderGraph.Folder(typeof(MedZoo.Web.Components.Shared.Format)));
         Assert.Equal("Components", FolderGraph.Folder(typeof(MedZoo.Web.Components.Routes)));
         Assert.Null(FolderGraph.Folder("System.Text"));
+    }
+
+    [Fact]
+    public void Explain_AnEdge_NamesTheTypesThatMakeIt()
+    {
+        // Accounts asks Api (not Hosting) whether a request is for a program, so the sign-in redirect needs no host.
+        var text = FolderGraph.Build(Web).Explain(["Accounts", "Api"]);
+        Assert.Contains("Accounts → Api because:", text);
+        Assert.Contains("Accounts.AccountsExtensions → Api.ApiPaths", text);
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 using Microsoft.Extensions.DependencyInjection;
 using static MedZoo.Tests.Web.Support.AppTestHelpers;
 

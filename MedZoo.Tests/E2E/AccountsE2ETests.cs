@@ -1,7 +1,7 @@
 using MedZoo.Tests.Web.Endpoints;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 using Microsoft.Extensions.DependencyInjection;
 using static MedZoo.Tests.Web.Support.AppTestHelpers;
 

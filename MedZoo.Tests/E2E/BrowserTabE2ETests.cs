@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using MedZoo.Tests.Web.Support;
-using MedZoo.Web.Persistence;
-using Microsoft.Playwright;
+using MedZoo.Web.Runs;
 using static MedZoo.Tests.Web.Support.AppTestHelpers;
 
 namespace MedZoo.Tests.E2E;

@@ -2,7 +2,6 @@ using System.Text.RegularExpressions;
 using MedZoo.Engine.Training;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Datasets;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -3,6 +3,7 @@ using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Reviews;
+using MedZoo.Web.Runs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static MedZoo.Tests.Web.Support.AppTestHelpers;

@@ -1,5 +1,5 @@
 using MedZoo.Tests.Web.Support;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 using Microsoft.Playwright;
 using static MedZoo.Tests.Web.Support.AppTestHelpers;
 

@@ -3,9 +3,8 @@ using System.Text.RegularExpressions;
 using MedZoo.Engine.Training;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
-using MedZoo.Web.Live;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Live;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 

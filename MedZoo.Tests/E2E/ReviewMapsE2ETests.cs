@@ -3,8 +3,6 @@ using MedZoo.Engine.IO;
 using MedZoo.Engine.Training;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Imaging;
-using MedZoo.Web.Persistence;
-using MedZoo.Web.Reviews;
 using MedZoo.Web.Runs;
 using Microsoft.Playwright;
 

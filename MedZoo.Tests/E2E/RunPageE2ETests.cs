@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using MedZoo.Tests.Web.Support;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 using Microsoft.Playwright;
 using static MedZoo.Tests.Web.Support.AppTestHelpers;
 

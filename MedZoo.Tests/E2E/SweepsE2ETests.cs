@@ -1,5 +1,5 @@
 using MedZoo.Tests.Web.Support;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 using MedZoo.Web.Sweeps;
 using Microsoft.Extensions.DependencyInjection;
 

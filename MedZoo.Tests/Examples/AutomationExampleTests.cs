@@ -5,6 +5,7 @@ using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Reviews;
+using MedZoo.Web.Runs;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 using static MedZoo.Tests.Web.Support.AppTestHelpers;

@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Settings;
 
 namespace MedZoo.Tests.TestSupport;
 

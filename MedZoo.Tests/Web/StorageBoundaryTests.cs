@@ -1,8 +1,9 @@
-using MedZoo.Tests.TestSupport;
 using System.Reflection;
 using LiteDB;
+using MedZoo.Tests.TestSupport;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Settings;
 
 namespace MedZoo.Tests.Web;
 
@@ -19,6 +20,7 @@ public sealed class StorageBoundaryTests
     private static readonly string[] Areas =
     [
         "MedZoo.Web.Components", "MedZoo.Web.Runs", "MedZoo.Web.Live", "MedZoo.Web.Reviews", "MedZoo.Web.Accounts", "MedZoo.Web.Datasets", "MedZoo.Web.Sweeps",
+        "MedZoo.Web.Models",
     ];
 
     private static readonly Assembly Web = typeof(RunProjection).Assembly;
@@ -41,8 +43,8 @@ public sealed class StorageBoundaryTests
     }
 
     [Theory]
-    [InlineData(typeof(MedZoo.Web.Live.TrainingHub))]
-    [InlineData(typeof(MedZoo.Web.Live.ITrainingClient))]
+    [InlineData(typeof(MedZoo.Web.Runs.Live.TrainingHub))]
+    [InlineData(typeof(MedZoo.Web.Runs.Live.ITrainingClient))]
     public void Hub_PublicMethods_TakeAndReturnContractsNotStoredRecords(Type hub)
     {
         var stored = hub.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
@@ -51,7 +53,7 @@ public sealed class StorageBoundaryTests
             .Select(x => $"{x.Name}: {x.t}")
             .ToList();
         Assert.True(stored.Count == 0, "hub methods expose stored records; return a contract record (e.g. RunInfo) instead:\n" + string.Join("\n", stored));
-        Assert.Equal(typeof(RunInfo), typeof(MedZoo.Web.Live.TrainingHub).GetMethod(nameof(MedZoo.Web.Live.TrainingHub.Subscribe))!.ReturnType);
+        Assert.Equal(typeof(RunInfo), typeof(MedZoo.Web.Runs.Live.TrainingHub).GetMethod(nameof(MedZoo.Web.Runs.Live.TrainingHub.Subscribe))!.ReturnType);
 
         static IEnumerable<Type> Unwrap(Type t) => t.IsGenericType ? t.GetGenericArguments().SelectMany(Unwrap).Prepend(t) : [t];
     }

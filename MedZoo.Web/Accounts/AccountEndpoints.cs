@@ -1,4 +1,4 @@
-using MedZoo.Web.Components.Pages.Account;
+using MedZoo.Web.Accounts.Pages;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components;

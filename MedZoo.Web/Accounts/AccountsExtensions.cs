@@ -1,13 +1,12 @@
-using MedZoo.Web.Settings;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Api;
+using MedZoo.Web.Settings;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
@@ -95,7 +94,7 @@ public static class AccountsExtensions
 
     private static Task RedirectOrStatus(RedirectContext<CookieAuthenticationOptions> ctx, int status)
     {
-        if (Hosting.WebHostingExtensions.IsApiOrHub(ctx.Request.Path))
+        if (ApiPaths.IsApiOrHub(ctx.Request.Path))
             ctx.Response.StatusCode = status;
         else
             ctx.Response.Redirect(ctx.RedirectUri);

@@ -112,7 +112,7 @@ public sealed class ApiTokenService(IApiTokenStore store, UserService users, Tim
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    private Persistence.UserRecord Account(ClaimsPrincipal user, string action)
+    private UserRecord Account(ClaimsPrincipal user, string action)
     {
         ArgumentNullException.ThrowIfNull(user);
         if (user.Identity?.IsAuthenticated != true || user.Identity.Name is not { } name)

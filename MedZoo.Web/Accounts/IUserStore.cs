@@ -1,5 +1,3 @@
-using MedZoo.Web.Persistence;
-
 namespace MedZoo.Web.Accounts;
 
 /// <summary>

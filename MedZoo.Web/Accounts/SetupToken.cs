@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Settings;
 using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Accounts;

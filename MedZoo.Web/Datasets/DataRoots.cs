@@ -1,8 +1,8 @@
-using MedZoo.Engine;
 using System.Security.Claims;
 using System.Text.RegularExpressions;
+using MedZoo.Engine;
 using MedZoo.Web.Accounts;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Settings;
 using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Datasets;

@@ -6,7 +6,6 @@ using MedZoo.Engine.Data;
 using MedZoo.Engine.Networks;
 using MedZoo.Engine.Planning;
 using MedZoo.Web.Accounts;
-using MedZoo.Web.Persistence;
 
 namespace MedZoo.Web.Datasets;
 

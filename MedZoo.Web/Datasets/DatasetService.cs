@@ -1,10 +1,9 @@
-using MedZoo.Engine;
 using System.Security.Claims;
+using MedZoo.Engine;
 using MedZoo.Engine.Data;
-using MedZoo.Web.Accounts;
-using MedZoo.Web.Persistence;
-using MedZoo.Web.Reviews;
 using MedZoo.Engine.Training;
+using MedZoo.Web.Accounts;
+using MedZoo.Web.Settings;
 using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Datasets;
@@ -163,9 +162,9 @@ public sealed class DatasetService(IDatasetStore store, IOptions<DataOptions> da
         var budget = MemoryBudget;
         if (estimate.PeakBytes > budget)
             throw new InvalidOptionException(field,
-                $"loading this dataset would take about {ReviewOptions.FormatBytes(estimate.PeakBytes)} of memory " +
-                $"({estimate.Subjects} subject(s), {estimate.Channels} modalities, largest {ReviewOptions.FormatBytes(estimate.LargestSubjectBytes)}), " +
-                $"more than the server's budget of {ReviewOptions.FormatBytes(budget)} ({DataAccessOptions.Section}:{nameof(DataAccessOptions.MemoryBudgetBytes)}); " +
+                $"loading this dataset would take about {ByteSize.Format(estimate.PeakBytes)} of memory " +
+                $"({estimate.Subjects} subject(s), {estimate.Channels} modalities, largest {ByteSize.Format(estimate.LargestSubjectBytes)}), " +
+                $"more than the server's budget of {ByteSize.Format(budget)} ({DataAccessOptions.Section}:{nameof(DataAccessOptions.MemoryBudgetBytes)}); " +
                 "use fewer or smaller subjects, or ask an admin to raise the budget");
     }
 

@@ -2,11 +2,12 @@ using MedZoo.Web.Accounts;
 using MedZoo.Web.Api;
 using MedZoo.Web.Components;
 using MedZoo.Web.Datasets;
-using MedZoo.Web.Live;
 using MedZoo.Web.Models;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Reviews;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Live;
+using MedZoo.Web.Settings;
 using MedZoo.Web.Sweeps;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -51,7 +52,7 @@ public static class WebHostingExtensions
         }
         // Page requests get a friendly 404 page; API, hub and form posts get the bare status code (a re-executed
         // page would turn their 401/403 into a sign-in redirect).
-        app.UseWhen(ctx => HttpMethods.IsGet(ctx.Request.Method) && !IsApiOrHub(ctx.Request.Path),
+        app.UseWhen(ctx => HttpMethods.IsGet(ctx.Request.Method) && !ApiPaths.IsApiOrHub(ctx.Request.Path),
             b => b.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
         app.UseMedZooApiProblems();
         app.UseCrossSiteRequestGuard();
@@ -72,9 +73,6 @@ public static class WebHostingExtensions
         app.Lifetime.ApplicationStarted.Register(() => PrintWelcome(app));
         return app;
     }
-
-    /// <summary>True for paths served to programs rather than browsers' pages.</summary>
-    public static bool IsApiOrHub(PathString path) => path.StartsWithSegments("/api") || path.StartsWithSegments("/hubs");
 
     private static void PrintWelcome(WebApplication app)
     {

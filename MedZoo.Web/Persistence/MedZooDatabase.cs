@@ -1,4 +1,8 @@
 using LiteDB;
+using MedZoo.Web.Accounts;
+using MedZoo.Web.Datasets;
+using MedZoo.Web.Runs;
+using MedZoo.Web.Settings;
 using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Persistence;

@@ -222,13 +222,6 @@ public sealed class RunRepository(MedZooDatabase database) : IRunStore, IRunHist
     }
 }
 
-/// <summary>One page of a run's history in sequence order, and whether more follow it.</summary>
-public sealed record SeqPage<T>(IReadOnlyList<T> Items, bool More)
-{
-    internal static SeqPage<T> Of(List<T> fetched, int limit) =>
-        fetched.Count > limit ? new(fetched.GetRange(0, limit), true) : new(fetched, false);
-}
-
 /// <summary>
 /// Index keys that sort a run's metric points and events by sequence number ("run:0000…42"), so that
 /// a page of history is one index range. LiteDB indexes one expression, so the run and the number

@@ -1,5 +1,3 @@
-using MedZoo.Web.Persistence;
-
 namespace MedZoo.Web.Reviews;
 
 /// <summary>Reviews and uploads as the Reviews pages, the review worker and the API ask for them.</summary>

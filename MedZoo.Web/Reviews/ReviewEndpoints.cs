@@ -1,13 +1,13 @@
-using MedZoo.Web.Runs;
 using MedZoo.Engine.Data;
+using MedZoo.Engine.IO;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Api;
-using MedZoo.Web.Persistence;
-using MedZoo.Engine.IO;
 using MedZoo.Web.Imaging;
+using MedZoo.Web.Runs;
+using MedZoo.Web.Settings;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.OpenApi;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 
 namespace MedZoo.Web.Reviews;
 
@@ -169,7 +169,7 @@ public static class ReviewEndpoints
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
             size.MaxRequestBodySize = limit + 1024 * 1024; // the form's own bytes on top of the files
         if (http.Request.ContentLength > limit + 1024 * 1024)
-            return ApiProblem.BadRequest($"the upload is larger than the limit of {ReviewOptions.FormatBytes(limit)}");
+            return ApiProblem.BadRequest($"the upload is larger than the limit of {ByteSize.Format(limit)}");
         if (!http.Request.HasFormContentType)
             return ApiProblem.BadRequest("post the files as multipart/form-data (fields: images, label, name)");
         try

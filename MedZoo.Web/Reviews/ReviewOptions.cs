@@ -37,13 +37,4 @@ public sealed class ReviewOptions
         if (!(Overlap >= 0 && Overlap < 1)) throw new ArgumentException($"{Section}:{nameof(Overlap)} must be in [0, 1), got {Overlap}");
         if (WindowsPerBatch < 1) throw new ArgumentException($"{Section}:{nameof(WindowsPerBatch)} must be at least 1, got {WindowsPerBatch}");
     }
-
-    /// <summary>A size in bytes for messages ("512 MiB").</summary>
-    public static string FormatBytes(long bytes) => bytes switch
-    {
-        >= 1L << 30 => FormattableString.Invariant($"{bytes / (double)(1L << 30):0.#} GiB"),
-        >= 1L << 20 => FormattableString.Invariant($"{bytes / (double)(1L << 20):0.#} MiB"),
-        >= 1L << 10 => FormattableString.Invariant($"{bytes / 1024.0:0.#} KiB"),
-        _ => $"{bytes} bytes",
-    };
 }

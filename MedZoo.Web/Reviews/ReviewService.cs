@@ -3,7 +3,6 @@ using MedZoo.Engine.Data;
 using MedZoo.Engine.Training;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Datasets;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 
 namespace MedZoo.Web.Reviews;

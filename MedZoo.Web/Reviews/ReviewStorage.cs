@@ -1,4 +1,4 @@
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Settings;
 using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Reviews;

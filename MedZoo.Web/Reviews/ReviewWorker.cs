@@ -7,8 +7,8 @@ using MedZoo.Engine.IO;
 using MedZoo.Engine.Metrics;
 using MedZoo.Web.Datasets;
 using MedZoo.Web.Imaging;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Settings;
 using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Reviews;
@@ -239,8 +239,8 @@ public sealed class ReviewWorker(
         var budget = access.Value.EffectiveMemoryBudget();
         if (bytes > budget)
             throw new InvalidOperationException(
-                $"this volume ({voxels:N0} voxels, {channels} channel(s), {classes} classes) would take about {ReviewOptions.FormatBytes(bytes)} of memory to review, " +
-                $"more than the server's budget of {ReviewOptions.FormatBytes(budget)} ({DataAccessOptions.Section}:{nameof(DataAccessOptions.MemoryBudgetBytes)}); " +
+                $"this volume ({voxels:N0} voxels, {channels} channel(s), {classes} classes) would take about {ByteSize.Format(bytes)} of memory to review, " +
+                $"more than the server's budget of {ByteSize.Format(budget)} ({DataAccessOptions.Section}:{nameof(DataAccessOptions.MemoryBudgetBytes)}); " +
                 "review a smaller volume, or ask an admin to raise the budget");
     }
 

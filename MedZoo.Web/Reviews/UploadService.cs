@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using MedZoo.Engine.IO;
 using MedZoo.Web.Accounts;
+using MedZoo.Web.Settings;
 using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Reviews;
@@ -175,7 +176,7 @@ public sealed class UploadService(IReviewStore repository, ReviewStorage storage
     private const string Formats = "NIfTI (.nii or .nii.gz, or a .hdr with its .img), Analyze (.hdr with its .img) or MetaImage (.mha, or a .mhd with its .raw or .zraw)";
 
     private static UploadRejectedException TooLarge(ReviewOptions o, string name, string? reason) => new(
-        $"The upload is larger than {ReviewOptions.FormatBytes(o.MaxUploadBytes)} (reached at {name}): upload fewer files at a time, or compressed .nii.gz files, or ask an administrator to raise the limit.",
+        $"The upload is larger than {ByteSize.Format(o.MaxUploadBytes)} (reached at {name}): upload fewer files at a time, or compressed .nii.gz files, or ask an administrator to raise the limit.",
         $"Setting {ReviewOptions.Section}:{nameof(ReviewOptions.MaxUploadBytes)} = {o.MaxUploadBytes} bytes." + (reason is null ? "" : $" {reason}"));
 
     private static async Task<long> CopyLimitedAsync(Stream source, Stream target, long remaining, UploadRejectedException tooLarge, CancellationToken cancellation)

@@ -1,13 +1,11 @@
 using MedZoo.Engine.Checkpoints;
-using MedZoo.Engine.Training;
-using MedZoo.Web.Persistence;
 
 namespace MedZoo.Web.Runs;
 
 /// <summary>
 /// Runs as the queue, the pages and the API ask for them. Read-modify-write goes through
 /// <see cref="Update"/>, which serializes writers, so the event recorder and the run worker never
-/// overwrite each other's fields. LiteDB implements it today (<see cref="RunRepository"/>); a
+/// overwrite each other's fields. LiteDB implements it today (<c>Persistence.RunRepository</c>); a
 /// database server implements it with one row per run and a row lock in <see cref="Update"/>.
 /// </summary>
 public interface IRunStore

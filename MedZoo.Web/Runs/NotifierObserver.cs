@@ -1,5 +1,5 @@
 using MedZoo.Engine.Training;
-using MedZoo.Web.Live;
+using MedZoo.Web.Runs.Live;
 
 namespace MedZoo.Web.Runs;
 

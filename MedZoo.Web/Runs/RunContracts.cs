@@ -1,5 +1,4 @@
 using MedZoo.Engine.Training;
-using MedZoo.Web.Persistence;
 
 namespace MedZoo.Web.Runs;
 

@@ -1,7 +1,6 @@
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Api;
 using MedZoo.Web.Live;
-using MedZoo.Web.Persistence;
 
 namespace MedZoo.Web.Runs;
 

@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using MedZoo.Web.Accounts;
-using MedZoo.Web.Live;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs.Live;
 
 namespace MedZoo.Web.Runs;
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using MedZoo.Engine.Training;
-using MedZoo.Web.Live;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs.Live;
 using Microsoft.Extensions.Options;
 
 namespace MedZoo.Web.Runs;

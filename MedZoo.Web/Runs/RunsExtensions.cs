@@ -1,10 +1,10 @@
 using MedZoo.Web.Live;
+using MedZoo.Web.Runs.Live;
+using MedZoo.Web.Settings;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.Options;
-using MedZoo.Web.Persistence;
-using MedZoo.Web.Settings;
 
 namespace MedZoo.Web.Runs;
 

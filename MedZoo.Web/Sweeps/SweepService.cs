@@ -3,9 +3,8 @@ using System.Security.Claims;
 using System.Text.Json;
 using MedZoo.Engine.Training;
 using MedZoo.Web.Accounts;
-using MedZoo.Web.Live;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Live;
 
 namespace MedZoo.Web.Sweeps;
 

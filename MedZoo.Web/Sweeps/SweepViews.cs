@@ -1,4 +1,5 @@
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
+
 
 namespace MedZoo.Web.Sweeps;
 

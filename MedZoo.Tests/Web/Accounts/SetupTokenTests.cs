@@ -1,6 +1,6 @@
 using MedZoo.Tests.TestSupport;
 using MedZoo.Web.Accounts;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Settings;
 using Microsoft.Extensions.Options;
 
 namespace MedZoo.Tests.Web.Accounts;

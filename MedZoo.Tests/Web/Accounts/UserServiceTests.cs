@@ -1,6 +1,5 @@
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
-using MedZoo.Web.Persistence;
 using Microsoft.AspNetCore.Identity;
 
 namespace MedZoo.Tests.Web.Accounts;

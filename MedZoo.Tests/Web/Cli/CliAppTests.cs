@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using MedZoo.Tests.TestSupport;
 using MedZoo.Web.Cli;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Settings;
 
 namespace MedZoo.Tests.Web.Cli;
 

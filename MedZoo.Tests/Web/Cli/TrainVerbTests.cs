@@ -2,7 +2,7 @@ using System.Text.Json;
 using MedZoo.Tests.TestSupport;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Cli;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 
 namespace MedZoo.Tests.Web.Cli;
 

@@ -1,7 +1,7 @@
 using Bunit;
-using MedZoo.Web.Components.Pages.Runs.Components;
 using MedZoo.Web.Components.Shared;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Pages.Components;
 using Microsoft.JSInterop;
 
 namespace MedZoo.Tests.Web.Components;

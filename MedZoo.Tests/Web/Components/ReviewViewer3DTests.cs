@@ -1,6 +1,6 @@
 using Bunit;
 using MedZoo.Tests.TestSupport;
-using MedZoo.Web.Components.Pages.Reviews.Components;
+using MedZoo.Web.Reviews.Pages.Components;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;

@@ -2,7 +2,7 @@ using System.Net;
 using MedZoo.Tests.TestSupport;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
-using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 using Microsoft.Extensions.DependencyInjection;
 using static MedZoo.Tests.Web.Support.AppTestHelpers;
 

@@ -6,8 +6,8 @@ using System.Text.Json;
 using MedZoo.Engine.Training;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Live;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Live;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,5 +1,7 @@
 using MedZoo.Tests.TestSupport;
 using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
+using MedZoo.Web.Settings;
 using Microsoft.Extensions.Options;
 
 namespace MedZoo.Tests.Web.Persistence;

@@ -1,5 +1,6 @@
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 
 namespace MedZoo.Tests.Web.Persistence;
 

@@ -1,10 +1,10 @@
-using System.IO.Compression;
 using MedZoo.Engine.IO;
 using MedZoo.Tests.TestSupport;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Reviews;
+using MedZoo.Web.Settings;
 using Microsoft.Extensions.Options;
 
 namespace MedZoo.Tests.Web.Reviews;

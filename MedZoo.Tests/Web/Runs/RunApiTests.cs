@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,9 +1,8 @@
 using System.Text.Json;
 using MedZoo.Engine.Training;
 using MedZoo.Tests.Web.Support;
-using MedZoo.Web.Live;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Live;
 
 namespace MedZoo.Tests.Web.Runs;
 
@@ -265,7 +264,7 @@ public sealed class RunProjectionTests
             if (u.Event is RunFinished) finished.TrySetResult(true);
             return ValueTask.CompletedTask;
         }, capacity: 10_000);
-        MedZoo.Tests.Web.Persistence.RunEventRecorderTests.RunScripted(f, "r1", ScriptedRunExecutor.Json(epochs: 3, stepsPerEpoch: 4));
+        RunEventRecorderTests.RunScripted(f, "r1", ScriptedRunExecutor.Json(epochs: 3, stepsPerEpoch: 4));
         await f.Recorder.FlushAsync();
         await Waits.For(finished.Task, "the live view to see the run finish");
 

@@ -1,7 +1,6 @@
 using MedZoo.Engine;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 using Microsoft.Extensions.DependencyInjection;
 using static MedZoo.Tests.Web.Support.AppTestHelpers;
@@ -148,7 +147,7 @@ public sealed class RunWorkerTests
             Assert.Equal(3, done.EpochsCompleted);
             Assert.Equal(2, done.Sessions);
             Assert.Equal([1, 2, 3], again.Repository().Metrics(id, MetricKind.Epoch).Select(m => m.Epoch));
-            var view = MedZoo.Web.Live.RunView.Load(again.Repository(), done);
+            var view = MedZoo.Web.Runs.Live.RunView.Load(again.Repository(), done);
             Assert.Equal([1L, 2, 3, 4, 5, 6], view.Steps.Select(s => s.GlobalStep));
         }
     }

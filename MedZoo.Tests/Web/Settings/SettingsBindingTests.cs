@@ -3,9 +3,9 @@ using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Datasets;
 using MedZoo.Web.Live;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Reviews;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Settings;
 using Microsoft.Extensions.Options;
 
 namespace MedZoo.Tests.Web.Settings;

@@ -1,8 +1,8 @@
 using System.Security.Claims;
 using MedZoo.Web.Accounts;
-using MedZoo.Web.Live;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Live;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace MedZoo.Tests.Web.Support;

@@ -1,9 +1,10 @@
 using MedZoo.Tests.TestSupport;
-using MedZoo.Web.Live;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Datasets;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Live;
+using MedZoo.Web.Settings;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

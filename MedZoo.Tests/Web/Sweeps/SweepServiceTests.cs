@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Sweeps;
 using Microsoft.Extensions.DependencyInjection;

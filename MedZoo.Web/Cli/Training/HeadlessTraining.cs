@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using MedZoo.Engine.Training;
 using MedZoo.Engine.Checkpoints;
+using MedZoo.Engine.Training;
 
 namespace MedZoo.Web.Cli.Training;
 

@@ -4,8 +4,8 @@ using MedZoo.Engine.Training;
 using MedZoo.Web.Cli.Options;
 using MedZoo.Web.Cli.Progress;
 using MedZoo.Web.Cli.Training;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Settings;
 
 namespace MedZoo.Web.Cli.Verbs;
 

@@ -1,7 +1,9 @@
 using System.Text;
 using MedZoo.Engine.Training;
-using MedZoo.Web.Live;
 using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Live;
+using MedZoo.Web.Settings;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 

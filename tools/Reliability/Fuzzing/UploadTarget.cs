@@ -4,6 +4,7 @@ using MedZoo.Engine.IO;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Reviews;
+using MedZoo.Web.Settings;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 

@@ -5,7 +5,6 @@ using MedZoo.Engine.Devices;
 using MedZoo.Engine.Networks;
 using MedZoo.Engine.Training;
 using MedZoo.Engine.Checkpoints;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 using static TorchSharp.torch;
 

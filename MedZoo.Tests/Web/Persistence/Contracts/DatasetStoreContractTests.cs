@@ -1,5 +1,4 @@
 using MedZoo.Web.Datasets;
-using MedZoo.Web.Persistence;
 
 namespace MedZoo.Tests.Web.Persistence.Contracts;
 

@@ -1,4 +1,3 @@
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 
 namespace MedZoo.Tests.Web.Persistence.Contracts;

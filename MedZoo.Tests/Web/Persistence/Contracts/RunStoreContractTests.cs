@@ -1,5 +1,4 @@
 using MedZoo.Engine.Training;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 
 namespace MedZoo.Tests.Web.Persistence.Contracts;

@@ -6,6 +6,7 @@ using MedZoo.Web.Persistence;
 using MedZoo.Web.Persistence.Postgres;
 using MedZoo.Web.Reviews;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Settings;
 using MedZoo.Web.Sweeps;
 using Microsoft.Extensions.Options;
 using Npgsql;

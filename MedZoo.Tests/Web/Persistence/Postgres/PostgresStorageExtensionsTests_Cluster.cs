@@ -2,7 +2,6 @@ using MedZoo.Engine.Checkpoints;
 using MedZoo.Tests.Web.Persistence.Contracts;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Datasets;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Persistence.Postgres;
 using MedZoo.Web.Reviews;
 using MedZoo.Web.Runs;

@@ -1,6 +1,6 @@
 using MedZoo.Web.Components.Shared;
 
-namespace MedZoo.Tests.Web.Components;
+namespace MedZoo.Tests.Web.Components.Shared;
 
 public sealed class ChartSyncTests
 {

@@ -1,11 +1,12 @@
 using Bunit;
 using MedZoo.Tests.TestSupport;
+using MedZoo.Tests.Web.Components;
 using MedZoo.Web.Reviews.Pages.Components;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
 
-namespace MedZoo.Tests.Web.Components;
+namespace MedZoo.Tests.Web.Reviews.Pages.Components;
 
 /// <summary>
 /// The review's 3D switch: without NiiVue in the build (no npm when it was built) it says so and loads

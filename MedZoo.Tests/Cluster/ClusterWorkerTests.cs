@@ -1,0 +1,117 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Hangfire;
+using MedZoo.Tests.Web.Support;
+using MedZoo.Web.Cluster;
+using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace MedZoo.Tests.Cluster;
+
+/// <summary>
+/// Cluster mode end to end on real servers: a web node (in this process) queues runs through Hangfire in PostgreSQL and
+/// never trains; <c>medzoo worker</c> processes take them from their queues, train them with the real trainer (the smoke
+/// preset: seconds) and write everything to the shared database, where the web node reads it.
+/// </summary>
+public sealed class ClusterWorkerTests(ClusterNode node) : IClassFixture<ClusterNode>
+{
+    private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
+    private async Task<HttpClient> AdminAsync() =>
+        (await SignIn.AsAsync(node.Address, MedZooAppFactory.AdminName, MedZooAppFactory.AdminPassword)).Client;
+
+    private static async Task<RunInfo> StartAsync(HttpClient client, string name, string configJson)
+    {
+        using var response = await client.PostAsync("/api/runs",
+            new StringContent($"{{\"name\":\"{name}\",\"config\":{configJson}}}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"POST /api/runs answered {response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<RunInfo>(ApiJson))!;
+    }
+
+    private static long Enqueued(string queue) => JobStorage.Current.GetMonitoringApi().EnqueuedCount(queue);
+
+    [Fact]
+    public async Task Run_StartedThroughTheWebNodesApi_IsQueuedThenTrainedByAWorkerToCompletedWithMetricsOnTheWebNode()
+    {
+        using var client = await AdminAsync();
+        // The web node hosts no run worker: nothing in it takes runs from the queue.
+        Assert.DoesNotContain(node.App.Services.GetServices<IHostedService>(), s => s is RunWorker);
+        var cpuBefore = Enqueued(ClusterQueues.Cpu);
+
+        var run = await StartAsync(client, "on a worker", ClusterNode.SmokeConfig("cpu"));
+
+        Assert.Equal(RunStatus.Queued, node.Runs.Get(run.Id)!.Status);
+        Assert.Equal(cpuBefore + 1, Enqueued(ClusterQueues.Cpu)); // a Hangfire job on the cpu queue, nobody to take it
+        await using var worker = WorkerProcess.Start(node.Servers.Postgres, "worker-a", "--devices", "cpu");
+        var done = await node.WaitForRunAsync(run.Id, r => r.Status.IsFinished(), "the run to finish", worker);
+
+        Assert.True(done.Status == RunStatus.Completed, $"run ended {done.Status} ({done.Reason})\n{worker.Output}");
+        Assert.Equal(2, done.EpochsCompleted);
+        Assert.Equal(1, done.Sessions);
+        using var metrics = JsonDocument.Parse(await client.GetStringAsync($"/api/runs/{run.Id}/metrics?kind=epoch"));
+        Assert.Equal(2, metrics.RootElement.GetProperty("items").GetArrayLength());
+        using var events = JsonDocument.Parse(await client.GetStringAsync($"/api/runs/{run.Id}/events"));
+        Assert.Contains(events.RootElement.GetProperty("items").EnumerateArray(), e => e.GetProperty("message").GetString() == "running on worker worker-a (cpu)");
+        Assert.NotNull(node.App.Services.GetRequiredService<IRunCheckpointStore>().Find(run.Id, "last"));
+    }
+
+    [Fact]
+    public async Task Worker_CpuOnly_TakesCpuRunsAndLeavesGpuRunsQueued()
+    {
+        using var client = await AdminAsync();
+        var gpuBefore = Enqueued(ClusterQueues.Gpu);
+        await using var worker = WorkerProcess.Start(node.Servers.Postgres, "cpu-only", "--devices", "cpu");
+        var info = await node.WaitForWorkerAsync(worker);
+        Assert.Equal(["cpu"], info.Queues);
+
+        var gpu = await StartAsync(client, "wants a gpu", ClusterNode.SmokeConfig("cuda"));
+        var cpu = await StartAsync(client, "wants the cpu", ClusterNode.SmokeConfig("cpu", epochs: 1));
+        var done = await node.WaitForRunAsync(cpu.Id, r => r.Status.IsFinished(), "the cpu run to finish", worker);
+
+        Assert.Equal(RunStatus.Completed, done.Status);
+        // Queued before the cpu run, yet untouched: the worker listens to the cpu queue only.
+        Assert.Equal(RunStatus.Queued, node.Runs.Get(gpu.Id)!.Status);
+        Assert.Equal(gpuBefore + 1, Enqueued(ClusterQueues.Gpu));
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync($"/api/runs/{gpu.Id}/stop", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task PauseResumeStop_FromTheWebNode_ReachTheWorkerTrainingTheRun()
+    {
+        using var client = await AdminAsync();
+        await using var worker = WorkerProcess.Start(node.Servers.Postgres, "controlled", "--devices", "cpu");
+        var run = await StartAsync(client, "controlled", ClusterNode.SmokeConfig("cpu", epochs: 500));
+        await node.WaitForRunAsync(run.Id, r => r.Status == RunStatus.Running && r.GlobalStep > 0, "training to begin", worker);
+        Assert.Contains(node.Workers.List().Single(w => w.Name == "controlled").Runs, r => r.RunId == run.Id);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync($"/api/runs/{run.Id}/pause", null)).StatusCode);
+        var paused = await node.WaitForRunAsync(run.Id, r => r.Status == RunStatus.Paused, "the worker to pause the run", worker);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync($"/api/runs/{run.Id}/resume", null)).StatusCode);
+        await node.WaitForRunAsync(run.Id, r => r.Status == RunStatus.Running && r.GlobalStep > paused.GlobalStep, "the worker to resume training", worker);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync($"/api/runs/{run.Id}/stop", null)).StatusCode);
+        var stopped = await node.WaitForRunAsync(run.Id, r => r.Status.IsFinished(), "the worker to stop the run", worker);
+
+        Assert.Equal(RunStatus.Stopped, stopped.Status);
+        Assert.True(stopped.EpochsCompleted < 500);
+    }
+
+    [Fact]
+    public async Task Job_OfARunStoppedWhileQueued_EndsWithoutTraining()
+    {
+        using var client = await AdminAsync();
+        var run = await StartAsync(client, "cancelled", ClusterNode.SmokeConfig("cpu"));
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync($"/api/runs/{run.Id}/stop", null)).StatusCode);
+        var after = await StartAsync(client, "after it", ClusterNode.SmokeConfig("cpu", epochs: 1));
+
+        await using var worker = WorkerProcess.Start(node.Servers.Postgres, "skipper", "--devices", "cpu");
+        await node.WaitForRunAsync(after.Id, r => r.Status.IsFinished(), "the next run to finish", worker);
+
+        var cancelled = node.Runs.Get(run.Id)!;
+        Assert.Equal(RunStatus.Stopped, cancelled.Status);
+        Assert.Equal(0, cancelled.Sessions);
+        Assert.Equal(0, cancelled.GlobalStep);
+    }
+}

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Bunit;
 using Hangfire;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Cluster;
@@ -8,6 +9,7 @@ using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using MudBlazor.Services;
 
 namespace MedZoo.Tests.Cluster;
 
@@ -113,5 +115,65 @@ public sealed class ClusterWorkerTests(ClusterNode node) : IClassFixture<Cluster
         Assert.Equal(RunStatus.Stopped, cancelled.Status);
         Assert.Equal(0, cancelled.Sessions);
         Assert.Equal(0, cancelled.GlobalStep);
+    }
+
+    [Fact]
+    public async Task WorkersPage_ALiveWorker_IsListedWithItsDevicesQueuesAndRun()
+    {
+        using var client = await AdminAsync();
+        await using var worker = WorkerProcess.Start(node.Servers.Postgres, "listed", "--devices", "cpu", "--runs-per-device", "2");
+        var run = await StartAsync(client, "shown on the workers page", ClusterNode.SmokeConfig("cpu", epochs: 500));
+        await node.WaitForRunAsync(run.Id, r => r.Status == RunStatus.Running, "training to begin", worker);
+        await using var ui = new BunitContext();
+        ui.Services.AddMudServices();
+        ui.JSInterop.Mode = JSRuntimeMode.Loose;
+        ui.Services.AddSingleton(node.Workers);
+        ui.Services.AddSingleton(node.Runs);
+
+        var page = ui.Render<MedZoo.Web.Cluster.Pages.Workers>();
+
+        // The heartbeat that lists the run comes within a beat of its start; the page reads the registry every 2 s.
+        page.WaitForAssertion(() =>
+        {
+            var row = page.Find(".mz-worker[data-worker=listed]");
+            Assert.Equal("false", row.GetAttribute("data-lost"));
+            Assert.Equal("cpu", row.QuerySelector(".mz-worker-devices")!.TextContent.Trim());
+            Assert.Equal("cpu", row.QuerySelector(".mz-worker-queues")!.TextContent.Trim());
+            Assert.Equal("1 / 2", row.QuerySelector(".mz-worker-load")!.TextContent.Trim());
+            Assert.Contains("shown on the workers page", row.QuerySelector(".mz-worker-runs")!.TextContent);
+        }, TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync($"/api/runs/{run.Id}/stop", null)).StatusCode);
+        await node.WaitForRunAsync(run.Id, r => r.Status.IsFinished(), "the run to stop", worker);
+    }
+
+    [Fact]
+    public async Task Worker_KilledMidRun_RunResumesOnAnotherWorkerFromItsLastCheckpointAndSaysSo()
+    {
+        using var client = await AdminAsync();
+        var a = WorkerProcess.Start(node.Servers.Postgres, "doomed", "--devices", "cpu");
+        int atKill;
+        string id;
+        await using (a)
+        {
+            id = (await StartAsync(client, "survives a crash", ClusterNode.SmokeConfig("cpu", epochs: 500))).Id;
+            atKill = (await node.WaitForRunAsync(id, r => r.EpochsCompleted >= 1, "the first epoch and its checkpoint", a)).EpochsCompleted;
+            await a.KillAsync(); // SIGKILL: no goodbye, the run stays 'running' in the database
+        }
+        var killedAt = DateTime.UtcNow;
+        await using var b = WorkerProcess.Start(node.Servers.Postgres, "rescuer", "--devices", "cpu");
+
+        var resumed = await node.WaitForRunAsync(id, r => r.Sessions == 2 && r.EpochsCompleted > atKill + 1, "the run to resume on the other worker", b,
+            TimeSpan.FromSeconds(150));
+        var took = DateTime.UtcNow - killedAt;
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync($"/api/runs/{id}/stop", null)).StatusCode);
+        await node.WaitForRunAsync(id, r => r.Status.IsFinished(), "the run to stop", b);
+
+        using var events = JsonDocument.Parse(await client.GetStringAsync($"/api/runs/{id}/events?limit=5000"));
+        var lines = events.RootElement.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("message").GetString()).ToList();
+        Assert.Contains("resumed on worker rescuer after worker doomed vanished (from its last checkpoint)", lines);
+        // Every epoch once, none lost beyond the one in progress at the kill: the series continues from the checkpoint.
+        var epochs = node.App.Services.GetRequiredService<IMetricStore>().Metrics(id, MetricKind.Epoch).Select(p => p.Epoch).ToList();
+        Assert.Equal(Enumerable.Range(1, epochs.Count), epochs);
+        Assert.True(took < TimeSpan.FromSeconds(90), $"resumed {took.TotalSeconds:0} s after the kill");
     }
 }

@@ -77,7 +77,13 @@ public sealed class ClusterWorkerTests(ClusterNode node) : IClassFixture<Cluster
         // Queued before the cpu run, yet untouched: the worker listens to the cpu queue only.
         Assert.Equal(RunStatus.Queued, node.Runs.Get(gpu.Id)!.Status);
         Assert.Equal(gpuBefore + 1, Enqueued(ClusterQueues.Gpu));
-        Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync($"/api/runs/{gpu.Id}/stop", null)).StatusCode);
+
+        // A worker with a GPU takes it (this machine has none: the trainer falls back to the CPU with a notice).
+        await using var gpuWorker = WorkerProcess.Start(node.Servers.Postgres, "gpu-box", "--devices", "cuda:0");
+        var trained = await node.WaitForRunAsync(gpu.Id, r => r.Status.IsFinished(), "the gpu worker to train the gpu run", gpuWorker);
+        Assert.Equal(RunStatus.Completed, trained.Status);
+        using var events = JsonDocument.Parse(await client.GetStringAsync($"/api/runs/{gpu.Id}/events"));
+        Assert.Contains(events.RootElement.GetProperty("items").EnumerateArray(), e => e.GetProperty("message").GetString() == "running on worker gpu-box (cuda:0)");
     }
 
     [Fact]
@@ -88,6 +94,12 @@ public sealed class ClusterWorkerTests(ClusterNode node) : IClassFixture<Cluster
         var run = await StartAsync(client, "controlled", ClusterNode.SmokeConfig("cpu", epochs: 500));
         await node.WaitForRunAsync(run.Id, r => r.Status == RunStatus.Running && r.GlobalStep > 0, "training to begin", worker);
         Assert.Contains(node.Workers.List().Single(w => w.Name == "controlled").Runs, r => r.RunId == run.Id);
+        await using (var ui = new BunitContext())
+        {
+            ui.Services.AddSingleton(node.App.Services.GetRequiredService<IRunPlacementStore>());
+            var label = ui.Render<MedZoo.Web.Cluster.Pages.RunPlacementLabel>(p => p.Add(l => l.RunId, run.Id).Add(l => l.Status, RunStatus.Running));
+            label.WaitForAssertion(() => Assert.Equal("running on worker controlled (cpu)", label.Find("#run-worker").TextContent.Trim()));
+        }
 
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync($"/api/runs/{run.Id}/pause", null)).StatusCode);
         var paused = await node.WaitForRunAsync(run.Id, r => r.Status == RunStatus.Paused, "the worker to pause the run", worker);

@@ -15,12 +15,20 @@ public sealed class PostgresClusterStore : IWorkerStore, IRunPlacementStore
     public PostgresClusterStore(PostgresDatabase db)
     {
         _db = db;
-        _db.Run(c => PostgresDatabase.Execute(c, """
+        _db.Run(c =>
+        {
+            // Web nodes and workers starting together: concurrent CREATE TABLE IF NOT EXISTS can still collide in the catalog.
+            PostgresDatabase.Execute(c, "SELECT pg_advisory_xact_lock($1)", SchemaLockKey);
+            return PostgresDatabase.Execute(c, """
             CREATE TABLE IF NOT EXISTS cluster_workers (name text PRIMARY KEY, last_seen timestamptz NOT NULL, doc jsonb NOT NULL);
             CREATE TABLE IF NOT EXISTS cluster_placements (run_id text PRIMARY KEY, worker text, device text, session text,
                 requested int NOT NULL DEFAULT 0, previous_worker text, assigned_at timestamptz);
-            """));
+            """);
+        }, transaction: true);
     }
+
+    // Any number apart from the main schema's: serializes the creation of these tables.
+    private const long SchemaLockKey = 0x4D65645A6F6F01;
 
     /// <inheritdoc />
     public void Beat(WorkerInfo worker)

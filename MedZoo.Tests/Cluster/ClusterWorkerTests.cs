@@ -188,4 +188,35 @@ public sealed class ClusterWorkerTests(ClusterNode node) : IClassFixture<Cluster
         Assert.Equal(Enumerable.Range(1, epochs.Count), epochs);
         Assert.True(took < TimeSpan.FromSeconds(90), $"resumed {took.TotalSeconds:0} s after the kill");
     }
+
+    [Fact]
+    public async Task Worker_StoppedGracefully_PutsItsRunBackInTheQueueAndAnotherWorkerResumesIt()
+    {
+        using var client = await AdminAsync();
+        var a = WorkerProcess.Start(node.Servers.Postgres, "leaving", "--devices", "cpu");
+        string id;
+        int atStop;
+        await using (a)
+        {
+            id = (await StartAsync(client, "outlives its worker", ClusterNode.SmokeConfig("cpu", epochs: 500))).Id;
+            await node.WaitForRunAsync(id, r => r.EpochsCompleted >= 1, "the first epoch and its checkpoint", a);
+            await a.StopAsync(); // SIGTERM: the run stops at a batch boundary and goes back to the queue
+            Assert.True(a.HasExited, a.Output);
+        }
+        var queued = node.Runs.Get(id)!;
+        Assert.True(queued.Status == RunStatus.Queued && queued.ResumeRequested, $"after the worker left the run is {queued.Status} (resume {queued.ResumeRequested})");
+        atStop = queued.EpochsCompleted;
+
+        await using var b = WorkerProcess.Start(node.Servers.Postgres, "arriving", "--devices", "cpu");
+        await node.WaitForRunAsync(id, r => r.Sessions == 2 && r.EpochsCompleted > atStop, "the other worker to resume the run", b);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync($"/api/runs/{id}/stop", null)).StatusCode);
+        await node.WaitForRunAsync(id, r => r.Status.IsFinished(), "the run to stop", b);
+
+        using var events = JsonDocument.Parse(await client.GetStringAsync($"/api/runs/{id}/events?limit=5000"));
+        var lines = events.RootElement.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("message").GetString()).ToList();
+        Assert.Contains("worker leaving is shutting down: the run is queued again and resumes from its last checkpoint", lines);
+        Assert.Contains("running on worker arriving (cpu), from its last checkpoint", lines);
+        var epochs = node.App.Services.GetRequiredService<IMetricStore>().Metrics(id, MetricKind.Epoch).Select(p => p.Epoch).ToList();
+        Assert.Equal(Enumerable.Range(1, epochs.Count), epochs);
+    }
 }

@@ -60,14 +60,17 @@ public sealed class ClusterNode : IAsyncLifetime
     }
 
     /// <summary>Waits until <paramref name="worker"/>'s heartbeat is in the registry.</summary>
-    public async Task<WorkerInfo> WaitForWorkerAsync(WorkerProcess worker)
+    public Task<WorkerInfo> WaitForWorkerAsync(WorkerProcess worker) => WaitForHeartbeatAsync(worker, _ => true, "it to register");
+
+    /// <summary>Waits until <paramref name="worker"/>'s heartbeat satisfies <paramref name="condition"/> (it beats every 2 s).</summary>
+    public async Task<WorkerInfo> WaitForHeartbeatAsync(WorkerProcess worker, Func<WorkerInfo, bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (true)
         {
-            if (Workers.List().FirstOrDefault(w => w.Name == worker.Name) is { } info) return info;
+            if (Workers.List().FirstOrDefault(w => w.Name == worker.Name) is { } info && condition(info)) return info;
             if (worker.HasExited || DateTime.UtcNow > deadline)
-                throw new TimeoutException($"worker {worker.Name} did not register (exited: {worker.HasExited}):\n{worker.Output}");
+                throw new TimeoutException($"worker {worker.Name}: timed out waiting for {what} (exited: {worker.HasExited}):\n{worker.Output}");
             await Task.Delay(100);
         }
     }

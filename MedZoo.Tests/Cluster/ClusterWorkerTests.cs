@@ -18,8 +18,26 @@ namespace MedZoo.Tests.Cluster;
 /// never trains; <c>medzoo worker</c> processes take them from their queues, train them with the real trainer (the smoke
 /// preset: seconds) and write everything to the shared database, where the web node reads it.
 /// </summary>
-public sealed class ClusterWorkerTests(ClusterNode node) : IClassFixture<ClusterNode>
+public sealed class ClusterWorkerTests(ClusterNode node) : IClassFixture<ClusterNode>, IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>
+    /// The class shares one database and its queues: a run a test left unfinished (a failed assertion, or a worker that
+    /// put it back in the queue as it stopped) is stopped here, so the next test's worker skips its job.
+    /// </summary>
+    public Task DisposeAsync()
+    {
+        foreach (var run in node.Runs.List().Where(r => !r.Status.IsFinished()))
+            node.Runs.Update(run.Id, r =>
+            {
+                r.Status = RunStatus.Stopped;
+                r.Reason = "stopped by the test that started it";
+                r.FinishedAt = DateTime.UtcNow;
+            });
+        return Task.CompletedTask;
+    }
+
     private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
     private async Task<HttpClient> AdminAsync() =>
@@ -93,7 +111,7 @@ public sealed class ClusterWorkerTests(ClusterNode node) : IClassFixture<Cluster
         await using var worker = WorkerProcess.Start(node.Servers.Postgres, "controlled", "--devices", "cpu");
         var run = await StartAsync(client, "controlled", ClusterNode.SmokeConfig("cpu", epochs: 500));
         await node.WaitForRunAsync(run.Id, r => r.Status == RunStatus.Running && r.GlobalStep > 0, "training to begin", worker);
-        Assert.Contains(node.Workers.List().Single(w => w.Name == "controlled").Runs, r => r.RunId == run.Id);
+        await node.WaitForHeartbeatAsync(worker, w => w.Runs.Any(r => r.RunId == run.Id), "the worker's heartbeat to list the run");
         await using (var ui = new BunitContext())
         {
             ui.Services.AddSingleton(node.App.Services.GetRequiredService<IRunPlacementStore>());

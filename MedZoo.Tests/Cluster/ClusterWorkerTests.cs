@@ -18,7 +18,7 @@ namespace MedZoo.Tests.Cluster;
 /// never trains; <c>medzoo worker</c> processes take them from their queues, train them with the real trainer (the smoke
 /// preset: seconds) and write everything to the shared database, where the web node reads it.
 /// </summary>
-public sealed class ClusterWorkerTests(ClusterNode node) : IClassFixture<ClusterNode>, IAsyncLifetime
+public sealed class ClusterWorkerTests(ClusterNode node, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<ClusterNode>, IAsyncLifetime
 {
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -195,6 +195,7 @@ public sealed class ClusterWorkerTests(ClusterNode node) : IClassFixture<Cluster
         var resumed = await node.WaitForRunAsync(id, r => r.Sessions == 2 && r.EpochsCompleted > atKill + 1, "the run to resume on the other worker", b,
             TimeSpan.FromSeconds(150));
         var took = DateTime.UtcNow - killedAt;
+        output.WriteLine($"killed after epoch {atKill}; resumed and past epoch {atKill + 1} {took.TotalSeconds:0.0} s after the kill");
         Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync($"/api/runs/{id}/stop", null)).StatusCode);
         await node.WaitForRunAsync(id, r => r.Status.IsFinished(), "the run to stop", b);
 

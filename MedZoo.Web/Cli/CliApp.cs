@@ -35,6 +35,7 @@ public static partial class CliApp
         new BenchVerb(),
         new ExportVerb(),
         new ImportVerb(),
+        new WorkerVerb(),
     ];
 
     /// <summary>Every verb, in the order the help lists them (for names and summaries; <see cref="Run"/> builds its own).</summary>

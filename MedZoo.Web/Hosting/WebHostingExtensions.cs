@@ -1,5 +1,6 @@
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Api;
+using MedZoo.Web.Cluster;
 using MedZoo.Web.Components;
 using MedZoo.Web.Datasets;
 using MedZoo.Web.Models;
@@ -31,7 +32,8 @@ public static class WebHostingExtensions
 
         builder.AddMedZooAccounts();
         builder.AddMedZooRuns();
-        builder.AddMedZooLiteDbStorage();
+        if (ClusterOptions.IsEnabled(builder.Configuration)) builder.AddMedZooCluster(); // PostgreSQL + Hangfire (issue 17)
+        else builder.AddMedZooLiteDbStorage();
         builder.AddMedZooDatasets();
         builder.AddMedZooModels();
         builder.AddMedZooReviews();

@@ -9,7 +9,8 @@ namespace MedZoo.Web.Runs;
 /// Every action checks the caller's role here, on the server, whatever the UI shows.
 /// </summary>
 public sealed class RunService(
-    IRunStore runs, RunWorker worker, IRunExecutor executor, RunNotifier notifier, IRunCheckpointStore checkpoints, TimeProvider clock)
+    IRunStore runs, RunWorker worker, IRunExecutor executor, RunNotifier notifier, IRunCheckpointStore checkpoints, TimeProvider clock,
+    Cluster.IClusterRuns? cluster = null)
 {
     /// <summary>
     /// Queues a new run of <paramref name="configuration"/> (an object of the executor's
@@ -42,6 +43,7 @@ public sealed class RunService(
         runs.Insert(run);
         notifier.PublishStatus(run.Id, RunStatus.Queued);
         worker.Wake();
+        cluster?.Enqueue(run);
         return run;
     }
 
@@ -98,6 +100,7 @@ public sealed class RunService(
     public bool Pause(ClaimsPrincipal user, string runId)
     {
         user.DemandOperator("pause runs");
+        if (cluster is not null) return cluster.Request(runId, Cluster.RequestedState.Paused);
         return worker.Control(runId) is { } c && Do(c.Pause);
     }
 
@@ -105,6 +108,7 @@ public sealed class RunService(
     public bool Resume(ClaimsPrincipal user, string runId)
     {
         user.DemandOperator("resume runs");
+        if (cluster is not null) return cluster.Request(runId, Cluster.RequestedState.Running);
         return worker.Control(runId) is { } c && Do(c.Resume);
     }
 
@@ -112,6 +116,7 @@ public sealed class RunService(
     public bool Stop(ClaimsPrincipal user, string runId)
     {
         user.DemandOperator("stop runs");
+        if (cluster?.Request(runId, Cluster.RequestedState.Stopped) == true) return true;
         if (worker.Control(runId) is { } c) return Do(c.Stop);
         var cancelled = runs.Update(runId, r =>
         {
@@ -148,6 +153,7 @@ public sealed class RunService(
         })!;
         notifier.PublishStatus(runId, RunStatus.Queued);
         worker.Wake();
+        cluster?.Enqueue(updated);
         return updated;
     }
 

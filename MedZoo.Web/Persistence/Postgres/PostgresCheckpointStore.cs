@@ -166,7 +166,11 @@ public sealed class PostgresCheckpointStore(PostgresDatabase database) : IRunChe
         public override void SetLength(long value) => throw new NotSupportedException();
     }
 
-    /// <summary>Reads a checkpoint's chunks one at a time in the snapshot it was opened in; disposing ends the snapshot.</summary>
+    /// <summary>
+    /// Reads a checkpoint's chunks one at a time in the snapshot it was opened in; disposing ends the snapshot. Seekable
+    /// (a zip's directory is at its end: <c>Checkpoint.ReadHeader</c> needs that) through a table of chunk sizes read on
+    /// the first seek, since a chunk may be short.
+    /// </summary>
     private sealed class ChunkReader(NpgsqlConnection connection, NpgsqlTransaction snapshot, string fileId, long length) : Stream
     {
         private byte[] _chunk = [];
@@ -174,12 +178,13 @@ public sealed class PostgresCheckpointStore(PostgresDatabase database) : IRunChe
         private int _next;
         private long _position;
         private bool _disposed;
+        private long[]? _starts; // offset of each chunk, by number
 
         public override bool CanRead => !_disposed;
-        public override bool CanSeek => false;
+        public override bool CanSeek => !_disposed;
         public override bool CanWrite => false;
         public override long Length => length;
-        public override long Position { get => _position; set => throw new NotSupportedException(); }
+        public override long Position { get => _position; set => Seek(value, SeekOrigin.Begin); }
 
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -202,8 +207,53 @@ public sealed class PostgresCheckpointStore(PostgresDatabase database) : IRunChe
             return n;
         }
 
+        public override long Seek(long offset, SeekOrigin origin)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var target = origin switch
+            {
+                SeekOrigin.Begin => offset,
+                SeekOrigin.Current => _position + offset,
+                SeekOrigin.End => length + offset,
+                _ => throw new ArgumentOutOfRangeException(nameof(origin)),
+            };
+            if (target < 0) throw new IOException($"cannot seek to {target}, before the start of the checkpoint");
+            if (target == _position) return target;
+            _starts ??= ChunkStarts();
+            // The chunk holding the target (past the end: after the last chunk, so reads return nothing).
+            var n = Array.BinarySearch(_starts, target);
+            if (n < 0) n = ~n - 1;
+            if (n == _next - 1 && target - _starts[n] <= _chunk.Length)
+            {
+                _offset = (int)(target - _starts[n]); // within the chunk already read
+            }
+            else
+            {
+                _chunk = [];
+                _offset = 0;
+                _next = n;
+                if (target > _starts[n])
+                {
+                    // Read the chunk and move into it.
+                    _position = _starts[n];
+                    Span<byte> skip = stackalloc byte[1];
+                    if (Read(skip) == 1) _offset = (int)Math.Min(_chunk.Length, target - _starts[n]);
+                }
+            }
+            _position = target;
+            return target;
+        }
+
+        // Offsets of the chunks in order, with the total length last (so that every position has a chunk before it).
+        private long[] ChunkStarts()
+        {
+            var sizes = Query(connection, "SELECT length(data) FROM checkpoint_chunks WHERE file_id = $1 ORDER BY n", r => (long)r.GetInt32(0), fileId);
+            var starts = new long[sizes.Count + 1];
+            for (var i = 0; i < sizes.Count; i++) starts[i + 1] = starts[i] + sizes[i];
+            return starts;
+        }
+
         public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 

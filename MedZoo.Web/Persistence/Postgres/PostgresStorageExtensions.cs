@@ -22,8 +22,15 @@ public static class PostgresStorageExtensions
     public static WebApplicationBuilder AddMedZooPostgresStorage(this WebApplicationBuilder builder, string connectionString)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddMedZooPostgresStores(connectionString);
+        return builder;
+    }
+
+    /// <summary>The same stores on a service collection (a <c>medzoo worker</c> process has no web host).</summary>
+    public static IServiceCollection AddMedZooPostgresStores(this IServiceCollection services, string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        var services = builder.Services;
         services.AddSingleton(_ => new PostgresDatabase(connectionString));
         services.AddSingleton<PostgresRunStore>();
         services.AddSingleton<IRunStore>(sp => sp.GetRequiredService<PostgresRunStore>());
@@ -40,6 +47,6 @@ public static class PostgresStorageExtensions
         services.AddSingleton<IReviewStore, PostgresReviewStore>();
         services.AddSingleton<ISweepStore, PostgresSweepStore>();
         services.AddSingleton<IApiTokenStore, PostgresApiTokenStore>();
-        return builder;
+        return services;
     }
 }

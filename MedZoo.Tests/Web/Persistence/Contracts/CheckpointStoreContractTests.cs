@@ -38,6 +38,36 @@ public abstract class CheckpointStoreContractTests : StoreContractTests
     }
 
     [Fact]
+    public void Open_Seek_ReadsFromAnyPositionSoThatAZipCheckpointsHeaderCanBeRead()
+    {
+        // A short first chunk (the writer flushed after 1000 bytes), then full ones and a short last one.
+        var bytes = Bytes(9 * 1024 * 1024 + 123, 4);
+        Engine.Checkpoints.Save("r", "last", 1, s => { s.Write(bytes, 0, 1000); s.Flush(); s.Write(bytes, 1000, bytes.Length - 1000); });
+        using (var stream = Engine.Checkpoints.OpenRead("r", "last")!)
+        {
+            Assert.True(stream.CanSeek);
+            foreach (var at in new long[] { bytes.Length - 10, 5, 999, 1000, 6, 4 * 1024 * 1024 + 999, 4 * 1024 * 1024 + 1000, 0, 8 * 1024 * 1024 + 1500 })
+            {
+                stream.Position = at;
+                var buffer = new byte[Math.Min(2000, bytes.Length - at)];
+                stream.ReadExactly(buffer);
+                Assert.True(bytes.AsSpan((int)at, buffer.Length).SequenceEqual(buffer), $"bytes read at {at} differ");
+                Assert.Equal(at + buffer.Length, stream.Position);
+            }
+            Assert.Equal(bytes.Length - 3, stream.Seek(-3, SeekOrigin.End));
+            Assert.Equal(bytes[^3..], ReadAll(stream));
+            stream.Position = bytes.Length;
+            Assert.Equal(0, stream.Read(new byte[1]));
+        }
+        var checkpoint = TestCheckpoints.Bytes("r", "best", 2, [TestCheckpoints.Epoch("r", 1, 0.5), TestCheckpoints.Epoch("r", 2, 0.4)], weightBytes: 5 * 1024 * 1024);
+        Engine.Checkpoints.Save("r", "best", 2, s => s.Write(checkpoint));
+        using var zip = Engine.Checkpoints.OpenRead("r", "best")!;
+        var header = MedZoo.Engine.Checkpoints.Checkpoint.ReadHeader(zip);
+        Assert.Equal(2, header.Epoch);
+        Assert.Equal([1, 2], MedZoo.Engine.Training.CheckpointHistory.Epochs(header).Select(e => e.Epoch));
+    }
+
+    [Fact]
     public void Save_ReplacingWhileAReaderIsOpen_ReaderKeepsItsBytesAndNewReadersGetTheNewOnes()
     {
         var old = Bytes(5 * 1024 * 1024, 2);

@@ -1,0 +1,79 @@
+using Hangfire;
+using MedZoo.Web.Datasets;
+using MedZoo.Web.Live;
+using MedZoo.Web.Persistence;
+using MedZoo.Web.Persistence.Postgres;
+using MedZoo.Web.Runs;
+using MedZoo.Web.Settings;
+
+namespace MedZoo.Web.Cluster;
+
+/// <summary>Registrations of cluster mode: the web node's (<see cref="AddMedZooCluster"/>) and a worker process's (<see cref="AddMedZooWorker"/>).</summary>
+public static class ClusterExtensions
+{
+    /// <summary>
+    /// A web node in cluster mode: the PostgreSQL stores instead of LiteDB's, the worker registry and placements, and a
+    /// Hangfire client that queues runs (no Hangfire server: web nodes train nothing, and <c>AddMedZooRuns</c> leaves
+    /// the run worker out).
+    /// </summary>
+    public static WebApplicationBuilder AddMedZooCluster(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = ClusterOptions.Read(builder.Configuration);
+        options.Validate();
+        builder.AddMedZooPostgresStorage(options.Postgres!);
+        AddClusterStores(builder.Services);
+        builder.Services.AddHangfire(c => c.UseMedZooStorage(options.Postgres!));
+        builder.Services.AddSingleton<IClusterRuns, ClusterRuns>();
+        return builder;
+    }
+
+    /// <summary>
+    /// A <c>medzoo worker</c> process: the PostgreSQL stores, the event recorder and notifier (the live stream's source
+    /// on this machine), the trainer, and one Hangfire server per queue with one slot per device of its kind.
+    /// </summary>
+    public static HostApplicationBuilder AddMedZooWorker(this HostApplicationBuilder builder, WorkerOptions worker)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var identity = new WorkerIdentity(worker);
+        var options = ClusterOptions.Read(builder.Configuration);
+        options.Validate();
+        var services = builder.Services;
+        services.AddSettings<DataOptions>(builder.Configuration, DataOptions.Section, o => o.Validate());
+        services.AddSettings<DataAccessOptions>(builder.Configuration, DataAccessOptions.Section, o => o.Validate());
+        services.AddSingleton(TimeProvider.System);
+        services.AddMedZooPostgresStores(options.Postgres!);
+        AddClusterStores(services);
+        services.AddSingleton(identity);
+        services.AddSingleton<RunEventRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunEventRecorder>());
+        services.AddSingleton<RunNotifier>();
+        services.AddSingleton<DatasetService>();
+        services.AddSingleton<IRunExecutor, TrainerRunExecutor>();
+        services.AddTransient<ClusterRunJob>();
+        services.AddHostedService<WorkerHeartbeat>();
+        services.AddHangfire(c => c.UseMedZooStorage(options.Postgres!));
+        foreach (var queue in worker.Queues)
+        {
+            var slots = worker.Devices.Count(d => ClusterQueues.Of(d) == queue) * worker.RunsPerDevice;
+            services.AddHangfireServer(o =>
+            {
+                o.ServerName = $"{identity.Name}:{queue}";
+                o.Queues = [queue];
+                o.WorkerCount = slots;
+                // Runs stop at a batch boundary and record their end before the process exits.
+                o.ShutdownTimeout = TimeSpan.FromSeconds(60);
+            });
+        }
+        // Hosted services stop in reverse order: the Hangfire servers (added last) stop their runs before the recorder writes the last events.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(90));
+        return builder;
+    }
+
+    private static void AddClusterStores(IServiceCollection services)
+    {
+        services.AddSingleton<PostgresClusterStore>();
+        services.AddSingleton<IWorkerStore>(sp => sp.GetRequiredService<PostgresClusterStore>());
+        services.AddSingleton<IRunPlacementStore>(sp => sp.GetRequiredService<PostgresClusterStore>());
+    }
+}

@@ -1,0 +1,46 @@
+using Hangfire;
+using Hangfire.PostgreSql;
+
+namespace MedZoo.Web.Cluster;
+
+/// <summary>Hangfire's storage in the cluster's PostgreSQL database, with settings shared by web nodes and workers.</summary>
+public static class ClusterHangfire
+{
+    /// <summary>Schema of Hangfire's own tables (apart from MedZoo's).</summary>
+    public const string Schema = "hangfire";
+
+    /// <summary>
+    /// How long a job taken by a worker that stopped answering stays invisible to the others. With the sliding timeout
+    /// the worker holding a job renews its fetch time in the background (every fifth of this), however long the run
+    /// trains; a worker killed with SIGKILL stops renewing, and its run is handed to another worker at most this long
+    /// (plus one <see cref="QueuePollInterval"/>) after its last renewal. 30 s keeps that under the minute the cluster
+    /// promises, while a renewal delayed by a busy database or a garbage collection pause (seconds) never hands a live
+    /// run to a second worker.
+    /// </summary>
+    public static readonly TimeSpan InvisibilityTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often an idle worker looks at its queues: a queued run starts within this (one cheap indexed query per worker each time).</summary>
+    public static readonly TimeSpan QueuePollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>The storage options both sides use.</summary>
+    public static PostgreSqlStorageOptions StorageOptions() => new()
+    {
+        SchemaName = Schema,
+        PrepareSchemaIfNecessary = true,
+        InvisibilityTimeout = InvisibilityTimeout,
+        UseSlidingInvisibilityTimeout = true,
+        QueuePollInterval = QueuePollInterval,
+        DistributedLockTimeout = TimeSpan.FromMinutes(1),
+    };
+
+    /// <summary>Configures Hangfire to keep its jobs in <paramref name="connectionString"/>'s database.</summary>
+    public static IGlobalConfiguration UseMedZooStorage(this IGlobalConfiguration configuration, string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return configuration
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), StorageOptions());
+    }
+}

@@ -1,0 +1,94 @@
+using MedZoo.Web.Persistence.Postgres;
+using Npgsql;
+
+namespace MedZoo.Web.Cluster;
+
+/// <summary>
+/// The worker registry and run placements in cluster mode's PostgreSQL database (tables <c>cluster_workers</c> and
+/// <c>cluster_placements</c>, created here if missing). Times are the database's, so machines' clocks never disagree.
+/// </summary>
+public sealed class PostgresClusterStore : IWorkerStore, IRunPlacementStore
+{
+    private readonly PostgresDatabase _db;
+
+    /// <summary>Creates the tables if they are missing.</summary>
+    public PostgresClusterStore(PostgresDatabase db)
+    {
+        _db = db;
+        _db.Run(c =>
+        {
+            // Web nodes and workers starting together: concurrent CREATE TABLE IF NOT EXISTS can still collide in the catalog.
+            PostgresDatabase.Execute(c, "SELECT pg_advisory_xact_lock($1)", SchemaLockKey);
+            return PostgresDatabase.Execute(c, """
+            CREATE TABLE IF NOT EXISTS cluster_workers (name text PRIMARY KEY, last_seen timestamptz NOT NULL, doc jsonb NOT NULL);
+            CREATE TABLE IF NOT EXISTS cluster_placements (run_id text PRIMARY KEY, worker text, device text, session text,
+                requested int NOT NULL DEFAULT 0, previous_worker text, assigned_at timestamptz);
+            """);
+        }, transaction: true);
+    }
+
+    // Any number apart from the main schema's: serializes the creation of these tables.
+    private const long SchemaLockKey = 0x4D65645A6F6F01;
+
+    /// <inheritdoc />
+    public void Beat(WorkerInfo worker)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        _db.Run(c => PostgresDatabase.Execute(c,
+            "INSERT INTO cluster_workers (name, last_seen, doc) VALUES ($1, now(), $2) ON CONFLICT (name) DO UPDATE SET last_seen = now(), doc = EXCLUDED.doc",
+            worker.Name, PostgresDatabase.ToJson(worker)));
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<WorkerInfo> List() => _db.Run(c => PostgresDatabase.Query(c,
+        "SELECT doc::text, last_seen, extract(epoch FROM now() - last_seen)::float8 FROM cluster_workers ORDER BY name",
+        r => PostgresDatabase.FromJson<WorkerInfo>(r.GetString(0)) with
+        {
+            LastSeen = DateTime.SpecifyKind(r.GetDateTime(1), DateTimeKind.Utc),
+            HeartbeatAgeSeconds = Math.Max(0, r.GetDouble(2)),
+        }));
+
+    /// <inheritdoc />
+    public bool Remove(string name) => _db.Run(c => PostgresDatabase.Execute(c, "DELETE FROM cluster_workers WHERE name = $1", name)) > 0;
+
+    /// <inheritdoc />
+    public RunPlacement? Get(string runId) => _db.Run(c => Read(c, runId));
+
+    /// <inheritdoc />
+    public void Queued(string runId) => _db.Run(c => PostgresDatabase.Execute(c, """
+        INSERT INTO cluster_placements (run_id, requested) VALUES ($1, 0)
+        ON CONFLICT (run_id) DO UPDATE SET requested = 0, worker = NULL, device = NULL, session = NULL, assigned_at = NULL,
+            previous_worker = coalesce(cluster_placements.worker, cluster_placements.previous_worker)
+        """, runId));
+
+    /// <inheritdoc />
+    public void Request(string runId, RequestedState state) => _db.Run(c => PostgresDatabase.Execute(c,
+        "INSERT INTO cluster_placements (run_id, requested) VALUES ($1, $2) ON CONFLICT (run_id) DO UPDATE SET requested = EXCLUDED.requested",
+        runId, (int)state));
+
+    /// <inheritdoc />
+    public RunPlacement? Assign(string runId, string worker, string device, string session) => _db.Run(c =>
+    {
+        PostgresDatabase.Execute(c, "INSERT INTO cluster_placements (run_id) VALUES ($1) ON CONFLICT (run_id) DO NOTHING", runId);
+        var before = PostgresDatabase.Query(c, "SELECT run_id, worker, device, session, requested, previous_worker FROM cluster_placements WHERE run_id = $1 FOR UPDATE",
+            ReadRow, runId)[0];
+        PostgresDatabase.Execute(c, """
+            UPDATE cluster_placements SET previous_worker = coalesce(worker, previous_worker), worker = $2, device = $3, session = $4, assigned_at = now()
+            WHERE run_id = $1
+            """, runId, worker, device, session);
+        return before;
+    }, transaction: true);
+
+    /// <inheritdoc />
+    public void Release(string runId, string session) => _db.Run(c => PostgresDatabase.Execute(c,
+        "UPDATE cluster_placements SET previous_worker = worker, worker = NULL, device = NULL, session = NULL WHERE run_id = $1 AND session = $2",
+        runId, session));
+
+    private static RunPlacement? Read(NpgsqlConnection c, string runId) => PostgresDatabase.Query(c,
+        "SELECT run_id, worker, device, session, requested, previous_worker FROM cluster_placements WHERE run_id = $1", ReadRow, runId).FirstOrDefault();
+
+    private static RunPlacement ReadRow(NpgsqlDataReader r) => new(
+        r.GetString(0), Text(r, 1), Text(r, 2), Text(r, 3), (RequestedState)r.GetInt32(4), Text(r, 5));
+
+    private static string? Text(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+}

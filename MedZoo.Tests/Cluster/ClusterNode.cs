@@ -1,5 +1,7 @@
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Cluster;
+using MedZoo.Web.Runs.Placement;
+using MedZoo.Web.Settings;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 using Microsoft.Extensions.DependencyInjection;

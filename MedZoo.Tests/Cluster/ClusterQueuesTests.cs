@@ -1,4 +1,6 @@
 using MedZoo.Web.Cluster;
+using MedZoo.Web.Runs.Placement;
+using MedZoo.Web.Settings;
 
 namespace MedZoo.Tests.Cluster;
 

@@ -5,6 +5,8 @@ using Bunit;
 using Hangfire;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Cluster;
+using MedZoo.Web.Runs.Placement;
+using MedZoo.Web.Settings;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 using Microsoft.Extensions.DependencyInjection;
@@ -115,7 +117,7 @@ public sealed class ClusterWorkerTests(ClusterNode node, Xunit.Abstractions.ITes
         await using (var ui = new BunitContext())
         {
             ui.Services.AddSingleton(node.App.Services.GetRequiredService<IRunPlacementStore>());
-            var label = ui.Render<MedZoo.Web.Cluster.Pages.RunPlacementLabel>(p => p.Add(l => l.RunId, run.Id).Add(l => l.Status, RunStatus.Running));
+            var label = ui.Render<MedZoo.Web.Runs.Pages.Components.RunPlacementLabel>(p => p.Add(l => l.RunId, run.Id).Add(l => l.Status, RunStatus.Running));
             label.WaitForAssertion(() => Assert.Equal("running on worker controlled (cpu)", label.Find("#run-worker").TextContent.Trim()));
         }
 

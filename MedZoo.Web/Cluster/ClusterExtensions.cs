@@ -5,6 +5,9 @@ using MedZoo.Web.Persistence;
 using MedZoo.Web.Persistence.Postgres;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Settings;
+using MedZoo.Web.Runs.Live;
+
+using MedZoo.Web.Runs.Placement;
 
 namespace MedZoo.Web.Cluster;
 

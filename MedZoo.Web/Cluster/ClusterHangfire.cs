@@ -1,6 +1,9 @@
 using Hangfire;
 using Hangfire.PostgreSql;
 
+using MedZoo.Web.Runs.Placement;
+using MedZoo.Web.Settings;
+
 namespace MedZoo.Web.Cluster;
 
 /// <summary>Hangfire's storage in the cluster's PostgreSQL database, with settings shared by web nodes and workers.</summary>

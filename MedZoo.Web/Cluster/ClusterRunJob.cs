@@ -4,6 +4,10 @@ using MedZoo.Engine.Training;
 using MedZoo.Web.Live;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Live;
+
+using MedZoo.Web.Runs.Placement;
+using MedZoo.Web.Settings;
 
 namespace MedZoo.Web.Cluster;
 

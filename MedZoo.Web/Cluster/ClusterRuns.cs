@@ -2,6 +2,9 @@ using Hangfire;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
 
+using MedZoo.Web.Runs.Placement;
+using MedZoo.Web.Settings;
+
 namespace MedZoo.Web.Cluster;
 
 /// <summary>

@@ -1,6 +1,9 @@
 using MedZoo.Web.Persistence.Postgres;
 using Npgsql;
 
+using MedZoo.Web.Runs.Placement;
+using MedZoo.Web.Settings;
+
 namespace MedZoo.Web.Cluster;
 
 /// <summary>

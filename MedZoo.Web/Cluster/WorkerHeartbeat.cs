@@ -1,3 +1,6 @@
+using MedZoo.Web.Runs.Placement;
+using MedZoo.Web.Settings;
+
 namespace MedZoo.Web.Cluster;
 
 /// <summary>

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Runs.Live;
+using MedZoo.Web.Runs.Placement;
 
 namespace MedZoo.Web.Runs;
 
@@ -10,7 +11,7 @@ namespace MedZoo.Web.Runs;
 /// </summary>
 public sealed class RunService(
     IRunStore runs, RunWorker worker, IRunExecutor executor, RunNotifier notifier, IRunCheckpointStore checkpoints, TimeProvider clock,
-    Cluster.IClusterRuns? cluster = null)
+    IClusterRuns? cluster = null)
 {
     /// <summary>
     /// Queues a new run of <paramref name="configuration"/> (an object of the executor's
@@ -100,7 +101,7 @@ public sealed class RunService(
     public bool Pause(ClaimsPrincipal user, string runId)
     {
         user.DemandOperator("pause runs");
-        if (cluster is not null) return cluster.Request(runId, Cluster.RequestedState.Paused);
+        if (cluster is not null) return cluster.Request(runId, RequestedState.Paused);
         return worker.Control(runId) is { } c && Do(c.Pause);
     }
 
@@ -108,7 +109,7 @@ public sealed class RunService(
     public bool Resume(ClaimsPrincipal user, string runId)
     {
         user.DemandOperator("resume runs");
-        if (cluster is not null) return cluster.Request(runId, Cluster.RequestedState.Running);
+        if (cluster is not null) return cluster.Request(runId, RequestedState.Running);
         return worker.Control(runId) is { } c && Do(c.Resume);
     }
 
@@ -116,7 +117,7 @@ public sealed class RunService(
     public bool Stop(ClaimsPrincipal user, string runId)
     {
         user.DemandOperator("stop runs");
-        if (cluster?.Request(runId, Cluster.RequestedState.Stopped) == true) return true;
+        if (cluster?.Request(runId, RequestedState.Stopped) == true) return true;
         if (worker.Control(runId) is { } c) return Do(c.Stop);
         var cancelled = runs.Update(runId, r =>
         {

@@ -36,7 +36,7 @@ public static class RunsExtensions
         services.AddHostedService(sp => sp.GetRequiredService<HubBridge>());
         services.AddSingleton<RunWorker>();
         // In cluster mode web nodes train nothing: `medzoo worker` processes take the runs (MedZoo.Web.Cluster).
-        if (!Cluster.ClusterOptions.IsEnabled(builder.Configuration))
+        if (!ClusterOptions.IsEnabled(builder.Configuration))
             services.AddHostedService(sp => sp.GetRequiredService<RunWorker>());
         services.AddSingleton<RunService>();
         // The engine's trainer; tests replace it with a scripted executor where they test hosting rather than training.

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MedZoo.Web.Cluster;
+using MedZoo.Web.Settings;
 
 namespace MedZoo.Web.Cli.Verbs;
 

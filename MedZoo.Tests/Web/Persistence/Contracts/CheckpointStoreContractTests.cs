@@ -1,3 +1,4 @@
+using MedZoo.Tests.Web.Runs;
 using MedZoo.Web.Runs;
 
 namespace MedZoo.Tests.Web.Persistence.Contracts;

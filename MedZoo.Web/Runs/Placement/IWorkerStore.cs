@@ -1,4 +1,4 @@
-namespace MedZoo.Web.Cluster;
+namespace MedZoo.Web.Runs.Placement;
 
 /// <summary>A <c>medzoo worker</c> process as its last heartbeat described it.</summary>
 public sealed record WorkerInfo

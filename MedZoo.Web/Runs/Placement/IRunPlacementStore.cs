@@ -1,4 +1,4 @@
-namespace MedZoo.Web.Cluster;
+namespace MedZoo.Web.Runs.Placement;
 
 /// <summary>What the dashboard wants of a run a worker trains: its control, written by any web node, read by the worker.</summary>
 public enum RequestedState

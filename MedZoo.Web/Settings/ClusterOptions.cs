@@ -1,4 +1,4 @@
-namespace MedZoo.Web.Cluster;
+namespace MedZoo.Web.Settings;
 
 /// <summary>
 /// Cluster mode (configuration section <c>MedZoo:Cluster</c>): web nodes keep state in PostgreSQL, queue runs

@@ -1,6 +1,7 @@
 using MedZoo.Web.Persistence;
+using MedZoo.Web.Runs;
 
-namespace MedZoo.Web.Cluster;
+namespace MedZoo.Web.Runs.Placement;
 
 /// <summary>
 /// What <see cref="Runs.RunService"/> does differently in cluster mode: a queued run becomes a Hangfire job on its

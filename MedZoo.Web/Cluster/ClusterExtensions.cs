@@ -4,10 +4,9 @@ using MedZoo.Web.Live;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Persistence.Postgres;
 using MedZoo.Web.Runs;
-using MedZoo.Web.Settings;
 using MedZoo.Web.Runs.Live;
-
 using MedZoo.Web.Runs.Placement;
+using MedZoo.Web.Settings;
 
 namespace MedZoo.Web.Cluster;
 
@@ -17,7 +16,8 @@ public static class ClusterExtensions
     /// <summary>
     /// A web node in cluster mode: the PostgreSQL stores instead of LiteDB's, the worker registry and placements, and a
     /// Hangfire client that queues runs (no Hangfire server: web nodes train nothing, and <c>AddMedZooRuns</c> leaves
-    /// the run worker out).
+    /// the run worker out). The data-protection keys move to PostgreSQL too, so that every node reads the sign-in
+    /// cookies and antiforgery tokens that another issued (a load balancer may send a user to any node).
     /// </summary>
     public static WebApplicationBuilder AddMedZooCluster(this WebApplicationBuilder builder)
     {
@@ -26,6 +26,7 @@ public static class ClusterExtensions
         options.Validate();
         builder.AddMedZooPostgresStorage(options.Postgres!);
         AddClusterStores(builder.Services);
+        builder.Services.AddMedZooPostgresKeyRing();
         builder.Services.AddHangfire(c => c.UseMedZooStorage(options.Postgres!));
         builder.Services.AddSingleton<IClusterRuns, ClusterRuns>();
         return builder;

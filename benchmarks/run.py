@@ -25,6 +25,12 @@ MedZoo-only measurements with targets but no PyTorch counterpart (data pipeline 
 trainer's data-wait fraction in the demo configuration, resident memory over 500 trainer steps)
 are the parts data and trainer.
 
+The part realsize (issue 19.4) works at the nnU-Net plan's sizes: sliding-window inference of a
+181 x 217 x 181 volume (1 mm MNI grid) with 64^3 windows at overlap 0.5 beside PyTorch (same windows,
+Gaussian blending), and a MedZoo trainer run on synthetic subjects of that size with 64^3 patches
+and augmentation, reporting the per-step data wait (median, p95) and resident memory over epochs.
+--plan prints the commands as JSON without running anything.
+
 Writes the raw results to benchmarks/results/latest.json (--output) for plot.py.
 """
 
@@ -67,7 +73,8 @@ def run_json(command, log, env=None):
 
 # What each part needs on the PyTorch side, and the Debian package that provides it.
 PYTHON_MODULES = {"torch": "python3-torch", "numpy": "python3-numpy", "nibabel": "python3-nibabel"}
-PART_MODULES = {"train": ["numpy", "torch"], "infer": ["numpy", "torch"], "io": ["numpy", "nibabel"], "data": [], "trainer": []}
+PART_MODULES = {"train": ["numpy", "torch"], "infer": ["numpy", "torch"], "io": ["numpy", "nibabel"], "data": [], "trainer": [],
+                "realsize": ["numpy", "torch"], "realsize-infer": ["numpy", "torch"], "realsize-trainer": []}
 
 
 def missing_prerequisites(parts, python):
@@ -136,6 +143,27 @@ def write_io_files(folder):
     return files
 
 
+def infer_jobs(args, models, window, volume, warmup_window):
+    """One infer configuration per model, the same windows on both sides (MedZoo's start positions, Gaussian blending)."""
+    v = [str(x) for x in volume]
+    jobs = []
+    for m in models:
+        ours = ["--models", m, "--dim", str(window), "--volume", *v, "--overlap", str(args.overlap), "--infer_repeats", str(args.infer_repeats)]
+        theirs = ["--models", m, "--patches", str(window), "--volume", *v, "--overlap", str(args.overlap), "--infer-repeats", str(args.infer_repeats)]
+        if warmup_window:
+            ours.append("--infer_warmup_window")
+            theirs.append("--infer-warmup-window")
+        jobs.append(("infer", f"{m} window {window}^3 on {'x'.join(v)}", [
+            ("medzoo", medzoo_command(args, "infer", ours), None), ("pytorch", pytorch_command(args, "infer", theirs), None)]))
+    return jobs
+
+
+def realsize_trainer_command(args):
+    return medzoo_command(args, "trainer", ["--steps", str(args.realsize_steps), "--trainer_epochs", str(args.realsize_epochs), "--no_validation",
+                                            "--dim", str(args.realsize_window), "--synthetic_size", *[str(x) for x in args.realsize_volume]]
+                          + args.realsize_trainer_args.split())
+
+
 def key_of(part, row):
     if part == "train":
         return (row["model"], row["patch"][0], row["batch"])
@@ -152,12 +180,13 @@ SIDES = ("medzoo", "pytorch", "pytorch_tuned")
 
 def main():
     p = argparse.ArgumentParser(description="MedZoo vs PyTorch, side by side")
-    p.add_argument("--parts", default="train,infer,io,data,trainer", help="comma-separated: train, infer, io, data, trainer")
+    p.add_argument("--parts", default="train,infer,io,data,trainer",
+                   help="comma-separated: train, infer, io, data, trainer, realsize (= realsize-infer and realsize-trainer)")
     p.add_argument("--models", nargs="+", default=["UNET3D", "VNET"])
     p.add_argument("--patches", nargs="+", type=int, default=[32, 64])
     p.add_argument("--batch2-patches", nargs="*", type=int, default=[32],
                    help="patch sizes also timed at batch 2 (none: skip)")
-    p.add_argument("--volume", type=int, default=80, help="cube edge of the volume infer predicts")
+    p.add_argument("--volume", nargs="+", type=int, default=[80], help="volume infer predicts: a cube edge, or D H W")
     p.add_argument("--overlap", type=float, default=0.5)
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--warmup", type=int, default=1, help="untimed training steps per process")
@@ -171,6 +200,15 @@ def main():
     p.add_argument("--memory-steps", type=int, default=500, help="trainer part: steps of the resident-memory run")
     p.add_argument("--memory-args", default="--models UNET3D_CICEK --base_filters 8 --depth 3 --dim 32 --data_batch 2",
                    help="trainer part: model of the memory run (small, so that 500 steps take minutes)")
+    p.add_argument("--realsize-volume", nargs=3, type=int, default=[181, 217, 181], metavar=("D", "H", "W"),
+                   help="realsize part: volume of the inference and of the trainer run's synthetic subjects (1 mm MNI grid)")
+    p.add_argument("--realsize-window", type=int, default=64, help="realsize part: window (inference) and patch (trainer run) edge")
+    p.add_argument("--realsize-models", nargs="+", default=["UNET3D", "VNET"], help="realsize part: models of the inference beside PyTorch")
+    p.add_argument("--realsize-steps", type=int, default=60, help="realsize part: training steps of the trainer run, over all its epochs")
+    p.add_argument("--realsize-epochs", type=int, default=3, help="realsize part: epochs of the trainer run (memory is judged from the second)")
+    p.add_argument("--realsize-trainer-args", default="--models UNET3D --data_batch 2 --synthetic_subjects 4",
+                   help="realsize part: model, batch and subjects of the trainer run (augmentation is on, validation off)")
+    p.add_argument("--plan", action="store_true", help="print the commands each part would run, as JSON, and exit")
     p.add_argument("--quick", action="store_true", help="one round, 32^3 only, 2 timed steps, 1 inference, short trainer runs")
     p.add_argument("--output", default=os.path.join(HERE, "results", "latest.json"))
     p.add_argument("--python", default="/usr/bin/python3", help="interpreter of the PyTorch side (Debian's, with python3-torch and python3-nibabel)")
@@ -179,9 +217,21 @@ def main():
         args.rounds, args.patches, args.repeats, args.infer_repeats = 1, [32], 2, 1
         args.wait_steps, args.memory_steps = 10, 50
     parts = [s.strip() for s in args.parts.split(",") if s.strip()]
-    unknown = set(parts) - {"train", "infer", "io", "data", "trainer"}
+    unknown = set(parts) - set(PART_MODULES)
     if unknown:
-        p.error(f"--parts: unknown part(s) {', '.join(sorted(unknown))}")
+        p.error(f"--parts: unknown part(s) {', '.join(sorted(unknown))}: use {', '.join(PART_MODULES)}")
+    if "realsize" in parts:   # both halves; each can also be asked for alone
+        parts = [q for q in parts if q != "realsize"] + ["realsize-infer", "realsize-trainer"]
+    if len(args.volume) not in (1, 3) or min(args.volume) < 1:
+        p.error(f"--volume: give one cube edge or three sizes D H W, all positive (got {' '.join(map(str, args.volume))})")
+    volume = args.volume * 3 if len(args.volume) == 1 else args.volume
+    if min(args.realsize_volume) < args.realsize_window:
+        p.error(f"--realsize-volume {' '.join(map(str, args.realsize_volume))} must be at least --realsize-window {args.realsize_window} on every axis")
+    if args.realsize_epochs < 1 or args.realsize_steps % args.realsize_epochs != 0:
+        p.error(f"--realsize-steps {args.realsize_steps} must be a positive multiple of --realsize-epochs {args.realsize_epochs} (epochs of equal length)")
+    if args.plan:
+        print_plan(args, parts, volume)
+        return
     problems = missing_prerequisites(parts, args.python)
     if problems:
         raise SystemExit("benchmarks/run.py cannot start:\n" + "\n".join(f"  - {line}" for line in problems))
@@ -216,14 +266,10 @@ def main():
                 sides.append(("pytorch_tuned", theirs, TUNED))
                 jobs.append(("train", f"{m} {s}^3 batch {b}", sides))
         if "infer" in parts:
-            v = str(args.volume)
-            for m in args.models:
-                for s in args.patches:
-                    jobs.append(("infer", f"{m} window {s}^3", [
-                        ("medzoo", medzoo_command(args, "infer", ["--models", m, "--dim", str(s), "--volume", v, "--overlap", str(args.overlap),
-                                                                  "--infer_repeats", str(args.infer_repeats)]), None),
-                        ("pytorch", pytorch_command(args, "infer", ["--models", m, "--patches", str(s), "--volume", v, v, v, "--overlap",
-                                                                    str(args.overlap), "--infer-repeats", str(args.infer_repeats)]), None)]))
+            for s in args.patches:
+                jobs += infer_jobs(args, args.models, s, volume, warmup_window=False)
+        if "realsize-infer" in parts:
+            jobs += infer_jobs(args, args.realsize_models, args.realsize_window, args.realsize_volume, warmup_window=True)
         if "io" in parts:
             jobs.append(("io", "read", [("medzoo", medzoo_command(args, "io", ["--io_file"] + io_files), None),
                                 ("pytorch", pytorch_command(args, "io", ["--io-file"] + io_files), None)]))
@@ -246,6 +292,10 @@ def main():
             report = run_json(medzoo_command(args, "trainer", ["--steps", str(args.memory_steps)] + args.memory_args.split()), log)
             only["memory"] = report.get("trainer", report)
             only["memoryProcess"] = report.get("memory")
+        if "realsize-trainer" in parts:
+            report = run_json(realsize_trainer_command(args), log)
+            only["realsize"] = report.get("trainer", report)
+            only["realsizeProcess"] = report.get("memory")
 
     rows = []
     for (part, key), entry in samples.items():
@@ -291,6 +341,22 @@ def main():
     print(f"results: {os.path.relpath(args.output, ROOT)}")
 
 
+def print_plan(args, parts, volume):
+    """The commands of a run, per part, without running them (what --plan prints)."""
+    plan = {"parts": parts, "jobs": []}
+    if "infer" in parts:
+        for s in args.patches:
+            plan["jobs"] += [{"part": part, "configuration": c, "sides": {side: cmd for side, cmd, _ in sides}}
+                             for part, c, sides in infer_jobs(args, args.models, s, volume, warmup_window=False)]
+    if "realsize-infer" in parts:
+        plan["jobs"] += [{"part": part, "configuration": c, "sides": {side: cmd for side, cmd, _ in sides}}
+                         for part, c, sides in infer_jobs(args, args.realsize_models, args.realsize_window, args.realsize_volume, warmup_window=True)]
+    if "realsize-trainer" in parts:
+        plan["realsizeTrainer"] = realsize_trainer_command(args)
+    json.dump(plan, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+
+
 def print_table(results, args):
     rows = results["compare"]
     print(f"threads: {args.threads} intra-op, {args.interop} inter-op; {args.rounds} round(s); "
@@ -300,7 +366,7 @@ def print_table(results, args):
         if row["part"] == "train":
             what = f"{row['key'][0]} {row['key'][1]}^3 batch {row['key'][2]} (s/step)"
         elif row["part"] == "infer":
-            what = f"{row['key'][0]} window {row['key'][1]}^3, {row['windows']} windows (s)"
+            what = f"{row['key'][0]} window {row['key'][1]}^3 on {'x'.join(map(str, row['key'][2]))}, {row['windows']} windows (s)"
         else:
             what = f"read {row['key'][0]} (s)"
         print(f"{row['part']:6} {what:40} {row['medzoo']:9.3f} {row['pytorch']:9.3f} {row['ratio']:6.2f}")
@@ -326,6 +392,14 @@ def print_table(results, args):
         t = only["dataWait"]
         print(f"trainer {t['model']} {t['patch'][0]}^3 batch {t['batch']}: data wait {100 * t['dataWaitFraction']:.2f} % "
               f"of training time over {t['steps']} steps ({t['medianStepSeconds']:.3f} s/step)")
+    if "realsize" in only:
+        t = only["realsize"]
+        w = t.get("dataWaitPercent") or {}
+        print(f"realsize trainer {t['model']} {t['patch'][0]}^3 batch {t['batch']} on {'x'.join(map(str, args.realsize_volume))} subjects, "
+              f"{t['steps']} steps in {t['epochs']} epochs ({t['medianStepSeconds']:.3f} s/step): data wait {100 * t['dataWaitFraction']:.2f} % of "
+              f"training time; per step from step {t['settleSteps'] + 1}: median {w.get('median', float('nan')):.2f} %, p95 {w.get('p95', float('nan')):.2f} %")
+        print(f"  resident {t['residentStartMegabytes']:.0f} MB after step 1, {t['residentEndMegabytes']:.0f} at the end, max {t['residentMaxMegabytes']:.0f}; "
+              f"slope from step {t['residentSlopeFromStep']}: {t['residentSlopeMegabytesPer100Steps']:+.1f} MB per 100 steps")
     if "memory" in only:
         t = only["memory"]
         print(f"trainer {t['model']} {t['patch'][0]}^3 batch {t['batch']}, {t['steps']} steps: resident {t['residentStartMegabytes']:.0f} MB "

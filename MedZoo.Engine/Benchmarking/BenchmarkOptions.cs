@@ -110,8 +110,29 @@ public sealed class BenchmarkOptions
     /// <summary>Loader threads of the data part and the trainer run (0 = automatic, as the train verb).</summary>
     public int Workers { get; set; }
 
-    /// <summary>Training steps of the trainer run (default 100).</summary>
+    /// <summary>Training steps of the trainer run (default 100), over all its <see cref="TrainerEpochs"/>.</summary>
     public int Steps { get; set; } = 100;
+
+    /// <summary>
+    /// Epochs the trainer run spreads its <see cref="Steps"/> over (default 1; <see cref="Steps"/> must be a
+    /// multiple): with more than one, resident memory is judged from the second epoch on, after the first
+    /// has touched every buffer a run uses.
+    /// </summary>
+    public int TrainerEpochs { get; set; } = 1;
+
+    /// <summary>
+    /// Whether the trainer run validates whole volumes after each epoch (default true, as the train verb).
+    /// False holds no subject out (split 1): at 181 × 217 × 181 a sliding-window validation takes minutes
+    /// and is not what the run measures.
+    /// </summary>
+    public bool TrainerValidation { get; set; } = true;
+
+    /// <summary>
+    /// Warm up infer on one window-sized volume (a single window) instead of a whole volume (default false).
+    /// Same shapes, so the same one-off costs (convolution checks, first allocations) are paid before
+    /// timing; for real-size volumes of 150 windows it halves the run. benchmarks/pytorch_bench.py has the same switch.
+    /// </summary>
+    public bool InferWarmupWindow { get; set; }
 
     /// <summary>Model options of every model measured (e.g. base filters and depth of the demo's UNET3D_CICEK); null = each model's defaults.</summary>
     public ModelOptions? ModelOptions { get; set; }
@@ -163,6 +184,8 @@ public sealed class BenchmarkOptions
         if (SyntheticSize is null || SyntheticSize.Length != 3 || SyntheticSize.Any(v => v < 8)) Fail(nameof(SyntheticSize), "give three sizes of at least 8");
         if (Workers < 0) Fail(nameof(Workers), $"must be ≥ 0, got {Workers}");
         if (Steps < 1) Fail(nameof(Steps), $"must be at least 1, got {Steps}");
+        if (TrainerEpochs < 1) Fail(nameof(TrainerEpochs), $"must be at least 1, got {TrainerEpochs}");
+        else if (Steps % TrainerEpochs != 0) Fail(nameof(TrainerEpochs), $"{Steps} steps do not divide into {TrainerEpochs} epochs of equal length: give steps that are a multiple of the epochs");
         if (Threads < 0) Fail(nameof(Threads), $"must be 0 (torch's default) or positive, got {Threads}");
         if (InterOpThreads < 0) Fail(nameof(InterOpThreads), $"must be 0 (torch's default) or positive, got {InterOpThreads}");
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) Fail(nameof(LearningRate), "must be a positive number");

@@ -158,6 +158,9 @@ public sealed record InferBenchmark
     public required int InChannels { get; init; }
     public required int Classes { get; init; }
     public required int Warmup { get; init; }
+
+    /// <summary>Whether the warm-up predicted one window-sized volume rather than the whole volume (<see cref="BenchmarkOptions.InferWarmupWindow"/>).</summary>
+    public bool WarmupOnWindow { get; init; }
     public required int Repeats { get; init; }
     public required TimingSummary Seconds { get; init; }
 }
@@ -216,6 +219,27 @@ public sealed record TrainerBenchmark
     /// <summary>Median wall time of one training step as the trainer reports it.</summary>
     public required double MedianStepSeconds { get; init; }
 
+    /// <summary>Epochs the steps were spread over.</summary>
+    public int Epochs { get; init; } = 1;
+
+    /// <summary>Whether the run validated whole volumes after each epoch (validation time is outside every step figure).</summary>
+    public bool Validated { get; init; } = true;
+
+    /// <summary>Wall time of every step, data wait included.</summary>
+    public IReadOnlyList<double> StepSeconds { get; init; } = [];
+
+    /// <summary>Part of every step spent waiting for its batch.</summary>
+    public IReadOnlyList<double> DataWaitSeconds { get; init; } = [];
+
+    /// <summary>Per-step data wait / step time in percent, from step <see cref="SettleSteps"/> + 1 on: median, 95th percentile (nearest rank) and largest.</summary>
+    public StepPercentiles? DataWaitPercent { get; init; }
+
+    /// <summary>1-based step from which <see cref="ResidentSlopeMegabytesPer100Steps"/> is fitted: the first step of epoch 2, or after the settle steps in a one-epoch run.</summary>
+    public int ResidentSlopeFromStep { get; init; }
+
+    /// <summary>Least-squares slope of the resident set over the steps from <see cref="ResidentSlopeFromStep"/> on, in MB per 100 steps: 0 for flat memory, positive for growth.</summary>
+    public double ResidentSlopeMegabytesPer100Steps { get; init; }
+
     /// <summary>Resident set (MB) after every step.</summary>
     public required IReadOnlyList<double> ResidentMegabytes { get; init; }
 
@@ -246,6 +270,13 @@ public sealed record TrainerBenchmark
     /// <summary>How the run ended (Completed, Failed, ...), and why when it failed.</summary>
     public required string Outcome { get; init; }
 }
+
+/// <summary>Summary of a per-step quantity.</summary>
+/// <param name="Median">Median over the steps.</param>
+/// <param name="P95">95th percentile, nearest rank (the smallest value at least 95 % of the steps do not exceed).</param>
+/// <param name="Max">Largest value.</param>
+/// <param name="Steps">Steps summarized.</param>
+public sealed record StepPercentiles(double Median, double P95, double Max, int Steps);
 
 /// <summary>Process memory.</summary>
 /// <param name="PeakResidentMegabytes">Peak resident set (VmHWM), or null where /proc is missing.</param>

@@ -231,8 +231,10 @@ public static class BenchmarkRunner
         {
             cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
+            // A window-sized corner is one window of the same shape: the same one-off costs, a fraction of the time.
+            var input = i < warmup && o.InferWarmupWindow ? volume.narrow(2, 0, window).narrow(3, 0, window).narrow(4, 0, window).contiguous() : volume;
             var t0 = Stopwatch.GetTimestamp();
-            inferer.Predict(volume, model, cancellation: cancellation);
+            inferer.Predict(input, model, cancellation: cancellation);
             var t1 = Stopwatch.GetTimestamp();
             if (i >= warmup) times.Add(Seconds(t0, t1));
         }
@@ -240,7 +242,7 @@ public static class BenchmarkRunner
         {
             Model = ModelZoo.Get(modelName).Name, Parameters = ModelZoo.CountParameters(model), Volume = o.VolumeSize.ToArray(),
             Window = [window, window, window], Overlap = o.Overlap, WindowsPerBatch = o.WindowsPerBatch, Windows = windows,
-            InChannels = o.InChannels, Classes = o.Classes, Warmup = warmup, Repeats = o.InferRepeats, Seconds = TimingSummary.Of(times),
+            InChannels = o.InChannels, Classes = o.Classes, Warmup = warmup, WarmupOnWindow = o.InferWarmupWindow, Repeats = o.InferRepeats, Seconds = TimingSummary.Of(times),
         };
     }
 
@@ -347,15 +349,18 @@ public static class BenchmarkRunner
     private static TrainerBenchmark MeasureTrainer(BenchmarkOptions o, CancellationToken cancellation)
     {
         var patch = o.PatchSizes[0];
+        var dataset = SyntheticDataset(o);
+        if (!o.TrainerValidation) dataset.Split = 1;
+        var stepsPerEpoch = o.Steps / o.TrainerEpochs;
         var options = new TrainerOptions
         {
             Model = o.Models[0],
             BaseFilters = o.ModelOptions?.BaseFilters,
             ModelDepth = o.ModelOptions?.Depth,
-            Dataset = SyntheticDataset(o),
-            Sampling = new SamplingOptions { PatchSize = [patch, patch, patch], BatchSize = o.DataBatchSize, SamplesTrain = o.Steps * o.DataBatchSize, Workers = o.Workers },
+            Dataset = dataset,
+            Sampling = new SamplingOptions { PatchSize = [patch, patch, patch], BatchSize = o.DataBatchSize, SamplesTrain = stepsPerEpoch * o.DataBatchSize, Workers = o.Workers },
             Augmentation = new AugmentationOptions(),
-            Epochs = 1,
+            Epochs = o.TrainerEpochs,
             LearningRate = o.LearningRate,
             Seed = o.Seed,
             Threads = o.Threads,
@@ -377,6 +382,8 @@ public static class BenchmarkRunner
             var afterSettle = rss[Math.Min(settle, rss.Count - 1)];
             var max = rss.Skip(settle).DefaultIfEmpty(afterSettle).Max();
             var epochSeconds = recorder.Epochs.Sum(e => e.Seconds);
+            // Memory is judged after the first epoch has touched every buffer a run uses (after the settle steps in a one-epoch run).
+            var slopeFrom = o.TrainerEpochs > 1 ? Math.Min(stepsPerEpoch, rss.Count - 1) : Math.Min(settle, rss.Count - 1);
             return new TrainerBenchmark
             {
                 Model = ModelZoo.Get(options.Model).Name, Patch = [patch, patch, patch], Batch = o.DataBatchSize, Steps = rss.Count,
@@ -389,6 +396,12 @@ public static class BenchmarkRunner
                 ResidentDriftPercent = afterSettle > 0 ? 100 * (rss[^1] - afterSettle) / afterSettle : 0,
                 LiveTensors = [recorder.LiveTensors[0], recorder.LiveTensors[^1]],
                 Outcome = result.Outcome.ToString(),
+                Epochs = o.TrainerEpochs, Validated = o.TrainerValidation,
+                StepSeconds = recorder.StepSeconds.Select(v => Math.Round(v, 4)).ToArray(),
+                DataWaitSeconds = recorder.WaitSeconds.Select(v => Math.Round(v, 5)).ToArray(),
+                DataWaitPercent = TrainerRunStatistics.WaitPercent(recorder.StepSeconds, recorder.WaitSeconds, settle),
+                ResidentSlopeFromStep = slopeFrom + 1,
+                ResidentSlopeMegabytesPer100Steps = TrainerRunStatistics.SlopePer100Steps(rss, slopeFrom),
             };
         }
         finally
@@ -402,6 +415,7 @@ public static class BenchmarkRunner
     {
         public List<double> Resident { get; } = [];
         public List<double> StepSeconds { get; } = [];
+        public List<double> WaitSeconds { get; } = [];
         public List<long> LiveTensors { get; } = [];
         public List<EpochCompleted> Epochs { get; } = [];
 
@@ -411,6 +425,7 @@ public static class BenchmarkRunner
             {
                 case StepCompleted s:
                     StepSeconds.Add(s.Seconds);
+                    WaitSeconds.Add(s.DataWaitSeconds);
                     Resident.Add(ProcessMemory.ResidentMegabytes() ?? double.NaN);
                     LiveTensors.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount);
                     break;

@@ -9,7 +9,12 @@ namespace MedZoo.Engine.Data;
 /// </summary>
 public interface IVolumeReader
 {
-    /// <summary>Reads the volume at <paramref name="path"/> (NIfTI, Analyze or MetaImage).</summary>
+    /// <summary>
+    /// Reads the volume at <paramref name="path"/> (NIfTI, Analyze or MetaImage). The caller owns the
+    /// returned volume and disposes it when done with its voxels, so its buffer goes back to the pool
+    /// (<see cref="Volume.Dispose"/>); an implementation must return a new volume on every call, never
+    /// one it keeps or hands to another caller.
+    /// </summary>
     Volume Read(string path);
 }
 

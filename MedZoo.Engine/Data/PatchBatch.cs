@@ -26,6 +26,11 @@ public sealed record PatchOrigin(string SubjectId, int D, int H, int W, int Anch
 /// <param name="Origins">One entry per patch, in batch order.</param>
 public sealed record PatchBatch(float[] Images, byte[]? Labels, int BatchSize, int Channels, SpatialSize PatchSize, IReadOnlyList<PatchOrigin> Origins)
 {
+    private int _returned;
+
+    /// <summary>Marks the batch as handed back to its loader; false when it already was (see <see cref="PatchLoader.Return"/>).</summary>
+    internal bool MarkReturned() => Interlocked.Exchange(ref _returned, 1) == 0;
+
     /// <summary>(B, C, D, H, W).</summary>
     public long[] ImageShape => [BatchSize, Channels, PatchSize.D, PatchSize.H, PatchSize.W];
 

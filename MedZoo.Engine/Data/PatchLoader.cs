@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
@@ -34,7 +35,10 @@ public sealed class PatchLoader : IDisposable
     private readonly CancellationTokenSource _disposed = new();
     private readonly object _gate = new();
     private PatchEpoch? _current;
-    private long _waitTicks, _batchesDelivered, _buildTicks;
+    private long _waitTicks, _batchesDelivered, _buildTicks, _reused;
+    // Arrays of whole batches handed back by the consumer (Return), reused by the next batches instead
+    // of a fresh 4+ MB large-object allocation per batch that only a full GC would reclaim.
+    private readonly ConcurrentBag<(float[] Images, byte[]? Labels)> _spare = [];
 
     /// <summary>
     /// A loader over <paramref name="subjects"/>. Validates the options and the subjects now (same
@@ -128,6 +132,28 @@ public sealed class PatchLoader : IDisposable
     /// <summary>Batches handed to consumers, over every epoch.</summary>
     public long BatchesDelivered => Interlocked.Read(ref _batchesDelivered);
 
+    /// <summary>Batches built into arrays that an earlier batch gave back through <see cref="Return"/>.</summary>
+    public long BatchesReused => Interlocked.Read(ref _reused);
+
+    /// <summary>
+    /// Hands a batch's arrays back for later batches of this loader to reuse. Call it when nothing
+    /// reads <paramref name="batch"/>'s arrays any more (the trainer does once the step that copied
+    /// them into tensors has ended); a batch can be returned once, and a batch of another loader or a
+    /// shorter last batch is ignored. Returning is optional: batches never returned are collected as usual.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The batch was already returned.</exception>
+    public void Return(PatchBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (!batch.MarkReturned())
+            throw new InvalidOperationException("this batch was already returned to its loader: its arrays may already hold another batch");
+        var p = checked((int)PatchSize.Voxels);
+        if (batch.Images.Length != _sampling.BatchSize * Channels * p || batch.PatchSize != PatchSize) return;
+        if (batch.Labels is not null && batch.Labels.Length != _sampling.BatchSize * p) return;
+        // Enough for the queue, the batches being built and the one being trained on; more would only hold memory.
+        if (_spare.Count < _sampling.Prefetch + _sampling.EffectiveWorkers + 2) _spare.Add((batch.Images, batch.Labels));
+    }
+
     /// <summary>
     /// Builds batch <paramref name="batchIndex"/> of <paramref name="epoch"/> on the calling thread.
     /// Deterministic: the same arguments always give the same batch. Workers call this; tests and
@@ -141,8 +167,22 @@ public sealed class PatchLoader : IDisposable
         var count = Math.Min(_sampling.BatchSize, SamplesPerEpoch - first);
         var p = checked((int)PatchSize.Voxels);
         var labeled = _subjects.All(s => s.HasLabel);
-        var images = new float[count * Channels * p];
-        var labels = labeled ? new byte[count * p] : null;
+        float[] images;
+        byte[]? labels;
+        if (count == _sampling.BatchSize && _spare.TryTake(out var spare) && (spare.Labels is not null) == labeled)
+        {
+            // Every patch writes all its voxels, but a cleared buffer keeps a batch independent of its array's history.
+            images = spare.Images;
+            labels = spare.Labels;
+            Array.Clear(images);
+            if (labels is not null) Array.Clear(labels);
+            Interlocked.Increment(ref _reused);
+        }
+        else
+        {
+            images = new float[count * Channels * p];
+            labels = labeled ? new byte[count * p] : null;
+        }
         var origins = new PatchOrigin[count];
         for (var s = 0; s < count; s++)
         {

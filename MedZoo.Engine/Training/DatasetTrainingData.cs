@@ -70,6 +70,9 @@ internal sealed class DatasetTrainingData : ITrainingData
             var b = e.Current;
             var labels = b.Labels ?? throw new TrainingFailedException("the data pipeline returned a batch without labels");
             yield return new TrainingBatch(b.Images, b.ImageShape, labels, b.LabelShape, wait.Elapsed.TotalSeconds);
+            // The trainer asks for the next batch only after the step that copied this one into tensors
+            // has ended and disposed them: its arrays can carry a later batch (no large allocation per step).
+            _loader.Return(b);
         }
     }
 

@@ -110,13 +110,28 @@ public static class DatasetLayout
     /// (or the named channel of a 4D file), all on the same grid and geometry as the first modality,
     /// and the label must match too; it is mapped through <paramref name="mapping"/>. Every problem
     /// found is reported together in one <see cref="DatasetException"/> naming the subject and file.
+    /// The volumes read are disposed before it returns or throws (their voxels are copied into the
+    /// subject's arrays), so their buffers serve the next subject's reads (<see cref="Volume.Dispose"/>).
     /// </summary>
     public static RawSubject LoadFromFiles(SubjectSource source, IReadOnlyList<string> modalities, LabelMapping mapping, IVolumeReader reader)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(reader);
-        var errors = new List<string>();
         var volumes = new Dictionary<string, Volume?>(StringComparer.Ordinal);
+        try
+        {
+            return ReadSubject(source, modalities, mapping, reader, volumes);
+        }
+        finally
+        {
+            // Everything the subject keeps is a copy (float images, mapped labels, the geometry record).
+            foreach (var v in volumes.Values) v?.Dispose();
+        }
+    }
+
+    private static RawSubject ReadSubject(SubjectSource source, IReadOnlyList<string> modalities, LabelMapping mapping, IVolumeReader reader, Dictionary<string, Volume?> volumes)
+    {
+        var errors = new List<string>();
         Volume? Read(string path)
         {
             if (volumes.TryGetValue(path, out var cached)) return cached;

@@ -25,6 +25,8 @@ public class BenchmarkOptionsTests
         { o => o.VolumeSize = [48, 96, 96], nameof(BenchmarkOptions.VolumeSize) },
         { o => o.SyntheticSubjects = 1, nameof(BenchmarkOptions.SyntheticSubjects) },
         { o => o.Steps = 0, nameof(BenchmarkOptions.Steps) },
+        { o => o.TrainerEpochs = 0, nameof(BenchmarkOptions.TrainerEpochs) },
+        { o => { o.Steps = 10; o.TrainerEpochs = 3; }, nameof(BenchmarkOptions.TrainerEpochs) },
         { o => o.Threads = -1, nameof(BenchmarkOptions.Threads) },
         { o => o.LearningRate = 0, nameof(BenchmarkOptions.LearningRate) },
         { o => o.ModelOptions = new ModelOptions { BaseFilters = 8 }, nameof(BenchmarkOptions.ModelOptions) },

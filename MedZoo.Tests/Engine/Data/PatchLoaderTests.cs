@@ -188,4 +188,39 @@ public class PatchLoaderTests(ITestOutputHelper output)
         Assert.Equal(batch.Labels!.Select(v => (long)v), label.data<long>().ToArray());
         Assert.Equal(batch.Images, image.data<float>().ToArray());
     }
+
+    [Fact]
+    public void Return_WhileAnEpochRuns_LaterBatchesReuseTheArraysAndStayTheSameBatches()
+    {
+        var augmentation = new AugmentationOptions { AffineProbability = 0.5, ElasticProbability = 0.5, NoiseProbability = 0.5 };
+        using var reference = new PatchLoader(Subjects, Sampling(1), augmentation, seed: 7);
+        using var loader = new PatchLoader(Subjects, Sampling(2, prefetch: 2), augmentation, seed: 7);
+        var arrays = new HashSet<float[]>(ReferenceEqualityComparer.Instance);
+        var b = 0;
+        using (var epoch = loader.StartEpoch(1))
+            foreach (var batch in epoch)
+            {
+                var expected = reference.CreateBatch(1, b++);
+                Assert.Equal(expected.Images, batch.Images);
+                Assert.Equal(expected.Labels, batch.Labels);
+                arrays.Add(batch.Images);
+                loader.Return(batch);
+            }
+
+        Assert.Equal(10, b);
+        Assert.True(loader.BatchesReused > 0, "returned arrays carry later batches");
+        Assert.True(arrays.Count < 10, $"{arrays.Count} distinct arrays for 10 batches: nothing was reused");
+        Assert.Equal(0, reference.BatchesReused);
+    }
+
+    [Fact]
+    public void Return_SameBatchTwice_ThrowsInsteadOfSharingAnArray()
+    {
+        using var loader = new PatchLoader(Subjects, Sampling(1), null, seed: 7);
+        var batch = loader.CreateBatch(0, 0);
+        loader.Return(batch);
+
+        var e = Assert.Throws<InvalidOperationException>(() => loader.Return(batch));
+        Assert.Contains("already returned", e.Message);
+    }
 }

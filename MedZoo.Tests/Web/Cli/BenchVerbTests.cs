@@ -123,7 +123,42 @@ public class BenchVerbTests
         }
     }
 
+    [Fact]
+    public void Run_TrainerOverEpochsWithoutValidation_ReportsPerStepWaitAndTheMemorySlopeFromEpochTwo()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        var code = CliApp.Run(["bench", "--json", "--only", "infer,trainer", "--steps", "6", "--trainer_epochs", "2", "--no_validation",
+            "--infer_warmup_window", .. Tiny], output, error);
+
+        Assert.True(code == 0, error.ToString());
+        using var json = JsonDocument.Parse(output.ToString());
+        var infer = json.RootElement.GetProperty("infer").EnumerateArray().Single();
+        Assert.True(infer.GetProperty("warmupOnWindow").GetBoolean());
+        AssertTimings(infer.GetProperty("seconds"), 1);
+        var trainer = json.RootElement.GetProperty("trainer");
+        Assert.Equal(6, trainer.GetProperty("steps").GetInt32());
+        Assert.Equal(2, trainer.GetProperty("epochs").GetInt32());
+        Assert.False(trainer.GetProperty("validated").GetBoolean());
+        var steps = trainer.GetProperty("stepSeconds").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        var waits = trainer.GetProperty("dataWaitSeconds").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        Assert.Equal(6, steps.Length);
+        Assert.Equal(6, waits.Length);
+        Assert.All(waits.Zip(steps), p => Assert.InRange(p.First, 0, p.Second + 1e-4));
+        var wait = trainer.GetProperty("dataWaitPercent");
+        Assert.Equal(6 - trainer.GetProperty("settleSteps").GetInt32(), wait.GetProperty("steps").GetInt32());
+        Assert.InRange(wait.GetProperty("median").GetDouble(), 0, wait.GetProperty("p95").GetDouble());
+        Assert.InRange(wait.GetProperty("p95").GetDouble(), 0, wait.GetProperty("max").GetDouble());
+        Assert.InRange(wait.GetProperty("max").GetDouble(), 0, 100.5);
+        Assert.Equal(4, trainer.GetProperty("residentSlopeFromStep").GetInt32());   // the first step of epoch 2
+        Assert.True(double.IsFinite(trainer.GetProperty("residentSlopeMegabytesPer100Steps").GetDouble()));
+        Assert.Equal("Completed", trainer.GetProperty("outcome").GetString());
+    }
+
     [Theory]
+    [InlineData("--steps 7 --trainer_epochs", "2", "option --trainer_epochs: 7 steps do not divide into 2 epochs")]
+    [InlineData("--trainer_epochs", "0", "option --trainer_epochs: must be at least 1")]
     [InlineData("--only", "speed", "'speed' is not a measurement")]
     [InlineData("--models", "UNET4D", "'UNET4D' is not a model")]
     [InlineData("--dim", "20", "option --dim")]

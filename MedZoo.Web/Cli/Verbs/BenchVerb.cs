@@ -58,6 +58,9 @@ public sealed class BenchVerb : ICliVerb
     private readonly Option<int> _syntheticSubjects = CliOptions.Int("synthetic_subjects", "synthetic subjects of the data part and the trainer run", D.SyntheticSubjects);
     private readonly Option<int[]?> _syntheticSize = CliOptions.Size("synthetic_size", "synthetic subject size D H W (or one value)", D.SyntheticSize);
     private readonly Option<int> _steps = CliOptions.Int("steps", "training steps of the trainer run", D.Steps);
+    private readonly Option<int> _trainerEpochs = CliOptions.Int("trainer_epochs", "epochs the trainer run spreads --steps over (memory is judged from the second on)", D.TrainerEpochs);
+    private readonly Option<bool> _noValidation = CliOptions.Flag("no_validation", "the trainer run holds no subject out and validates nothing (split 1)");
+    private readonly Option<bool> _inferWarmupWindow = CliOptions.Flag("infer_warmup_window", "warm infer up on one window-sized volume instead of a whole volume");
     private readonly Option<int?> _baseFilters = CliOptions.OptionalInt("base_filters", "width of the models' first level (default: each model's)");
     private readonly Option<int?> _depth = CliOptions.OptionalInt("depth", "model depth where the models have one (UNET3D_CICEK poolings)");
     private readonly Option<int> _threads = CliOptions.Int("threads", "torch intra-op threads (0 = torch's default)", D.Threads);
@@ -70,7 +73,7 @@ public sealed class BenchVerb : ICliVerb
     [
         _only, _memory, _memorySteps, _models, _dim, _batchSz, _inChannels, _classes, _warmup, _repeats, _inferRepeats, _volume, _overlap,
         _windowsPerBatch, _ioFile, _ioSize, _ioRepeats, _dataBatches, _dataBatch, _workers, _syntheticSubjects, _syntheticSize, _steps,
-        _baseFilters, _depth, _threads, _interop, _lr, _seed, _json,
+        _trainerEpochs, _noValidation, _inferWarmupWindow, _baseFilters, _depth, _threads, _interop, _lr, _seed, _json,
     ];
 
     public int Run(ParseResult args, CliContext context)
@@ -148,6 +151,9 @@ public sealed class BenchVerb : ICliVerb
         o.SyntheticSubjects = a.GetValue(_syntheticSubjects);
         o.SyntheticSize = a.GetValue(_syntheticSize) ?? o.SyntheticSize;
         o.Steps = memorySteps ?? a.GetValue(_steps);
+        o.TrainerEpochs = a.GetValue(_trainerEpochs);
+        o.TrainerValidation = !a.GetValue(_noValidation);
+        o.InferWarmupWindow = a.GetValue(_inferWarmupWindow);
         var baseFilters = a.GetValue(_baseFilters);
         var depth = a.GetValue(_depth);
         if (baseFilters is not null || depth is not null)
@@ -193,6 +199,7 @@ public sealed class BenchVerb : ICliVerb
             nameof(BenchmarkOptions.SyntheticSize) => "--synthetic_size",
             nameof(BenchmarkOptions.Workers) => "--workers",
             nameof(BenchmarkOptions.Steps) => memorySteps ? "--memory_steps" : "--steps",
+            nameof(BenchmarkOptions.TrainerEpochs) => "--trainer_epochs",
             nameof(BenchmarkOptions.Threads) => "--threads",
             nameof(BenchmarkOptions.InterOpThreads) => "--interop",
             nameof(BenchmarkOptions.LearningRate) => "--lr",
@@ -240,8 +247,10 @@ public sealed class BenchVerb : ICliVerb
         if (r.Trainer is { } t2)
         {
             w.WriteLine();
-            w.WriteLine(string.Create(inv, $"trainer run: {t2.Model} {t2.Patch[0]}³ batch {t2.Batch}, {t2.Steps} steps, {t2.Workers} loader worker(s): data wait {t2.DataWaitFraction:P1} of training time, {t2.MedianStepSeconds:F3} s per step"));
-            w.WriteLine(string.Create(inv, $"  resident memory: {t2.ResidentStartMegabytes:F0} MB after step 1, {t2.ResidentAfterSettleMegabytes:F0} MB after step {t2.SettleSteps + 1} (settled), {t2.ResidentEndMegabytes:F0} MB after step {t2.Steps}: drift {t2.ResidentDriftPercent:+0.0;-0.0} %, max {t2.ResidentMaxMegabytes:F0} MB (growth {t2.ResidentGrowthPercent:F1} %)"));
+            w.WriteLine(string.Create(inv, $"trainer run: {t2.Model} {t2.Patch[0]}³ batch {t2.Batch}, {t2.Steps} steps in {t2.Epochs} epoch(s){(t2.Validated ? "" : ", no validation")}, {t2.Workers} loader worker(s): data wait {t2.DataWaitFraction:P1} of training time, {t2.MedianStepSeconds:F3} s per step"));
+            if (t2.DataWaitPercent is { } wp)
+                w.WriteLine(string.Create(inv, $"  data wait per step from step {t2.SettleSteps + 1}: median {wp.Median:F2} %, p95 {wp.P95:F2} %, max {wp.Max:F2} % ({wp.Steps} steps)"));
+            w.WriteLine(string.Create(inv, $"  resident memory: {t2.ResidentStartMegabytes:F0} MB after step 1, {t2.ResidentAfterSettleMegabytes:F0} MB after step {t2.SettleSteps + 1} (settled), {t2.ResidentEndMegabytes:F0} MB after step {t2.Steps}: drift {t2.ResidentDriftPercent:+0.0;-0.0} %, max {t2.ResidentMaxMegabytes:F0} MB (growth {t2.ResidentGrowthPercent:F1} %); slope from step {t2.ResidentSlopeFromStep} {t2.ResidentSlopeMegabytesPer100Steps:+0.0;-0.0} MB per 100 steps"));
             w.WriteLine(string.Create(inv, $"  live tensors on the trainer's thread: {t2.LiveTensors[0]} after step 1, {t2.LiveTensors[1]} after step {t2.Steps}; outcome {t2.Outcome}"));
         }
         w.WriteLine();

@@ -35,8 +35,9 @@ public sealed class DatasetPlanE2ETests
             await page.PressAsync(field, "Tab");
         }
         await page.ClickAsync("#plan-start");
-        // Reading the subjects and measuring the model takes a moment (seconds here): the page says it is planning.
-        await page.WaitForSelectorAsync("#plan-state:has-text('Planning…')");
+        // Reading the subjects and measuring the model takes a moment: the page says it is planning, unless the plan
+        // is there before the browser looks (seen in the whole suite), so either one will do here.
+        await page.WaitForSelectorAsync("#plan-state:has-text('Planning…'), #plan-choices tr[data-field='spacing'] .plan-reason:has-text('median of 3 subjects')");
         await page.WaitForSelectorAsync("#plan-choices tr[data-field='spacing'] .plan-reason:has-text('median of 3 subjects')");
         // Every choice has its reason; the fingerprint lists each subject and each modality's statistics.
         foreach (var field in new[] { "orientation", "spacing", "image interpolation", "intensity T1", "intensity T2", "patch", "batch", "depth" })

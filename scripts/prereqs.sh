@@ -78,7 +78,7 @@ if have_apt; then
   apt_install python3-torch python3-onnx
   [ "$MODE" = "--bench" ] && apt_install python3-torch python3-matplotlib
   # Real PostgreSQL and Redis for the cluster tests (scripts/cluster-servers.sh starts private instances)
-  apt_install postgresql redis-server
+  apt_install postgresql redis-server haproxy   # cluster tests and scripts/cluster.sh (haproxy: the load balancer in front of web nodes)
 else
   command -v chromium >/dev/null || log "WARNING: no chromium: browser tests will be skipped (install Chromium at /usr/bin/chromium)"
 fi

@@ -1,12 +1,15 @@
 using MedZoo.Web.Live;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace MedZoo.Web.Cluster.Live;
 
 /// <summary>
-/// Registers the two ends of the cluster live stream. Both put SignalR on the Redis backplane (every hub of the
-/// process, <see cref="TrainingHub"/> included, so a group or user send from any node reaches viewers on all).
+/// Registers the two ends of the cluster live stream. Both put <see cref="ClusterLiveHub"/>, and only it, on SignalR's
+/// Redis backplane.
 /// </summary>
 public static class ClusterLiveExtensions
 {
@@ -43,14 +46,16 @@ public static class ClusterLiveExtensions
         configure(options);
         options.Validate();
         services.AddSingleton(Options.Create(options));
-        services.AddSignalR()
-            .AddJsonProtocol(o => LiveJson.Configure(o.PayloadSerializerOptions))
-            .AddStackExchangeRedis(o =>
-            {
-                o.Configuration = ConfigurationOptions.Parse(options.Redis);
-                o.Configuration.ChannelPrefix = RedisChannel.Literal(options.ChannelPrefix);
-                // Start without Redis and keep trying: a node must come up (and serve history) while Redis restarts.
-                o.Configuration.AbortOnConnectFail = false;
-            });
+        services.TryAddSingleton<ClusterLiveOrigin>();
+        services.AddSignalR().AddJsonProtocol(o => LiveJson.Configure(o.PayloadSerializerOptions)).AddStackExchangeRedis(o =>
+        {
+            o.Configuration = ConfigurationOptions.Parse(options.Redis);
+            o.Configuration.ChannelPrefix = RedisChannel.Literal(options.ChannelPrefix);
+            // Start without Redis and keep trying: a node must come up (and serve history) while Redis restarts.
+            o.Configuration.AbortOnConnectFail = false;
+            // Try every second rather than backing off exponentially: after a Redis restart the stream resumes within
+            // about a second instead of after the next, up to ten seconds later, attempt.
+            o.Configuration.ReconnectRetryPolicy = new LinearRetry(1000);
+        });
     }
 }

@@ -15,6 +15,7 @@ namespace MedZoo.Web.Cluster.Live;
 /// </summary>
 public sealed class ClusterLiveForwarder(
     RunNotifier notifier,
+    ClusterLiveOrigin origin,
     IHubContext<ClusterLiveHub, IClusterLiveClient> hub,
     IOptions<ClusterLiveOptions> options,
     ILogger<ClusterLiveForwarder> logger) : IHostedService, IDisposable
@@ -26,7 +27,7 @@ public sealed class ClusterLiveForwarder(
     private long _oversized;
     private bool _failing;
 
-    /// <summary>Updates handed to the backplane so far.</summary>
+    /// <summary>Updates handed to the backplane so far (counted as the send starts; those that failed are in <see cref="Failed"/> too).</summary>
     public long Sent => Interlocked.Read(ref _sent);
 
     /// <summary>Updates whose send failed (Redis unreachable) so far.</summary>
@@ -46,7 +47,7 @@ public sealed class ClusterLiveForwarder(
     private async ValueTask SendAsync(RunUpdate update)
     {
         if (update.FromCluster) return;
-        var message = ClusterLiveMessage.Encode(update, ClusterLiveMessage.ProcessOrigin);
+        var message = ClusterLiveMessage.Encode(update, origin.Name);
         if (message.Length > _options.MaxMessageChars)
         {
             Interlocked.Increment(ref _oversized);
@@ -56,8 +57,8 @@ public sealed class ClusterLiveForwarder(
         }
         try
         {
-            await hub.Clients.All.Update(message).ConfigureAwait(false);
             Interlocked.Increment(ref _sent);
+            await hub.Clients.Group(ClusterLiveHub.NodesGroup).Update(message).ConfigureAwait(false);
             if (_failing)
             {
                 _failing = false;

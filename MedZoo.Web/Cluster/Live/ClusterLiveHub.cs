@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 
 namespace MedZoo.Web.Cluster.Live;
@@ -6,9 +7,22 @@ namespace MedZoo.Web.Cluster.Live;
 /// The hub through which workers reach web nodes. It is never mapped to a URL: its only connections are each web
 /// node's own in-process receiver (<see cref="ClusterLiveReceiver"/>), and workers send to all of them with
 /// <c>IHubContext&lt;ClusterLiveHub, IClusterLiveClient&gt;</c>, which SignalR's Redis backplane carries to every
-/// node. No browser or external client can connect to it, so it needs no sign-in.
+/// node. No browser or external client can connect to it, so it needs no sign-in ([AllowAnonymous] also keeps the
+/// session filter, which closes connections whose account changed, away from it).
 /// </summary>
-public sealed class ClusterLiveHub : Hub<IClusterLiveClient>;
+[AllowAnonymous]
+public sealed class ClusterLiveHub : Hub<IClusterLiveClient>
+{
+    /// <summary>
+    /// The group every node's receiver joins and workers send to. A group rather than all connections: leaving and
+    /// joining it unsubscribes and subscribes its Redis channel, which is how a receiver that stopped hearing its own
+    /// probes renews a subscription StackExchange.Redis failed to restore after a Redis restart.
+    /// </summary>
+    public const string NodesGroup = "nodes";
+
+    /// <inheritdoc />
+    public override Task OnConnectedAsync() => Groups.AddToGroupAsync(Context.ConnectionId, NodesGroup);
+}
 
 /// <summary>What a web node's receiver gets from workers.</summary>
 public interface IClusterLiveClient

@@ -24,9 +24,6 @@ public static class ClusterLiveMessage
     /// <summary>Longest run id accepted.</summary>
     public const int MaxRunIdLength = 200;
 
-    /// <summary>This process's name on the wire: a node drops messages of its own origin.</summary>
-    public static string ProcessOrigin { get; } = $"{Environment.ProcessId}-{Guid.NewGuid():N}";
-
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 16 };
 
     private static readonly Dictionary<string, Type> EventTypes = new[]
@@ -50,6 +47,32 @@ public static class ClusterLiveMessage
             ["event"] = JsonSerializer.SerializeToNode(update.Event, type, RunJournal.Json),
         }.ToJsonString(RunJournal.Json);
     }
+
+    /// <summary>A probe a node sends to itself through Redis to check that its subscription still works.</summary>
+    public static string EncodeProbe(string origin, long id) =>
+        new JsonObject { ["v"] = Version, ["origin"] = origin, ["type"] = ProbeType, ["seq"] = id }.ToJsonString();
+
+    /// <summary>True when <paramref name="message"/> is a probe (of any node); then its sender and number.</summary>
+    public static bool TryReadProbe(string? message, out string origin, out long id)
+    {
+        origin = "";
+        id = 0;
+        if (message is null || message.Length > 300 || !message.Contains($"\"{ProbeType}\"", StringComparison.Ordinal)) return false;
+        try
+        {
+            return JsonNode.Parse(message, documentOptions: ParseOptions) is JsonObject node
+                && node["v"] is JsonValue v && v.TryGetValue<int>(out var version) && version == Version
+                && node["type"] is JsonValue t && t.TryGetValue<string>(out var type) && type == ProbeType
+                && node["origin"] is JsonValue o && o.TryGetValue(out origin!)
+                && node["seq"] is JsonValue s && s.TryGetValue(out id);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private const string ProbeType = "Probe";
 
     /// <summary>
     /// Decodes a message. On success returns true with the sender and the update; otherwise false with

@@ -8,8 +8,9 @@ namespace MedZoo.Web.Cluster.Live;
 /// </summary>
 public sealed class ClusterLiveOptions
 {
-    /// <summary>Configuration section (<c>MedZoo:Cluster:Live</c>).</summary>
-    public const string Section = "MedZoo:Cluster:Live";
+    // The configuration keys the messages name. Not a bound "Section" yet: the cluster switch that registers the stream
+    // binds these settings (and then adds them to SettingsBindingTests' table).
+    private const string Keys = "MedZoo:Cluster:Live";
 
     /// <summary>StackExchange.Redis configuration string of the backplane, e.g. <c>redis-host:6379</c>.</summary>
     public string Redis { get; set; } = "";
@@ -33,12 +34,12 @@ public sealed class ClusterLiveOptions
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(Redis))
-            throw new InvalidOperationException($"{Section}:Redis must name the Redis server of the live stream, e.g. 'redis-host:6379'");
+            throw new InvalidOperationException($"{Keys}:Redis must name the Redis server of the live stream, e.g. 'redis-host:6379'");
         if (string.IsNullOrWhiteSpace(ChannelPrefix) || ChannelPrefix.Length > 100)
-            throw new InvalidOperationException($"{Section}:ChannelPrefix must be 1 to 100 characters, got '{ChannelPrefix}'");
+            throw new InvalidOperationException($"{Keys}:ChannelPrefix must be 1 to 100 characters, got '{ChannelPrefix}'");
         if (MaxMessageChars is < 1024 or > 64 * 1024 * 1024)
-            throw new InvalidOperationException($"{Section}:MaxMessageChars must be between 1024 and 67108864, got {MaxMessageChars}");
+            throw new InvalidOperationException($"{Keys}:MaxMessageChars must be between 1024 and 67108864, got {MaxMessageChars}");
         if (ForwarderCapacity is < 16 or > 1_000_000)
-            throw new InvalidOperationException($"{Section}:ForwarderCapacity must be between 16 and 1000000, got {ForwarderCapacity}");
+            throw new InvalidOperationException($"{Keys}:ForwarderCapacity must be between 16 and 1000000, got {ForwarderCapacity}");
     }
 }

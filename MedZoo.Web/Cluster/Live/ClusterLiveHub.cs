@@ -14,9 +14,8 @@ namespace MedZoo.Web.Cluster.Live;
 public sealed class ClusterLiveHub : Hub<IClusterLiveClient>
 {
     /// <summary>
-    /// The group every node's receiver joins and workers send to. A group rather than all connections: leaving and
-    /// joining it unsubscribes and subscribes its Redis channel, which is how a receiver that stopped hearing its own
-    /// probes renews a subscription StackExchange.Redis failed to restore after a Redis restart.
+    /// The group every node's receiver joins and workers send to (leaving and joining it unsubscribes and subscribes
+    /// its Redis channel: a receiver's new connection renews the subscription).
     /// </summary>
     public const string NodesGroup = "nodes";
 

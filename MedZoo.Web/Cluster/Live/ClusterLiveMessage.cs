@@ -48,32 +48,6 @@ public static class ClusterLiveMessage
         }.ToJsonString(RunJournal.Json);
     }
 
-    /// <summary>A probe a node sends to itself through Redis to check that its subscription still works.</summary>
-    public static string EncodeProbe(string origin, long id) =>
-        new JsonObject { ["v"] = Version, ["origin"] = origin, ["type"] = ProbeType, ["seq"] = id }.ToJsonString();
-
-    /// <summary>True when <paramref name="message"/> is a probe (of any node); then its sender and number.</summary>
-    public static bool TryReadProbe(string? message, out string origin, out long id)
-    {
-        origin = "";
-        id = 0;
-        if (message is null || message.Length > 300 || !message.Contains($"\"{ProbeType}\"", StringComparison.Ordinal)) return false;
-        try
-        {
-            return JsonNode.Parse(message, documentOptions: ParseOptions) is JsonObject node
-                && node["v"] is JsonValue v && v.TryGetValue<int>(out var version) && version == Version
-                && node["type"] is JsonValue t && t.TryGetValue<string>(out var type) && type == ProbeType
-                && node["origin"] is JsonValue o && o.TryGetValue(out origin!)
-                && node["seq"] is JsonValue s && s.TryGetValue(out id);
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
-
-    private const string ProbeType = "Probe";
-
     /// <summary>
     /// Decodes a message. On success returns true with the sender and the update; otherwise false with
     /// <paramref name="error"/> saying what was wrong (for the log; the message itself is never logged whole).

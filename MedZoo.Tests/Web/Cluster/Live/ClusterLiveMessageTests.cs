@@ -89,19 +89,6 @@ public sealed class ClusterLiveMessageTests
     }
 
     [Fact]
-    public void TryReadProbe_ProbeAndOthers_OnlyTheProbeIsRead()
-    {
-        Assert.True(ClusterLiveMessage.TryReadProbe(ClusterLiveMessage.EncodeProbe("node-1", 7), out var origin, out var id));
-        Assert.Equal(("node-1", 7L), (origin, id));
-        Assert.False(ClusterLiveMessage.TryReadProbe(ClusterLiveMessage.Encode(new RunUpdate(1, Epoch(1)), "node-1"), out _, out _));
-        Assert.False(ClusterLiveMessage.TryReadProbe("""{"v":2,"origin":"n","type":"Probe","seq":1}""", out _, out _));
-        Assert.False(ClusterLiveMessage.TryReadProbe("""{"type":"Probe",""", out _, out _));
-        // A probe is not a run update: the update decoder refuses it (so a forged one reaches no viewer).
-        Assert.False(ClusterLiveMessage.TryDecode(ClusterLiveMessage.EncodeProbe("n", 1), Max, out _, out _, out var error));
-        Assert.Contains("not a run event", error);
-    }
-
-    [Fact]
     public void Encode_DashboardOnlyEventType_Throws()
     {
         var e = Assert.Throws<ArgumentException>(() => ClusterLiveMessage.Encode(new RunUpdate(1, new UnknownEvent { RunId = "r" }), "w"));

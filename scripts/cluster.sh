@@ -94,6 +94,9 @@ defaults
     mode http
     option redispatch
     retries 2
+    # A request on a kept-alive connection to a node that just died is retried on another node (GET and HEAD only:
+    # a POST the dead node may have carried out is never sent twice).
+    retry-on conn-failure empty-response response-timeout
     timeout connect 2s
     timeout client 1h
     timeout server 1h
@@ -104,6 +107,7 @@ frontend medzoo
 backend web
     balance roundrobin
     cookie MEDZOO_NODE insert indirect nocache httponly
+    http-request disable-l7-retry unless METH_GET
 $backends
 CFG
   haproxy -c -q -f "$DIR/haproxy.cfg" || die "haproxy refused $DIR/haproxy.cfg"

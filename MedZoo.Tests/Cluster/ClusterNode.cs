@@ -34,6 +34,7 @@ public sealed class ClusterNode : IAsyncLifetime
         _app = new Web.Support.MedZooAppFactory(_data.Path, executor: null);
         _app.Settings["MedZoo:Cluster:Enabled"] = "true";
         _app.Settings["MedZoo:Cluster:Postgres"] = Servers.Postgres;
+        _app.Settings["MedZoo:Cluster:Redis"] = Servers.Redis;
         Address = _app.Start();
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -9,6 +10,8 @@ using MedZoo.Web.Runs.Placement;
 using MedZoo.Web.Settings;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Live;
+using MedZoo.Engine.Training;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using MudBlazor.Services;
@@ -78,6 +81,36 @@ public sealed class ClusterWorkerTests(ClusterNode node, Xunit.Abstractions.ITes
         using var events = JsonDocument.Parse(await client.GetStringAsync($"/api/runs/{run.Id}/events"));
         Assert.Contains(events.RootElement.GetProperty("items").EnumerateArray(), e => e.GetProperty("message").GetString() == "running on worker worker-a (cpu)");
         Assert.NotNull(node.App.Services.GetRequiredService<IRunCheckpointStore>().Find(run.Id, "last"));
+    }
+
+    [Fact]
+    public async Task Run_TrainedByAWorker_ReachesTheWebNodesLiveStreamEpochByEpoch()
+    {
+        using var client = await AdminAsync();
+        var run = await StartAsync(client, "watched live", ClusterNode.SmokeConfig("cpu", epochs: 2));
+        // What a dashboard page or hub client on the web node subscribes to: the node's own notifier.
+        var seen = new ConcurrentQueue<RunUpdate>();
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = node.App.Services.GetRequiredService<RunNotifier>().Subscribe(run.Id, u =>
+        {
+            seen.Enqueue(u);
+            if (u.Event is RunFinished) finished.TrySetResult();
+            return ValueTask.CompletedTask;
+        });
+
+        await using var worker = WorkerProcess.Start(node.Servers, "live-worker", "--devices", "cpu");
+        var done = await node.WaitForRunAsync(run.Id, r => r.Status.IsFinished(), "the run to finish", worker);
+        Assert.True(done.Status == RunStatus.Completed, $"run ended {done.Status} ({done.Reason})\n{worker.Output}");
+        var arrived = await Task.WhenAny(finished.Task, Task.Delay(TimeSpan.FromSeconds(10)));
+        Assert.True(arrived == finished.Task, $"the web node's stream never got the worker's end of run; it got: {string.Join(", ", seen.Select(u => u.Event.GetType().Name))}\n{worker.Output}");
+
+        // Every epoch, in order, each once, from the worker (through Redis), and nothing recorded twice by this node.
+        Assert.Equal([1, 2], seen.Select(u => u.Event).OfType<EpochCompleted>().Select(e => e.Epoch));
+        Assert.All(seen.Where(u => u.Event is not RunStatusChanged), u => Assert.True(u.FromCluster, $"{u.Event.GetType().Name} did not come from the worker"));
+        var seqs = seen.Where(u => u.FromCluster && u.Event is not RunStatusChanged).Select(u => u.Seq).ToList(); // statuses carry no number
+        Assert.Equal(seqs.Order().Distinct(), seqs);
+        using var epochs = JsonDocument.Parse(await client.GetStringAsync($"/api/runs/{run.Id}/metrics?kind=epoch"));
+        Assert.Equal(2, epochs.RootElement.GetProperty("items").GetArrayLength());
     }
 
     [Fact]

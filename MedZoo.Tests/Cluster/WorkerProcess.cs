@@ -32,7 +32,12 @@ public sealed class WorkerProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>Starts <c>medzoo worker --name NAME ARGS</c> against <paramref name="postgres"/>.</summary>
-    public static WorkerProcess Start(string postgres, string name, params string[] args)
+    public static WorkerProcess Start(string postgres, string name, params string[] args) => Start(postgres, redis: null, name, args);
+
+    /// <summary>Starts a worker against the cluster's PostgreSQL and Redis: it also streams its runs live to the web nodes.</summary>
+    public static WorkerProcess Start(ClusterServers servers, string name, params string[] args) => Start(servers.Postgres, servers.Redis, name, args);
+
+    private static WorkerProcess Start(string postgres, string? redis, string name, string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "medzoo.dll");
         if (!File.Exists(dll)) throw new FileNotFoundException($"{dll} is built with the tests");
@@ -46,6 +51,8 @@ public sealed class WorkerProcess : IAsyncDisposable
                 ["Logging__LogLevel__Default"] = "Information", ["Logging__LogLevel__Hangfire"] = "Warning",
             },
         };
+        if (redis is not null) start.Environment["MEDZOO_REDIS"] = redis;
+        else start.Environment.Remove("MEDZOO_REDIS");
         var process = Process.Start(start)!;
         var worker = new WorkerProcess(name, process, data);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) worker._output.Enqueue(e.Data); };

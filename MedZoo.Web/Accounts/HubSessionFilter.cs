@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
@@ -82,7 +83,9 @@ public sealed class HubSessionFilter : IHubFilter, IDisposable
         return closed;
     }
 
-    private static bool IsOwn(Hub hub) => hub.GetType().Assembly == typeof(HubSessionFilter).Assembly;
+    // A hub marked [AllowAnonymous] serves no signed-in user (the cluster stream's in-process hub): nothing to revalidate.
+    private static bool IsOwn(Hub hub) =>
+        hub.GetType().Assembly == typeof(HubSessionFilter).Assembly && !hub.GetType().IsDefined(typeof(AllowAnonymousAttribute), inherit: false);
 
     // A connection opened with an API token also ends when the token is revoked.
     private bool IsCurrent(HubCallerContext caller) =>

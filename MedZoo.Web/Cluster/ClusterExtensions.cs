@@ -1,4 +1,5 @@
 using Hangfire;
+using MedZoo.Web.Cluster.Live;
 using MedZoo.Web.Datasets;
 using MedZoo.Web.Live;
 using MedZoo.Web.Persistence;
@@ -29,6 +30,13 @@ public static class ClusterExtensions
         builder.Services.AddMedZooPostgresKeyRing();
         builder.Services.AddHangfire(c => c.UseMedZooStorage(options.Postgres!));
         builder.Services.AddSingleton<IClusterRuns, ClusterRuns>();
+        if (LiveOptions(builder.Configuration, options) is { } live)
+        {
+            // Workers' updates arrive in this node's notifier (pages, hub clients, sweeps); what this node publishes
+            // itself (a stop requested here, a run queued here) goes out to the other nodes.
+            builder.Services.AddClusterLiveReceiving(live);
+            builder.Services.AddClusterLiveForwarding(live);
+        }
         return builder;
     }
 
@@ -56,6 +64,7 @@ public static class ClusterExtensions
         services.AddSingleton<IRunExecutor, TrainerRunExecutor>();
         services.AddTransient<ClusterRunJob>();
         services.AddHostedService<WorkerHeartbeat>();
+        if (LiveOptions(builder.Configuration, options) is { } live) services.AddClusterLiveForwarding(live);
         services.AddHangfire(c => c.UseMedZooStorage(options.Postgres!));
         foreach (var queue in worker.Queues)
         {
@@ -72,6 +81,25 @@ public static class ClusterExtensions
         // Hosted services stop in reverse order: the Hangfire servers (added last) stop their runs before the recorder writes the last events.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(90));
         return builder;
+    }
+
+    /// <summary>
+    /// The live stream's settings (<c>MedZoo:Cluster:Live</c>, with <c>MedZoo:Cluster:Redis</c> as its server), or null
+    /// when no Redis is set: then the cluster works, but pages show a worker's progress only when they read it again.
+    /// </summary>
+    private static Action<ClusterLiveOptions>? LiveOptions(IConfiguration configuration, ClusterOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.Redis))
+        {
+            Console.Error.WriteLine($"warning: {ClusterOptions.Section}:Redis (or ${ClusterOptions.RedisVariable}) is not set: " +
+                                    "viewers will see workers' runs when a page loads, not live");
+            return null;
+        }
+        return o =>
+        {
+            configuration.GetSection(ClusterOptions.Section + ":Live").Bind(o);
+            o.Redis = options.Redis!;
+        };
     }
 
     private static void AddClusterStores(IServiceCollection services)

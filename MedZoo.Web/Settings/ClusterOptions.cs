@@ -39,12 +39,15 @@ public sealed class ClusterOptions
         return o;
     }
 
-    /// <summary>Throws when cluster mode lacks what it needs, naming the setting.</summary>
+    /// <summary>
+    /// Throws when cluster mode lacks what it needs, naming the setting: an <see cref="Microsoft.Extensions.Options.OptionsValidationException"/>,
+    /// as every other bad setting stops the server (these are read while services are registered, before the options system runs).
+    /// </summary>
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(Postgres))
-            throw new InvalidOperationException(
+            throw new Microsoft.Extensions.Options.OptionsValidationException(Section, typeof(ClusterOptions), [
                 $"{Section}:{nameof(Postgres)} is not set: cluster mode needs a PostgreSQL connection string " +
-                $"(set {Section}:{nameof(Postgres)} or the {PostgresVariable} environment variable, e.g. from scripts/cluster-servers.sh's servers.env)");
+                $"(set {Section}:{nameof(Postgres)} or the {PostgresVariable} environment variable, e.g. from scripts/cluster-servers.sh's servers.env)"]);
     }
 }

@@ -23,6 +23,7 @@ public sealed class SettingsBindingTests
         { typeof(AccountSecurityOptions), "MedZoo:Accounts:FreeFailures", "-1", true },
         { typeof(DataAccessOptions), "MedZoo:Data:MemoryBudgetBytes", "-1", true },
         { typeof(ReviewOptions), "MedZoo:Review:MaxChannels", "0", true },
+        { typeof(ClusterOptions), "MedZoo:Cluster:Enabled", "true", true }, // without MedZoo:Cluster:Postgres
     };
 
     [Theory]
@@ -39,8 +40,9 @@ public sealed class SettingsBindingTests
         var failure = chain.OfType<OptionsValidationException>().FirstOrDefault();
         Assert.True(failure is not null, $"{settings.Name}: the start failed without an options validation error: {string.Join(" <- ", chain.Select(x => $"{x.GetType().Name}: {x.Message}"))}");
         Assert.Equal(settings, failure!.OptionsType);
-        // The setting an admin has to fix, by its configuration key (AdminOptions names the missing one, UserName).
-        var named = settings == typeof(AdminOptions) ? "MedZoo:Admin:UserName" : key;
+        // The setting an admin has to fix, by its configuration key
+        // (AdminOptions names the missing one, UserName; cluster mode names the connection string it lacks.)
+        var named = settings == typeof(AdminOptions) ? "MedZoo:Admin:UserName" : settings == typeof(ClusterOptions) ? "MedZoo:Cluster:Postgres" : key;
         Assert.Contains(named, failure.Message, StringComparison.Ordinal);
     }
 

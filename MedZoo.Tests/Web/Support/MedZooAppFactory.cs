@@ -37,6 +37,9 @@ public sealed class MedZooAppFactory : WebApplicationFactory<Program>
     /// <summary>Extra configuration (key → value) for this server only; set before <see cref="Start"/>.</summary>
     public Dictionary<string, string> Settings { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Extra service registrations for this server only (e.g. a cluster role); set before <see cref="Start"/>.</summary>
+    public Action<IServiceCollection>? ExtraServices { get; set; }
+
     /// <summary>Starts the server and returns its address (http://127.0.0.1:PORT/).</summary>
     public Uri Start()
     {
@@ -61,6 +64,7 @@ public sealed class MedZooAppFactory : WebApplicationFactory<Program>
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureTestServices(services =>
         {
+            ExtraServices?.Invoke(services);
             if (_executor is null) return;
             services.RemoveAll<IRunExecutor>();
             services.AddSingleton(_executor);

@@ -56,7 +56,7 @@ public sealed class WorkerVerb : ICliVerb
         {
             builder.AddMedZooWorker(options);
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException)
         {
             context.Error.WriteLine(e.Message);
             return 2;

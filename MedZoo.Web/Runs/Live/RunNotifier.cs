@@ -57,6 +57,38 @@ public sealed class RunNotifier(RunEventRecorder recorder, ILogger<RunNotifier> 
         }
     }
 
+    /// <summary>
+    /// Publishes an update another machine numbered and recorded (a cluster worker's): fanned out and kept in the
+    /// tail, never recorded again. A trainer event at or below the run's last number is a repeat and is dropped,
+    /// except <see cref="RunStarted"/>, which begins a session (a run resumed elsewhere numbers on from what was
+    /// recorded, which can be below what viewers saw live from a worker that vanished).
+    /// </summary>
+    public void PublishForwarded(RunUpdate update)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        var forwarded = update with { FromCluster = true };
+        var s = Stream(update.RunId);
+        lock (s.Gate)
+        {
+            if (update.Seq == 0)
+            {
+                Deliver(s, forwarded, record: false);
+                if (update.Event is RunStatusChanged { Status: var status } && (status is null || status.Value.IsFinished())) s.Tail.Clear();
+                return;
+            }
+            if (update.Seq <= s.Seq)
+            {
+                if (update.Event is not RunStarted) return;
+                // The vanished session's unrecorded updates are not history: late joiners must not replay them.
+                var kept = s.Tail.Where(u => u.Seq < update.Seq).ToArray();
+                s.Tail.Clear();
+                foreach (var u in kept) s.Tail.Enqueue(u);
+            }
+            s.Seq = update.Seq;
+            Deliver(s, forwarded, record: false, tail: true);
+        }
+    }
+
     /// <summary>Tells viewers that a run's status changed (or that it was deleted: <paramref name="status"/> null).</summary>
     public void PublishStatus(string runId, RunStatus? status, string? reason = null)
     {
@@ -103,11 +135,11 @@ public sealed class RunNotifier(RunEventRecorder recorder, ILogger<RunNotifier> 
 
     private RunStream Stream(string runId) => _runs.GetOrAdd(runId, _ => new RunStream());
 
-    private void Deliver(RunStream s, RunUpdate update, bool record)
+    private void Deliver(RunStream s, RunUpdate update, bool record, bool tail = false)
     {
-        if (record)
+        if (record) recorder.Enqueue(update);
+        if (record || tail)
         {
-            recorder.Enqueue(update);
             s.Tail.Enqueue(update);
             if (s.Tail.Count > TailLength) s.Tail.Dequeue();
         }

@@ -11,6 +11,9 @@ public sealed record RunUpdate(long Seq, TrainingEvent Event)
 {
     /// <summary>The run the event belongs to.</summary>
     public string RunId => Event.RunId;
+
+    /// <summary>True when another machine published it (a worker, through the cluster backplane): never forwarded again, never recorded here.</summary>
+    public bool FromCluster { get; init; }
 }
 
 /// <summary>

@@ -36,6 +36,66 @@ public sealed class RunNotifierTests(ITestOutputHelper output)
         Assert.Equal([1, 2, 3, 4, 5], got);
     }
 
+    private static RunLog Log(string run, string text) => new() { RunId = run, Level = RunLogLevel.Info, Message = text };
+
+    private static RunStarted Started(string run) => new()
+    {
+        RunId = run, Model = "unet", Dataset = "d", Device = "cpu", ClassNames = ["bg", "fg"], Modalities = ["ct"], Epochs = 3, StepsPerEpoch = 1, Parameters = 1,
+    };
+
+    [Fact]
+    public async Task PublishForwarded_WorkersUpdates_DeliveredOnceInOrderAndNeverRecordedHere()
+    {
+        await using var f = new StoreFixture();
+        f.AddRun("r");
+        var got = new ConcurrentQueue<RunUpdate>();
+        var status = new TaskCompletionSource();
+        using var sub = f.Notifier.Subscribe("r", u =>
+        {
+            got.Enqueue(u);
+            if (u.Event is RunStatusChanged) status.TrySetResult();
+            return ValueTask.CompletedTask;
+        });
+        f.Notifier.PublishForwarded(new RunUpdate(1, Log("r", "one")));
+        f.Notifier.PublishForwarded(new RunUpdate(2, Log("r", "two")));
+        f.Notifier.PublishForwarded(new RunUpdate(2, Log("r", "two again")));
+        f.Notifier.PublishForwarded(new RunUpdate(1, Log("r", "one again")));
+        f.Notifier.PublishForwarded(new RunUpdate(3, Log("r", "three")));
+        f.Notifier.PublishForwarded(new RunUpdate(0, new RunStatusChanged { RunId = "r", Status = RunStatus.Completed }));
+        await Waits.For(status.Task.ContinueWith(_ => 0), "the forwarded status");
+
+        Assert.Equal([1L, 2, 3, 0], got.Select(u => u.Seq));
+        Assert.All(got, u => Assert.True(u.FromCluster));
+        await f.Recorder.FlushAsync();
+        Assert.Empty(f.Runs.Events("r"));
+        // The same event published here is recorded: the store above was empty because the updates were forwarded.
+        f.Notifier.Publish(Log("r", "local"));
+        await f.Recorder.FlushAsync();
+        Assert.Equal("local", Assert.Single(f.Runs.Events("r")).Message);
+    }
+
+    [Fact]
+    public async Task PublishForwarded_RunStartedBelowTheLastNumber_BeginsANewSessionAndLateJoinersSkipTheOldOne()
+    {
+        await using var f = new StoreFixture();
+        for (var i = 1; i <= 5; i++) f.Notifier.PublishForwarded(new RunUpdate(i, Log("r", $"first worker {i}")));
+        // The first worker vanished after recording 2: the run resumes elsewhere and numbers on from 3.
+        f.Notifier.PublishForwarded(new RunUpdate(3, Started("r")));
+        f.Notifier.PublishForwarded(new RunUpdate(4, Log("r", "second worker 4")));
+        var got = new ConcurrentQueue<RunUpdate>();
+        var four = new TaskCompletionSource();
+        using var sub = f.Notifier.Subscribe("r", u =>
+        {
+            got.Enqueue(u);
+            if (u.Seq == 4) four.TrySetResult();
+            return ValueTask.CompletedTask;
+        });
+        await Waits.For(four.Task.ContinueWith(_ => 0), "the replayed tail");
+        Assert.Equal([1L, 2, 3, 4], got.Select(u => u.Seq));
+        Assert.IsType<RunStarted>(got.ElementAt(2).Event);
+        Assert.Equal("second worker 4", ((RunLog)got.ElementAt(3).Event).Message);
+    }
+
     [Fact]
     public async Task Subscribe_MidRun_HistoryPlusLiveHasEveryStepOnce()
     {

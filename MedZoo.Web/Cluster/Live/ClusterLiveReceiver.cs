@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using MedZoo.Web.Live;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.Options;
+using MedZoo.Web.Runs.Live;
+
+namespace MedZoo.Web.Cluster.Live;
+
+/// <summary>
+/// A web node's side of the cluster live stream: a SignalR client connected in-process to this node's
+/// <see cref="ClusterLiveHub"/> (<see cref="InProcessHubConnectionFactory{THub}"/>), so that the Redis backplane
+/// delivers to it every update the workers send, which it checks (<see cref="ClusterLiveMessage.TryDecode"/>) and
+/// re-publishes into the node's own <see cref="RunNotifier"/> with <see cref="RunNotifier.PublishForwarded"/>.
+/// Everything downstream (the hub bridge's per-connection queues and step thinning, live pages, sweeps) is then the
+/// same as on a single machine, and nothing is recorded twice (the worker's recorder already wrote it).
+/// A rejected message is dropped with a log line (at most one per second, with a count of those not logged).
+/// When Redis restarts, StackExchange.Redis reconnects and re-subscribes on its own; updates sent during the gap
+/// are lost to live viewers, who read them from the run's history. (Open: in some restarts a worker's sends stopped
+/// arriving although this node's subscription answered; see the cluster step's notes.)
+/// </summary>
+public sealed class ClusterLiveReceiver(
+    RunNotifier notifier,
+    ClusterLiveOrigin origin,
+    InProcessHubConnectionFactory<ClusterLiveHub> connections,
+    IServiceProvider services,
+    ILoggerFactory loggerFactory,
+    IOptions<ClusterLiveOptions> options,
+    ILogger<ClusterLiveReceiver> logger) : IHostedService, IAsyncDisposable
+{
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+
+    private readonly ClusterLiveOptions _options = options.Value;
+    private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _logGate = new();
+    private HubConnection? _connection;
+    private Task _connecting = Task.CompletedTask;
+    private long _received;
+    private long _rejected;
+    private long _lastRejectLog;
+    private int _unloggedRejects;
+    private int _disposed;
+    private long _connections;
+
+    /// <summary>Completes once the receiver is connected to its hub (and so subscribed through the backplane).</summary>
+    public Task Connected => _connected.Task;
+
+    /// <summary>In-process connections opened so far (1 unless one was closed and replaced).</summary>
+    public long Connections => Interlocked.Read(ref _connections);
+
+    /// <summary>Updates accepted from workers so far.</summary>
+    public long Received => Interlocked.Read(ref _received);
+
+    /// <summary>Messages dropped as malformed, unknown or oversized so far.</summary>
+    public long Rejected => Interlocked.Read(ref _rejected);
+
+    /// <inheritdoc />
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _options.Validate();
+        _connection = new HubConnection(connections, new JsonHubProtocol(), new InProcessHubConnectionFactory<ClusterLiveHub>.Address(),
+            services, loggerFactory, new EveryRetryDelay());
+        _connection.On<string>(nameof(IClusterLiveClient.Update), Receive);
+        _connection.Reconnecting += e =>
+        {
+            logger.LogWarning(e, "The cluster live stream's in-process connection dropped; reconnecting");
+            return Task.CompletedTask;
+        };
+        _connection.Reconnected += _ =>
+        {
+            logger.LogInformation("The cluster live stream's in-process connection is back");
+            return Task.CompletedTask;
+        };
+        _connection.Closed += e =>
+        {
+            if (_stopping.IsCancellationRequested) return Task.CompletedTask;
+            // Closed for good by the hub side (reconnecting gave up or was refused): open a new connection.
+            logger.LogWarning(e, "The cluster live stream's in-process connection closed; opening a new one");
+            _connecting = ConnectAsync(_stopping.Token);
+            return Task.CompletedTask;
+        };
+        // Connecting waits for Redis when it is down; the node serves its pages meanwhile.
+        _connecting = ConnectAsync(_stopping.Token);
+        return Task.CompletedTask;
+    }
+
+    private async Task ConnectAsync(CancellationToken stopping)
+    {
+        var failures = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await _connection!.StartAsync(stopping).ConfigureAwait(false);
+                if (failures > 0) logger.LogInformation("Receiving the cluster's live stream after {Failures} failed attempts", failures);
+                Interlocked.Increment(ref _connections);
+                _connected.TrySetResult();
+                return;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                if (failures++ == 0)
+                    logger.LogWarning(e, "Cannot receive the cluster's live stream yet (is Redis up?); retrying every {Delay} s", RetryDelay.TotalSeconds);
+            }
+            try
+            {
+                await Task.Delay(RetryDelay, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Checks and re-publishes one message; exposed for tests of the hostile-input rule.</summary>
+    internal void Receive(string message)
+    {
+        if (!ClusterLiveMessage.TryDecode(message, _options.MaxMessageChars, out var from, out var update, out var error))
+        {
+            Interlocked.Increment(ref _rejected);
+            LogRejected(error);
+            return;
+        }
+        if (from == origin.Name) return; // this node published it already
+        Interlocked.Increment(ref _received);
+        notifier.PublishForwarded(update!);
+    }
+
+    private void LogRejected(string error)
+    {
+        int unlogged;
+        lock (_logGate)
+        {
+            var now = Stopwatch.GetTimestamp();
+            if (_lastRejectLog != 0 && Stopwatch.GetElapsedTime(_lastRejectLog, now) < TimeSpan.FromSeconds(1))
+            {
+                _unloggedRejects++;
+                return;
+            }
+            _lastRejectLog = now;
+            unlogged = _unloggedRejects;
+            _unloggedRejects = 0;
+        }
+        logger.LogWarning("Dropped a live message from the cluster backplane: {Error} ({Unlogged} more dropped since the last such line)", error, unlogged);
+    }
+
+    /// <inheritdoc />
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _connecting.ConfigureAwait(false);
+        if (_connection is not null) await _connection.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        // The container disposes it twice (as itself and as the hosted service it also is).
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_connection is not null) await _connection.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    /// <summary>The in-process connection only ends when the hub side fails: try again every second, forever.</summary>
+    private sealed class EveryRetryDelay : IRetryPolicy
+    {
+        public TimeSpan? NextRetryDelay(RetryContext retryContext) => RetryDelay;
+    }
+}

@@ -154,7 +154,10 @@ public sealed class ClusterRunJob(
             }
             switch (p.Requested)
             {
-                case RequestedState.Stopped when !control.IsStopRequested: control.Stop(); break;
+                case RequestedState.Stopped when !control.IsStopRequested:
+                    if (p.Reason is { } reason) control.Stop(reason);
+                    else control.Stop();
+                    break;
                 case RequestedState.Paused when !control.IsPaused: control.Pause(); break;
                 case RequestedState.Running when control.IsPaused: control.Resume(); break;
             }

@@ -26,10 +26,10 @@ public sealed class ClusterRuns(IBackgroundJobClient jobs, IRunStore runs, IRunP
     }
 
     /// <inheritdoc />
-    public bool Request(string runId, RequestedState state)
+    public bool Request(string runId, RequestedState state, string? reason = null)
     {
         if (runs.Get(runId) is not { } run || !run.Status.IsActive()) return false;
-        placements.Request(runId, state);
+        placements.Request(runId, state, reason);
         return true;
     }
 

@@ -26,6 +26,7 @@ public sealed class PostgresClusterStore : IWorkerStore, IRunPlacementStore
             CREATE TABLE IF NOT EXISTS cluster_workers (name text PRIMARY KEY, last_seen timestamptz NOT NULL, doc jsonb NOT NULL);
             CREATE TABLE IF NOT EXISTS cluster_placements (run_id text PRIMARY KEY, worker text, device text, session text,
                 requested int NOT NULL DEFAULT 0, previous_worker text, assigned_at timestamptz);
+            ALTER TABLE cluster_placements ADD COLUMN IF NOT EXISTS reason text;
             """);
         }, transaction: true);
     }
@@ -60,20 +61,20 @@ public sealed class PostgresClusterStore : IWorkerStore, IRunPlacementStore
     /// <inheritdoc />
     public void Queued(string runId) => _db.Run(c => PostgresDatabase.Execute(c, """
         INSERT INTO cluster_placements (run_id, requested) VALUES ($1, 0)
-        ON CONFLICT (run_id) DO UPDATE SET requested = 0, worker = NULL, device = NULL, session = NULL, assigned_at = NULL,
+        ON CONFLICT (run_id) DO UPDATE SET requested = 0, reason = NULL, worker = NULL, device = NULL, session = NULL, assigned_at = NULL,
             previous_worker = coalesce(cluster_placements.worker, cluster_placements.previous_worker)
         """, runId));
 
     /// <inheritdoc />
-    public void Request(string runId, RequestedState state) => _db.Run(c => PostgresDatabase.Execute(c,
-        "INSERT INTO cluster_placements (run_id, requested) VALUES ($1, $2) ON CONFLICT (run_id) DO UPDATE SET requested = EXCLUDED.requested",
-        runId, (int)state));
+    public void Request(string runId, RequestedState state, string? reason = null) => _db.Run(c => PostgresDatabase.Execute(c,
+        "INSERT INTO cluster_placements (run_id, requested, reason) VALUES ($1, $2, $3) ON CONFLICT (run_id) DO UPDATE SET requested = EXCLUDED.requested, reason = EXCLUDED.reason",
+        runId, (int)state, reason));
 
     /// <inheritdoc />
     public RunPlacement? Assign(string runId, string worker, string device, string session) => _db.Run(c =>
     {
         PostgresDatabase.Execute(c, "INSERT INTO cluster_placements (run_id) VALUES ($1) ON CONFLICT (run_id) DO NOTHING", runId);
-        var before = PostgresDatabase.Query(c, "SELECT run_id, worker, device, session, requested, previous_worker FROM cluster_placements WHERE run_id = $1 FOR UPDATE",
+        var before = PostgresDatabase.Query(c, "SELECT run_id, worker, device, session, requested, previous_worker, reason FROM cluster_placements WHERE run_id = $1 FOR UPDATE",
             ReadRow, runId)[0];
         PostgresDatabase.Execute(c, """
             UPDATE cluster_placements SET previous_worker = coalesce(worker, previous_worker), worker = $2, device = $3, session = $4, assigned_at = now()
@@ -88,10 +89,10 @@ public sealed class PostgresClusterStore : IWorkerStore, IRunPlacementStore
         runId, session));
 
     private static RunPlacement? Read(NpgsqlConnection c, string runId) => PostgresDatabase.Query(c,
-        "SELECT run_id, worker, device, session, requested, previous_worker FROM cluster_placements WHERE run_id = $1", ReadRow, runId).FirstOrDefault();
+        "SELECT run_id, worker, device, session, requested, previous_worker, reason FROM cluster_placements WHERE run_id = $1", ReadRow, runId).FirstOrDefault();
 
     private static RunPlacement ReadRow(NpgsqlDataReader r) => new(
-        r.GetString(0), Text(r, 1), Text(r, 2), Text(r, 3), (RequestedState)r.GetInt32(4), Text(r, 5));
+        r.GetString(0), Text(r, 1), Text(r, 2), Text(r, 3), (RequestedState)r.GetInt32(4), Text(r, 5), Text(r, 6));
 
     private static string? Text(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 }

@@ -6,6 +6,8 @@ using MedZoo.Web.Accounts;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Runs.Live;
 
+using MedZoo.Web.Runs.Placement;
+
 namespace MedZoo.Web.Sweeps;
 
 /// <summary>
@@ -16,7 +18,7 @@ namespace MedZoo.Web.Sweeps;
 /// </summary>
 public sealed class SweepService(
     ISweepStore store, RunService runs, IRunStore repository, RunWorker worker, IRunExecutor executor, RunNotifier notifier,
-    TimeProvider clock, ILogger<SweepService> logger) : IHostedService, IDisposable
+    TimeProvider clock, ILogger<SweepService> logger, IClusterRuns? cluster = null) : IHostedService, IDisposable
 {
     private readonly Lock _gate = new();
     // Run id → (sweep, trial number) for trials whose run may still report epochs.
@@ -197,7 +199,8 @@ public sealed class SweepService(
         if (decision is { Stop: true, Reason: { } reason })
         {
             logger.LogInformation("Sweep {SweepId}: trial {Trial} (run {RunId}) {Reason}", trial.Sweep, trial.Trial, u.RunId, reason);
-            worker.Control(u.RunId)?.Stop(reason);
+            // In cluster mode a worker trains the trial: the stop and its reason go through the run's placement.
+            if (cluster?.Request(u.RunId, RequestedState.Stopped, reason) != true) worker.Control(u.RunId)?.Stop(reason);
         }
     }
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Runs;
+using MedZoo.Web.Runs.Placement;
 using MedZoo.Web.Sweeps;
 using Microsoft.Extensions.DependencyInjection;
 using static MedZoo.Tests.Web.Support.AppTestHelpers;
@@ -73,6 +74,53 @@ public sealed class SweepServiceTests
         Assert.StartsWith("stopped by successive halving at epoch ", app.Repository().Get(third.RunId)!.Reason);
         Assert.All(done.Trials.Where(t => t.Number != 3), t => Assert.Equal(RunStatus.Completed, t.Status));
         Assert.Equal("successive halving from epoch 1, keeping 1 in 3 at each rung", done.Halving);
+    }
+
+    [Fact]
+    public async Task Create_HalvingWithAClusterRunningTheTrials_StopsTheTrailerThroughItsPlacementWithTheReason()
+    {
+        using var folder = MedZooAppFactory.NewDataFolder();
+        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor { StepWork = () => Thread.Sleep(10) });
+        // The cluster seam as a worker sees it: the request lands in the run's placement, and the worker training the run
+        // obeys it at its next poll (here: at once, on this process's run worker).
+        var cluster = new RecordingCluster();
+        app.ExtraServices = s => s.AddSingleton<IClusterRuns>(sp => cluster.On(sp.GetRequiredService<RunWorker>()));
+        app.Start();
+        var sweeps = app.Services.GetRequiredService<SweepService>();
+
+        var done = await WaitForSweepAsync(app, sweeps.Create(Admin, DiceScales(epochs: 6, halving: true, 1.0, 0.9, 0.5)));
+
+        var third = done.Trials.Single(t => t.Number == 3);
+        var request = Assert.Single(cluster.Requests);
+        Assert.Equal(third.RunId, request.RunId);
+        Assert.Equal(RequestedState.Stopped, request.State);
+        Assert.StartsWith("stopped by successive halving at epoch ", request.Reason);
+        Assert.Equal(RunStatus.Stopped, third.Status);
+        Assert.Equal(request.Reason, app.Repository().Get(third.RunId)!.Reason);
+    }
+
+    private sealed class RecordingCluster : IClusterRuns
+    {
+        private RunWorker? _worker;
+
+        public System.Collections.Concurrent.ConcurrentQueue<(string RunId, RequestedState State, string? Reason)> Requests { get; } = new();
+
+        public IClusterRuns On(RunWorker worker)
+        {
+            _worker = worker;
+            return this;
+        }
+
+        public void Enqueue(RunRecord run)
+        {
+        }
+
+        public bool Request(string runId, RequestedState state, string? reason = null)
+        {
+            Requests.Enqueue((runId, state, reason));
+            if (state == RequestedState.Stopped && _worker!.Control(runId) is { } control) control.Stop(reason ?? "stopped");
+            return true;
+        }
     }
 
     [Fact]

@@ -13,6 +13,9 @@ public interface IClusterRuns
     /// <summary>Queues a run that was just inserted or set back to queued (a start or a resume).</summary>
     void Enqueue(RunRecord run);
 
-    /// <summary>Asks the worker training <paramref name="runId"/> for <paramref name="state"/>; false if no worker trains it (it is not running or paused).</summary>
-    bool Request(string runId, RequestedState state);
+    /// <summary>
+    /// Asks the worker training <paramref name="runId"/> for <paramref name="state"/> (a stop with <paramref name="reason"/>
+    /// when given); false if no worker trains it (it is not running or paused).
+    /// </summary>
+    bool Request(string runId, RequestedState state, string? reason = null);
 }

@@ -5,7 +5,10 @@ For each worker count it starts a whole cluster with scripts/cluster.sh (Postgre
 workers, HAProxy), signs in through the balancer, queues RUNS smoke-test runs at once through the HTTP API, waits
 until every one has finished, and times first queueing to last finish. Prints a table and writes a JSON file.
 
-    /usr/bin/python3 benchmarks/cluster-throughput.py [--runs 40] [--workers 1 2] [--output FILE]
+    /usr/bin/python3 benchmarks/cluster-throughput.py [--runs 40] [--workers 1 2] [--threads T] [--output FILE]
+
+--threads sets each run's CPU threads (the trainer's "threads" option; 0 = libtorch's default, every core).
+Workers sharing one machine's cores should divide them: two workers that each use every core spin against each other.
 
 Needs what scripts/prereqs.sh installs (postgresql, redis-server, haproxy, python3-requests) and a built
 MedZoo.Web (Release). Say the CPU when you quote the figure: on one machine the workers share its cores.
@@ -57,7 +60,7 @@ def sign_in(base):
     return s
 
 
-def measure(workers, runs, port):
+def measure(workers, runs, port, threads):
     folder = tempfile.mkdtemp(prefix="medzoo-throughput-")
     cluster("start", folder, "--web", "1", "--workers", str(workers), "--port", str(port))
     try:
@@ -66,7 +69,7 @@ def measure(workers, runs, port):
         started = time.monotonic()
         ids = []
         for i in range(runs):
-            r = s.post(base + "/api/runs", json={"name": f"throughput {i + 1}/{runs}", "config": SMOKE}, timeout=60)
+            r = s.post(base + "/api/runs", json={"name": f"throughput {i + 1}/{runs}", "config": dict(SMOKE, threads=threads)}, timeout=60)
             if r.status_code != 201:
                 sys.exit(f"POST /api/runs answered {r.status_code}: {r.text}")
             ids.append(r.json()["id"])
@@ -82,7 +85,7 @@ def measure(workers, runs, port):
                     outcomes[status] = outcomes.get(status, 0) + 1
             time.sleep(0.5)
         seconds = time.monotonic() - started
-        return {"workers": workers, "runs": runs, "seconds": round(seconds, 1),
+        return {"workers": workers, "threads_per_run": threads, "runs": runs, "seconds": round(seconds, 1),
                 "runs_per_hour": round(runs * 3600 / seconds, 1), "outcomes": outcomes}
     finally:
         cluster("remove", folder)
@@ -93,19 +96,20 @@ def main():
     ap.add_argument("--runs", type=int, default=40)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--port", type=int, default=5091)
+    ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--output", default=None)
     a = ap.parse_args()
-    if a.runs < 1 or any(w < 1 for w in a.workers):
-        sys.exit("--runs and every --workers value must be at least 1")
-    results = [measure(w, a.runs, a.port) for w in a.workers]
+    if a.runs < 1 or any(w < 1 for w in a.workers) or a.threads < 0:
+        sys.exit("--runs and every --workers value must be at least 1, --threads at least 0")
+    results = [measure(w, a.runs, a.port, a.threads) for w in a.workers]
     report = {"cpu": cpu_model(), "cores": os.cpu_count(), "load_before": os.getloadavg()[0], "results": results}
     if len(results) >= 2:
         report["throughput_ratio"] = round(results[-1]["runs_per_hour"] / results[0]["runs_per_hour"], 2)
     print(f"CPU: {report['cpu']}, {report['cores']} cores")
-    print("| workers | runs | seconds | runs/hour | outcomes |")
-    print("|---|---|---|---|---|")
+    print("| workers | threads per run | runs | seconds | runs/hour | outcomes |")
+    print("|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['workers']} | {r['runs']} | {r['seconds']} | {r['runs_per_hour']} | {r['outcomes']} |")
+        print(f"| {r['workers']} | {r['threads_per_run'] or 'all'} | {r['runs']} | {r['seconds']} | {r['runs_per_hour']} | {r['outcomes']} |")
     if "throughput_ratio" in report:
         print(f"throughput ratio ({results[-1]['workers']} vs {results[0]['workers']} workers): {report['throughput_ratio']}")
     if a.output:

@@ -49,7 +49,8 @@ public sealed class PostgresDatabase : IDisposable
     /// <summary>True when <paramref name="e"/> is a failure that the same operation may not meet again (a lost connection, a server restart).</summary>
     public static bool IsTransient(Exception e) => e switch
     {
-        PostgresException p => p.SqlState.StartsWith("08", StringComparison.Ordinal)
+        // Class 08 is a lost or refused connection, except 08P01: a protocol violation (a bug) fails the same way again.
+        PostgresException p => (p.SqlState.StartsWith("08", StringComparison.Ordinal) && p.SqlState != PostgresErrorCodes.ProtocolViolation)
             || p.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
                 or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected,
         NpgsqlException n => n.IsTransient,

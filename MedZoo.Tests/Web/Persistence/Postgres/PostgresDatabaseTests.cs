@@ -14,6 +14,7 @@ public sealed class PostgresDatabaseTests
     [InlineData("08001", true)] // cannot connect
     [InlineData("40001", true)] // serialization failure
     [InlineData("40P01", true)] // deadlock
+    [InlineData("08P01", false)] // protocol violation: a bug (e.g. a parameter missing), retrying repeats it
     [InlineData("23505", false)] // unique violation: a real conflict, retrying repeats it
     [InlineData("42P01", false)] // undefined table: a bug, not a blip
     public void IsTransient_ServerErrors_OnlyConnectionAndConcurrencyFailures(string sqlState, bool transient) =>

@@ -9,6 +9,7 @@
 #   scripts/cluster.sh stop DIR          stops every process and the servers; keeps DIR
 #   scripts/cluster.sh remove DIR        stops and deletes DIR
 #   scripts/cluster.sh kill-web DIR N | kill-worker DIR N    SIGKILL one process (fault trials)
+#   scripts/cluster.sh start-worker DIR N                     starts worker N again after a kill
 #   scripts/cluster.sh status DIR        what runs, with pids and ports
 #
 # The admin account is MEDZOO_ADMIN_USER / MEDZOO_ADMIN_PASSWORD when set, else "admin" with a
@@ -16,7 +17,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CMD=${1:-}; DIR=${2:-}
-usage() { echo "usage: $0 start|stop|remove|status DIR [--web N] [--workers N] [--port P] | kill-web|kill-worker DIR N" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop|remove|status DIR [--web N] [--workers N] [--port P] | kill-web|kill-worker|start-worker DIR N" >&2; exit 2; }
 [ -n "$CMD" ] && [ -n "$DIR" ] || usage
 shift 2
 die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -43,6 +44,16 @@ PY
     sleep 0.2
   done
   tail -30 "$2" >&2; die "$1 did not answer in 120 s (log: $2)"
+}
+
+# Worker N on the cluster's servers (its log is appended to, so a restarted worker keeps its history).
+start_worker() {
+  # shellcheck disable=SC1091
+  . "$DIR/servers/servers.env"
+  mkdir -p "$DIR/worker-$1"
+  MedZoo__Cluster__Postgres="$MEDZOO_POSTGRES" MedZoo__Cluster__Redis="$MEDZOO_REDIS" MedZoo__DataDirectory="$DIR/worker-$1" DOTNET_NOLOGO=1 \
+    setsid dotnet "$MEDZOO" worker --name "worker-$1" --queues cpu --devices cpu >>"$DIR/worker-$1.log" 2>&1 &
+  echo $! > "$DIR/worker-$1.pid"
 }
 
 start() {
@@ -80,11 +91,7 @@ start() {
     backends+="    server web-$i 127.0.0.1:$p check inter 1s fall 2 rise 1 cookie web-$i"$'\n'
   done
   for i in $(seq "$web"); do wait_http "http://127.0.0.1:$(cat "$DIR/web-$i.port")/" "$DIR/web-$i.log"; done
-  for i in $(seq "$workers"); do
-    mkdir -p "$DIR/worker-$i"
-    MedZoo__DataDirectory="$DIR/worker-$i" setsid dotnet "$MEDZOO" worker --name "worker-$i" --queues cpu --devices cpu >"$DIR/worker-$i.log" 2>&1 &
-    echo $! > "$DIR/worker-$i.pid"
-  done
+  for i in $(seq "$workers"); do start_worker "$i"; done
   # Sticky by cookie (a Blazor circuit lives on the node that opened it); a node that fails two checks
   # a second apart is taken out and its users are sent to another (redispatch), where the page reconnects.
   cat > "$DIR/haproxy.cfg" <<CFG
@@ -139,6 +146,11 @@ case "$CMD" in
   remove) stop; [ -d "$DIR/servers" ] && "$ROOT/scripts/cluster-servers.sh" remove "$DIR/servers"; rm -rf "$DIR" ;;
   kill-web) [ $# = 1 ] || usage; kill_one web "$1" ;;
   kill-worker) [ $# = 1 ] || usage; kill_one worker "$1" ;;
+  start-worker)
+    [ $# = 1 ] && [[ "$1" =~ ^[1-9][0-9]?$ ]] || usage
+    [ -f "$DIR/cluster.env" ] || die "no cluster in $DIR"
+    alive "$DIR/worker-$1.pid" && die "worker-$1 is already running"
+    DIR=$(cd "$DIR" && pwd); start_worker "$1"; log "started worker-$1" ;;
   status)
     for f in "$DIR"/haproxy.pid "$DIR"/web-*.pid "$DIR"/worker-*.pid; do
       [ -e "$f" ] || continue; n=$(basename "$f" .pid)

@@ -43,6 +43,8 @@ public static class ClusterLiveExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
+        // A web node both receives and forwards: the backplane is registered once, with the first call's settings.
+        if (services.Any(d => d.ServiceType == typeof(IOptions<ClusterLiveOptions>))) return;
         var options = new ClusterLiveOptions();
         configure(options);
         options.Validate();

@@ -9,12 +9,13 @@
 #   scripts/cluster-servers.sh stop DIR    stops both (fast shutdown) and leaves DIR for inspection
 #   scripts/cluster-servers.sh remove DIR  stops both and deletes their data
 #   scripts/cluster-servers.sh restart-postgres DIR | restart-redis DIR   (fault trials)
+#   scripts/cluster-servers.sh stop-postgres|start-postgres|stop-redis|start-redis DIR   (outages of a chosen length)
 #
 # PostgreSQL refuses to run as root: as root, its files belong to and it runs as the `postgres`
 # user the package creates.
 set -euo pipefail
 CMD=${1:-}; DIR=${2:-}
-[ -n "$CMD" ] && [ -n "$DIR" ] || { echo "usage: $0 start|stop|remove|restart-postgres|restart-redis DIR" >&2; exit 2; }
+[ -n "$CMD" ] && [ -n "$DIR" ] || { echo "usage: $0 start|stop|remove|restart-postgres|restart-redis|stop-postgres|start-postgres|stop-redis|start-redis DIR" >&2; exit 2; }
 die() { printf '[cluster-servers] ERROR: %s\n' "$*" >&2; exit 1; }
 
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -91,12 +92,19 @@ case "$CMD" in
     if [ -L "$DIR/pghome" ]; then t=$(readlink "$DIR/pghome"); case "$t" in /tmp/medzoo-pg.*) rm -rf "$t";; esac; fi
     rm -rf "$DIR"
     ;;
-  restart-postgres|restart-redis)
+  restart-postgres|restart-redis|stop-postgres|start-postgres|stop-redis|start-redis)
     [ -f "$DIR/servers.env" ] || die "no servers in $DIR"
     DIR=$(cd "$DIR" && pwd)
     # shellcheck disable=SC1091
     . "$DIR/servers.env"
-    if [ "$CMD" = restart-postgres ]; then pg_stop; pg_start; else redis_stop; redis_start; fi
+    case "$CMD" in
+      restart-postgres) pg_stop; pg_start ;;
+      restart-redis) redis_stop; redis_start ;;
+      stop-postgres) pg_stop ;;
+      start-postgres) pg_start ;;
+      stop-redis) redis_stop ;;
+      start-redis) redis_start ;;
+    esac
     ;;
-  *) echo "usage: $0 start|stop|remove|restart-postgres|restart-redis DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|remove|restart-postgres|restart-redis|stop-postgres|start-postgres|stop-redis|start-redis DIR" >&2; exit 2 ;;
 esac

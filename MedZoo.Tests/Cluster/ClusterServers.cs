@@ -48,6 +48,18 @@ public sealed class ClusterServers : IAsyncDisposable
     /// <summary>Stops and starts Redis on the same port (its data is not persisted, as configured for the backplane).</summary>
     public Task RestartRedisAsync() => RunAsync("restart-redis", Dir);
 
+    /// <summary>Stops Redis (an outage that lasts until <see cref="StartRedisAsync"/>).</summary>
+    public Task StopRedisAsync() => RunAsync("stop-redis", Dir);
+
+    /// <summary>Starts Redis again on the same port after <see cref="StopRedisAsync"/>.</summary>
+    public Task StartRedisAsync() => RunAsync("start-redis", Dir);
+
+    /// <summary>Stops PostgreSQL (an outage that lasts until <see cref="StartPostgresAsync"/>).</summary>
+    public Task StopPostgresAsync() => RunAsync("stop-postgres", Dir);
+
+    /// <summary>Starts PostgreSQL again on the same port and data after <see cref="StopPostgresAsync"/>.</summary>
+    public Task StartPostgresAsync() => RunAsync("start-postgres", Dir);
+
     /// <summary>Sends Redis a PING over its wire protocol; true when it answers PONG.</summary>
     public async Task<bool> PingRedisAsync()
     {

@@ -145,4 +145,60 @@ public sealed class ClusterBrowserTests(ClusterNode nodeA) : IClassFixture<Clust
         Assert.Equal(await page.EvalOnSelectorAsync<int>("#chart-mean-dice", "e => Number(e.dataset.points)"), live);
         Assert.Equal(options.Epochs, nodeA.Runs.Get(runId)!.EpochsCompleted);
     }
+
+    /// <summary>
+    /// A run that starts and finishes while Redis is down: node B's run page and runs list, opened before, show it
+    /// completed with every epoch (read from the database) without a reload, although no live update reached them.
+    /// </summary>
+    [SkippableFact]
+    public async Task Run_FinishedWhileRedisDown_RunPageAndListShowItWithoutReload()
+    {
+        BrowserSession.RequireChromium();
+        using var dataB = TestSupport.TestPaths.NewTempFolder();
+        await using var nodeB = new MedZooAppFactory(dataB.Path, executor: null);
+        nodeB.Settings["MedZoo:Cluster:Enabled"] = "true";
+        nodeB.Settings["MedZoo:Cluster:Postgres"] = nodeA.Servers.Postgres;
+        nodeB.Settings["MedZoo:Cluster:Redis"] = nodeA.Servers.Redis;
+        var addressB = nodeB.Start();
+        var (client, _) = await SignIn.AsAsync(nodeA.Address, MedZooAppFactory.AdminName, MedZooAppFactory.AdminPassword);
+        using var __ = client;
+        using var started = await client.PostAsync("/api/runs",
+            new StringContent($"{{\"name\":\"finished in the dark\",\"config\":{ClusterNode.SmokeConfig("cpu", epochs: 3)}}}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.True(started.StatusCode == HttpStatusCode.Created, await started.Content.ReadAsStringAsync());
+        var runId = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+
+        await using var browser = await BrowserSession.LaunchAsync();
+        var page = await browser.NewPageAsync(addressB);
+        await BrowserSession.SignInAsync(page, MedZooAppFactory.AdminName, MedZooAppFactory.AdminPassword, $"/runs/{runId}");
+        await page.WaitForSelectorAsync("[data-status=Queued]");
+        var list = await page.Context.NewPageAsync();
+        await list.GotoAsync("/runs");
+        await list.WaitForSelectorAsync($"tr:has(a[href='/runs/{runId}']) [data-status=Queued]");
+        await page.EvaluateAsync("() => window.__mzSamePage = true");
+        await list.EvaluateAsync("() => window.__mzSamePage = true");
+
+        await nodeA.Servers.StopRedisAsync();
+        try
+        {
+            await using var worker = WorkerProcess.Start(nodeA.Servers, "dark-worker", "--devices", "cpu");
+            await nodeA.WaitForRunAsync(runId, r => r.Status == RunStatus.Completed, "the run to complete", worker);
+            var wait = new PageWaitForSelectorOptions { Timeout = 20_000 };
+            await page.WaitForSelectorAsync("[data-status=Completed]", wait);
+            await list.WaitForSelectorAsync($"tr:has(a[href='/runs/{runId}']) [data-status=Completed]", wait);
+        }
+        catch (Exception e) when (e is TimeoutException or PlaywrightException)
+        {
+            throw new TimeoutException($"{e.Message}\nrun page: {await BrowserSession.DescribeAsync(page)}\nlist: {await BrowserSession.DescribeAsync(list)}", e);
+        }
+        finally
+        {
+            await nodeA.Servers.StartRedisAsync();
+        }
+        Assert.True(await page.EvaluateAsync<bool>("() => window.__mzSamePage === true"), "the run page reloaded");
+        Assert.True(await list.EvaluateAsync<bool>("() => window.__mzSamePage === true"), "the runs list reloaded");
+        var shown = await page.EvalOnSelectorAsync<int>("#chart-mean-dice", "e => Number(e.dataset.points)");
+        await page.ReloadAsync();
+        await page.WaitForSelectorAsync("[data-status=Completed]");
+        Assert.Equal(await page.EvalOnSelectorAsync<int>("#chart-mean-dice", "e => Number(e.dataset.points)"), shown);
+    }
 }

@@ -22,6 +22,9 @@ public static class LiveIntervals
 
     /// <summary>The runs list.</summary>
     public static readonly TimeSpan RunList = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often lists with an active run re-read the store for status changes the live stream lost.</summary>
+    public static readonly TimeSpan ListCatchUp = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>
@@ -36,6 +39,8 @@ public abstract class LiveComponent : ComponentBase, IDisposable
 {
     private readonly List<IDisposable> _subscriptions = [];
     private RenderThrottle? _throttle;
+    private Timer? _catchUp;
+    private int _catchingUp;
     private bool _disposed;
 
     /// <summary>Least time between two live renders (one of <see cref="LiveIntervals"/>).</summary>
@@ -43,6 +48,16 @@ public abstract class LiveComponent : ComponentBase, IDisposable
 
     /// <summary>True once the page subscribed (after its first interactive render).</summary>
     protected bool IsLive => _throttle is not null;
+
+    /// <summary>
+    /// How often the page re-reads from the store what the live stream may have lost (null: never). Live updates can
+    /// be lost on the way (in cluster mode while Redis is down; a slow circuit's queue drops its oldest): pages that
+    /// must end up right whatever the stream did set it and do the reading in <see cref="OnCatchUp"/>.
+    /// </summary>
+    protected virtual TimeSpan? CatchUpInterval => null;
+
+    /// <summary>Runs on the circuit every <see cref="CatchUpInterval"/>; returns true when the page must render.</summary>
+    protected virtual bool OnCatchUp() => false;
 
     /// <summary>Subscribes to what the page shows; handlers call <see cref="RequestRender"/>.</summary>
     protected abstract IEnumerable<IDisposable> Subscribe();
@@ -75,6 +90,29 @@ public abstract class LiveComponent : ComponentBase, IDisposable
         }, LiveInterval);
         _subscriptions.AddRange(Subscribe());
         OnLive();
+        if (CatchUpInterval is { } every) _catchUp = new Timer(_ => _ = CatchUpAsync(), null, every, every);
+    }
+
+    private async Task CatchUpAsync()
+    {
+        // One at a time: a store that answers slowly (restarting) must not pile up checks.
+        if (_disposed || Interlocked.Exchange(ref _catchingUp, 1) == 1) return;
+        try
+        {
+            await InvokeAsync(() =>
+            {
+                if (!_disposed && OnCatchUp()) StateHasChanged();
+            });
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The store is unreachable for now (the stores log why) or the circuit is gone: the next check tries again.
+            System.Diagnostics.Debug.WriteLine($"{GetType().Name}: catching up failed: {e.Message}");
+        }
+        finally
+        {
+            Volatile.Write(ref _catchingUp, 0);
+        }
     }
 
     /// <summary>Runs once, right after the page subscribed (e.g. to catch up with what happened before).</summary>
@@ -93,6 +131,7 @@ public abstract class LiveComponent : ComponentBase, IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        _catchUp?.Dispose();
         EndSubscriptions();
         _throttle?.Dispose();
         OnDisposed();

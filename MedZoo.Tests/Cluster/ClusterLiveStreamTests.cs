@@ -77,6 +77,38 @@ public sealed class ClusterLiveStreamTests(ClusterLiveStreamTests.Cluster cluste
     }
 
     [Fact]
+    public async Task Receiver_SubscriptionLostWhileRedisAnswers_SubscribesAgainAndTheStreamResumes()
+    {
+        const string run = "lost-subscription";
+        cluster.AddRun(run);
+        var receiverA = cluster.NodeA.Services.GetRequiredService<ClusterLiveReceiver>();
+        using var pages = new NotifierWatch(cluster.NodeA.Services.GetRequiredService<RunNotifier>(), run) { Counts = cluster.Counts };
+        cluster.Worker.Publish(Epoch(run, 1));
+        await pages.WaitForAsync(1);
+        var before = receiverA.Resubscriptions;
+
+        // Node A's subscription is lost while Redis and the connection stay up, as after some Redis restarts: its
+        // in-process connection leaves the nodes' group, and Redis unsubscribes the node from the group's channel.
+        await cluster.NodeA.Services.GetRequiredService<IHubContext<ClusterLiveHub, IClusterLiveClient>>().Groups
+            .RemoveFromGroupAsync(receiverA.ConnectionId!, ClusterLiveHub.NodesGroup);
+        cluster.Worker.Publish(Epoch(run, 2));
+        await Task.Delay(500);
+        Assert.DoesNotContain(2L, pages.Seqs); // the loss is real: nothing arrives on its own
+
+        // The node's probe does not come back; it subscribes again and the worker's updates arrive again.
+        var clock = Stopwatch.StartNew();
+        var seq = 2;
+        while (pages.Seqs.Count < 2)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"node A did not receive again within 30 s (resubscriptions {receiverA.Resubscriptions}) {cluster.Counts()}");
+            cluster.Worker.Publish(Epoch(run, ++seq));
+            await Task.Delay(200);
+        }
+        Assert.True(receiverA.Resubscriptions > before, "the stream came back without the node subscribing again");
+        output.WriteLine($"lost subscription: node A received again {clock.Elapsed.TotalSeconds:F1} s later, after {receiverA.Resubscriptions - before} resubscription(s)");
+    }
+
+    [Fact]
     public async Task HostileMessages_OnTheBackplane_DroppedWithALogLineAndTheNodesKeepStreaming()
     {
         const string run = "hostile";

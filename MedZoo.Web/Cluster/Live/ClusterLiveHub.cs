@@ -28,4 +28,10 @@ public interface IClusterLiveClient
 {
     /// <summary>One run update, encoded by <see cref="ClusterLiveMessage.Encode"/>.</summary>
     Task Update(string message);
+
+    /// <summary>
+    /// A web node's check of its own subscription: it sends a probe to every node through the backplane and expects
+    /// its own back (<see cref="ClusterLiveReceiver"/>); the text is the sending node's name, a colon and a number.
+    /// </summary>
+    Task Probe(string probe);
 }

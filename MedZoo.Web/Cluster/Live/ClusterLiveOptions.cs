@@ -31,8 +31,24 @@ public sealed class ClusterLiveOptions
     public int ForwarderCapacity { get; set; } = 4096;
 
     /// <summary>Throws <see cref="InvalidOperationException"/> naming the first bad setting.</summary>
+    /// <summary>
+    /// How often a web node sends itself a probe through Redis to check that its subscription still receives
+    /// (<see cref="ClusterLiveReceiver"/>); 0 turns the check off.
+    /// </summary>
+    public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a probe that Redis accepted may take to come back before the node concludes that its subscription was
+    /// lost (it happens after some Redis restarts) and subscribes again.
+    /// </summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     public void Validate()
     {
+        if (ProbeInterval < TimeSpan.Zero || ProbeInterval > TimeSpan.FromMinutes(10))
+            throw new InvalidOperationException($"{Keys}:ProbeInterval must be between 00:00:00 (off) and 00:10:00, got {ProbeInterval}");
+        if (ProbeTimeout < TimeSpan.FromMilliseconds(100) || ProbeTimeout > TimeSpan.FromMinutes(10))
+            throw new InvalidOperationException($"{Keys}:ProbeTimeout must be between 00:00:00.1 and 00:10:00, got {ProbeTimeout}");
         if (string.IsNullOrWhiteSpace(Redis))
             throw new InvalidOperationException($"{Keys}:Redis must name the Redis server of the live stream, e.g. 'redis-host:6379'");
         if (string.IsNullOrWhiteSpace(ChannelPrefix) || ChannelPrefix.Length > 100)

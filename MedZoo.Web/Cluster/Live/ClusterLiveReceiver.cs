@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MedZoo.Web.Live;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Options;
@@ -16,13 +17,18 @@ namespace MedZoo.Web.Cluster.Live;
 /// same as on a single machine, and nothing is recorded twice (the worker's recorder already wrote it).
 /// A rejected message is dropped with a log line (at most one per second, with a count of those not logged).
 /// When Redis restarts, StackExchange.Redis reconnects and re-subscribes on its own; updates sent during the gap
-/// are lost to live viewers, who read them from the run's history. (Open: in some restarts a worker's sends stopped
-/// arriving although this node's subscription answered; see the cluster step's notes.)
+/// are lost to live viewers, whose pages read them from the run's history (<c>RunViewSync</c>). In about one restart
+/// in three (measured with <c>benchmarks/cluster-faults.py --fault redis</c>) the node's subscription nevertheless
+/// stopped receiving for good while publishing worked; so the node checks it: every
+/// <see cref="ClusterLiveOptions.ProbeInterval"/> it sends itself a probe through the backplane, and when one that Redis
+/// accepted has not come back within <see cref="ClusterLiveOptions.ProbeTimeout"/> it closes its in-process connection
+/// and opens a new one, which subscribes afresh (<see cref="Resubscriptions"/>).
 /// </summary>
 public sealed class ClusterLiveReceiver(
     RunNotifier notifier,
     ClusterLiveOrigin origin,
     InProcessHubConnectionFactory<ClusterLiveHub> connections,
+    IHubContext<ClusterLiveHub, IClusterLiveClient> hub,
     IServiceProvider services,
     ILoggerFactory loggerFactory,
     IOptions<ClusterLiveOptions> options,
@@ -42,6 +48,17 @@ public sealed class ClusterLiveReceiver(
     private int _unloggedRejects;
     private int _disposed;
     private long _connections;
+    private Task? _probing;
+    private long _probesSent;
+    private long _unansweredSince; // Stopwatch timestamp of the oldest probe Redis accepted that has not come back; 0: none
+    private int _resubscribing;
+    private long _resubscriptions;
+
+    /// <summary>Times the node found its subscription lost (its probe did not come back) and subscribed again.</summary>
+    public long Resubscriptions => Interlocked.Read(ref _resubscriptions);
+
+    /// <summary>The in-process connection's id (tests take it out of the nodes' group to lose the subscription).</summary>
+    internal string? ConnectionId => _connection?.ConnectionId;
 
     /// <summary>Completes once the receiver is connected to its hub (and so subscribed through the backplane).</summary>
     public Task Connected => _connected.Task;
@@ -62,6 +79,7 @@ public sealed class ClusterLiveReceiver(
         _connection = new HubConnection(connections, new JsonHubProtocol(), new InProcessHubConnectionFactory<ClusterLiveHub>.Address(),
             services, loggerFactory, new EveryRetryDelay());
         _connection.On<string>(nameof(IClusterLiveClient.Update), Receive);
+        _connection.On<string>(nameof(IClusterLiveClient.Probe), OnProbe);
         _connection.Reconnecting += e =>
         {
             logger.LogWarning(e, "The cluster live stream's in-process connection dropped; reconnecting");
@@ -74,7 +92,7 @@ public sealed class ClusterLiveReceiver(
         };
         _connection.Closed += e =>
         {
-            if (_stopping.IsCancellationRequested) return Task.CompletedTask;
+            if (_stopping.IsCancellationRequested || Volatile.Read(ref _resubscribing) == 1) return Task.CompletedTask;
             // Closed for good by the hub side (reconnecting gave up or was refused): open a new connection.
             logger.LogWarning(e, "The cluster live stream's in-process connection closed; opening a new one");
             _connecting = ConnectAsync(_stopping.Token);
@@ -96,6 +114,7 @@ public sealed class ClusterLiveReceiver(
                 if (failures > 0) logger.LogInformation("Receiving the cluster's live stream after {Failures} failed attempts", failures);
                 Interlocked.Increment(ref _connections);
                 _connected.TrySetResult();
+                if (_options.ProbeInterval > TimeSpan.Zero) _probing ??= ProbeAsync(stopping);
                 return;
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -115,6 +134,69 @@ public sealed class ClusterLiveReceiver(
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>Sends this node a probe through Redis every interval and subscribes again when one does not come back.</summary>
+    private async Task ProbeAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_options.ProbeInterval, stopping).ConfigureAwait(false);
+                if (_connection?.State != HubConnectionState.Connected)
+                {
+                    Interlocked.Exchange(ref _unansweredSince, 0);
+                    continue;
+                }
+                var probe = $"{origin.Name}:{Interlocked.Increment(ref _probesSent)}";
+                try
+                {
+                    await hub.Clients.Group(ClusterLiveHub.NodesGroup).Probe(probe).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // Redis refused it (down): that says nothing about the subscription; the forwarder logs the outage.
+                    Interlocked.Exchange(ref _unansweredSince, 0);
+                    continue;
+                }
+                Interlocked.CompareExchange(ref _unansweredSince, Stopwatch.GetTimestamp(), 0);
+                var since = Interlocked.Read(ref _unansweredSince);
+                if (since != 0 && Stopwatch.GetElapsedTime(since) > _options.ProbeTimeout) await ResubscribeAsync(stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Checking the cluster live stream's subscription failed; trying again");
+            }
+        }
+    }
+
+    private void OnProbe(string probe)
+    {
+        // Any of this node's own probes coming back shows that its subscription receives.
+        if (probe.StartsWith(origin.Name + ":", StringComparison.Ordinal)) Interlocked.Exchange(ref _unansweredSince, 0);
+    }
+
+    private async Task ResubscribeAsync(CancellationToken stopping)
+    {
+        if (Interlocked.Exchange(ref _resubscribing, 1) == 1) return;
+        try
+        {
+            Interlocked.Increment(ref _resubscriptions);
+            logger.LogWarning("The cluster live stream's subscription through Redis stopped receiving: this node's probe, accepted by Redis, " +
+                              "did not come back within {Timeout} s. Subscribing again", _options.ProbeTimeout.TotalSeconds);
+            await _connection!.StopAsync(stopping).ConfigureAwait(false);
+            await ConnectAsync(stopping).ConfigureAwait(false);
+            Interlocked.Exchange(ref _unansweredSince, 0);
+        }
+        finally
+        {
+            Volatile.Write(ref _resubscribing, 0);
         }
     }
 
@@ -155,6 +237,7 @@ public sealed class ClusterLiveReceiver(
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _connecting.ConfigureAwait(false);
+        if (_probing is not null) await _probing.ConfigureAwait(false);
         if (_connection is not null) await _connection.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 

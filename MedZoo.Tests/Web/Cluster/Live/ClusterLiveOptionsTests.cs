@@ -16,6 +16,15 @@ public sealed class ClusterLiveOptionsTests
         Assert.Contains(expected, Assert.Throws<InvalidOperationException>(o.Validate).Message);
     }
 
+    [Theory]
+    [InlineData(-1, 5000, "MedZoo:Cluster:Live:ProbeInterval must be between 00:00:00 (off) and 00:10:00")]
+    [InlineData(2000, 50, "MedZoo:Cluster:Live:ProbeTimeout must be between 00:00:00.1 and 00:10:00")]
+    public void Validate_BadProbeSetting_NamesIt(int intervalMs, int timeoutMs, string expected)
+    {
+        var o = new ClusterLiveOptions { Redis = "r:6379", ProbeInterval = TimeSpan.FromMilliseconds(intervalMs), ProbeTimeout = TimeSpan.FromMilliseconds(timeoutMs) };
+        Assert.Contains(expected, Assert.Throws<InvalidOperationException>(o.Validate).Message);
+    }
+
     [Fact]
     public void Validate_RedisNamed_DefaultsPass() => new ClusterLiveOptions { Redis = "redis-host:6379" }.Validate();
 

@@ -9,7 +9,7 @@
 #   scripts/cluster.sh stop DIR          stops every process and the servers; keeps DIR
 #   scripts/cluster.sh remove DIR        stops and deletes DIR
 #   scripts/cluster.sh kill-web DIR N | kill-worker DIR N    SIGKILL one process (fault trials)
-#   scripts/cluster.sh start-worker DIR N                     starts worker N again after a kill
+#   scripts/cluster.sh start-worker DIR N | start-web DIR N    starts worker or web node N again after a kill
 #   scripts/cluster.sh status DIR        what runs, with pids and ports
 #
 # The admin account is MEDZOO_ADMIN_USER / MEDZOO_ADMIN_PASSWORD when set, else "admin" with a
@@ -17,7 +17,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CMD=${1:-}; DIR=${2:-}
-usage() { echo "usage: $0 start|stop|remove|status DIR [--web N] [--workers N] [--port P] | kill-web|kill-worker|start-worker DIR N" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop|remove|status DIR [--web N] [--workers N] [--port P] | kill-web|kill-worker|start-web|start-worker DIR N" >&2; exit 2; }
 [ -n "$CMD" ] && [ -n "$DIR" ] || usage
 shift 2
 die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -56,6 +56,17 @@ start_worker() {
   echo $! > "$DIR/worker-$1.pid"
 }
 
+# Web node N on PORT (its log is appended to, so a restarted node keeps its history).
+start_web() {
+  # shellcheck disable=SC1091
+  . "$DIR/servers/servers.env"
+  mkdir -p "$DIR/web-$1"
+  MedZoo__Cluster__Enabled=true MedZoo__Cluster__Postgres="$MEDZOO_POSTGRES" MedZoo__Cluster__Redis="$MEDZOO_REDIS" \
+    MedZoo__DataDirectory="$DIR/web-$1" DOTNET_NOLOGO=1 \
+    setsid dotnet "$MEDZOO" serve --urls "http://127.0.0.1:$2" >>"$DIR/web-$1.log" 2>&1 &
+  echo $! > "$DIR/web-$1.pid"; echo "$2" > "$DIR/web-$1.port"
+}
+
 start() {
   local web=2 workers=2 port=5000
   while [ $# -gt 0 ]; do
@@ -80,14 +91,11 @@ start() {
     password=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
     (umask 077; printf '%s\n' "$password" > "$DIR/admin-password")
   fi
-  export MedZoo__Cluster__Enabled=true MedZoo__Cluster__Postgres="$MEDZOO_POSTGRES" MedZoo__Cluster__Redis="$MEDZOO_REDIS"
-  export MedZoo__Admin__UserName="$user" MedZoo__Admin__Password="$password" DOTNET_NOLOGO=1
+  export MedZoo__Admin__UserName="$user" MedZoo__Admin__Password="$password"
   local backends=""
   for i in $(seq "$web"); do
     local p; p=$(free_port)
-    mkdir -p "$DIR/web-$i"
-    MedZoo__DataDirectory="$DIR/web-$i" setsid dotnet "$MEDZOO" serve --urls "http://127.0.0.1:$p" >"$DIR/web-$i.log" 2>&1 &
-    echo $! > "$DIR/web-$i.pid"; echo "$p" > "$DIR/web-$i.port"
+    start_web "$i" "$p"
     backends+="    server web-$i 127.0.0.1:$p check inter 1s fall 2 rise 1 cookie web-$i"$'\n'
   done
   for i in $(seq "$web"); do wait_http "http://127.0.0.1:$(cat "$DIR/web-$i.port")/" "$DIR/web-$i.log"; done
@@ -146,6 +154,12 @@ case "$CMD" in
   remove) stop; [ -d "$DIR/servers" ] && "$ROOT/scripts/cluster-servers.sh" remove "$DIR/servers"; rm -rf "$DIR" ;;
   kill-web) [ $# = 1 ] || usage; kill_one web "$1" ;;
   kill-worker) [ $# = 1 ] || usage; kill_one worker "$1" ;;
+  start-web)
+    [ $# = 1 ] && [[ "$1" =~ ^[1-9][0-9]?$ ]] || usage
+    [ -f "$DIR/cluster.env" ] && [ -f "$DIR/web-$1.port" ] || die "no web node $1 in $DIR"
+    alive "$DIR/web-$1.pid" && die "web-$1 is already running"
+    DIR=$(cd "$DIR" && pwd); start_web "$1" "$(cat "$DIR/web-$1.port")"
+    wait_http "http://127.0.0.1:$(cat "$DIR/web-$1.port")/" "$DIR/web-$1.log"; log "started web-$1" ;;
   start-worker)
     [ $# = 1 ] && [[ "$1" =~ ^[1-9][0-9]?$ ]] || usage
     [ -f "$DIR/cluster.env" ] || die "no cluster in $DIR"

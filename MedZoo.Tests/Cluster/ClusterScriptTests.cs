@@ -70,7 +70,7 @@ public sealed class ClusterScriptTests
         Assert.False(Directory.Exists(dir));
     }
 
-    private static void Unpin(CookieContainer cookies, Uri address)
+    internal static void Unpin(CookieContainer cookies, Uri address)
     {
         foreach (Cookie c in cookies.GetCookies(address))
             if (c.Name == "MEDZOO_NODE") c.Expired = true;
@@ -89,21 +89,21 @@ public sealed class ClusterScriptTests
         Assert.Fail($"run {id} did not reach {status}: {last}\n{Logs(dir)}");
     }
 
-    private static string Logs(string dir) =>
+    internal static string Logs(string dir) =>
         !Directory.Exists(dir) ? "" : string.Join("\n", Directory.EnumerateFiles(dir, "*.log").Select(f =>
         {
             var lines = File.ReadAllLines(f);
             return $"--- {Path.GetFileName(f)} (last 15 lines)\n" + string.Join("\n", lines.TakeLast(15));
         }));
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         l.Start();
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    private static async Task<(int Code, string Output)> ScriptAsync(string password, params string[] args)
+    internal static async Task<(int Code, string Output)> ScriptAsync(string password, params string[] args)
     {
         var info = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(Script);

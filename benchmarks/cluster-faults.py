@@ -70,14 +70,14 @@ def events(s, base, rid):
         after = page["next"]
 
 
-def wait(what, condition, seconds):
+def wait(what, condition, seconds, describe=None):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(0.2)
-    sys.exit(f"timed out waiting for {what}")
+    sys.exit(f"timed out waiting for {what}" + (f"\n{describe()}" if describe else ""))
 
 
 def epochs_stored(s, base, rid):
@@ -114,6 +114,7 @@ class Viewer:
         self.events = []        # (monotonic, target) of every trainer event received live
         self.from_history = set()
         self.reconnects = []    # monotonic times at which a new connection was subscribed
+        self.log = []           # (monotonic, what) of connections and their ends, for a failed trial's message
         self.lock = threading.Lock()
         self.stopping = False
         self.thread = threading.Thread(target=self._loop, daemon=True)
@@ -138,32 +139,50 @@ class Viewer:
         while not self.stopping:
             try:
                 ws = self._connect()
-            except Exception:
+            except Exception as e:
+                self._note(f"connect failed: {e!r}")
                 time.sleep(0.2)
                 continue
             with self.lock:
                 self.reconnects.append(time.monotonic())
+            self._note(f"connected via {self.s.cookies.get('MEDZOO_NODE')}")
             if not first:
                 self._fill_from_history()
             first = False
+            last_ping = time.monotonic()
             try:
                 while not self.stopping:
+                    if time.monotonic() - last_ping > 5:  # a client that sends nothing for 30 s is closed by the server
+                        ws.send(json.dumps({"type": 6}) + RS)
+                        last_ping = time.monotonic()
                     try:
                         data = ws.recv()
                     except websocket.WebSocketTimeoutException:
                         continue
                     if not data:
+                        self._note("connection ended")
                         break
                     for frame in data.split(RS):
                         if frame:
                             self._on(json.loads(frame))
-            except Exception:
-                pass
+            except Exception as e:
+                self._note(f"connection dropped: {e!r}")
             finally:
                 try:
                     ws.close()
                 except Exception:
                     pass
+
+    def _note(self, what):
+        with self.lock:
+            self.log.append((time.monotonic(), what))
+            del self.log[:-50]
+
+    def describe(self, since):
+        with self.lock:
+            last = self.events[-1][0] - since if self.events else None
+            return (f"viewer: {len(self.events)} events, the last {last if last is None else round(last, 1)} s after the fault; "
+                    + "; ".join(f"{t - since:+.1f}s {w}" for t, w in self.log))
 
     def _on(self, m):
         now = time.monotonic()
@@ -242,7 +261,8 @@ def trial_web(s, base, folder, n, before):
             sys.exit(f"no sticky cookie from the balancer (got {node!r})")
         killed = time.monotonic()
         cluster("kill-web", folder, node[-1])
-        back = wait(f"trial {n}: live events through the other node", lambda: viewer.first_event_after(killed + 0.001), 120)
+        back = wait(f"trial {n}: live events through the other node", lambda: viewer.first_event_after(killed + 0.001), 120,
+                    lambda: viewer.describe(killed))
         cluster("start-web", folder, node[-1])
         final, stored = finish(s, base, rid, n)
         time.sleep(0.5)
@@ -267,7 +287,8 @@ def trial_outage(s, base, folder, n, before, server, outage):
         started = time.monotonic()
         result = {"trial": n, "outage_seconds": round(started - stopped, 1), "epochs_at_stop": at_stop}
         if server == "redis":
-            back = wait(f"trial {n}: live events after Redis is back", lambda: viewer.first_event_after(started), 120)
+            back = wait(f"trial {n}: live events after Redis is back", lambda: viewer.first_event_after(started), 120,
+                        lambda: viewer.describe(started))
             result["seconds_to_live_again"] = round(back - started, 2)
         else:
             api = wait(f"trial {n}: the API after PostgreSQL is back", lambda: get_run(s, base, rid) and time.monotonic(), 120)

@@ -32,6 +32,7 @@ public sealed class RunEventRecorder(IRunStore runs, IMetricStore metrics, IRunE
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _failed = new(StringComparer.Ordinal);
     private readonly List<(string RunId, string Kind, long Seq)> _backfills = []; // the writer task's only
     private long _dropped;
+    private bool _stopping;
     private long _backlog; // counted here: a single-reader channel cannot count its items
 
     /// <summary>Bulk updates dropped because the writer fell behind.</summary>
@@ -83,6 +84,7 @@ public sealed class RunEventRecorder(IRunStore runs, IMetricStore metrics, IRunE
     /// </summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        Volatile.Write(ref _stopping, true);
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         var task = ExecuteTask;
         if (task is null || task.IsCompleted) DrainOnce(new List<Item>(BatchSize));
@@ -102,18 +104,54 @@ public sealed class RunEventRecorder(IRunStore runs, IMetricStore metrics, IRunE
             var updates = batch.Where(i => i.Update is not null).Select(i => i.Update!).ToList();
             try
             {
-                runs.WriteBatch(() => Write(updates));
+                WriteWaitingForTheStore(updates);
             }
-            catch (Exception e)
+            catch (Exception e) when (e is not StoreUnavailableException)
             {
                 // Never let one bad update stop the recorder or take the rest of its batch with it.
                 logger.LogWarning(e, "Could not record {Count} run updates in one transaction; writing them one by one", updates.Count);
                 foreach (var u in updates) WriteAlone(u);
             }
+            catch (StoreUnavailableException e)
+            {
+                // Stopping while the store is still down: these cannot be kept any longer.
+                foreach (var u in updates) _failed.AddOrUpdate(u.RunId, 1, (_, n) => n + 1);
+                logger.LogError(e, "Stopping with the store unreachable: {Count} run updates were not recorded", updates.Count);
+            }
             // After the batch's transaction: reading a checkpoint takes the store's lock, never while holding the database's.
             foreach (var (runId, kind, seq) in _backfills.Distinct().ToList()) BackfillEpochs(runId, kind, seq);
             _backfills.Clear();
             foreach (var i in batch) i.Flushed?.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Writes a batch; while the store is unreachable (a database restart or outage, <see cref="StoreUnavailableException"/>)
+    /// keeps it and tries again every second instead of dropping it, so an outage delays history but loses none of it.
+    /// Gives up (throws) only once the recorder is stopping.
+    /// </summary>
+    private void WriteWaitingForTheStore(List<RunUpdate> updates)
+    {
+        var since = 0L;
+        while (true)
+        {
+            try
+            {
+                runs.WriteBatch(() => Write(updates));
+                if (since != 0)
+                    logger.LogInformation("The store answers again: recorded {Count} run updates kept for {Seconds:0} s", updates.Count,
+                        System.Diagnostics.Stopwatch.GetElapsedTime(since).TotalSeconds);
+                return;
+            }
+            catch (StoreUnavailableException e) when (!Volatile.Read(ref _stopping))
+            {
+                if (since == 0)
+                {
+                    since = System.Diagnostics.Stopwatch.GetTimestamp();
+                    logger.LogWarning(e, "The store is unreachable: keeping {Count} run updates (and those that follow) and trying again until it answers", updates.Count);
+                }
+                Thread.Sleep(TimeSpan.FromSeconds(1));
+            }
         }
     }
 

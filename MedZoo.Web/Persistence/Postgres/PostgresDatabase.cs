@@ -3,6 +3,8 @@ using System.Text.Json.Serialization;
 using Npgsql;
 using NpgsqlTypes;
 
+using MedZoo.Web.Runs;
+
 namespace MedZoo.Web.Persistence.Postgres;
 
 /// <summary>
@@ -13,8 +15,10 @@ namespace MedZoo.Web.Persistence.Postgres;
 /// </summary>
 /// <remarks>
 /// A dropped connection (a restarted server answers 57P01 "terminating connection due to administrator command" on
-/// every pooled connection, or 08xxx, or a socket error) is retried with a short back-off (50 ms doubling to 2 s, about
-/// 5 s in all), after clearing the pool so that no other dead connection is handed out; callers never retry. A retried
+/// every pooled connection, or 08xxx, or a socket error) is retried with a short back-off (50 ms doubling to 2 s) for
+/// up to <see cref="RetryFor"/> (30 s: a restart or a short outage passes unnoticed but for the wait), after clearing
+/// the pool so that no other dead connection is handed out; then <see cref="StoreUnavailableException"/> is thrown
+/// (the event recorder keeps its batch and tries again). Callers never retry. A retried
 /// operation runs again from the start in a new transaction, so its work must be repeatable: every store write is
 /// (keyed upserts, <c>AddIfAbsent</c>, read-modify-write that reads again), and so are the event recorder's batches.
 /// </remarks>
@@ -23,8 +27,8 @@ public sealed class PostgresDatabase : IDisposable
     /// <summary>Version of the schema this code creates and reads (the row in <c>medzoo_schema</c>).</summary>
     public const int SchemaVersion = 1;
 
-    /// <summary>Tries of one operation before its last transient failure is thrown.</summary>
-    public const int MaxAttempts = 8;
+    /// <summary>How long one operation retries transient failures before it throws <see cref="StoreUnavailableException"/> (30 s).</summary>
+    public TimeSpan RetryFor { get; init; } = TimeSpan.FromSeconds(30);
 
     // Any number: serializes schema creation between web nodes and workers starting at the same time.
     private const long SchemaLockKey = 0x4D65645A6F6F;
@@ -64,6 +68,7 @@ public sealed class PostgresDatabase : IDisposable
     internal T Run<T>(Func<NpgsqlConnection, T> work, bool transaction = false)
     {
         if (_batch.Value is { } joined) return work(joined);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -75,10 +80,10 @@ public sealed class PostgresDatabase : IDisposable
                 tx.Commit();
                 return result;
             }
-            catch (Exception e) when (IsTransient(e) && attempt < MaxAttempts)
+            catch (Exception e) when (IsTransient(e))
             {
                 _source.Clear();
-                Thread.Sleep(TimeSpan.FromMilliseconds(Math.Min(2000, 50 << (attempt - 1))));
+                Backoff(attempt, clock, e);
             }
         }
     }
@@ -89,6 +94,7 @@ public sealed class PostgresDatabase : IDisposable
     /// </summary>
     internal (NpgsqlConnection Connection, NpgsqlTransaction Snapshot) BeginSnapshot()
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         for (var attempt = 1; ; attempt++)
         {
             NpgsqlConnection? connection = null;
@@ -99,13 +105,23 @@ public sealed class PostgresDatabase : IDisposable
                 Execute(connection, "SELECT 1");
                 return (connection, tx);
             }
-            catch (Exception e) when (IsTransient(e) && attempt < MaxAttempts)
+            catch (Exception e) when (IsTransient(e))
             {
                 connection?.Dispose();
                 _source.Clear();
-                Thread.Sleep(TimeSpan.FromMilliseconds(Math.Min(2000, 50 << (attempt - 1))));
+                Backoff(attempt, clock, e);
             }
         }
+    }
+
+    /// <summary>Waits before the next try (50 ms doubling to 2 s), or throws once <see cref="RetryFor"/> has passed.</summary>
+    private void Backoff(int attempt, System.Diagnostics.Stopwatch clock, Exception e)
+    {
+        var delay = TimeSpan.FromMilliseconds(Math.Min(2000, 50L << Math.Min(attempt - 1, 10)));
+        if (clock.Elapsed + delay > RetryFor)
+            throw new StoreUnavailableException(
+                $"PostgreSQL did not answer for {clock.Elapsed.TotalSeconds:0} s ({attempt} tries; last: {e.Message}); is the database server running?", e);
+        Thread.Sleep(delay);
     }
 
     /// <summary>Runs <paramref name="write"/> as one transaction: every store call it makes on this thread joins it.</summary>

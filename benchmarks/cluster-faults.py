@@ -261,8 +261,11 @@ def trial_web(s, base, folder, n, before):
             sys.exit(f"no sticky cookie from the balancer (got {node!r})")
         killed = time.monotonic()
         cluster("kill-web", folder, node[-1])
-        back = wait(f"trial {n}: live events through the other node", lambda: viewer.first_event_after(killed + 0.001), 120,
+        back = wait(f"trial {n}: live events through the other node",
+                    lambda: viewer.first_event_after(killed + 0.001) or ((r := get_run(s, base, rid)) and r["status"] in FINISHED and -1), 120,
                     lambda: viewer.describe(killed))
+        if back == -1:
+            sys.exit(f"trial {n}: the run ended before the viewer was back: use more --epochs")
         cluster("start-web", folder, node[-1])
         final, stored = finish(s, base, rid, n)
         time.sleep(0.5)
@@ -287,8 +290,11 @@ def trial_outage(s, base, folder, n, before, server, outage):
         started = time.monotonic()
         result = {"trial": n, "outage_seconds": round(started - stopped, 1), "epochs_at_stop": at_stop}
         if server == "redis":
-            back = wait(f"trial {n}: live events after Redis is back", lambda: viewer.first_event_after(started), 120,
+            back = wait(f"trial {n}: live events after Redis is back",
+                        lambda: viewer.first_event_after(started) or ((r := get_run(s, base, rid)) and r["status"] in FINISHED and -1), 120,
                         lambda: viewer.describe(started))
+            if back == -1:
+                sys.exit(f"trial {n}: the run ended during the outage: use more --epochs")
             result["seconds_to_live_again"] = round(back - started, 2)
         else:
             api = wait(f"trial {n}: the API after PostgreSQL is back", lambda: get_run(s, base, rid) and time.monotonic(), 120)
@@ -312,10 +318,12 @@ def main():
     ap.add_argument("--trials", type=int, default=10)
     ap.add_argument("--outage", type=float, default=5.0, help="seconds a stopped server stays down (redis, postgres)")
     ap.add_argument("--epochs-before", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=None, help="epochs of each trial's run (default 8 for worker kills, else 20)")
     ap.add_argument("--port", type=int, default=5093)
     ap.add_argument("--output", default=None)
     ap.add_argument("--keep", action="store_true", help="stop the cluster but keep its folder (logs) at the end")
     a = ap.parse_args()
+    CONFIG["epochs"] = a.epochs or (8 if a.fault == "worker" else 20)
     if a.trials < 1 or not 1 <= a.epochs_before < CONFIG["epochs"] or a.outage < 0:
         sys.exit(f"--trials at least 1, --epochs-before 1 to {CONFIG['epochs'] - 1}, --outage at least 0")
     folder = tempfile.mkdtemp(prefix="medzoo-faults-")

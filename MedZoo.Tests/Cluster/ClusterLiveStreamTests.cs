@@ -109,6 +109,34 @@ public sealed class ClusterLiveStreamTests(ClusterLiveStreamTests.Cluster cluste
     }
 
     [Fact]
+    public async Task RedisRestarted_TenTimes_AViewerOnAnotherNodeGetsTheWorkersUpdatesAgainEachTime()
+    {
+        const string run = "restarts";
+        cluster.AddRun(run);
+        await using var viewer = await Viewer.ConnectAsync(cluster.NodeBAddress, cluster.Cookies, run, cluster.Counts);
+        using var nodeB = new NotifierWatch(cluster.NodeB.Services.GetRequiredService<RunNotifier>(), run);
+        var receiverB = cluster.NodeB.Services.GetRequiredService<ClusterLiveReceiver>();
+        var line = 0;
+        var took = new List<double>();
+        for (var restart = 1; restart <= 10; restart++)
+        {
+            await cluster.Servers.RestartRedisAsync();
+            var clock = Stopwatch.StartNew();
+            while (true)
+            {
+                cluster.Worker.Publish(Log(run, ++line));
+                if (await viewer.TryNextAsync(TimeSpan.FromMilliseconds(200)) is not null) break;
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30),
+                    $"restart {restart}: the viewer got nothing for 30 s; node B's notifier has {nodeB.Seqs.Count} of {line} updates " +
+                    $"(last {nodeB.Seqs.LastOrDefault()}), node B resubscribed {receiverB.Resubscriptions} times {cluster.Counts()}");
+            }
+            took.Add(clock.Elapsed.TotalSeconds);
+            while (await viewer.TryNextAsync(TimeSpan.FromMilliseconds(300)) is not null) { } // what was still on its way
+        }
+        output.WriteLine($"Redis restarted 10 times: the viewer on node B got updates again after {string.Join(", ", took.Select(t => t.ToString("0.0")))} s");
+    }
+
+    [Fact]
     public async Task HostileMessages_OnTheBackplane_DroppedWithALogLineAndTheNodesKeepStreaming()
     {
         const string run = "hostile";
@@ -213,6 +241,20 @@ public sealed class ClusterLiveStreamTests(ClusterLiveStreamTests.Cluster cluste
         public Func<string> Counts { get; init; } = () => "";
 
         public async Task<(long Seq, long At)> NextAsync() => await Waits.For(_updates.Reader.ReadAsync().AsTask(), "the next update on the viewer " + Counts());
+
+        /// <summary>The next update if one arrives within <paramref name="wait"/>, else null.</summary>
+        public async Task<long?> TryNextAsync(TimeSpan wait)
+        {
+            using var cancel = new CancellationTokenSource(wait);
+            try
+            {
+                return (await _updates.Reader.ReadAsync(cancel.Token)).Seq;
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
+        }
 
         public ValueTask DisposeAsync() => _hub.DisposeAsync();
     }

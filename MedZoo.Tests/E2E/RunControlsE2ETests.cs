@@ -11,7 +11,7 @@ namespace MedZoo.Tests.E2E;
 /// <summary>
 /// The run page's controls in a real browser, with the scripted trainer held step by step: a queued run stopped before
 /// it starts never trains; a running run pauses (no step while paused), resumes, stops, and resumes from its last
-/// checkpoint to completion, with a viewer's page following every change live.
+/// checkpoint to completion, with a viewer's page following every change live; its last checkpoint then downloads.
 /// </summary>
 public class RunControlsE2ETests : E2ETest
 {
@@ -47,6 +47,8 @@ public class RunControlsE2ETests : E2ETest
 
         await BrowserSession.GotoAsync(op, $"/runs/{run.Id}");
         foreach (var page in new[] { op, viewer }) await page.WaitForSelectorAsync("[data-status=Running]");
+        // In cluster mode the web node trains nothing: the page names the worker that took the run from the queue.
+        if (app.Worker is { } worker) await viewer.WaitForSelectorAsync($"#run-worker:has-text('running on worker {worker.Name}')");
         executor.StepGate.Release(3); // epoch 1 (its checkpoint saved) and the first step of epoch 2
         foreach (var page in new[] { op, viewer }) await WaitStepAsync(page, 3);
 
@@ -82,6 +84,12 @@ public class RunControlsE2ETests : E2ETest
         Assert.Equal(6, completed.GlobalStep);
         Assert.DoesNotContain(waiting.Id, executor.Started);
         Assert.Equal(new[] { run.Id, run.Id }, executor.Started);
+
+        // The checkpoint the trainer saved last (the scripted one holds its epoch) downloads from the run page.
+        await BrowserSession.GotoAsync(op, $"/runs/{run.Id}");
+        await op.ClickAsync(".mud-tab:has-text('Checkpoints')");
+        var download = await op.RunAndWaitForDownloadAsync(() => op.ClickAsync("#download-last"));
+        Assert.Equal(new byte[] { 3 }, await File.ReadAllBytesAsync(await download.PathAsync()));
     }
 }
 

@@ -1,6 +1,6 @@
-using MedZoo.Tests.Cluster;
 using System.Net;
 using System.Net.Http.Headers;
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,5 @@
-using MedZoo.Tests.Cluster;
 using System.Collections.Concurrent;
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Runs;
 using static MedZoo.Tests.Web.Support.AppTestHelpers;

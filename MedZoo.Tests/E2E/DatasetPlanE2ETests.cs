@@ -1,6 +1,6 @@
-using MedZoo.Tests.Cluster;
 using System.Text.RegularExpressions;
 using MedZoo.Engine.Training;
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Datasets;
 using MedZoo.Web.Runs;

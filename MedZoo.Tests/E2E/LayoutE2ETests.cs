@@ -1,5 +1,5 @@
-using MedZoo.Tests.Cluster;
 using System.Text.RegularExpressions;
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Persistence;

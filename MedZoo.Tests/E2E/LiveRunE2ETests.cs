@@ -1,7 +1,7 @@
-using MedZoo.Tests.Cluster;
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using MedZoo.Engine.Training;
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Runs;
@@ -131,6 +131,7 @@ public partial class LiveRunE2ETests(Xunit.Abstractions.ITestOutputHelper output
             await viewer.Context.CloseAsync();
         }
 
+        // The restart: in cluster mode a new web node and worker on the same database.
         await using (var again = NewApp(folder.Path, executor: null))
         {
             var address = again.Start();

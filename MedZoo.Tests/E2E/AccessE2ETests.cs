@@ -1,3 +1,4 @@
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Runs;
@@ -7,14 +8,14 @@ using static MedZoo.Tests.Web.Support.AppTestHelpers;
 namespace MedZoo.Tests.E2E;
 
 /// <summary>Roles in a real browser: anonymous users see only the sign-in page; viewers watch but cannot start or stop.</summary>
-public sealed class AccessE2ETests
+public class AccessE2ETests : E2ETest
 {
     [SkippableFact]
     public async Task Anonymous_AnyPage_ShowsOnlyTheSignInForm()
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        await using var app = NewApp(folder.Path, new ScriptedRunExecutor());
         var address = app.Start();
         await using var browser = await BrowserSession.LaunchAsync();
         var page = await browser.NewPageAsync(address);
@@ -38,7 +39,7 @@ public sealed class AccessE2ETests
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
         var gate = new SemaphoreSlim(0);
-        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor { StepGate = gate });
+        await using var app = NewApp(folder.Path, new ScriptedRunExecutor { StepGate = gate });
         var address = app.Start();
         app.Services.GetRequiredService<UserService>().Create("watcher", "watcher-password", Roles.Viewer);
         var run = app.Service().Start(Admin, "watched", ScriptedRunExecutor.Json(epochs: 1, stepsPerEpoch: 100));
@@ -65,4 +66,11 @@ public sealed class AccessE2ETests
         Assert.Equal(0, await page.Locator("#delete-selected").CountAsync());
         gate.Release(1000);
     }
+}
+
+/// <summary>The same tests with the dashboard as a cluster web node whose runs a worker trains.</summary>
+[Collection(ClusterHosts.Collection)]
+public sealed class AccessE2ETests_Cluster(ClusterHosts cluster) : AccessE2ETests
+{
+    protected override IDashboardHosts Hosts => cluster;
 }

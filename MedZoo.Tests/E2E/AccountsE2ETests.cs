@@ -1,3 +1,4 @@
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Web.Endpoints;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
@@ -8,14 +9,14 @@ using static MedZoo.Tests.Web.Support.AppTestHelpers;
 namespace MedZoo.Tests.E2E;
 
 /// <summary>First-run setup, the Users page and cross-site attacks, in a real browser.</summary>
-public sealed class AccountsE2ETests
+public class AccountsE2ETests : E2ETest
 {
     [SkippableFact]
     public async Task FirstRun_FreshInstall_GoesToSetupWhichNeedsThePrintedLinkKeepsTheNameOnErrorAndRecordsTheSignIn()
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor(), configureAdmin: false);
+        await using var app = NewApp(folder.Path, new ScriptedRunExecutor(), configureAdmin: false);
         var address = app.Start();
         await using var browser = await BrowserSession.LaunchAsync();
         var page = await browser.NewPageAsync(address);
@@ -51,7 +52,7 @@ public sealed class AccountsE2ETests
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        await using var app = NewApp(folder.Path, new ScriptedRunExecutor());
         var address = app.Start();
         await using var browser = await BrowserSession.LaunchAsync();
         var page = await browser.NewPageAsync(address);
@@ -83,7 +84,7 @@ public sealed class AccountsE2ETests
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        await using var app = NewApp(folder.Path, new ScriptedRunExecutor());
         app.Settings["MedZoo:Accounts:RevalidationInterval"] = "00:00:00.500";
         var address = app.Start();
         var users = app.Services.GetRequiredService<UserService>();
@@ -105,7 +106,7 @@ public sealed class AccountsE2ETests
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
         var gate = new SemaphoreSlim(0);
-        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor { StepGate = gate });
+        await using var app = NewApp(folder.Path, new ScriptedRunExecutor { StepGate = gate });
         var address = app.Start();
         var run = app.Service().Start(Admin, "target", ScriptedRunExecutor.Json(epochs: 1, stepsPerEpoch: 100));
         await app.WaitForStatusAsync(run.Id, RunStatus.Running);
@@ -136,12 +137,12 @@ public sealed class AccountsE2ETests
         await page.GotoAsync(evil.Address + "prize");
         await BrowserSession.WaitAsync(page, "() => document.title !== 'waiting'");
         Assert.True(await page.TitleAsync() == "ws-refused", await BrowserSession.DescribeAsync(page));
-        Assert.Equal(RunStatus.Running, app.Repository().Get(run.Id)!.Status);
+        Assert.Equal(RunStatus.Running, app.Runs().Get(run.Id)!.Status);
 
         var response = await page.RunAndWaitForResponseAsync(
             () => page.EvaluateAsync("() => document.getElementById('f').submit()"), r => r.Url.EndsWith("/stop", StringComparison.Ordinal));
         Assert.Equal(403, response.Status);
-        Assert.Equal(RunStatus.Running, app.Repository().Get(run.Id)!.Status);
+        Assert.Equal(RunStatus.Running, app.Runs().Get(run.Id)!.Status);
         gate.Release(1000);
     }
 
@@ -191,4 +192,11 @@ public sealed class AccountsE2ETests
             await _serving;
         }
     }
+}
+
+/// <summary>The same tests with the dashboard as a cluster web node whose runs a worker trains.</summary>
+[Collection(ClusterHosts.Collection)]
+public sealed class AccountsE2ETests_Cluster(ClusterHosts cluster) : AccountsE2ETests
+{
+    protected override IDashboardHosts Hosts => cluster;
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,14 +9,14 @@ using Microsoft.Playwright;
 namespace MedZoo.Tests.E2E;
 
 /// <summary>The API tokens page: a user creates a token, sees it once, uses it, and revokes it.</summary>
-public sealed class ApiTokensE2ETests
+public class ApiTokensE2ETests : E2ETest
 {
     [SkippableFact]
     public async Task TokensPage_CreateUseAndRevoke_TokenWorksUntilRevokedAndIsShownOnce()
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        await using var app = NewApp(folder.Path, new ScriptedRunExecutor());
         var address = app.Start();
         app.Services.GetRequiredService<UserService>().Create("vera", "vera-password", Roles.Viewer);
         await using var browser = await BrowserSession.LaunchAsync();
@@ -45,4 +46,11 @@ public sealed class ApiTokensE2ETests
         await page.WaitForSelectorAsync("#no-tokens");
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/runs")).StatusCode);
     }
+}
+
+/// <summary>The same tests with the dashboard as a cluster web node whose runs a worker trains.</summary>
+[Collection(ClusterHosts.Collection)]
+public sealed class ApiTokensE2ETests_Cluster(ClusterHosts cluster) : ApiTokensE2ETests
+{
+    protected override IDashboardHosts Hosts => cluster;
 }

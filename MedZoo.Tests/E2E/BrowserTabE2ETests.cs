@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Runs;
 using static MedZoo.Tests.Web.Support.AppTestHelpers;
@@ -6,14 +7,14 @@ using static MedZoo.Tests.Web.Support.AppTestHelpers;
 namespace MedZoo.Tests.E2E;
 
 /// <summary>What the browser tab shows: the favicon (no 404 for it on any page) and, on a run's page, the run's state, live.</summary>
-public sealed class BrowserTabE2ETests
+public class BrowserTabE2ETests : E2ETest
 {
     [SkippableFact]
     public async Task Favicon_EveryPage_HasOneAndNothingAnswers404()
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        await using var app = NewApp(folder.Path, new ScriptedRunExecutor());
         var address = app.Start();
         var run = app.Service().Start(Admin, "tab run", ScriptedRunExecutor.Json(epochs: 1, stepsPerEpoch: 1));
         await app.WaitForStatusAsync(run.Id, RunStatus.Completed);
@@ -48,7 +49,7 @@ public sealed class BrowserTabE2ETests
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
         var executor = new ScriptedRunExecutor { StepGate = new SemaphoreSlim(0) };
-        await using var app = new MedZooAppFactory(folder.Path, executor);
+        await using var app = NewApp(folder.Path, executor);
         var address = app.Start();
         var run = app.Service().Start(Admin, "titled", ScriptedRunExecutor.Json(epochs: 3, stepsPerEpoch: 1));
         await app.WaitForStatusAsync(run.Id, RunStatus.Running);
@@ -82,4 +83,11 @@ public sealed class BrowserTabE2ETests
         await BrowserSession.GotoAsync(page, $"/runs/{failing.Id}");
         await TitleAsync("✗ failed · doomed · MedZoo");
     }
+}
+
+/// <summary>The same tests with the dashboard as a cluster web node whose runs a worker trains.</summary>
+[Collection(ClusterHosts.Collection)]
+public sealed class BrowserTabE2ETests_Cluster(ClusterHosts cluster) : BrowserTabE2ETests
+{
+    protected override IDashboardHosts Hosts => cluster;
 }

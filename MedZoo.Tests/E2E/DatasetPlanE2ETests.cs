@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using MedZoo.Engine.Training;
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Datasets;
 using MedZoo.Web.Runs;
@@ -12,7 +13,7 @@ namespace MedZoo.Tests.E2E;
 /// every choice with its reason, overrides the patch (a bad value refused on its field first) and
 /// sees the plan change; a run auto-configured from its dataset starts and trains with the plan.
 /// </summary>
-public sealed class DatasetPlanE2ETests
+public class DatasetPlanE2ETests : E2ETest
 {
     private const string PatchRow = "#plan-choices tr[data-field='patch']";
 
@@ -21,7 +22,7 @@ public sealed class DatasetPlanE2ETests
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        await using var app = NewApp(folder.Path, new ScriptedRunExecutor());
         var address = app.Start();
         await using var browser = await BrowserSession.LaunchAsync();
         var page = await browser.NewPageAsync(address);
@@ -72,7 +73,7 @@ public sealed class DatasetPlanE2ETests
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, executor: null);
+        await using var app = NewApp(folder.Path, executor: null);
         var address = app.Start();
         await using var browser = await BrowserSession.LaunchAsync();
         var page = await browser.NewPageAsync(address);
@@ -91,4 +92,11 @@ public sealed class DatasetPlanE2ETests
         var run = await app.WaitForStatusAsync(runId, RunStatus.Completed);
         Assert.Equal(TrainingPlans.Auto, RunConfigJson.Deserialize<TrainerOptions>(run.ConfigJson).PlanSource);
     }
+}
+
+/// <summary>The same tests with the dashboard as a cluster web node whose runs a worker trains.</summary>
+[Collection(ClusterHosts.Collection)]
+public sealed class DatasetPlanE2ETests_Cluster(ClusterHosts cluster) : DatasetPlanE2ETests
+{
+    protected override IDashboardHosts Hosts => cluster;
 }

@@ -1,3 +1,4 @@
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Engine.Data;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Datasets;
@@ -6,14 +7,14 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace MedZoo.Tests.E2E;
 
-public sealed class DatasetsE2ETests
+public class DatasetsE2ETests : E2ETest
 {
     [SkippableFact]
     public async Task Preview_SyntheticSubject_DrawsSlicesWithLabelsAndFollowsTheSlider()
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        await using var app = NewApp(folder.Path, new ScriptedRunExecutor());
         var address = app.Start();
         await using var browser = await BrowserSession.LaunchAsync();
         var page = await browser.NewPageAsync(address);
@@ -39,7 +40,7 @@ public sealed class DatasetsE2ETests
         using var folder = MedZooAppFactory.NewDataFolder();
         var checkedFolder = Directory.CreateDirectory(Path.Combine(folder.Path, "datasets", "checked")).FullName;
         DatasetMemoryTests.WriteDecathlon(checkedFolder);
-        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        await using var app = NewApp(folder.Path, new ScriptedRunExecutor());
         var address = app.Start();
         await using var browser = await BrowserSession.LaunchAsync();
         var page = await browser.NewPageAsync(address);
@@ -70,7 +71,7 @@ public sealed class DatasetsE2ETests
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        await using var app = NewApp(folder.Path, new ScriptedRunExecutor());
         var address = app.Start();
         await using var browser = await BrowserSession.LaunchAsync();
         var page = await browser.NewPageAsync(address);
@@ -92,7 +93,7 @@ public sealed class DatasetsE2ETests
         using var folder = MedZooAppFactory.NewDataFolder();
         var task = Directory.CreateDirectory(Path.Combine(folder.Path, "datasets", "task")).FullName;
         DatasetMemoryTests.WriteDecathlon(task);
-        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        await using var app = NewApp(folder.Path, new ScriptedRunExecutor());
         var address = app.Start();
         var service = app.Services.GetRequiredService<DatasetService>();
         service.Register(AppTestHelpers.Admin, "task", service.Check(AppTestHelpers.Admin, "decathlon", task, CancellationToken.None));
@@ -122,7 +123,7 @@ public sealed class DatasetsE2ETests
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, new BrokenFormExecutor());
+        await using var app = NewApp(folder.Path, new BrokenFormExecutor());
         var address = app.Start();
         await using var browser = await BrowserSession.LaunchAsync();
         var page = await browser.NewPageAsync(address);
@@ -148,4 +149,11 @@ public sealed class DatasetsE2ETests
         await BrowserSession.WaitAsync(page, "() => Number(document.querySelector('#preview-canvas')?.dataset.drawn) >= 1");
         Assert.False(await page.IsVisibleAsync("#blazor-error-ui"));
     }
+}
+
+/// <summary>The same tests with the dashboard as a cluster web node whose runs a worker trains.</summary>
+[Collection(ClusterHosts.Collection)]
+public sealed class DatasetsE2ETests_Cluster(ClusterHosts cluster) : DatasetsE2ETests
+{
+    protected override IDashboardHosts Hosts => cluster;
 }

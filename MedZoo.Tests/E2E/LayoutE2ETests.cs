@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Persistence;
@@ -15,7 +16,7 @@ namespace MedZoo.Tests.E2E;
 /// fits, what scrolls sideways, what is clipped, measured on the laid-out page. Set
 /// MEDZOO_SCREENSHOTS to a folder to keep a PNG of each page the tests look at.
 /// </summary>
-public sealed partial class LayoutE2ETests
+public partial class LayoutE2ETests : E2ETest
 {
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")]
     private static partial Regex OneDateFormat();
@@ -64,11 +65,11 @@ public sealed partial class LayoutE2ETests
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        await using var app = NewApp(folder.Path, new ScriptedRunExecutor());
         var address = app.Start();
         var run = app.Service().Start(Admin, "", ScriptedRunExecutor.Json(epochs: 2, stepsPerEpoch: 1));
         await app.WaitForStatusAsync(run.Id, RunStatus.Completed);
-        var reviews = app.Services.GetRequiredService<ReviewRepository>();
+        var reviews = app.Services.GetRequiredService<IReviewStore>();
         var waiting = Review(run.Id, run.Name, ReviewStatus.Running, 0, 0);
         reviews.Save(waiting);
 
@@ -111,7 +112,7 @@ public sealed partial class LayoutE2ETests
         const string user = "radiology-operator", password = "radiology-password-1";
         // The real trainer's form (its options, not the scripted trainer's few) and a user name longer than "admin".
         using (var realFolder = MedZooAppFactory.NewDataFolder())
-        await using (var real = new MedZooAppFactory(realFolder.Path, executor: null))
+        await using (var real = NewApp(realFolder.Path, executor: null))
         {
             var realAddress = real.Start();
             real.Services.GetRequiredService<UserService>().Create(user, password, Roles.Operator);
@@ -126,7 +127,7 @@ public sealed partial class LayoutE2ETests
         }
 
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        await using var app = NewApp(folder.Path, new ScriptedRunExecutor());
         var address = app.Start();
         var run = app.Service().Start(Admin, "", ScriptedRunExecutor.Json(epochs: 1, stepsPerEpoch: 1));
         await app.WaitForStatusAsync(run.Id, RunStatus.Completed);
@@ -175,4 +176,11 @@ public sealed partial class LayoutE2ETests
         Assert.Equal(3, await page.Locator(".mz-preview-plane:visible").CountAsync());
         Assert.False(await page.IsVisibleAsync("#plane-switch"));
     }
+}
+
+/// <summary>The same tests with the dashboard as a cluster web node whose runs a worker trains.</summary>
+[Collection(ClusterHosts.Collection)]
+public sealed class LayoutE2ETests_Cluster(ClusterHosts cluster) : LayoutE2ETests
+{
+    protected override IDashboardHosts Hosts => cluster;
 }

@@ -1,3 +1,4 @@
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Runs;
 using Microsoft.Playwright;
@@ -11,7 +12,7 @@ namespace MedZoo.Tests.E2E;
 /// a reload draws the same count from the stored history. js/charts.js downsamples long lines
 /// per pixel column itself, keeping spikes and gaps.
 /// </summary>
-public sealed class LiveChartsE2ETests(Xunit.Abstractions.ITestOutputHelper output)
+public class LiveChartsE2ETests(Xunit.Abstractions.ITestOutputHelper output) : E2ETest
 {
     // What the loss chart's canvas holds and how it got there, next to what the server rendered.
     private const string LossChart = """
@@ -37,7 +38,7 @@ public sealed class LiveChartsE2ETests(Xunit.Abstractions.ITestOutputHelper outp
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
         var executor = new ScriptedRunExecutor { StepGate = new SemaphoreSlim(0) };
-        await using var app = new MedZooAppFactory(folder.Path, executor);
+        await using var app = NewApp(folder.Path, executor);
         var address = app.Start();
         const int epochs = 3, stepsPerEpoch = 4;
         var run = app.Service().Start(Admin, "append", ScriptedRunExecutor.Json(epochs: epochs, stepsPerEpoch: stepsPerEpoch, validateEvery: 1));
@@ -119,4 +120,11 @@ public sealed class LiveChartsE2ETests(Xunit.Abstractions.ITestOutputHelper outp
     }
 
     private sealed record LossState(int Server, int Points, int Loads, int Received);
+}
+
+/// <summary>The same tests with the dashboard as a cluster web node whose runs a worker trains.</summary>
+[Collection(ClusterHosts.Collection)]
+public sealed class LiveChartsE2ETests_Cluster(ClusterHosts cluster, Xunit.Abstractions.ITestOutputHelper output) : LiveChartsE2ETests(output)
+{
+    protected override IDashboardHosts Hosts => cluster;
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using MedZoo.Engine.Training;
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Runs;
@@ -16,7 +17,7 @@ namespace MedZoo.Tests.E2E;
 /// browsers both see the charts and slice previews update live, the operator stops the run, and
 /// after a restart the run and its metrics are still there and it resumes from its checkpoint.
 /// </summary>
-public sealed partial class LiveRunE2ETests(Xunit.Abstractions.ITestOutputHelper output)
+public partial class LiveRunE2ETests(Xunit.Abstractions.ITestOutputHelper output) : E2ETest
 {
     // Records every value #run-step shows, with the browser's clock, from now on.
     private const string RecordSteps = """
@@ -45,7 +46,7 @@ public sealed partial class LiveRunE2ETests(Xunit.Abstractions.ITestOutputHelper
         int lossPoints, meanPoints;
         long stoppedAt;
         await using var browser = await BrowserSession.LaunchAsync();
-        await using (var app = new MedZooAppFactory(folder.Path, executor: null))
+        await using (var app = NewApp(folder.Path, executor: null))
         {
             var address = app.Start();
             app.Services.GetRequiredService<UserService>().Create("watcher", "watcher-password", Roles.Viewer);
@@ -65,7 +66,7 @@ public sealed partial class LiveRunE2ETests(Xunit.Abstractions.ITestOutputHelper
             await op.PressAsync("#opt-Epochs", "Tab");
             await BrowserSession.ClickAndWaitForUrlAsync(op, "#start-run", RunUrl());
             runId = op.Url[(op.Url.LastIndexOf('/') + 1)..];
-            Assert.Equal("live run", app.Repository().Get(runId)!.Name);
+            Assert.Equal("live run", app.Runs().Get(runId)!.Name);
             var published = new ConcurrentDictionary<long, DateTimeOffset>();
             using var times = app.Services.GetRequiredService<RunNotifier>().Subscribe(runId, u =>
             {
@@ -130,10 +131,11 @@ public sealed partial class LiveRunE2ETests(Xunit.Abstractions.ITestOutputHelper
             await viewer.Context.CloseAsync();
         }
 
-        await using (var again = new MedZooAppFactory(folder.Path, executor: null))
+        // The restart: in cluster mode a new web node and worker on the same database.
+        await using (var again = NewApp(folder.Path, executor: null))
         {
             var address = again.Start();
-            var stored = again.Repository().Get(runId)!;
+            var stored = again.Runs().Get(runId)!;
             Assert.Equal(RunStatus.Stopped, stored.Status);
             Assert.Equal(stoppedAt, stored.GlobalStep);
 
@@ -155,9 +157,16 @@ public sealed partial class LiveRunE2ETests(Xunit.Abstractions.ITestOutputHelper
             var resumed = await again.WaitForStatusAsync(runId, RunStatus.Stopped);
             Assert.Equal(2, resumed.Sessions);
             // The resumed session retrains the epoch the stop cut short: its steps replace that epoch's first attempt.
-            var steps = RunView.Load(again.Repository(), resumed).Steps.Select(s => s.GlobalStep).ToList();
+            var steps = RunView.Load(again.History(), resumed).Steps.Select(s => s.GlobalStep).ToList();
             Assert.Equal(Enumerable.Range(1, steps.Count).Select(i => (long)i), steps);
             Assert.True(steps.Count > stoppedAt - 2, $"{steps.Count} steps after resuming from step {stoppedAt}");
         }
     }
+}
+
+/// <summary>The same tests with the dashboard as a cluster web node whose runs a worker trains.</summary>
+[Collection(ClusterHosts.Collection)]
+public sealed class LiveRunE2ETests_Cluster(ClusterHosts cluster, Xunit.Abstractions.ITestOutputHelper output) : LiveRunE2ETests(output)
+{
+    protected override IDashboardHosts Hosts => cluster;
 }

@@ -1,3 +1,4 @@
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Web.Support;
 using Microsoft.Playwright;
 
@@ -8,7 +9,7 @@ namespace MedZoo.Tests.E2E;
 /// rest collapsed under "Advanced"; a bad value is refused on its own field in the user's words; the
 /// banner's links open, scroll to and focus the field; on a phone-wide screen the form fits.
 /// </summary>
-public sealed class NewRunE2ETests
+public class NewRunE2ETests : E2ETest
 {
     private const string Patch = "#opt-Sampling-PatchSize";
     private const string PatchItem = "[data-field='Sampling.PatchSize']";
@@ -19,7 +20,7 @@ public sealed class NewRunE2ETests
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, executor: null);
+        await using var app = NewApp(folder.Path, executor: null);
         var address = app.Start();
         await using var browser = await BrowserSession.LaunchAsync();
         var page = await NewPageAsync(browser, address, 1280, 720);
@@ -95,7 +96,7 @@ public sealed class NewRunE2ETests
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, executor: null);
+        await using var app = NewApp(folder.Path, executor: null);
         var address = app.Start();
         await using var browser = await BrowserSession.LaunchAsync();
         var page = await NewPageAsync(browser, address, 390, 844);
@@ -143,4 +144,11 @@ public sealed class NewRunE2ETests
                 return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
             }
             """);
+}
+
+/// <summary>The same tests with the dashboard as a cluster web node whose runs a worker trains.</summary>
+[Collection(ClusterHosts.Collection)]
+public sealed class NewRunE2ETests_Cluster(ClusterHosts cluster) : NewRunE2ETests
+{
+    protected override IDashboardHosts Hosts => cluster;
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Runs;
 using Microsoft.Playwright;
@@ -11,7 +12,7 @@ namespace MedZoo.Tests.E2E;
 /// test needs it: validation every few epochs drawn as lines while the run goes on, the phase of
 /// a session before its first step with a ticking duration, and default names that tell runs apart.
 /// </summary>
-public sealed partial class RunPageE2ETests
+public partial class RunPageE2ETests : E2ETest
 {
     // Pixels of a canvas within 40 of an RGB colour on every channel (what the issue counted).
     private const string CountColour = """
@@ -43,7 +44,7 @@ public sealed partial class RunPageE2ETests
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
         var executor = new ScriptedRunExecutor { StepGate = new SemaphoreSlim(0) };
-        await using var app = new MedZooAppFactory(folder.Path, executor);
+        await using var app = NewApp(folder.Path, executor);
         var address = app.Start();
         var run = app.Service().Start(Admin, "sparse", ScriptedRunExecutor.Json(epochs: 9, stepsPerEpoch: 1, validateEvery: 3));
         executor.StepGate.Release(7); // epochs 1..7 done, validated at 3 and 6; held at the first step of epoch 8
@@ -65,7 +66,7 @@ public sealed partial class RunPageE2ETests
         Assert.True(classPixels > 150, $"'Validation Dice per class' draws {classPixels} white-matter pixels for epochs 3 and 6");
         Assert.True(lossPixels > 80, $"the Loss chart's validation line has {lossPixels} pixels");
         Assert.True(meanPixels > 80, $"the mean Dice chart's validation line has {meanPixels} pixels");
-        Assert.Equal(RunStatus.Running, app.Repository().Get(run.Id)!.Status);
+        Assert.Equal(RunStatus.Running, app.Runs().Get(run.Id)!.Status);
 
         executor.StepGate.Release(2);
         await app.WaitForStatusAsync(run.Id, RunStatus.Completed);
@@ -81,7 +82,7 @@ public sealed partial class RunPageE2ETests
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
         var executor = new ScriptedRunExecutor { StartGate = new SemaphoreSlim(0), StepGate = new SemaphoreSlim(0) };
-        await using var app = new MedZooAppFactory(folder.Path, executor);
+        await using var app = NewApp(folder.Path, executor);
         var address = app.Start();
         var run = app.Service().Start(Admin, "slow start", ScriptedRunExecutor.Json(epochs: 1, stepsPerEpoch: 2));
         await app.WaitForStatusAsync(run.Id, RunStatus.Running);
@@ -116,7 +117,7 @@ public sealed partial class RunPageE2ETests
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        await using var app = NewApp(folder.Path, new ScriptedRunExecutor());
         var address = app.Start();
         var a = app.Service().Start(Admin, "", ScriptedRunExecutor.Json(epochs: 1, stepsPerEpoch: 1));
         var b = app.Service().Start(Admin, " ", ScriptedRunExecutor.Json(epochs: 2, stepsPerEpoch: 1));
@@ -144,4 +145,11 @@ public sealed partial class RunPageE2ETests
         var headers = await page.Locator("#compare-config thead th").AllInnerTextsAsync();
         Assert.Equal(["Setting", a.Name, b.Name], headers);
     }
+}
+
+/// <summary>The same tests with the dashboard as a cluster web node whose runs a worker trains.</summary>
+[Collection(ClusterHosts.Collection)]
+public sealed class RunPageE2ETests_Cluster(ClusterHosts cluster) : RunPageE2ETests
+{
+    protected override IDashboardHosts Hosts => cluster;
 }

@@ -1,17 +1,18 @@
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Runs;
 using static MedZoo.Tests.Web.Support.AppTestHelpers;
 
 namespace MedZoo.Tests.E2E;
 
-public sealed class RunsPageE2ETests
+public class RunsPageE2ETests : E2ETest
 {
     [SkippableFact]
     public async Task Runs_SelectTwoToCompareThenDeleteOneAfterConfirming()
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        await using var app = NewApp(folder.Path, new ScriptedRunExecutor());
         var address = app.Start();
         var short1 = app.Service().Start(Admin, "short one", ScriptedRunExecutor.Json(epochs: 1, stepsPerEpoch: 1));
         var long3 = app.Service().Start(Admin, "longer one", ScriptedRunExecutor.Json(epochs: 3, stepsPerEpoch: 1));
@@ -37,7 +38,14 @@ public sealed class RunsPageE2ETests
         await page.ClickAsync("#delete-selected");
         await page.ClickAsync(".mud-dialog button:has-text('Delete')");
         await page.WaitForSelectorAsync("a.mz-run-link:has-text('short one')", new() { State = Microsoft.Playwright.WaitForSelectorState.Detached });
-        Assert.Null(app.Repository().Get(short1.Id));
-        Assert.NotNull(app.Repository().Get(long3.Id));
+        Assert.Null(app.Runs().Get(short1.Id));
+        Assert.NotNull(app.Runs().Get(long3.Id));
     }
+}
+
+/// <summary>The same tests with the dashboard as a cluster web node whose runs a worker trains.</summary>
+[Collection(ClusterHosts.Collection)]
+public sealed class RunsPageE2ETests_Cluster(ClusterHosts cluster) : RunsPageE2ETests
+{
+    protected override IDashboardHosts Hosts => cluster;
 }

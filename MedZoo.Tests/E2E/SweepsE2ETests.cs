@@ -1,3 +1,4 @@
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Sweeps;
@@ -5,14 +6,14 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace MedZoo.Tests.E2E;
 
-public sealed class SweepsE2ETests
+public class SweepsE2ETests : E2ETest
 {
     [SkippableFact]
     public async Task Sweeps_PreviewThenStart_TrialsTrainAndTheDetailPageRanksThem()
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        await using var app = NewApp(folder.Path, new ScriptedRunExecutor());
         var address = app.Start();
 
         await using var browser = await BrowserSession.LaunchAsync();
@@ -28,7 +29,7 @@ public sealed class SweepsE2ETests
         await page.FillAsync("#sweep-parameters", "diceScale: 0.5 | 1\nepochs: 1 | 2");
         await page.ClickAsync("#sweep-preview");
         await page.WaitForSelectorAsync("#sweep-preview-count:has-text('4 trial(s)')");
-        Assert.Empty(app.Repository().List());
+        Assert.Empty(app.Runs().List());
 
         await BrowserSession.ClickAndWaitForUrlAsync(page, "#sweep-start", new System.Text.RegularExpressions.Regex("/sweeps/sweep-"));
         var sweep = app.Services.GetRequiredService<SweepService>().List().Single();
@@ -45,4 +46,11 @@ public sealed class SweepsE2ETests
         await BrowserSession.GotoAsync(page, "/sweeps");
         await page.WaitForSelectorAsync("a.mz-sweep-link:has-text('scales in the browser')");
     }
+}
+
+/// <summary>The same tests with the dashboard as a cluster web node whose runs a worker trains.</summary>
+[Collection(ClusterHosts.Collection)]
+public sealed class SweepsE2ETests_Cluster(ClusterHosts cluster) : SweepsE2ETests
+{
+    protected override IDashboardHosts Hosts => cluster;
 }

@@ -1,3 +1,4 @@
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Web.Support;
 
 namespace MedZoo.Tests.E2E;
@@ -6,14 +7,14 @@ namespace MedZoo.Tests.E2E;
 /// A refused upload in a real browser: the message leads with what to upload instead and names the
 /// file once; what the reader found (header fields) is folded under "Details".
 /// </summary>
-public sealed class UploadErrorsE2ETests
+public class UploadErrorsE2ETests : E2ETest
 {
     [SkippableFact]
     public async Task Upload_TextFileNamedNii_LeadsWithWhatToUploadAndFoldsTheHeaderDetail()
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
+        await using var app = NewApp(folder.Path, new ScriptedRunExecutor());
         var address = app.Start();
         await using var browser = await BrowserSession.LaunchAsync();
         var page = await browser.NewPageAsync(address);
@@ -38,4 +39,11 @@ public sealed class UploadErrorsE2ETests
         await detail.WaitForAsync();
         Assert.Contains("sizeof_hdr is 1819043176 (expected 348", await detail.InnerTextAsync());
     }
+}
+
+/// <summary>The same tests with the dashboard as a cluster web node whose runs a worker trains.</summary>
+[Collection(ClusterHosts.Collection)]
+public sealed class UploadErrorsE2ETests_Cluster(ClusterHosts cluster) : UploadErrorsE2ETests
+{
+    protected override IDashboardHosts Hosts => cluster;
 }

@@ -1,3 +1,4 @@
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.TestSupport;
 using MedZoo.Web.Runs;
 using Microsoft.AspNetCore.Hosting;
@@ -40,11 +41,45 @@ public sealed class MedZooAppFactory : WebApplicationFactory<Program>
     /// <summary>Extra service registrations for this server only (e.g. a cluster role); set before <see cref="Start"/>.</summary>
     public Action<IServiceCollection>? ExtraServices { get; set; }
 
-    /// <summary>Starts the server and returns its address (http://127.0.0.1:PORT/).</summary>
+    /// <summary>
+    /// When set (before <see cref="Start"/>), the dashboard is a web node of this cluster (it trains nothing) and
+    /// <see cref="Start"/> also starts an in-process worker of it that trains the runs with this factory's executor.
+    /// </summary>
+    public ClusterDatabase? Cluster { get; init; }
+
+    /// <summary>The cluster's worker, once started (null in embedded mode).</summary>
+    public InProcessWorker? Worker { get; private set; }
+
+    /// <summary>Starts the server (and the cluster's worker) and returns its address (http://127.0.0.1:PORT/).</summary>
     public Uri Start()
     {
+        if (Cluster is { } cluster)
+            foreach (var (key, value) in cluster.Settings()) Settings.TryAdd(key, value);
         StartServer();
+        // After the web node, which created the database's tables: the worker finds them there.
+        // (On the thread pool: xunit's synchronization context must not be the one this call blocks.)
+        if (Cluster is { } c) Worker = Task.Run(() => InProcessWorker.StartAsync(c, _executor, $"worker-{c.Name}")).GetAwaiter().GetResult();
         return ClientOptions.BaseAddress;
+    }
+
+    /// <summary>Stops the worker first (its runs end while the web node still hears of it), then the server.</summary>
+    public override async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (Worker is not null) await Worker.DisposeAsync();
+        }
+        finally
+        {
+            await base.DisposeAsync();
+            // Hangfire's connections come from Npgsql's process-wide pool of this connection string, which outlives the
+            // hosts: idle, they would hold about six of the shared server's connections per test for five minutes.
+            if (Cluster is not null)
+            {
+                using var connection = new Npgsql.NpgsqlConnection(Cluster.Postgres);
+                Npgsql.NpgsqlConnection.ClearPool(connection);
+            }
+        }
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

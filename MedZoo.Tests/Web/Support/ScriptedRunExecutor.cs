@@ -118,7 +118,7 @@ public sealed class ScriptedRunExecutor : IRunExecutor
         {
             for (var step = 1; step <= c.StepsPerEpoch; step++)
             {
-                if (Paused(x) || !Pass(x.Control))
+                if (Paused(x) || !Pass(x))
                 {
                     o.OnEvent(new RunFinished { RunId = x.RunId, Outcome = RunOutcome.Stopped, Reason = x.Control.StopReason ?? "stopped by the user", EpochsCompleted = epochsDone, BestEpoch = bestEpoch, BestMeanForegroundDice = best });
                     return;
@@ -170,13 +170,17 @@ public sealed class ScriptedRunExecutor : IRunExecutor
         return stop;
     }
 
-    // Waits for the test to allow the next step; false when stopped meanwhile.
-    private bool Pass(TrainingControl control)
+    // Waits for the test to allow the next step; false when stopped meanwhile. A pause that arrives while the step is
+    // held is obeyed at once, as the trainer obeys it at its next batch (it is never held between two), so a test can
+    // pause a run it holds without first releasing a step.
+    private bool Pass(RunExecution x)
     {
+        var control = x.Control;
         if (StepGate is null) return !control.IsStopRequested;
         try
         {
-            StepGate.Wait(control.StopToken);
+            while (!StepGate.Wait(TimeSpan.FromMilliseconds(20), control.StopToken))
+                if (control.IsPaused && Paused(x)) return false;
             return true;
         }
         catch (OperationCanceledException)

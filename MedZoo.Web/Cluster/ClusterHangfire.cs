@@ -1,5 +1,6 @@
 using Hangfire;
 using Hangfire.PostgreSql;
+using Npgsql;
 
 using MedZoo.Web.Runs.Placement;
 using MedZoo.Web.Settings;
@@ -29,17 +30,43 @@ public static class ClusterHangfire
     public static PostgreSqlStorageOptions StorageOptions() => new()
     {
         SchemaName = Schema,
-        PrepareSchemaIfNecessary = true,
+        // Installed by InstallSchema under the cluster's lock: Hangfire's own installer, run by several processes that
+        // start together, failed on "duplicate key" creating the schema.
+        PrepareSchemaIfNecessary = false,
         InvisibilityTimeout = InvisibilityTimeout,
         UseSlidingInvisibilityTimeout = true,
         QueuePollInterval = QueuePollInterval,
         DistributedLockTimeout = TimeSpan.FromMinutes(1),
     };
 
-    /// <summary>Configures Hangfire to keep its jobs in <paramref name="connectionString"/>'s database.</summary>
+    // Any number, apart from the one the MedZoo schema is created under.
+    private const long InstallLockKey = 0x4D655A48616E67;
+
+    /// <summary>
+    /// Creates or upgrades Hangfire's tables in <paramref name="connectionString"/>'s database, one process at a time (a
+    /// PostgreSQL advisory lock held for the install): web nodes and workers that start together each call it.
+    /// </summary>
+    public static void InstallSchema(string connectionString)
+    {
+        using var connection = new NpgsqlConnection(connectionString);
+        connection.Open();
+        using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({InstallLockKey})", connection)) take.ExecuteNonQuery();
+        try
+        {
+            PostgreSqlObjectsInstaller.Install(connection, Schema);
+        }
+        finally
+        {
+            using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({InstallLockKey})", connection);
+            release.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>Configures Hangfire to keep its jobs in <paramref name="connectionString"/>'s database (installing its tables first).</summary>
     public static IGlobalConfiguration UseMedZooStorage(this IGlobalConfiguration configuration, string connectionString)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        InstallSchema(connectionString);
         return configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()

@@ -239,6 +239,8 @@ public sealed class ClusterLiveReceiver(
         await _connecting.ConfigureAwait(false);
         if (_probing is not null) await _probing.ConfigureAwait(false);
         if (_connection is not null) await _connection.StopAsync(cancellationToken).ConfigureAwait(false);
+        // The hub side ends on its own task: let it finish while the host's services still exist.
+        await connections.WhenClosedAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -16,6 +16,14 @@ namespace MedZoo.Web.Cluster.Live;
 public sealed class InProcessHubConnectionFactory<THub>(HubConnectionHandler<THub> handler, ILogger<InProcessHubConnectionFactory<THub>> logger)
     : IConnectionFactory where THub : Hub
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _open = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Completes once the hub side of every connection has ended (its <c>OnDisconnectedAsync</c> ran): a host that stops
+    /// waits for it, so the hub is not dispatched to after the host's services are disposed.
+    /// </summary>
+    public Task WhenClosedAsync() => Task.WhenAll(_open.Values);
+
     /// <inheritdoc />
     public ValueTask<ConnectionContext> ConnectAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
@@ -24,7 +32,7 @@ public sealed class InProcessHubConnectionFactory<THub>(HubConnectionHandler<THu
         var id = $"in-process-{Guid.NewGuid():N}";
         var server = new DefaultConnectionContext(id, new Duplex(toServer.Reader, toClient.Writer), new Duplex(toClient.Reader, toServer.Writer));
         var client = new ClientConnection(id, new Duplex(toClient.Reader, toServer.Writer));
-        _ = Task.Run(async () =>
+        var hubSide = Task.Run(async () =>
         {
             try
             {
@@ -41,6 +49,8 @@ public sealed class InProcessHubConnectionFactory<THub>(HubConnectionHandler<THu
                 await toServer.Reader.CompleteAsync().ConfigureAwait(false);
             }
         }, CancellationToken.None);
+        _open[id] = hubSide;
+        _ = hubSide.ContinueWith(_ => _open.TryRemove(id, out Task? _), TaskScheduler.Default);
         return ValueTask.FromResult<ConnectionContext>(client);
     }
 

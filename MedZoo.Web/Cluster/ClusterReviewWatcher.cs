@@ -1,28 +1,28 @@
+using MedZoo.Web.Persistence.Postgres;
 using MedZoo.Web.Reviews;
 
 namespace MedZoo.Web.Cluster;
 
 /// <summary>
 /// Brings the progress and outcome of reviews that workers run to this web node's pages: every
-/// <see cref="PollInterval"/> it reads the queued and running reviews from PostgreSQL and publishes each one that changed,
-/// and each one that left those states since the last look (completed, failed, interrupted, deleted), to the node's
-/// <see cref="ReviewNotifier"/>, which the Reviews pages already follow. Polling the database rather than the Redis live
-/// stream: reviews change a few times a second at most and a page needs no more than a second's freshness, the query is
-/// one indexed read, and it keeps working while Redis is down or restarting (the live stream's recovery is its own work).
+/// <see cref="PollInterval"/> it reads the reviews saved since its last look (<see cref="PostgresReviewStore.ChangedSince"/>,
+/// stamped with the database's clock) and publishes each to the node's <see cref="ReviewNotifier"/>, which the Reviews
+/// pages already follow; so a review queued and finished between two looks is still heard of. It looks back
+/// <see cref="Lookback"/> before its last change and skips the changes it published already, since a save that began
+/// before a later one may commit after it. Polling the database rather than the Redis live stream: reviews change a few
+/// times a second at most and a page needs no more than a second's freshness, the query is one indexed read, and it keeps
+/// working while Redis is down or restarting.
 /// </summary>
-public sealed class ClusterReviewWatcher(IReviewStore reviews, ReviewNotifier notifier, ILogger<ClusterReviewWatcher> logger) : BackgroundService
+public sealed class ClusterReviewWatcher(PostgresReviewStore reviews, ReviewNotifier notifier, ILogger<ClusterReviewWatcher> logger) : BackgroundService
 {
-    /// <summary>How often the node reads the active reviews.</summary>
+    /// <summary>How often the node reads the reviews saved since its last look.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _expected = new(StringComparer.Ordinal);
-    private Dictionary<string, (ReviewStatus Status, int Done, int Total, string? Worker)> _active = new(StringComparer.Ordinal);
+    /// <summary>How far before the newest change it saw each look reads again (a save committed late is still seen).</summary>
+    public static readonly TimeSpan Lookback = TimeSpan.FromSeconds(10);
 
-    /// <summary>
-    /// Makes the next look publish review <paramref name="id"/> whatever its state (one this node queued, which a worker
-    /// may finish before the next look sees it active).
-    /// </summary>
-    public void Expect(string id) => _expected[id] = 0;
+    private readonly Dictionary<string, DateTime> _published = new(StringComparer.Ordinal);
+    private DateTime? _newest;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -36,7 +36,7 @@ public sealed class ClusterReviewWatcher(IReviewStore reviews, ReviewNotifier no
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // The database may be restarting: the next tick reads again.
-                logger.LogWarning(e, "Could not read the reviews that workers run");
+                logger.LogWarning(e, "Could not read the reviews that workers changed");
             }
         }
         while (await Tick(timer, stoppingToken).ConfigureAwait(false));
@@ -54,19 +54,20 @@ public sealed class ClusterReviewWatcher(IReviewStore reviews, ReviewNotifier no
         }
     }
 
-    /// <summary>One look: publishes what changed since the last one.</summary>
+    /// <summary>One look: publishes every review saved since the last one (the first look only notes where the changes are).</summary>
     public void Poll()
     {
-        var now = reviews.WithStatus(ReviewStatus.Queued).Concat(reviews.WithStatus(ReviewStatus.Running)).ToList();
-        var next = now.ToDictionary(r => r.Id, r => (r.Status, r.WindowsDone, r.WindowsTotal, r.Worker), StringComparer.Ordinal);
-        foreach (var r in now)
-            if (!_active.TryGetValue(r.Id, out var before) || before != next[r.Id]) notifier.Publish(r);
-        var expected = _expected.Keys.ToList();
-        foreach (var id in _active.Keys.Concat(expected).Where(id => !next.ContainsKey(id)).Distinct(StringComparer.Ordinal))
+        var first = _newest is null;
+        var since = first ? DateTime.MinValue : _newest!.Value - Lookback;
+        foreach (var (review, changedAt) in reviews.ChangedSince(since))
         {
-            if (reviews.Get(id) is { } done) notifier.Publish(done);
+            if (_published.TryGetValue(review.Id, out var seen) && seen >= changedAt) continue;
+            _published[review.Id] = changedAt;
+            if (_newest is null || changedAt > _newest) _newest = changedAt;
+            if (!first) notifier.Publish(review);
         }
-        foreach (var id in expected) _expected.TryRemove(id, out _);
-        _active = next;
+        _newest ??= DateTime.MinValue + Lookback;
+        // Only changes inside the look-back window can come again.
+        foreach (var id in _published.Where(p => p.Value < _newest.Value - Lookback).Select(p => p.Key).ToList()) _published.Remove(id);
     }
 }

@@ -13,8 +13,7 @@ namespace MedZoo.Web.Cluster;
 /// trained on the only GPU of a busy machine reviews as well on any other), and one setting lets an operator keep reviews
 /// off the GPUs (<c>MedZoo:Review:Device=cpu</c> with a CPU worker) or on them.
 /// </summary>
-public sealed class ClusterReviews(IBackgroundJobClient jobs, IWorkerStore workers, ClusterReviewWatcher watcher, IOptions<ReviewOptions> options,
-    ILogger<ClusterReviews> logger)
+public sealed class ClusterReviews(IBackgroundJobClient jobs, IWorkerStore workers, IOptions<ReviewOptions> options, ILogger<ClusterReviews> logger)
     : IReviewQueue
 {
     /// <inheritdoc />
@@ -22,7 +21,6 @@ public sealed class ClusterReviews(IBackgroundJobClient jobs, IWorkerStore worke
     {
         ArgumentNullException.ThrowIfNull(review);
         var queue = ClusterQueues.Of(options.Value.Device, ClusterQueues.GpuWorkerAlive(workers));
-        watcher.Expect(review.Id);
         var job = jobs.Enqueue<ClusterReviewJob>(queue, j => j.Run(review.Id, queue, CancellationToken.None));
         logger.LogInformation("Review {ReviewId} queued on {Queue} as job {JobId}", review.Id, queue, job);
     }

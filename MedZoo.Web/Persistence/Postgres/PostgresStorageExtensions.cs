@@ -44,7 +44,8 @@ public static class PostgresStorageExtensions
         services.AddSingleton<IRunJournalStore, PostgresJournalStore>();
         services.AddSingleton<IUserStore, PostgresUserStore>();
         services.AddSingleton<IDatasetStore, PostgresDatasetStore>();
-        services.AddSingleton<IReviewStore, PostgresReviewStore>();
+        services.AddSingleton<PostgresReviewStore>();
+        services.AddSingleton<IReviewStore>(sp => sp.GetRequiredService<PostgresReviewStore>());
         services.AddSingleton<IReviewFiles, PostgresReviewFiles>();
         services.AddSingleton<ISweepStore, PostgresSweepStore>();
         services.AddSingleton<IApiTokenStore, PostgresApiTokenStore>();

@@ -4,6 +4,7 @@ using MedZoo.Web.Datasets;
 using MedZoo.Web.Live;
 using MedZoo.Web.Persistence;
 using MedZoo.Web.Persistence.Postgres;
+using MedZoo.Web.Reviews;
 using MedZoo.Web.Runs;
 using MedZoo.Web.Runs.Live;
 using MedZoo.Web.Runs.Placement;
@@ -30,6 +31,11 @@ public static class ClusterExtensions
         builder.Services.AddMedZooPostgresKeyRing();
         builder.Services.AddHangfire(c => c.UseMedZooStorage(options.Postgres!));
         builder.Services.AddSingleton<IClusterRuns, ClusterRuns>();
+        // Reviews too are workers' jobs; their files are in PostgreSQL (AddMedZooPostgresStorage), and their progress
+        // reaches this node's pages from the database.
+        builder.Services.AddSingleton<IReviewQueue, ClusterReviews>();
+        builder.Services.AddSingleton<ClusterReviewWatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterReviewWatcher>());
         if (LiveOptions(builder.Configuration, options) is { } live)
         {
             // Workers' updates arrive in this node's notifier (pages, hub clients, sweeps); what this node publishes
@@ -42,7 +48,8 @@ public static class ClusterExtensions
 
     /// <summary>
     /// A <c>medzoo worker</c> process: the PostgreSQL stores, the event recorder and notifier (the live stream's source
-    /// on this machine), the trainer, and one Hangfire server per queue with one slot per device of its kind.
+    /// on this machine), the trainer, the review runner, and one Hangfire server per queue with one slot per device of
+    /// its kind (runs and reviews share the slots).
     /// </summary>
     public static HostApplicationBuilder AddMedZooWorker(this HostApplicationBuilder builder, WorkerOptions worker)
     {
@@ -63,6 +70,12 @@ public static class ClusterExtensions
         services.AddSingleton<DatasetService>();
         services.AddSingleton<IRunExecutor, TrainerRunExecutor>();
         services.AddTransient<ClusterRunJob>();
+        // Reviews: the same runner as the embedded mode's worker, on this worker's devices.
+        services.AddSettings<ReviewOptions>(builder.Configuration, ReviewOptions.Section, o => o.Validate());
+        services.AddSingleton<ReviewStorage>();
+        services.AddSingleton<ReviewNotifier>();
+        services.AddSingleton<ReviewRunner>();
+        services.AddTransient<ClusterReviewJob>();
         services.AddHostedService<WorkerHeartbeat>();
         if (LiveOptions(builder.Configuration, options) is { } live) services.AddClusterLiveForwarding(live);
         services.AddHangfire(c => c.UseMedZooStorage(options.Postgres!));

@@ -29,4 +29,11 @@ public static class ClusterQueues
         if (d == "cpu") return Cpu;
         return gpuWorkerAlive ? Gpu : Cpu;
     }
+
+    /// <summary>True while some worker with a fresh heartbeat serves the gpu queue (what "auto" asks for).</summary>
+    public static bool GpuWorkerAlive(IWorkerStore workers)
+    {
+        ArgumentNullException.ThrowIfNull(workers);
+        return workers.List().Any(w => w.HeartbeatAgeSeconds < IWorkerStore.LostAfter.TotalSeconds && w.Queues.Contains(Gpu));
+    }
 }

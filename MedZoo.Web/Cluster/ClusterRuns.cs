@@ -33,8 +33,7 @@ public sealed class ClusterRuns(IBackgroundJobClient jobs, IRunStore runs, IRunP
         return true;
     }
 
-    private bool GpuWorkerAlive() =>
-        workers.List().Any(w => w.HeartbeatAgeSeconds < IWorkerStore.LostAfter.TotalSeconds && w.Queues.Contains(ClusterQueues.Gpu));
+    private bool GpuWorkerAlive() => ClusterQueues.GpuWorkerAlive(workers);
 
     /// <summary>The device a run's configuration asks for (its "Device" option), or null.</summary>
     internal static string? RequestedDevice(string configJson)

@@ -88,6 +88,10 @@ public sealed class ReviewRecord
     /// <summary>Intensity range each modality's display levels span, and its default window (min, max, low, high per modality).</summary>
     public List<double[]> DisplayRanges { get; set; } = [];
     public double Seconds { get; set; }
+    /// <summary>Times a process began running it since it was queued by a user (a cluster worker that vanished mid-review counts one).</summary>
+    public int Attempts { get; set; }
+    /// <summary>The cluster worker that runs or ran it; null in embedded mode.</summary>
+    public string? Worker { get; set; }
 }
 
 /// <summary>One file of an upload: its stored name and what it holds.</summary>

@@ -39,24 +39,24 @@ public static class ReviewEndpoints
             .WithSummary("Every review, newest first").Produces<IReadOnlyList<ReviewInfo>>();
         reviews.MapGet("/{id}", (string id, IReviewStore repo) => repo.Get(id) is { } r ? Results.Ok(ReviewInfo.From(r)) : NoReview(id))
             .WithSummary("One review: status, windows done, metrics when completed").Produces<ReviewInfo>().ProducesProblem(StatusCodes.Status404NotFound);
-        reviews.MapGet("/{id}/prediction.nii.gz", (string id, IReviewStore repo, ReviewStorage storage) =>
-            Download(repo, storage, id, "prediction.nii.gz", "application/gzip", r => $"{Stem(r)}-prediction.nii.gz"))
+        reviews.MapGet("/{id}/prediction.nii.gz", (string id, IReviewStore repo, IReviewFiles files) =>
+            Download(repo, files, id, "prediction.nii.gz", "application/gzip", r => $"{Stem(r)}-prediction.nii.gz"))
             .WithSummary("The predicted label volume (NIfTI, the input's geometry)").Produces(StatusCodes.Status200OK, contentType: "application/gzip")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        reviews.MapGet("/{id}/input.nii.gz", (string id, IReviewStore repo, ReviewStorage storage) =>
-            Download(repo, storage, id, "input.nii.gz", "application/gzip", r => $"{Stem(r)}-input.nii.gz"))
+        reviews.MapGet("/{id}/input.nii.gz", (string id, IReviewStore repo, IReviewFiles files) =>
+            Download(repo, files, id, "input.nii.gz", "application/gzip", r => $"{Stem(r)}-input.nii.gz"))
             .WithSummary("The input volume of a validation subject (NIfTI)").Produces(StatusCodes.Status200OK, contentType: "application/gzip")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        reviews.MapGet("/{id}/metrics.csv", (string id, IReviewStore repo, ReviewStorage storage) =>
-            Download(repo, storage, id, "metrics.csv", "text/csv", r => $"{Stem(r)}-metrics.csv"))
+        reviews.MapGet("/{id}/metrics.csv", (string id, IReviewStore repo, IReviewFiles files) =>
+            Download(repo, files, id, "metrics.csv", "text/csv", r => $"{Stem(r)}-metrics.csv"))
             .WithSummary("Per-class metrics as CSV").Produces(StatusCodes.Status200OK, contentType: "text/csv").ProducesProblem(StatusCodes.Status404NotFound);
-        reviews.MapGet("/{id}/data/{name}", (string id, string name, IReviewStore repo, ReviewStorage storage) =>
-            IsDisplayFile(name) ? Download(repo, storage, id, name, "application/octet-stream", null) : ApiProblem.NotFound($"'{name}' is not a display file of a review"))
+        reviews.MapGet("/{id}/data/{name}", (string id, string name, IReviewStore repo, IReviewFiles files) =>
+            IsDisplayFile(name) ? Download(repo, files, id, name, "application/octet-stream", null) : ApiProblem.NotFound($"'{name}' is not a display file of a review"))
             .ExcludeFromDescription(); // the viewer's own raw display volumes, not part of the automation API
-        reviews.MapGet("/{id}/probabilities.nii.gz", (string id, IReviewStore repo, ReviewStorage storage) => DownloadMap(repo, storage, id, entropy: false))
+        reviews.MapGet("/{id}/probabilities.nii.gz", (string id, HttpContext http, IReviewStore repo, IReviewFiles files) => DownloadMap(http, repo, files, id, entropy: false))
             .WithSummary("The per-class probabilities (float32 NIfTI, x, y, z, classes, the input's geometry)").Produces(StatusCodes.Status200OK, contentType: "application/gzip")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        reviews.MapGet("/{id}/entropy.nii.gz", (string id, IReviewStore repo, ReviewStorage storage) => DownloadMap(repo, storage, id, entropy: true))
+        reviews.MapGet("/{id}/entropy.nii.gz", (string id, HttpContext http, IReviewStore repo, IReviewFiles files) => DownloadMap(http, repo, files, id, entropy: true))
             .WithSummary("The entropy of the class probabilities in nats (float32 NIfTI, the input's geometry)").Produces(StatusCodes.Status200OK, contentType: "application/gzip")
             .ProducesProblem(StatusCodes.Status404NotFound);
         reviews.MapPost("/", (StartReviewRequest body, HttpContext http, ReviewService service) =>
@@ -201,37 +201,40 @@ public static class ReviewEndpoints
 
     /// <summary>
     /// The class probabilities (x, y, z, classes) or their entropy (x, y, z, nats) as float32 NIfTI on
-    /// the input's grid, made from the stored bytes into a temporary file that is deleted once sent.
+    /// the input's grid, made from the stored bytes into a temporary file that is deleted once sent (in the folder the
+    /// stored files were fetched into, which lives as long as the response).
     /// Its peak memory, about 5 bytes per class and voxel (the stored maps and the float32 volume), is
-    /// well under what the review itself was admitted with (<see cref="ReviewWorker.EstimateBytes"/>).
+    /// well under what the review itself was admitted with (<see cref="ReviewRunner.EstimateBytes"/>).
     /// </summary>
-    private static IResult DownloadMap(IReviewStore repo, ReviewStorage storage, string id, bool entropy)
+    private static IResult DownloadMap(HttpContext http, IReviewStore repo, IReviewFiles files, string id, bool entropy)
     {
         var review = repo.Get(id);
         if (review is null) return NoReview(id);
         if (review.Status != ReviewStatus.Completed || !review.HasProbabilities)
             return ApiProblem.NotFound($"review '{id}' has no probability maps (it is {review.Status}; reviews started before probability maps existed have none)");
-        string[] files = [.. entropy ? ["entropy.u8"] : Enumerable.Range(0, review.ClassNames.Count).Select(c => $"probability-{c}.u8"), "prediction.nii.gz"];
-        if (files.Any(f => !File.Exists(storage.ReviewFile(id, f)))) return ApiProblem.NotFound($"review '{id}' has lost its probability files");
-        var geometry = VolumeIO.ReadHeader(storage.ReviewFile(id, "prediction.nii.gz")).Geometry;
+        string[] names = [.. entropy ? ["entropy.u8"] : Enumerable.Range(0, review.ClassNames.Count).Select(c => $"probability-{c}.u8"), "prediction.nii.gz"];
+        if (names.Any(f => !files.Exists(ReviewFileArea.Reviews, id, f))) return ApiProblem.NotFound($"review '{id}' has lost its probability files");
+        var local = files.Fetch(ReviewFileArea.Reviews, id, names);
+        http.Response.RegisterForDispose(local);
+        var geometry = VolumeIO.ReadHeader(local.File("prediction.nii.gz")).Geometry;
         var volume = entropy
-            ? ProbabilityMaps.EntropyVolume(File.ReadAllBytes(storage.ReviewFile(id, "entropy.u8")), review.ClassNames.Count, review.Shape, geometry)
+            ? ProbabilityMaps.EntropyVolume(File.ReadAllBytes(local.File("entropy.u8")), review.ClassNames.Count, review.Shape, geometry)
             : ProbabilityMaps.ProbabilityVolume(Enumerable.Range(0, review.ClassNames.Count)
-                .Select(c => File.ReadAllBytes(storage.ReviewFile(id, $"probability-{c}.u8"))).ToList(), review.Shape, geometry);
-        var temp = storage.ReviewFile(id, $"download-{Guid.NewGuid():N}.nii.gz");
-        VolumeIO.Write(volume, temp, ReviewWorker.WriteOptions(geometry));
+                .Select(c => File.ReadAllBytes(local.File($"probability-{c}.u8"))).ToList(), review.Shape, geometry);
+        var temp = local.File($"download-{Guid.NewGuid():N}.nii.gz");
+        VolumeIO.Write(volume, temp, ReviewRunner.WriteOptions(geometry));
         var stream = new FileStream(temp, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, FileOptions.DeleteOnClose);
         return Results.File(stream, "application/gzip", $"{Stem(review)}-{(entropy ? "entropy" : "probabilities")}.nii.gz");
     }
 
-    private static IResult Download(IReviewStore repo, ReviewStorage storage, string id, string file, string type, Func<ReviewRecord, string>? name)
+    private static IResult Download(IReviewStore repo, IReviewFiles files, string id, string file, string type, Func<ReviewRecord, string>? name)
     {
         var review = repo.Get(id);
         if (review is null) return NoReview(id);
         if (review.Status != ReviewStatus.Completed)
             return ApiProblem.NotFound($"review '{id}' is {review.Status}; its files exist once it is Completed");
-        var path = storage.ReviewFile(id, file);
-        if (!File.Exists(path)) return ApiProblem.NotFound($"review '{id}' has no {file}");
-        return name is null ? Results.File(path, type) : Results.File(path, type, name(review));
+        var stream = files.OpenRead(ReviewFileArea.Reviews, id, file);
+        if (stream is null) return ApiProblem.NotFound($"review '{id}' has no {file}");
+        return Results.File(stream, type, name?.Invoke(review));
     }
 }

@@ -12,11 +12,11 @@ public sealed record CheckpointChoice(string Kind, int Epoch);
 
 /// <summary>
 /// What pages and endpoints do with reviews: list what can be reviewed (runs with checkpoints,
-/// their validation subjects, uploads), start a review (operators; the worker runs it), delete one.
+/// their validation subjects, uploads), start a review (operators; the queue's runner runs it), delete one.
 /// </summary>
 public sealed class ReviewService(
-    IReviewStore repository, IRunStore runs, IRunCheckpointStore checkpoints, ReviewStorage storage,
-    ReviewWorker worker, DatasetService datasets, TimeProvider clock)
+    IReviewStore repository, IRunStore runs, IRunCheckpointStore checkpoints, IReviewFiles files,
+    ReviewRunner runner, IReviewQueue queue, DatasetService datasets, TimeProvider clock)
 {
     /// <summary>Runs with at least one checkpoint, newest first.</summary>
     public IReadOnlyList<RunRecord> ReviewableRuns() => runs.List().Where(r => Checkpoints(r.Id).Count > 0).ToList();
@@ -99,12 +99,12 @@ public sealed class ReviewService(
             if (source == ReviewSource.Validation)
             {
                 var d = ReadableDataset(run, datasets);
-                worker.CheckBudget(ReviewWorker.SubjectVoxels(d, subjectId), Math.Max(1, run.Modalities.Count), classes);
+                runner.CheckBudget(ReviewRunner.SubjectVoxels(d, subjectId), Math.Max(1, run.Modalities.Count), classes);
             }
             else
             {
                 var upload = repository.GetUpload(subjectId)!;
-                worker.CheckBudget(upload.Shape.Aggregate(1L, (a, b) => a * b), Math.Max(1, upload.Channels), classes);
+                runner.CheckBudget(upload.Shape.Aggregate(1L, (a, b) => a * b), Math.Max(1, upload.Channels), classes);
             }
         }
         catch (InvalidOperationException e)
@@ -128,7 +128,7 @@ public sealed class ReviewService(
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
         repository.Save(review);
-        worker.Enqueue(review.Id);
+        queue.Enqueue(review);
         return review;
     }
 
@@ -151,8 +151,9 @@ public sealed class ReviewService(
         review.FinishedAt = null;
         review.WindowsDone = 0;
         review.WindowsTotal = 0;
+        review.Attempts = 0;
         repository.Save(review);
-        worker.Enqueue(review.Id);
+        queue.Enqueue(review);
         return review;
     }
 
@@ -164,7 +165,7 @@ public sealed class ReviewService(
         var review = repository.Get(id);
         if (review is null || review.Status is ReviewStatus.Running) return false;
         repository.Delete(id);
-        ReviewStorage.DeleteFolder(storage.ReviewFolder(id));
+        files.Delete(ReviewFileArea.Reviews, id);
         return true;
     }
 

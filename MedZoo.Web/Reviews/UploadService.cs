@@ -32,9 +32,10 @@ public sealed record IncomingFile(string FileName, Func<Stream> Open);
 /// <see cref="ReviewOptions.MaxChannels"/> before any voxel buffer exists; a MetaImage may not
 /// point at data outside its upload; then each volume is read in full (the engine's readers
 /// bound every allocation by the file size) and the images and label must share one grid.
-/// A refused upload leaves nothing behind.
+/// The files are checked in a local folder and stored through <see cref="IReviewFiles"/> only once accepted (the data
+/// folder, or PostgreSQL where a cluster worker reads them). A refused upload leaves nothing behind.
 /// </summary>
-public sealed class UploadService(IReviewStore repository, ReviewStorage storage, IOptions<ReviewOptions> options, TimeProvider clock)
+public sealed class UploadService(IReviewStore repository, IReviewFiles files, IOptions<ReviewOptions> options, TimeProvider clock)
 {
     private static readonly string[] HeaderExtensions = [".nii", ".nii.gz", ".hdr", ".hdr.gz", ".mha", ".mhd"];
     private static readonly string[] DataExtensions = [".img", ".img.gz", ".raw", ".zraw"];
@@ -60,93 +61,94 @@ public sealed class UploadService(IReviewStore repository, ReviewStorage storage
         if (images.Count == 0) throw new UploadRejectedException("Choose at least one image file (NIfTI .nii/.nii.gz, Analyze .hdr+.img or MetaImage .mha/.mhd).");
         var o = options.Value;
         var id = $"{clock.GetUtcNow():yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
-        var folder = storage.UploadFolder(id);
-        Directory.CreateDirectory(folder);
+        using var staging = files.Stage(ReviewFileArea.Uploads, id);
+        var folder = staging.Folder;
+        var stored = new List<UploadFile>();
+        long total = 0;
+        var imageNames = new List<string>();
+        var labelNames = new List<string>();
+        foreach (var (file, role) in images.Select(f => (f, "image")).Concat(label.Select(f => (f, "label"))))
+        {
+            var safe = SafeName(file.FileName);
+            if (stored.Any(f => f.Name == safe))
+                throw new UploadRejectedException($"Choose each file once: {safe} was chosen twice.");
+            var path = staging.File(safe);
+            long written;
+            try
+            {
+                await using var source = file.Open();
+                await using var target = File.Create(path);
+                written = await CopyLimitedAsync(source, target, o.MaxUploadBytes - total, TooLarge(o, safe, null), cancellation);
+            }
+            catch (IOException e) when (e is not FileNotFoundException)
+            {
+                // Blazor's browser-file stream reports a file over its maximum as an IOException.
+                throw TooLarge(o, safe, e.Message);
+            }
+            total += written;
+            stored.Add(new UploadFile { Name = safe, Role = role, Bytes = written });
+            (role == "image" ? imageNames : labelNames).Add(safe);
+        }
+
+        var imageVolumes = HeaderFiles(imageNames, "image");
+        var labelVolumes = HeaderFiles(labelNames, "label");
+        if (imageVolumes.Count == 0) throw new UploadRejectedException($"Choose an image volume: {Formats}.");
+        if (labelVolumes.Count > 1) throw new UploadRejectedException($"Choose one ground-truth label volume, not {labelVolumes.Count}.");
+
+        var read = new List<Volume>();
+        foreach (var v in imageVolumes.Concat(labelVolumes))
+            read.Add(CheckAndRead(staging.File(v), v, folder, o));
+        var imageRead = read.Take(imageVolumes.Count).ToList();
+        var first = imageRead[0];
+        if (imageRead.Count > 1)
+        {
+            foreach (var (v, n) in imageRead.Zip(imageVolumes).Skip(1))
+            {
+                if (v.Channels != 1 || first.Channels != 1)
+                    throw new UploadRejectedException(
+                        $"Upload either one file per modality, each with one channel, or a single multi-channel file: {n} has {v.Channels} channel(s) and {imageVolumes[0]} has {first.Channels}.");
+                CheckSameGrid(first, imageVolumes[0], v, n);
+            }
+        }
+        if (labelVolumes.Count == 1)
+        {
+            var l = read[^1];
+            if (l.Channels != 1) throw new UploadRejectedException($"Choose a label volume with one channel (class values): {labelVolumes[0]} has {l.Channels}.");
+            CheckSameGrid(first, imageVolumes[0], l, labelVolumes[0]);
+            if (l.DataType is VoxelType.Float32 or VoxelType.Float64)
+            {
+                var values = l.ToFloatArray();
+                if (values.Any(x => !float.IsFinite(x) || x != MathF.Round(x)))
+                    throw new UploadRejectedException($"Choose a label volume of whole class values (0, 1, 2, …): {labelVolumes[0]} holds fractional or NaN values, as an image or a probability map would.");
+            }
+        }
+
+        var (x, y, z) = first.Size;
+        var doc = new UploadRecord
+        {
+            Id = id,
+            Name = string.IsNullOrWhiteSpace(name) ? imageVolumes[0] : name.Trim(),
+            CreatedBy = user.Identity?.Name ?? "",
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+            Files = stored,
+            Images = imageVolumes,
+            Label = labelVolumes.FirstOrDefault(),
+            Shape = [x, y, z],
+            Channels = imageRead.Count == 1 ? first.Channels : imageRead.Count,
+            Orientation = first.Geometry.Orientation,
+            Bytes = total,
+        };
+        staging.Commit();
         try
         {
-            var files = new List<UploadFile>();
-            long total = 0;
-            var imageNames = new List<string>();
-            var labelNames = new List<string>();
-            foreach (var (file, role) in images.Select(f => (f, "image")).Concat(label.Select(f => (f, "label"))))
-            {
-                var safe = SafeName(file.FileName);
-                if (files.Any(f => f.Name == safe))
-                    throw new UploadRejectedException($"Choose each file once: {safe} was chosen twice.");
-                var path = storage.UploadFile(id, safe);
-                long written;
-                try
-                {
-                    await using var source = file.Open();
-                    await using var target = File.Create(path);
-                    written = await CopyLimitedAsync(source, target, o.MaxUploadBytes - total, TooLarge(o, safe, null), cancellation);
-                }
-                catch (IOException e) when (e is not FileNotFoundException)
-                {
-                    // Blazor's browser-file stream reports a file over its maximum as an IOException.
-                    throw TooLarge(o, safe, e.Message);
-                }
-                total += written;
-                files.Add(new UploadFile { Name = safe, Role = role, Bytes = written });
-                (role == "image" ? imageNames : labelNames).Add(safe);
-            }
-
-            var imageVolumes = HeaderFiles(imageNames, "image");
-            var labelVolumes = HeaderFiles(labelNames, "label");
-            if (imageVolumes.Count == 0) throw new UploadRejectedException($"Choose an image volume: {Formats}.");
-            if (labelVolumes.Count > 1) throw new UploadRejectedException($"Choose one ground-truth label volume, not {labelVolumes.Count}.");
-
-            var read = new List<Volume>();
-            foreach (var v in imageVolumes.Concat(labelVolumes))
-                read.Add(CheckAndRead(storage.UploadFile(id, v), v, folder, o));
-            var imageRead = read.Take(imageVolumes.Count).ToList();
-            var first = imageRead[0];
-            if (imageRead.Count > 1)
-            {
-                foreach (var (v, n) in imageRead.Zip(imageVolumes).Skip(1))
-                {
-                    if (v.Channels != 1 || first.Channels != 1)
-                        throw new UploadRejectedException(
-                            $"Upload either one file per modality, each with one channel, or a single multi-channel file: {n} has {v.Channels} channel(s) and {imageVolumes[0]} has {first.Channels}.");
-                    CheckSameGrid(first, imageVolumes[0], v, n);
-                }
-            }
-            if (labelVolumes.Count == 1)
-            {
-                var l = read[^1];
-                if (l.Channels != 1) throw new UploadRejectedException($"Choose a label volume with one channel (class values): {labelVolumes[0]} has {l.Channels}.");
-                CheckSameGrid(first, imageVolumes[0], l, labelVolumes[0]);
-                if (l.DataType is VoxelType.Float32 or VoxelType.Float64)
-                {
-                    var values = l.ToFloatArray();
-                    if (values.Any(x => !float.IsFinite(x) || x != MathF.Round(x)))
-                        throw new UploadRejectedException($"Choose a label volume of whole class values (0, 1, 2, …): {labelVolumes[0]} holds fractional or NaN values, as an image or a probability map would.");
-                }
-            }
-
-            var (x, y, z) = first.Size;
-            var doc = new UploadRecord
-            {
-                Id = id,
-                Name = string.IsNullOrWhiteSpace(name) ? imageVolumes[0] : name.Trim(),
-                CreatedBy = user.Identity?.Name ?? "",
-                CreatedAt = clock.GetUtcNow().UtcDateTime,
-                Files = files,
-                Images = imageVolumes,
-                Label = labelVolumes.FirstOrDefault(),
-                Shape = [x, y, z],
-                Channels = imageRead.Count == 1 ? first.Channels : imageRead.Count,
-                Orientation = first.Geometry.Orientation,
-                Bytes = total,
-            };
             repository.SaveUpload(doc);
-            return doc;
         }
         catch
         {
-            ReviewStorage.DeleteFolder(folder);
+            files.Delete(ReviewFileArea.Uploads, id);
             throw;
         }
+        return doc;
     }
 
     /// <summary>Removes an upload and its files (operators only). Reviews of it keep their own copies.</summary>
@@ -156,7 +158,7 @@ public sealed class UploadService(IReviewStore repository, ReviewStorage storage
         user.DemandOperator("remove uploads");
         if (repository.GetUpload(id) is null) return false;
         repository.DeleteUpload(id);
-        ReviewStorage.DeleteFolder(storage.UploadFolder(id));
+        files.Delete(ReviewFileArea.Uploads, id);
         return true;
     }
 

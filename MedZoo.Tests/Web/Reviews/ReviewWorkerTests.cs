@@ -137,7 +137,7 @@ public sealed class ReviewWorkerTests
     [InlineData(64L * 64 * 64, 1, 2, 64L * 64 * 64 * (16 + 34 + 17))]
     [InlineData(512L * 512 * 512, 4, 4, 512L * 512 * 512 * (64 + 68 + 17))]
     public void EstimateBytes_Volume_CountsInputsCopiesAccumulatorsProbabilityMapsAndLabels(long voxels, int channels, int classes, long expected) =>
-        Assert.Equal(expected, ReviewWorker.EstimateBytes(voxels, channels, classes));
+        Assert.Equal(expected, ReviewRunner.EstimateBytes(voxels, channels, classes));
 
     [Fact]
     public async Task CheckBudget_DefaultBudget_AllowsADemoVolumeAndRefusesAnAbsurdOne()
@@ -145,7 +145,7 @@ public sealed class ReviewWorkerTests
         using var folder = MedZooAppFactory.NewDataFolder();
         await using var app = new MedZooAppFactory(folder.Path, new ScriptedRunExecutor());
         app.Start();
-        var worker = app.Services.GetRequiredService<ReviewWorker>();
+        var worker = app.Services.GetRequiredService<ReviewRunner>();
         worker.CheckBudget(64L * 64 * 64, 2, 4);
         var e = Assert.Throws<InvalidOperationException>(() => worker.CheckBudget(4096L * 4096 * 4096, 16, 255));
         Assert.Contains("more than the server's budget", e.Message);

@@ -26,7 +26,7 @@ public sealed class UploadServiceTests : IDisposable
     }
 
     private UploadService Service(ReviewOptions? options = null) =>
-        new(_repository, _storage, Options.Create(options ?? new ReviewOptions()), TimeProvider.System);
+        new(_repository, new LocalReviewFiles(_storage), Options.Create(options ?? new ReviewOptions()), TimeProvider.System);
 
     private static System.Security.Claims.ClaimsPrincipal Operator => AppTestHelpers.Principal("op", Roles.Operator);
 

@@ -242,7 +242,13 @@ public sealed class PostgresDatabase : IDisposable
             CREATE TABLE IF NOT EXISTS reviews (id text PRIMARY KEY, run_id text NOT NULL, status int NOT NULL, created_at bigint NOT NULL, doc jsonb NOT NULL);
             CREATE INDEX IF NOT EXISTS reviews_run ON reviews (run_id);
             CREATE INDEX IF NOT EXISTS reviews_status ON reviews (status, created_at);
+            ALTER TABLE reviews ADD COLUMN IF NOT EXISTS changed_at timestamptz NOT NULL DEFAULT clock_timestamp();
+            CREATE INDEX IF NOT EXISTS reviews_changed ON reviews (changed_at);
             CREATE TABLE IF NOT EXISTS uploads (id text PRIMARY KEY, created_at bigint NOT NULL, doc jsonb NOT NULL);
+            CREATE TABLE IF NOT EXISTS review_files (area int NOT NULL, owner_id text NOT NULL, name text NOT NULL, bytes bigint NOT NULL,
+                chunks int NOT NULL, PRIMARY KEY (area, owner_id, name));
+            CREATE TABLE IF NOT EXISTS review_file_chunks (area int NOT NULL, owner_id text NOT NULL, name text NOT NULL, n int NOT NULL,
+                data bytea NOT NULL, PRIMARY KEY (area, owner_id, name, n));
             CREATE TABLE IF NOT EXISTS sweeps (id text PRIMARY KEY, created_at bigint NOT NULL, doc jsonb NOT NULL);
             CREATE TABLE IF NOT EXISTS api_tokens (id text PRIMARY KEY, user_id text NOT NULL, hash text NOT NULL UNIQUE, created_at bigint NOT NULL, doc jsonb NOT NULL);
             CREATE INDEX IF NOT EXISTS api_tokens_user ON api_tokens (user_id, created_at);

@@ -11,7 +11,7 @@ namespace MedZoo.Web.Persistence.Postgres;
 /// Registers cluster mode's storage: one PostgreSQL database behind the store interfaces, as
 /// <see cref="LiteDbStorageExtensions.AddMedZooLiteDbStorage"/> does with LiteDB. Registered: <see cref="IRunStore"/>,
 /// <see cref="IMetricStore"/>, <see cref="IRunEventStore"/>, <see cref="IPreviewStore"/>, <see cref="IRunHistoryStore"/>,
-/// <see cref="IUserStore"/>, <see cref="IDatasetStore"/>, <see cref="IReviewStore"/>, <see cref="ISweepStore"/>,
+/// <see cref="IUserStore"/>, <see cref="IDatasetStore"/>, <see cref="IReviewStore"/> and its files (<see cref="IReviewFiles"/>), <see cref="ISweepStore"/>,
 /// <see cref="IApiTokenStore"/>, <see cref="IRunCheckpointStore"/> (and the engine's <see cref="ICheckpointStore"/>) and
 /// <see cref="IRunJournalStore"/>. The journal importer (a hosted service reading this machine's journal folder) is not
 /// added here: where headless runs' journals are imported from in a cluster is the worker step's decision.
@@ -44,7 +44,9 @@ public static class PostgresStorageExtensions
         services.AddSingleton<IRunJournalStore, PostgresJournalStore>();
         services.AddSingleton<IUserStore, PostgresUserStore>();
         services.AddSingleton<IDatasetStore, PostgresDatasetStore>();
-        services.AddSingleton<IReviewStore, PostgresReviewStore>();
+        services.AddSingleton<PostgresReviewStore>();
+        services.AddSingleton<IReviewStore>(sp => sp.GetRequiredService<PostgresReviewStore>());
+        services.AddSingleton<IReviewFiles, PostgresReviewFiles>();
         services.AddSingleton<ISweepStore, PostgresSweepStore>();
         services.AddSingleton<IApiTokenStore, PostgresApiTokenStore>();
         return services;

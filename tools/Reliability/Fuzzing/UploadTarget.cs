@@ -30,7 +30,7 @@ public sealed class UploadTarget : FuzzTarget
     {
         var data = Options.Create(new DataOptions { DataDirectory = Path.Combine(workDirectory, "data") });
         _database = new MedZooDatabase(data);
-        _service = new UploadService(new ReviewRepository(_database), new ReviewStorage(data), Options.Create(_options), TimeProvider.System);
+        _service = new UploadService(new ReviewRepository(_database), new LocalReviewFiles(new ReviewStorage(data)), Options.Create(_options), TimeProvider.System);
         var folder = Path.Combine(workDirectory, "seeds");
         Directory.CreateDirectory(folder);
         var image = Volume.FromArray(Enumerable.Range(0, 6 * 6 * 6).Select(i => (float)i).ToArray(), [6, 6, 6]);

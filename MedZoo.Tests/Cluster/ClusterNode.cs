@@ -12,7 +12,7 @@ namespace MedZoo.Tests.Cluster;
 /// Real PostgreSQL and Redis (<see cref="ClusterServers"/>) and one web node in cluster mode on them (the dashboard on a
 /// real port, its own data folder, a configured admin and the production trainer behind it), shared by a test class.
 /// </summary>
-public sealed class ClusterNode : IAsyncLifetime
+public class ClusterNode : IAsyncLifetime
 {
     private Web.Support.MedZooAppFactory? _app;
     private TestSupport.TempFolder? _data;
@@ -22,6 +22,9 @@ public sealed class ClusterNode : IAsyncLifetime
     public Web.Support.MedZooAppFactory App => _app!;
 
     public Uri Address { get; private set; } = null!;
+
+    /// <summary>Settings a derived fixture adds to the web node's (read at start).</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string>> ExtraSettings => [];
 
     public IRunStore Runs => App.Services.GetRequiredService<IRunStore>();
 
@@ -35,6 +38,7 @@ public sealed class ClusterNode : IAsyncLifetime
         _app.Settings["MedZoo:Cluster:Enabled"] = "true";
         _app.Settings["MedZoo:Cluster:Postgres"] = Servers.Postgres;
         _app.Settings["MedZoo:Cluster:Redis"] = Servers.Redis;
+        foreach (var (key, value) in ExtraSettings) _app.Settings[key] = value;
         Address = _app.Start();
     }
 

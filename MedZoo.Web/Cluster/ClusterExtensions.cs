@@ -31,6 +31,8 @@ public static class ClusterExtensions
         builder.Services.AddMedZooPostgresKeyRing();
         builder.Services.AddHangfire(c => c.UseMedZooStorage(options.Postgres!));
         builder.Services.AddSingleton<IClusterRuns, ClusterRuns>();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddHostedService<ClusterQueueRepair>();
         // Reviews too are workers' jobs; their files are in PostgreSQL (AddMedZooPostgresStorage), and their progress
         // reaches this node's pages from the database.
         builder.Services.AddSingleton<IReviewQueue, ClusterReviews>();

@@ -39,6 +39,37 @@ public static class ClusterHangfire
         DistributedLockTimeout = TimeSpan.FromMinutes(1),
     };
 
+    /// <summary>
+    /// Creates a job with <paramref name="create"/>, retrying for up to 30 s while PostgreSQL is unreachable or has just
+    /// restarted: Hangfire's client keeps its own pooled connections, which a restart kills (57P01 on the first use of
+    /// each), and it does not retry; the pools are cleared before each new try.
+    /// </summary>
+    public static string CreateJob(Func<string> create, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return create();
+            }
+            catch (Exception e) when (Transient(e) && clock.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                if (attempt == 1) logger.LogWarning(e, "Queueing a job failed (is PostgreSQL restarting?); trying again for up to 30 s");
+                NpgsqlConnection.ClearAllPools();
+                Thread.Sleep(TimeSpan.FromMilliseconds(Math.Min(2000, 50L << Math.Min(attempt - 1, 10))));
+            }
+        }
+    }
+
+    private static bool Transient(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (MedZoo.Web.Persistence.Postgres.PostgresDatabase.IsTransient(e)) return true;
+        return false;
+    }
+
     // Any number, apart from the one the MedZoo schema is created under.
     private const long InstallLockKey = 0x4D655A48616E67;
 

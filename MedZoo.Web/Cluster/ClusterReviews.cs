@@ -21,7 +21,7 @@ public sealed class ClusterReviews(IBackgroundJobClient jobs, IWorkerStore worke
     {
         ArgumentNullException.ThrowIfNull(review);
         var queue = ClusterQueues.Of(options.Value.Device, ClusterQueues.GpuWorkerAlive(workers));
-        var job = jobs.Enqueue<ClusterReviewJob>(queue, j => j.Run(review.Id, queue, CancellationToken.None));
+        var job = ClusterHangfire.CreateJob(() => jobs.Enqueue<ClusterReviewJob>(queue, j => j.Run(review.Id, queue, CancellationToken.None)), logger);
         logger.LogInformation("Review {ReviewId} queued on {Queue} as job {JobId}", review.Id, queue, job);
     }
 }

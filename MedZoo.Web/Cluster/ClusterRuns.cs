@@ -21,7 +21,7 @@ public sealed class ClusterRuns(IBackgroundJobClient jobs, IRunStore runs, IRunP
         ArgumentNullException.ThrowIfNull(run);
         var queue = ClusterQueues.Of(RequestedDevice(run.ConfigJson), GpuWorkerAlive());
         placements.Queued(run.Id);
-        var job = jobs.Enqueue<ClusterRunJob>(queue, j => j.Run(run.Id, queue, CancellationToken.None));
+        var job = ClusterHangfire.CreateJob(() => jobs.Enqueue<ClusterRunJob>(queue, j => j.Run(run.Id, queue, CancellationToken.None)), logger);
         logger.LogInformation("Run {RunId} queued on {Queue} as job {JobId}", run.Id, queue, job);
     }
 

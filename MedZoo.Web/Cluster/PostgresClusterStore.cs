@@ -1,3 +1,4 @@
+using MedZoo.Web.Runs;
 using MedZoo.Web.Persistence.Postgres;
 using Npgsql;
 
@@ -27,12 +28,57 @@ public sealed class PostgresClusterStore : IWorkerStore, IRunPlacementStore
             CREATE TABLE IF NOT EXISTS cluster_placements (run_id text PRIMARY KEY, worker text, device text, session text,
                 requested int NOT NULL DEFAULT 0, previous_worker text, assigned_at timestamptz);
             ALTER TABLE cluster_placements ADD COLUMN IF NOT EXISTS reason text;
+            ALTER TABLE cluster_placements ADD COLUMN IF NOT EXISTS queued_at timestamptz;
             """);
         }, transaction: true);
     }
 
     // Any number apart from the main schema's: serializes the creation of these tables.
     private const long SchemaLockKey = 0x4D65645A6F6F01;
+
+    // Any number apart from the others: one web node at a time repairs the queue.
+    private const long RepairLockKey = 0x4D65645A6F6F02;
+
+    /// <summary>
+    /// Queued runs with no job in Hangfire's queue for longer than <paramref name="olderThan"/> (the node that stored
+    /// them died before queueing their job), handed to <paramref name="enqueue"/> one at a time while this node holds the
+    /// cluster's repair lock, so that two nodes never queue the same run twice (a node that finds the lock taken does
+    /// nothing this time). A queued run seen for the first time is stamped now and considered at a later call. Returns
+    /// the runs handed over.
+    /// </summary>
+    public IReadOnlyList<string> RepairQueue(TimeSpan olderThan, Action<string> enqueue, string hangfireSchema) => _db.Run(c =>
+    {
+        // A session lock on a connection outside any transaction: the statements below commit at once and hold no row
+        // locks, so queueing (other connections, writing the same placement rows) never waits on this one.
+        if (!PostgresDatabase.Query(c, $"SELECT pg_try_advisory_lock({RepairLockKey})", r => r.GetBoolean(0))[0]) return (IReadOnlyList<string>)[];
+        try
+        {
+            return RepairQueueLocked(c, olderThan, enqueue, hangfireSchema);
+        }
+        finally
+        {
+            PostgresDatabase.Execute(c, $"SELECT pg_advisory_unlock({RepairLockKey})");
+        }
+    });
+
+    private static IReadOnlyList<string> RepairQueueLocked(NpgsqlConnection c, TimeSpan olderThan, Action<string> enqueue, string hangfireSchema)
+    {
+        PostgresDatabase.Execute(c, $"""
+            INSERT INTO cluster_placements (run_id, requested, queued_at)
+                SELECT id, 0, now() FROM runs WHERE status = {(int)RunStatus.Queued}
+            ON CONFLICT (run_id) DO UPDATE SET queued_at = now() WHERE cluster_placements.queued_at IS NULL
+            """);
+        var orphans = PostgresDatabase.Query(c, $"""
+            SELECT r.id FROM runs r JOIN cluster_placements p ON p.run_id = r.id
+            WHERE r.status = {(int)RunStatus.Queued} AND p.queued_at < now() - $1::interval
+              AND NOT EXISTS (SELECT 1 FROM "{hangfireSchema}".job j
+                              WHERE j.statename IN ('Enqueued', 'Processing', 'Scheduled', 'Awaiting') AND strpos(j.arguments::text, r.id) > 0)
+            ORDER BY r.created_at
+            """, r => r.GetString(0), $"{olderThan.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} seconds");
+        // Queued while the lock is held: Hangfire commits each job before the next node can look.
+        foreach (var id in orphans) enqueue(id);
+        return orphans;
+    }
 
     /// <inheritdoc />
     public void Beat(WorkerInfo worker)
@@ -60,8 +106,8 @@ public sealed class PostgresClusterStore : IWorkerStore, IRunPlacementStore
 
     /// <inheritdoc />
     public void Queued(string runId) => _db.Run(c => PostgresDatabase.Execute(c, """
-        INSERT INTO cluster_placements (run_id, requested) VALUES ($1, 0)
-        ON CONFLICT (run_id) DO UPDATE SET requested = 0, reason = NULL, worker = NULL, device = NULL, session = NULL, assigned_at = NULL,
+        INSERT INTO cluster_placements (run_id, requested, queued_at) VALUES ($1, 0, now())
+        ON CONFLICT (run_id) DO UPDATE SET requested = 0, reason = NULL, worker = NULL, device = NULL, session = NULL, assigned_at = NULL, queued_at = now(),
             previous_worker = coalesce(cluster_placements.worker, cluster_placements.previous_worker)
         """, runId));
 

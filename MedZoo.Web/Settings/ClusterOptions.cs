@@ -25,6 +25,13 @@ public sealed class ClusterOptions
     /// <summary>Redis endpoint of the live stream's backplane (<c>MedZoo:Cluster:Redis</c>, else <c>$MEDZOO_REDIS</c>).</summary>
     public string? Redis { get; set; }
 
+    /// <summary>
+    /// How long a queued run may sit without a job in the queue before a web node queues it again
+    /// (<c>MedZoo:Cluster:QueueRepairAfter</c>, default 30 s; <c>ClusterQueueRepair</c>: the node that queued it died
+    /// between storing the run and queueing its job).
+    /// </summary>
+    public TimeSpan QueueRepairAfter { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>True when <paramref name="configuration"/> turns cluster mode on.</summary>
     public static bool IsEnabled(IConfiguration configuration) =>
         configuration.GetSection(Section).GetValue<bool>(nameof(Enabled));
@@ -45,6 +52,9 @@ public sealed class ClusterOptions
     /// </summary>
     public void Validate()
     {
+        if (QueueRepairAfter < TimeSpan.FromSeconds(1) || QueueRepairAfter > TimeSpan.FromHours(1))
+            throw new Microsoft.Extensions.Options.OptionsValidationException(Section, typeof(ClusterOptions), [
+                $"{Section}:{nameof(QueueRepairAfter)} must be between 00:00:01 and 01:00:00, got {QueueRepairAfter}"]);
         if (string.IsNullOrWhiteSpace(Postgres))
             throw new Microsoft.Extensions.Options.OptionsValidationException(Section, typeof(ClusterOptions), [
                 $"{Section}:{nameof(Postgres)} is not set: cluster mode needs a PostgreSQL connection string " +

@@ -84,6 +84,24 @@ public sealed class ClusterWorkerTests(ClusterNode node, Xunit.Abstractions.ITes
     }
 
     [Fact]
+    public async Task Run_WithALogDirectory_WritesTensorBoardEventsInTheWorkersDataFolder()
+    {
+        using var client = await AdminAsync();
+        var options = TrainerRunExecutor.Smoke();
+        options.Device = "cpu";
+        options.LogDirectory = "tensorboard";
+        var run = await StartAsync(client, "with TensorBoard", RunConfigJson.Serialize(options));
+        await using var worker = WorkerProcess.Start(node.Servers.Postgres, "worker-tb", "--devices", "cpu");
+        var done = await node.WaitForRunAsync(run.Id, r => r.Status.IsFinished(), "the run to finish", worker);
+        Assert.True(done.Status == RunStatus.Completed, $"run ended {done.Status} ({done.Reason})\n{worker.Output}");
+
+        // The export works as on one machine; its files are where the run trained (the worker's data folder).
+        var events = Directory.GetFiles(Path.Combine(worker.DataFolder, "tensorboard"), "events.out.tfevents.*", SearchOption.AllDirectories);
+        Assert.NotEmpty(events);
+        Assert.Contains(MedZoo.Engine.Training.TensorBoard.TensorBoardEventReader.Read(events[0]).SelectMany(e => e.Scalars), s => s.Tag.Contains("loss", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public async Task Run_TrainedByAWorker_ReachesTheWebNodesLiveStreamEpochByEpoch()
     {
         using var client = await AdminAsync();

@@ -25,6 +25,9 @@ public sealed class WorkerProcess : IAsyncDisposable
     /// <summary>The worker's name (<c>--name</c>).</summary>
     public string Name { get; }
 
+    /// <summary>The worker's own data folder (<c>MedZoo:DataDirectory</c>: relative folders a run writes land here).</summary>
+    public string DataFolder => _data.Path;
+
     /// <summary>Everything it printed so far.</summary>
     public string Output => string.Join('\n', _output);
 

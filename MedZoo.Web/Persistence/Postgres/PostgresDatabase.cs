@@ -71,19 +71,24 @@ public sealed class PostgresDatabase : IDisposable
         var clock = System.Diagnostics.Stopwatch.StartNew();
         for (var attempt = 1; ; attempt++)
         {
+            NpgsqlConnection? connection = null;
             try
             {
-                using var connection = _source.OpenConnection();
+                connection = _source.OpenConnection();
                 if (!transaction) return work(connection);
                 using var tx = connection.BeginTransaction();
                 var result = work(connection);
                 tx.Commit();
                 return result;
             }
-            catch (Exception e) when (IsTransient(e))
+            catch (Exception e) when (IsTransient(e) || Lost(connection))
             {
                 _source.Clear();
                 Backoff(attempt, clock, e);
+            }
+            finally
+            {
+                connection?.Dispose();
             }
         }
     }
@@ -113,6 +118,14 @@ public sealed class PostgresDatabase : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// True when the operation's connection broke under it, whatever was thrown: code that writes through a stream (a
+    /// checkpoint's zip) may meet the server's restart in a write and then "Connection is not open" in its own dispose,
+    /// which hides the first exception.
+    /// </summary>
+    private static bool Lost(NpgsqlConnection? connection) =>
+        connection is not null && (connection.FullState.HasFlag(System.Data.ConnectionState.Broken) || connection.FullState == System.Data.ConnectionState.Closed);
 
     /// <summary>Waits before the next try (50 ms doubling to 2 s), or throws once <see cref="RetryFor"/> has passed.</summary>
     private void Backoff(int attempt, System.Diagnostics.Stopwatch clock, Exception e)

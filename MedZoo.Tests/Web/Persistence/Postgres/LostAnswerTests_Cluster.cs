@@ -49,6 +49,36 @@ public sealed class LostAnswerTests_Cluster(PostgresServerFixture server) : ICla
     };
 
     [Fact]
+    public void SaveCheckpoint_ConnectionLostMidWriteOfAZip_IsSavedByTheRetry()
+    {
+        var store = new PostgresCheckpointStore(_viaRelay);
+        var payload = new byte[6 << 20]; // two chunks
+        new Random(7).NextBytes(payload);
+        _relay.CutAfter("INSERT INTO checkpoint_chunks");
+
+        // The trainer writes a zip: the lost connection surfaces in a chunk's insert, then the zip's dispose writes its
+        // directory on the dead connection ("Connection is not open"), which hides the first exception. Before, that
+        // was taken for a real error and the run failed.
+        store.Save("r-ckpt", "last", 3, s =>
+        {
+            using var zip = new System.IO.Compression.ZipArchive(s, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true);
+            using var entry = zip.CreateEntry("weights").Open();
+            entry.Write(payload);
+        });
+
+        Assert.Equal(1, _relay.Cuts);
+        var (stream, pointer) = _direct.Checkpoints.Open("r-ckpt", "last")!.Value;
+        using (stream)
+        {
+            Assert.Equal(3, pointer.Epoch);
+            using var zip = new System.IO.Compression.ZipArchive(stream, System.IO.Compression.ZipArchiveMode.Read);
+            using var read = new MemoryStream();
+            zip.GetEntry("weights")!.Open().CopyTo(read);
+            Assert.Equal(payload, read.ToArray());
+        }
+    }
+
+    [Fact]
     public void Insert_AnswerLostAfterTheCommit_SucceedsWithOneRow()
     {
         var runs = new PostgresRunStore(_viaRelay);

@@ -23,6 +23,9 @@ public sealed class ClusterNode : IAsyncLifetime
 
     public Uri Address { get; private set; } = null!;
 
+    /// <summary>The node's data folder (its <c>journal/</c> is where <c>medzoo train --record</c> writes for it).</summary>
+    public string DataDirectory => _data!.Path;
+
     public IRunStore Runs => App.Services.GetRequiredService<IRunStore>();
 
     public IWorkerStore Workers => App.Services.GetRequiredService<IWorkerStore>();

@@ -30,6 +30,10 @@ public static class ClusterExtensions
         builder.Services.AddMedZooPostgresKeyRing();
         builder.Services.AddHangfire(c => c.UseMedZooStorage(options.Postgres!));
         builder.Services.AddSingleton<IClusterRuns, ClusterRuns>();
+        // `medzoo train --record` journals in this node's data folder go into PostgreSQL as in embedded mode; nodes that
+        // share the folder take turns per journal (IRunJournalStore.TryClaim). Registered after the recorder (AddMedZooRuns):
+        // hosted services stop in reverse order, so the importer stops before the recorder writes its last batch.
+        builder.Services.AddHostedService<RunJournalImporter>();
         if (LiveOptions(builder.Configuration, options) is { } live)
         {
             // Workers' updates arrive in this node's notifier (pages, hub clients, sweeps); what this node publishes

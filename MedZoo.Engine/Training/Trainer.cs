@@ -254,6 +254,9 @@ public sealed class Trainer
                 if (isBest) _state.BestCheckpoint = SaveCheckpoint("best", epoch, validation?.MeanForegroundDice);
                 if (epoch % _options.CheckpointInterval == 0 || epoch == _options.Epochs || stopEarly)
                     _state.LastCheckpoint = SaveCheckpoint("last", epoch, validation?.MeanForegroundDice);
+                // Stamped when it goes out: viewers' latency is measured from this time, and saving the checkpoints took a while.
+                completed = completed with { Time = DateTimeOffset.UtcNow };
+                _state.History[^1] = completed;
                 _fan.OnEvent(completed);
                 if (validation?.Previews is { } previews)
                     foreach (var p in previews) _fan.OnEvent(p);

@@ -70,7 +70,10 @@ public sealed record StepCompleted : TrainingEvent
 /// <param name="Assd">Mean average symmetric surface distance in mm; NaN where undefined.</param>
 public sealed record ClassMetrics(string Name, double Dice, double Iou, double Precision, double Recall, double Hd95, double Assd);
 
-/// <summary>An epoch finished (training and, when due, validation).</summary>
+/// <summary>
+/// An epoch finished (training and, when due, validation). Published after the epoch's checkpoints are saved, and its
+/// <see cref="TrainingEvent.Time"/> is that moment.
+/// </summary>
 public sealed record EpochCompleted : TrainingEvent
 {
     public required int Epoch { get; init; }

@@ -25,6 +25,8 @@ public class ClusterNode : IAsyncLifetime
 
     /// <summary>Settings a derived fixture adds to the web node's (read at start).</summary>
     protected virtual IEnumerable<KeyValuePair<string, string>> ExtraSettings => [];
+    /// <summary>The node's data folder (its <c>journal/</c> is where <c>medzoo train --record</c> writes for it).</summary>
+    public string DataDirectory => _data!.Path;
 
     public IRunStore Runs => App.Services.GetRequiredService<IRunStore>();
 

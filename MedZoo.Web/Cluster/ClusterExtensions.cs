@@ -38,6 +38,10 @@ public static class ClusterExtensions
         builder.Services.AddSingleton<IReviewQueue, ClusterReviews>();
         builder.Services.AddSingleton<ClusterReviewWatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterReviewWatcher>());
+        // `medzoo train --record` journals in this node's data folder go into PostgreSQL as in embedded mode; nodes that
+        // share the folder take turns per journal (IRunJournalStore.TryClaim). Registered after the recorder (AddMedZooRuns):
+        // hosted services stop in reverse order, so the importer stops before the recorder writes its last batch.
+        builder.Services.AddHostedService<RunJournalImporter>();
         if (LiveOptions(builder.Configuration, options) is { } live)
         {
             // Workers' updates arrive in this node's notifier (pages, hub clients, sweeps); what this node publishes

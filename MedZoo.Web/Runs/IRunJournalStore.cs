@@ -12,6 +12,13 @@ public interface IRunJournalStore
     /// <summary>Stores a journal's import state (inside <see cref="IRunStore.WriteBatch"/> when it must change with a run).</summary>
     void Save(JournalRecord journal);
 
+    /// <summary>
+    /// Claims the journal file called <paramref name="name"/> for the caller until it disposes the result, or returns null
+    /// while another importer holds it: in cluster mode web nodes that share a data folder all see the same journals,
+    /// and each journal must be imported by one of them at a time. A claim ends with its holder's process.
+    /// </summary>
+    IDisposable? TryClaim(string name);
+
     /// <summary>Forgets a journal (it was quarantined); false if there was nothing to forget.</summary>
     bool Delete(string name);
 

@@ -25,7 +25,8 @@ namespace MedZoo.Web.Runs;
 /// <c>last.ckpt</c>/<c>best.ckpt</c> in the writer's output folder, at most
 /// <see cref="DataOptions.MaxImportedCheckpointBytes"/>, whose header names this run, kind and epoch.</item>
 /// </list>
-/// A journal whose writer died without finishing marks its run interrupted.
+/// A journal whose writer died without finishing marks its run interrupted. Each journal is imported under a claim
+/// (<see cref="IRunJournalStore.TryClaim"/>), so cluster web nodes that share a data folder import it once between them.
 /// </summary>
 public sealed class RunJournalImporter(
     IOptions<DataOptions> options,
@@ -84,6 +85,9 @@ public sealed class RunJournalImporter(
             var name = Path.GetFileName(path);
             try
             {
+                // Web nodes sharing a data folder (cluster mode) take turns: one journal is imported by one of them at a time.
+                using var claim = journals.TryClaim(name);
+                if (claim is null) continue;
                 await ImportAsync(path, cancellation).ConfigureAwait(false);
                 _errors.Remove(name);
             }
@@ -104,6 +108,8 @@ public sealed class RunJournalImporter(
     private async Task ImportAsync(string path, CancellationToken cancellation)
     {
         var name = Path.GetFileName(path);
+        // Gone since the folder was listed: another importer on the same folder finished or quarantined it meanwhile.
+        if (!File.Exists(path) && new FileInfo(path).LinkTarget is null) return;
         if (!LocalFiles.IsRegularFile(path))
         {
             Quarantine(path, null, "it is not a regular file (a link, a pipe or a device)");
@@ -278,13 +284,11 @@ public sealed class RunJournalImporter(
 
     private void Deliver(string journal, long seq, TrainingEvent e)
     {
-        if (seq <= _delivered.GetValueOrDefault(journal))
-        {
-            recorder.Enqueue(new RunUpdate(seq, e)); // viewers had it; only its storage failed
-            return;
-        }
-        notifier.PublishNumbered(seq, e);
-        _delivered[journal] = seq;
+        // Viewers had it and only its storage failed, or another node sharing the folder delivered it and then left the
+        // journal to this one before storing it: either way it must still be stored (storage is idempotent).
+        if (seq <= _delivered.GetValueOrDefault(journal) || !notifier.PublishNumbered(seq, e))
+            recorder.Enqueue(new RunUpdate(seq, e));
+        _delivered[journal] = Math.Max(seq, _delivered.GetValueOrDefault(journal));
     }
 
     private void ImportCheckpoint(string journalName, RunRecord run, JournalRecord journal, CheckpointSaved c)

@@ -50,6 +50,27 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Run_EpochWithCheckpoints_EpochTimeIsWhenItIsPublishedAfterTheSaves()
+    {
+        // Viewer latency is measured from an event's time: an epoch stamped before its checkpoints were saved would
+        // count the saves as latency.
+        using var dir = TestPaths.NewTempFolder();
+        var published = new List<(TrainingEvent Event, DateTimeOffset At)>();
+        var (result, _) = Run(TestTrainers.With(o => new BlobData(o.Seed, steps: 2)), TestTrainers.Options(epochs: 2), new FileCheckpointStore(dir.File("ckpt")),
+            hook: (e, _) => published.Add((e, DateTimeOffset.UtcNow)));
+
+        Assert.Equal(RunOutcome.Completed, result.Outcome);
+        foreach (var (e, at) in published.Where(p => p.Event is EpochCompleted))
+        {
+            var epoch = (EpochCompleted)e;
+            var saves = published.Select(p => p.Event).OfType<CheckpointSaved>().Where(c => c.Epoch == epoch.Epoch).ToList();
+            Assert.NotEmpty(saves);
+            Assert.All(saves, c => Assert.True(epoch.Time >= c.Time, $"epoch {epoch.Epoch} stamped {epoch.Time:O}, before its {c.Kind} checkpoint was saved at {c.Time:O}"));
+            Assert.True(epoch.Time <= at, $"epoch {epoch.Epoch} stamped {epoch.Time:O}, after it was published at {at:O}");
+        }
+    }
+
+    [Fact]
     public void Run_TwoRunsInOneProcess_EachLogsOnlyItsOwnConvolutionShapes()
     {
         // Shape checks are shared by the process; each run's log must count its own shapes only

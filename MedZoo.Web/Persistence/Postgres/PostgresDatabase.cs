@@ -36,6 +36,7 @@ public sealed class PostgresDatabase : IDisposable
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     private readonly NpgsqlDataSource _source;
+    private readonly string _unpooled;
     private readonly AsyncLocal<NpgsqlConnection?> _batch = new();
 
     /// <summary>Connects to <paramref name="connectionString"/> and creates the schema if it is missing.</summary>
@@ -44,6 +45,7 @@ public sealed class PostgresDatabase : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         _source = NpgsqlDataSource.Create(connectionString);
+        _unpooled = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
         var version = Run(CreateSchema, transaction: true);
         if (version > SchemaVersion)
             throw new InvalidOperationException(
@@ -90,6 +92,25 @@ public sealed class PostgresDatabase : IDisposable
             {
                 connection?.Dispose();
             }
+        }
+    }
+
+    /// <summary>
+    /// Opens a connection outside the pool, for session state that must end when it closes (an advisory lock): a pooled
+    /// connection would keep its session, and the lock, after being handed back. Not retried: the caller tries again later.
+    /// </summary>
+    internal NpgsqlConnection OpenUnpooled()
+    {
+        var connection = new NpgsqlConnection(_unpooled);
+        try
+        {
+            connection.Open();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
         }
     }
 

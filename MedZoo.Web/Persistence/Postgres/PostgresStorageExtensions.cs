@@ -14,7 +14,7 @@ namespace MedZoo.Web.Persistence.Postgres;
 /// <see cref="IUserStore"/>, <see cref="IDatasetStore"/>, <see cref="IReviewStore"/> and its files (<see cref="IReviewFiles"/>), <see cref="ISweepStore"/>,
 /// <see cref="IApiTokenStore"/>, <see cref="IRunCheckpointStore"/> (and the engine's <see cref="ICheckpointStore"/>) and
 /// <see cref="IRunJournalStore"/>. The journal importer (a hosted service reading this machine's journal folder) is not
-/// added here: where headless runs' journals are imported from in a cluster is the worker step's decision.
+/// added here: web nodes add it (<c>AddMedZooCluster</c>), workers do not.
 /// </summary>
 public static class PostgresStorageExtensions
 {

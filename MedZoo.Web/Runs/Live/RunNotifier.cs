@@ -45,15 +45,19 @@ public sealed class RunNotifier(RunEventRecorder recorder, ILogger<RunNotifier> 
         }
     }
 
-    /// <summary>Publishes an event that already has its number (imported from a headless run's journal).</summary>
-    public void PublishNumbered(long seq, TrainingEvent e)
+    /// <summary>
+    /// Publishes an event that already has its number (imported from a headless run's journal); false when the number was
+    /// already delivered here (a re-read journal line, or one another web node imported and forwarded), and nothing is done.
+    /// </summary>
+    public bool PublishNumbered(long seq, TrainingEvent e)
     {
         var s = Stream(e.RunId);
         lock (s.Gate)
         {
-            if (seq <= s.Seq) return; // already delivered (a re-read journal line)
+            if (seq <= s.Seq) return false;
             s.Seq = seq;
             Deliver(s, new RunUpdate(seq, e), record: true);
+            return true;
         }
     }
 

@@ -27,6 +27,20 @@ public abstract class RunJournalStoreContractTests : StoreContractTests
     }
 
     [Fact]
+    public void TryClaim_HeldByAnotherImporter_RefusedUntilReleased()
+    {
+        var first = Engine.Journals.TryClaim("run-1.jsonl");
+        Assert.NotNull(first);
+
+        Assert.Null(Engine.Journals.TryClaim("run-1.jsonl"));
+        using (var other = Engine.Journals.TryClaim("run-2.jsonl")) Assert.NotNull(other); // claims are per journal
+
+        first.Dispose();
+        using var again = Engine.Journals.TryClaim("run-1.jsonl");
+        Assert.NotNull(again);
+    }
+
+    [Fact]
     public void Save_InsideAFailedRunBatch_IsRolledBackWithTheRun()
     {
         Engine.Journals.Save(Journal(10));

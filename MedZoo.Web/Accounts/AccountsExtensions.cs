@@ -144,8 +144,8 @@ internal sealed class FirstAdminBootstrap(UserService users, SetupToken setup, I
         var o = options.Value;
         if (o.IsConfigured && !users.HasUsers)
         {
-            users.CreateFirstAdmin(o.UserName!, o.Password!);
-            logger.LogInformation("Created the admin account '{UserName}' from configuration", o.UserName);
+            if (users.CreateFirstAdmin(o.UserName!, o.Password!) is not null)
+                logger.LogInformation("Created the admin account '{UserName}' from configuration", o.UserName);
         }
         if (users.HasUsers) setup.Revoke();
         else setup.Issue();

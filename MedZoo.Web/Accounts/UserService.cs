@@ -52,7 +52,12 @@ public sealed partial class UserService(IUserStore store, IPasswordHasher<UserRe
         lock (_gate)
         {
             if (firstAdmin && HasUsers) return null;
-            if (!store.Insert(user)) throw new ArgumentException($"user '{userName}' already exists", nameof(userName));
+            if (!store.Insert(user))
+            {
+                // Another process sharing the store (a second cluster web node starting at the same time) created it first.
+                if (firstAdmin) return null;
+                throw new ArgumentException($"user '{userName}' already exists", nameof(userName));
+            }
             return user;
         }
     }

@@ -57,6 +57,30 @@ public sealed class UserServiceTests
     }
 
     /// <summary>A hasher whose work on one password blocks until released: stands in for PBKDF2's deliberate slowness.</summary>
+    [Fact]
+    public async Task CreateFirstAdmin_AnotherProcessCreatedItMeanwhile_ReturnsNullInsteadOfThrowing()
+    {
+        await using var f = new StoreFixture();
+        // Node A created the admin; node B, starting at the same moment, had read "no accounts" just before.
+        Users(f).CreateFirstAdmin("admin", "admin-password-1");
+        var nodeB = new UserService(new NoAccountsYet(f.Users), new PasswordHasher<UserRecord>(), TimeProvider.System);
+
+        Assert.Null(nodeB.CreateFirstAdmin("admin", "admin-password-1"));
+        Assert.Single(f.Users.List());
+    }
+
+    /// <summary>A store read an instant before another process's insert: it still says no account exists.</summary>
+    private sealed class NoAccountsYet(IUserStore inner) : IUserStore
+    {
+        public bool Any() => false;
+        public IReadOnlyList<UserRecord> List() => inner.List();
+        public UserRecord? Find(string id) => inner.Find(id);
+        public int CountInRole(string role) => inner.CountInRole(role);
+        public bool Insert(UserRecord user) => inner.Insert(user);
+        public bool Update(UserRecord user) => inner.Update(user);
+        public bool Delete(string id) => inner.Delete(id);
+    }
+
     private sealed class GatedHasher : IPasswordHasher<UserRecord>
     {
         private readonly PasswordHasher<UserRecord> _inner = new();

@@ -238,9 +238,18 @@ public sealed class ClusterLiveReceiver(
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _connecting.ConfigureAwait(false);
         if (_probing is not null) await _probing.ConfigureAwait(false);
-        if (_connection is not null) await _connection.StopAsync(cancellationToken).ConfigureAwait(false);
-        // The hub side ends on its own task: let it finish while the host's services still exist.
-        await connections.WhenClosedAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_connection is not null) await _connection.StopAsync(cancellationToken).ConfigureAwait(false);
+            // The hub side ends on its own task: let it finish while the host's services still exist.
+            await connections.WhenClosedAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException)
+        {
+            // The host's shutdown time ran out first (e.g. Kestrel waited for a browser that reconnected as the node
+            // stopped): stopping goes on without waiting; the connection ends with the process.
+            logger.LogWarning("Stopped without waiting for the cluster live stream's in-process connection to close ({Reason})", e.GetType().Name);
+        }
     }
 
     /// <inheritdoc />

@@ -104,8 +104,8 @@ public class Review3DE2ETests(Xunit.Abstractions.ITestOutputHelper output) : E2E
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var browser = await BrowserSession.LaunchWithWebGlAsync();
         await using var app = NewApp(folder.Path, executor: null);
+        await using var browser = await BrowserSession.LaunchWithWebGlAsync();
         var address = app.Start();
         var review = SeedReview(app);
 

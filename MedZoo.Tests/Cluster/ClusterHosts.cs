@@ -107,8 +107,12 @@ public sealed class InProcessWorker : IAsyncDisposable
     /// <summary>The worker's services.</summary>
     public IServiceProvider Services => _host.Services;
 
-    /// <summary>Builds and starts a CPU worker of <paramref name="cluster"/>, one run at a time (the embedded default).</summary>
-    public static async Task<InProcessWorker> StartAsync(ClusterDatabase cluster, IRunExecutor? executor, string name)
+    /// <summary>
+    /// Builds and starts a CPU worker of <paramref name="cluster"/>, one run at a time (the embedded default), configured
+    /// also with <paramref name="settings"/> (the web node's own, as one medzoo.json on every machine would).
+    /// </summary>
+    public static async Task<InProcessWorker> StartAsync(ClusterDatabase cluster, IRunExecutor? executor, string name,
+        IEnumerable<KeyValuePair<string, string>>? settings = null)
     {
         var data = TestSupport.TestPaths.NewTempFolder();
         try
@@ -117,6 +121,7 @@ public sealed class InProcessWorker : IAsyncDisposable
             {
                 ContentRootPath = AppContext.BaseDirectory, EnvironmentName = "Production", Args = [], DisableDefaults = true,
             });
+            builder.Configuration.AddInMemoryCollection((settings ?? []).Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)));
             builder.Configuration.AddInMemoryCollection(cluster.Settings().Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)));
             builder.Configuration["MedZoo:DataDirectory"] = data.Path;
             builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Warning);

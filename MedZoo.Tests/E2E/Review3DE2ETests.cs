@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using MedZoo.Engine.IO;
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.TestSupport;
 using MedZoo.Tests.Web.Support;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Reviews;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -14,9 +14,10 @@ namespace MedZoo.Tests.E2E;
 /// The review's 3D view (NiiVue, copied from npm by the build) in real headless Chromium with WebGL
 /// drawn by SwiftShader: loaded only when opened, rendering the label volumes in their class colours
 /// (read back from its canvases), on the slice viewer's crosshair both ways, its WebGL contexts
-/// released when closed. The review is written straight into the data folder (no training needed).
+/// released when closed. The review's files are stored through <see cref="IReviewFiles"/> as the review runner leaves
+/// them (no training needed): in the data folder in embedded mode, in PostgreSQL in cluster mode.
 /// </summary>
-public sealed class Review3DE2ETests(Xunit.Abstractions.ITestOutputHelper output)
+public class Review3DE2ETests(Xunit.Abstractions.ITestOutputHelper output) : E2ETest
 {
     private const int X = 24, Y = 20, Z = 16;
 
@@ -42,7 +43,6 @@ public sealed class Review3DE2ETests(Xunit.Abstractions.ITestOutputHelper output
     /// <summary>A completed review of one subject with ground truth, as the review worker leaves it.</summary>
     private static ReviewRecord SeedReview(MedZooAppFactory app)
     {
-        var storage = app.Services.GetRequiredService<ReviewStorage>();
         var review = new ReviewRecord
         {
             Id = "20261207-030000-3d0001", RunId = "run-3d", RunName = "3d run", CheckpointKind = "best", CheckpointEpoch = 2,
@@ -51,16 +51,19 @@ public sealed class Review3DE2ETests(Xunit.Abstractions.ITestOutputHelper output
             Shape = [X, Y, Z], Spacing = [.. Geometry.Spacing], Orientation = Geometry.Orientation, Modalities = ["T1"],
             ClassNames = [.. Classes], HasGroundTruth = true, DisplayRanges = [[0, 1000, 0, 1000]],
         };
-        Directory.CreateDirectory(storage.ReviewFolder(review.Id));
         var prediction = Balls(12, 10, 8);
         var truth = Balls(10, 10, 8);
         var image = new ushort[X * Y * Z];
         for (var p = 0; p < image.Length; p++) image[p] = (ushort)(prediction[p] * 15000 + p % 97);
-        VolumeIO.Write(Volume.FromArray<byte>(prediction, [X, Y, Z], Geometry), storage.ReviewFile(review.Id, "prediction.nii.gz"));
-        File.WriteAllBytes(storage.ReviewFile(review.Id, "prediction.u8"), prediction);
-        File.WriteAllBytes(storage.ReviewFile(review.Id, "truth.u8"), truth);
-        File.WriteAllBytes(storage.ReviewFile(review.Id, "image-0.u16"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(image.AsSpan()).ToArray());
-        app.Services.GetRequiredService<ReviewRepository>().Save(review);
+        using (var staged = app.Services.GetRequiredService<IReviewFiles>().Stage(ReviewFileArea.Reviews, review.Id))
+        {
+            VolumeIO.Write(Volume.FromArray<byte>(prediction, [X, Y, Z], Geometry), staged.File("prediction.nii.gz"));
+            File.WriteAllBytes(staged.File("prediction.u8"), prediction);
+            File.WriteAllBytes(staged.File("truth.u8"), truth);
+            File.WriteAllBytes(staged.File("image-0.u16"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(image.AsSpan()).ToArray());
+            staged.Commit();
+        }
+        app.Services.GetRequiredService<IReviewStore>().Save(review);
         return review;
     }
 
@@ -101,8 +104,8 @@ public sealed class Review3DE2ETests(Xunit.Abstractions.ITestOutputHelper output
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
+        await using var app = NewApp(folder.Path, executor: null);
         await using var browser = await BrowserSession.LaunchWithWebGlAsync();
-        await using var app = new MedZooAppFactory(folder.Path, executor: null);
         var address = app.Start();
         var review = SeedReview(app);
 
@@ -190,7 +193,7 @@ public sealed class Review3DE2ETests(Xunit.Abstractions.ITestOutputHelper output
     public async Task NiiVueFile_Served_IsThePinnedVersion()
     {
         using var folder = MedZooAppFactory.NewDataFolder();
-        await using var app = new MedZooAppFactory(folder.Path, executor: null);
+        await using var app = NewApp(folder.Path, executor: null);
         var address = app.Start();
         using var package = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "MedZoo.Web", "package.json")));
         var pinned = package.RootElement.GetProperty("dependencies").GetProperty("@niivue/niivue").GetString()!;
@@ -206,4 +209,11 @@ public sealed class Review3DE2ETests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Contains("export {", text, StringComparison.Ordinal);
         output.WriteLine(FormattableString.Invariant($"/lib/niivue/niivue.js: NiiVue {pinned}, {text.Length / 1e6:0.0} MB"));
     }
+}
+
+/// <summary>The same tests with the dashboard as a cluster web node, the review's files in PostgreSQL.</summary>
+[Collection(ClusterHosts.Collection)]
+public sealed class Review3DE2ETests_Cluster(ClusterHosts cluster, Xunit.Abstractions.ITestOutputHelper output) : Review3DE2ETests(output)
+{
+    protected override IDashboardHosts Hosts => cluster;
 }

@@ -4,6 +4,7 @@ using MedZoo.Engine.Data.Datasets;
 using MedZoo.Engine.IO;
 using MedZoo.Engine.Metrics;
 using MedZoo.Engine.Training;
+using MedZoo.Tests.Cluster;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Accounts;
 using MedZoo.Web.Imaging;
@@ -21,7 +22,7 @@ namespace MedZoo.Tests.E2E;
 /// the engine's metrics, downloaded, compared; uploads are refused when corrupt or hostile and for
 /// viewers; scrolling a 256×256 slice is timed.
 /// </summary>
-public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper output)
+public partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper output) : E2ETest
 {
     private const float LongWaitMs = 180_000;
 
@@ -40,7 +41,7 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
     /// </summary>
     private async Task StartReviewAsync(IPage page, MedZooAppFactory app)
     {
-        var repository = app.Services.GetRequiredService<ReviewRepository>();
+        var repository = app.Services.GetRequiredService<IReviewStore>();
         var before = repository.List().Select(r => r.Id).ToHashSet();
         await BrowserSession.ClickAndWaitForUrlAsync(page, "#start-review", ReviewUrl());
         Assert.Contains(repository.List(), r => !before.Contains(r.Id) && page.Url.EndsWith(r.Id, StringComparison.Ordinal));
@@ -48,7 +49,7 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
 
     private static async Task<ReviewRecord> WaitReviewAsync(MedZooAppFactory app, string id)
     {
-        var repo = app.Services.GetRequiredService<ReviewRepository>();
+        var repo = app.Services.GetRequiredService<IReviewStore>();
         var deadline = DateTime.UtcNow.AddMilliseconds(LongWaitMs);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var sub = app.Services.GetRequiredService<ReviewNotifier>().Subscribe(r =>
@@ -89,8 +90,8 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
+        await using var app = NewApp(folder.Path, executor: null);
         await using var browser = await BrowserSession.LaunchAsync();
-        await using var app = new MedZooAppFactory(folder.Path, executor: null);
         var address = app.Start();
         app.Services.GetRequiredService<UserService>().Create("watcher", "watcher-password", Roles.Viewer);
         var run = await TrainSmokeRunAsync(app);
@@ -300,7 +301,7 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
             Multipart = viewer.APIRequest.CreateFormData().Append("images", new FilePayload { Name = "t1.nii.gz", MimeType = "application/gzip", Buffer = inputBytes }),
         });
         Assert.Equal(403, refused.Status);
-        Assert.Empty(app.Services.GetRequiredService<ReviewRepository>().Uploads());
+        Assert.Empty(app.Services.GetRequiredService<IReviewStore>().Uploads());
     }
 
     [SkippableFact]
@@ -308,8 +309,8 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
+        await using var app = NewApp(folder.Path, executor: null);
         await using var browser = await BrowserSession.LaunchAsync();
-        await using var app = new MedZooAppFactory(folder.Path, executor: null);
         // Windows that do not overlap: the 256×256 upload is reviewed in seconds, not minutes, even under the whole suite.
         app.Settings["MedZoo:Review:Overlap"] = "0";
         var address = app.Start();
@@ -368,7 +369,7 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
         await page.FillAsync("#upload-name", "big subject");
         await page.ClickAsync("#upload-submit:not([disabled])");
         await page.WaitForSelectorAsync("#uploads-table tr:has-text('big subject')");
-        var upload = app.Services.GetRequiredService<ReviewRepository>().Uploads().Single();
+        var upload = app.Services.GetRequiredService<IReviewStore>().Uploads().Single();
         Assert.Equal("LPS", upload.Orientation);
 
         // Review it; the page shows the inference progress, then the planes.
@@ -429,6 +430,18 @@ public sealed partial class ReviewE2ETests(Xunit.Abstractions.ITestOutputHelper 
         await BrowserSession.GotoAsync(page, "/reviews");
         await page.ClickAsync($"tr[data-upload='{upload.Id}'] .mz-upload-remove");
         await BrowserSession.WaitAsync(page, $"() => !document.querySelector(\"tr[data-upload='{upload.Id}']\")");
+        var files = app.Services.GetRequiredService<IReviewFiles>();
+        Assert.Equal(Array.Empty<string>(), upload.Files.Select(f => f.Name).Where(name => files.Exists(ReviewFileArea.Uploads, upload.Id, name)).ToArray());
         Assert.False(Directory.Exists(Path.Combine(folder.Path, "uploads", upload.Id)));
     }
+}
+
+/// <summary>
+/// The same tests with the dashboard as a cluster web node: the smoke run trained and the reviews predicted by a
+/// worker, uploads and review files shared through PostgreSQL.
+/// </summary>
+[Collection(ClusterHosts.Collection)]
+public sealed class ReviewE2ETests_Cluster(ClusterHosts cluster, Xunit.Abstractions.ITestOutputHelper output) : ReviewE2ETests(output)
+{
+    protected override IDashboardHosts Hosts => cluster;
 }

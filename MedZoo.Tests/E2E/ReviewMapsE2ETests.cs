@@ -13,7 +13,7 @@ namespace MedZoo.Tests.E2E;
 /// on the New review form, drawn as overlays of the viewer with their colour scale, downloaded as
 /// float32 NIfTI on the input's grid.
 /// </summary>
-public sealed partial class ReviewE2ETests
+public partial class ReviewE2ETests
 {
     /// <summary>Picks an item of the viewer's Map select (a MudSelect: its input is hidden, so click its box).</summary>
     private static async Task ChooseMapAsync(IPage page, string item)
@@ -30,12 +30,12 @@ public sealed partial class ReviewE2ETests
     {
         var run = app.Service().Start(AppTestHelpers.Admin, "tta run", RunConfigJson.Serialize(TrainerRunExecutor.Smoke()));
         var deadline = DateTime.UtcNow.AddMilliseconds(LongWaitMs);
-        while (app.Repository().Get(run.Id) is { } now && !now.Status.IsFinished())
+        while (app.Runs().Get(run.Id) is { } now && !now.Status.IsFinished())
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"the smoke run did not finish in {LongWaitMs / 1000} s (now {now.Status})");
             await Task.Delay(250);
         }
-        return app.Repository().Get(run.Id)!;
+        return app.Runs().Get(run.Id)!;
     }
 
     [SkippableFact]
@@ -43,8 +43,8 @@ public sealed partial class ReviewE2ETests
     {
         BrowserSession.RequireChromium();
         using var folder = MedZooAppFactory.NewDataFolder();
+        await using var app = NewApp(folder.Path, executor: null);
         await using var browser = await BrowserSession.LaunchAsync();
-        await using var app = new MedZooAppFactory(folder.Path, executor: null);
         var address = app.Start();
         var run = await TrainSmokeRunPatientlyAsync(app);
         Assert.Equal(RunStatus.Completed, run.Status);

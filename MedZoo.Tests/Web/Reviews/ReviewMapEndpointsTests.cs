@@ -3,7 +3,6 @@ using MedZoo.Engine.IO;
 using MedZoo.Tests.TestSupport;
 using MedZoo.Tests.Web.Support;
 using MedZoo.Web.Imaging;
-using MedZoo.Web.Persistence;
 using MedZoo.Web.Reviews;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -22,7 +21,6 @@ public sealed class ReviewMapEndpointsTests
     /// <summary>A completed review whose worker output is written by hand: random probabilities (class by class) and a prediction file.</summary>
     private static float[] SaveReview(MedZooAppFactory app, string id, bool hasProbabilities = true)
     {
-        var storage = app.Services.GetRequiredService<ReviewStorage>();
         var voxels = Shape[0] * Shape[1] * Shape[2];
         var random = new Random(5);
         var p = new float[Classes * voxels];
@@ -31,12 +29,16 @@ public sealed class ReviewMapEndpointsTests
             var raw = Enumerable.Range(0, Classes).Select(_ => random.NextDouble() + 0.01).ToArray();
             for (var c = 0; c < Classes; c++) p[c * voxels + i] = (float)(raw[c] / raw.Sum());
         }
-        Directory.CreateDirectory(storage.ReviewFolder(id));
-        VolumeIO.Write(Volume.FromArray<byte>(new byte[voxels], Shape, Oblique), storage.ReviewFile(id, "prediction.nii.gz"));
-        for (var c = 0; c < Classes; c++)
-            File.WriteAllBytes(storage.ReviewFile(id, $"probability-{c}.u8"), ProbabilityMaps.Quantize(p.AsSpan(c * voxels, voxels)));
-        File.WriteAllBytes(storage.ReviewFile(id, "entropy.u8"), ProbabilityMaps.Entropy(p, Classes));
-        app.Services.GetRequiredService<ReviewRepository>().Save(new ReviewRecord
+        // Through the files seam, as the review runner stores its output, whichever mode holds them.
+        using (var staged = app.Services.GetRequiredService<IReviewFiles>().Stage(ReviewFileArea.Reviews, id))
+        {
+            VolumeIO.Write(Volume.FromArray<byte>(new byte[voxels], Shape, Oblique), staged.File("prediction.nii.gz"));
+            for (var c = 0; c < Classes; c++)
+                File.WriteAllBytes(staged.File($"probability-{c}.u8"), ProbabilityMaps.Quantize(p.AsSpan(c * voxels, voxels)));
+            File.WriteAllBytes(staged.File("entropy.u8"), ProbabilityMaps.Entropy(p, Classes));
+            staged.Commit();
+        }
+        app.Services.GetRequiredService<IReviewStore>().Save(new ReviewRecord
         {
             Id = id, RunId = "r", RunName = "run", SubjectName = "subject", Status = ReviewStatus.Completed, Shape = Shape,
             ClassNames = ["Background", "A", "B"], HasProbabilities = hasProbabilities, CreatedAt = DateTime.UtcNow,

@@ -58,7 +58,8 @@ public sealed class MedZooAppFactory : WebApplicationFactory<Program>
         StartServer();
         // After the web node, which created the database's tables: the worker finds them there.
         // (On the thread pool: xunit's synchronization context must not be the one this call blocks.)
-        if (Cluster is { } c) Worker = Task.Run(() => InProcessWorker.StartAsync(c, _executor, $"worker-{c.Name}")).GetAwaiter().GetResult();
+        // The worker gets this server's extra settings too (a review's Overlap, say, is the worker's to apply).
+        if (Cluster is { } c) Worker = Task.Run(() => InProcessWorker.StartAsync(c, _executor, $"worker-{c.Name}", Settings)).GetAwaiter().GetResult();
         return ClientOptions.BaseAddress;
     }
 

@@ -76,7 +76,7 @@ if have_apt; then
   apt_install chromium python3-nibabel python3-numpy python3-scipy
   apt_install python3-requests   # examples/automation.py, run by AutomationExampleTests
   apt_install python3-torch python3-onnx
-  [ "$MODE" = "--bench" ] && apt_install python3-torch python3-matplotlib
+  [ "$MODE" = "--bench" ] && apt_install python3-torch python3-matplotlib python3-websocket   # websocket: benchmarks/cluster-faults.py's viewer
   # Real PostgreSQL and Redis for the cluster tests (scripts/cluster-servers.sh starts private instances)
   apt_install postgresql redis-server haproxy   # cluster tests and scripts/cluster.sh (haproxy: the load balancer in front of web nodes)
 else
@@ -85,11 +85,11 @@ fi
 # benchmarks/ compare with PyTorch through Debian's /usr/bin/python3: say what is still missing, by package name.
 if [ "$MODE" = "--bench" ]; then
   bench_missing=()
-  for pair in torch:python3-torch numpy:python3-numpy nibabel:python3-nibabel matplotlib:python3-matplotlib; do
+  for pair in torch:python3-torch numpy:python3-numpy nibabel:python3-nibabel matplotlib:python3-matplotlib websocket:python3-websocket; do
     /usr/bin/python3 -c "import ${pair%%:*}" >/dev/null 2>&1 || bench_missing+=("${pair#*:}")
   done
   if [ ${#bench_missing[@]} = 0 ]; then
-    log "benchmarks: /usr/bin/python3 has torch, numpy, nibabel and matplotlib"
+    log "benchmarks: /usr/bin/python3 has torch, numpy, nibabel, matplotlib and websocket"
   else
     die "benchmarks need /usr/bin/python3 with ${bench_missing[*]} (Debian packages; on another system: pip install torch numpy nibabel matplotlib for /usr/bin/python3)"
   fi

@@ -15,15 +15,22 @@ namespace MedZoo.Tests.Cluster;
 /// </summary>
 public sealed class ClusterBrowserTests(ClusterNode nodeA) : IClassFixture<ClusterNode>
 {
+    /// <summary>A second web node on node A's PostgreSQL and Redis, with its own data folder.</summary>
+    private MedZooAppFactory NodeB(string data)
+    {
+        var node = new MedZooAppFactory(data, executor: null);
+        node.Settings["MedZoo:Cluster:Enabled"] = "true";
+        node.Settings["MedZoo:Cluster:Postgres"] = nodeA.Servers.Postgres;
+        node.Settings["MedZoo:Cluster:Redis"] = nodeA.Servers.Redis;
+        return node;
+    }
+
     [SkippableFact]
     public async Task Run_TrainedByAWorker_IsWatchedLiveFromAnotherWebNode()
     {
         BrowserSession.RequireChromium();
         using var dataB = TestSupport.TestPaths.NewTempFolder();
-        await using var nodeB = new MedZooAppFactory(dataB.Path, executor: null);
-        nodeB.Settings["MedZoo:Cluster:Enabled"] = "true";
-        nodeB.Settings["MedZoo:Cluster:Postgres"] = nodeA.Servers.Postgres;
-        nodeB.Settings["MedZoo:Cluster:Redis"] = nodeA.Servers.Redis;
+        await using var nodeB = NodeB(dataB.Path);
         var addressB = nodeB.Start();
 
         var (client, _) = await SignIn.AsAsync(nodeA.Address, MedZooAppFactory.AdminName, MedZooAppFactory.AdminPassword);
@@ -72,10 +79,7 @@ public sealed class ClusterBrowserTests(ClusterNode nodeA) : IClassFixture<Clust
     {
         BrowserSession.RequireChromium();
         using var dataB = TestSupport.TestPaths.NewTempFolder();
-        await using var nodeB = new MedZooAppFactory(dataB.Path, executor: null);
-        nodeB.Settings["MedZoo:Cluster:Enabled"] = "true";
-        nodeB.Settings["MedZoo:Cluster:Postgres"] = nodeA.Servers.Postgres;
-        nodeB.Settings["MedZoo:Cluster:Redis"] = nodeA.Servers.Redis;
+        await using var nodeB = NodeB(dataB.Path);
         var addressB = nodeB.Start();
         var receiver = nodeB.Services.GetRequiredService<MedZoo.Web.Cluster.Live.ClusterLiveReceiver>();
 
@@ -155,10 +159,7 @@ public sealed class ClusterBrowserTests(ClusterNode nodeA) : IClassFixture<Clust
     {
         BrowserSession.RequireChromium();
         using var dataB = TestSupport.TestPaths.NewTempFolder();
-        await using var nodeB = new MedZooAppFactory(dataB.Path, executor: null);
-        nodeB.Settings["MedZoo:Cluster:Enabled"] = "true";
-        nodeB.Settings["MedZoo:Cluster:Postgres"] = nodeA.Servers.Postgres;
-        nodeB.Settings["MedZoo:Cluster:Redis"] = nodeA.Servers.Redis;
+        await using var nodeB = NodeB(dataB.Path);
         var addressB = nodeB.Start();
         var (client, _) = await SignIn.AsAsync(nodeA.Address, MedZooAppFactory.AdminName, MedZooAppFactory.AdminPassword);
         using var __ = client;

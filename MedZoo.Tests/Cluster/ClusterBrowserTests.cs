@@ -15,6 +15,17 @@ namespace MedZoo.Tests.Cluster;
 /// </summary>
 public sealed class ClusterBrowserTests(ClusterNode nodeA) : IClassFixture<ClusterNode>
 {
+    /// <summary>Starts a run through node A's API as the admin; returns its id.</summary>
+    private async Task<string> StartRunOnNodeAAsync(string name, string configJson)
+    {
+        var (client, _) = await SignIn.AsAsync(nodeA.Address, MedZooAppFactory.AdminName, MedZooAppFactory.AdminPassword);
+        using var __ = client;
+        using var started = await client.PostAsync("/api/runs",
+            new StringContent($"{{\"name\":\"{name}\",\"config\":{configJson}}}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.True(started.StatusCode == HttpStatusCode.Created, $"POST /api/runs on node A answered {started.StatusCode}: {await started.Content.ReadAsStringAsync()}");
+        return JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+    }
+
     /// <summary>A second web node on node A's PostgreSQL and Redis, with its own data folder.</summary>
     private MedZooAppFactory NodeB(string data)
     {
@@ -33,12 +44,7 @@ public sealed class ClusterBrowserTests(ClusterNode nodeA) : IClassFixture<Clust
         await using var nodeB = NodeB(dataB.Path);
         var addressB = nodeB.Start();
 
-        var (client, _) = await SignIn.AsAsync(nodeA.Address, MedZooAppFactory.AdminName, MedZooAppFactory.AdminPassword);
-        using var __ = client;
-        using var started = await client.PostAsync("/api/runs",
-            new StringContent($"{{\"name\":\"watched from node B\",\"config\":{ClusterNode.SmokeConfig("cpu", epochs: 6)}}}", System.Text.Encoding.UTF8, "application/json"));
-        Assert.True(started.StatusCode == HttpStatusCode.Created, $"POST /api/runs on node A answered {started.StatusCode}: {await started.Content.ReadAsStringAsync()}");
-        var runId = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        var runId = await StartRunOnNodeAAsync("watched from node B", ClusterNode.SmokeConfig("cpu", epochs: 6));
 
         // The viewer's page on node B is open before any worker exists: everything it shows later arrives live.
         await using var browser = await BrowserSession.LaunchAsync();
@@ -89,12 +95,7 @@ public sealed class ClusterBrowserTests(ClusterNode nodeA) : IClassFixture<Clust
         options.Epochs = 14;
         options.Threads = 1;
         options.Sampling.SamplesTrain = 48;
-        var (client, _) = await SignIn.AsAsync(nodeA.Address, MedZooAppFactory.AdminName, MedZooAppFactory.AdminPassword);
-        using var __ = client;
-        using var started = await client.PostAsync("/api/runs",
-            new StringContent($"{{\"name\":\"through a Redis outage\",\"config\":{MedZoo.Web.Runs.RunConfigJson.Serialize(options)}}}", System.Text.Encoding.UTF8, "application/json"));
-        Assert.True(started.StatusCode == HttpStatusCode.Created, $"POST /api/runs on node A answered {started.StatusCode}: {await started.Content.ReadAsStringAsync()}");
-        var runId = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        var runId = await StartRunOnNodeAAsync("through a Redis outage", MedZoo.Web.Runs.RunConfigJson.Serialize(options));
 
         await using var browser = await BrowserSession.LaunchAsync();
         var page = await browser.NewPageAsync(addressB);
@@ -161,12 +162,7 @@ public sealed class ClusterBrowserTests(ClusterNode nodeA) : IClassFixture<Clust
         using var dataB = TestSupport.TestPaths.NewTempFolder();
         await using var nodeB = NodeB(dataB.Path);
         var addressB = nodeB.Start();
-        var (client, _) = await SignIn.AsAsync(nodeA.Address, MedZooAppFactory.AdminName, MedZooAppFactory.AdminPassword);
-        using var __ = client;
-        using var started = await client.PostAsync("/api/runs",
-            new StringContent($"{{\"name\":\"finished in the dark\",\"config\":{ClusterNode.SmokeConfig("cpu", epochs: 3)}}}", System.Text.Encoding.UTF8, "application/json"));
-        Assert.True(started.StatusCode == HttpStatusCode.Created, await started.Content.ReadAsStringAsync());
-        var runId = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        var runId = await StartRunOnNodeAAsync("finished in the dark", ClusterNode.SmokeConfig("cpu", epochs: 3));
 
         await using var browser = await BrowserSession.LaunchAsync();
         var page = await browser.NewPageAsync(addressB);

@@ -52,6 +52,9 @@ public class DatasetsE2ETests : E2ETest
         await page.PressAsync("#dataset-name", "Tab");
         await page.ClickAsync("div.mud-select:has(#dataset-kind)");
         await page.ClickAsync(".mud-popover-open .mud-list-item:has-text('decathlon')");
+        // The layout's description shows once the circuit rendered the choice: typing the folder before that could be
+        // lost to the re-render (seen once in cluster mode under load: Check stayed disabled with no folder).
+        await page.WaitForSelectorAsync("#dataset-kind-description");
         await page.FillAsync("#dataset-path", checkedFolder);
         await page.PressAsync("#dataset-path", "Tab"); // the text field binds on change
         await page.ClickAsync("#dataset-check");
@@ -78,6 +81,9 @@ public class DatasetsE2ETests : E2ETest
         await BrowserSession.SignInAsync(page, MedZooAppFactory.AdminName, MedZooAppFactory.AdminPassword, "/datasets");
         await page.ClickAsync("div.mud-select:has(#dataset-kind)");
         await page.ClickAsync(".mud-popover-open .mud-list-item:has-text('decathlon')");
+        // The layout's description shows once the circuit rendered the choice: typing the folder before that could be
+        // lost to the re-render (seen once in cluster mode under load: Check stayed disabled with no folder).
+        await page.WaitForSelectorAsync("#dataset-kind-description");
         await page.FillAsync("#dataset-path", "/etc");
         await page.PressAsync("#dataset-path", "Tab");
         await page.ClickAsync("#dataset-check");

@@ -18,7 +18,7 @@ namespace MedZoo.Web.Cluster.Live;
 /// A rejected message is dropped with a log line (at most one per second, with a count of those not logged).
 /// When Redis restarts, StackExchange.Redis reconnects and re-subscribes on its own; updates sent during the gap
 /// are lost to live viewers, whose pages read them from the run's history (<c>RunViewSync</c>). Ten Redis outages in
-/// <c>benchmarks/cluster-faults.py --fault redis</c> and ten restarts in <c>ClusterLiveStreamTests</c> all resumed within a
+/// <c>benchmarks/cluster-faults.py --fault redis</c> and ten restarts in <c>ClusterLiveStreamFaultTests</c> all resumed within a
 /// second; a subscription lost while Redis and the connection stay up would not, so the node checks it: every
 /// <see cref="ClusterLiveOptions.ProbeInterval"/> it sends itself a probe through the backplane, and when one that Redis
 /// accepted has not come back within <see cref="ClusterLiveOptions.ProbeTimeout"/> it closes its in-process connection

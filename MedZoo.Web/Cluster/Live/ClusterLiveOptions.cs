@@ -39,9 +39,10 @@ public sealed class ClusterLiveOptions
 
     /// <summary>
     /// How long a probe that Redis accepted may take to come back before the node concludes that its subscription was
-    /// lost (it happens after some Redis restarts) and subscribes again.
+    /// lost and subscribes again (10 s: long enough that a busy machine's slow round trip is not taken for a loss, which
+    /// would cost the updates in flight while it subscribes again).
     /// </summary>
-    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     public void Validate()
     {

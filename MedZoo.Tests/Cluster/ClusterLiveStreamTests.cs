@@ -279,8 +279,10 @@ public sealed class ClusterLiveStreamTests(ClusterLiveStreamTests.Cluster cluste
             var a = NodeA.Services.GetRequiredService<ClusterLiveReceiver>();
             var b = NodeB.Services.GetRequiredService<ClusterLiveReceiver>();
             var fa = NodeA.Services.GetRequiredService<ClusterLiveForwarder>();
+            var warnings = NodeALogs.Lines.Where(l => l.Level >= LogLevel.Warning).TakeLast(8).Select(l => $"{l.Category}: {l.Text}");
             return $"(worker sent {f.Sent}, failed {f.Failed}; node A received {a.Received}, rejected {a.Rejected}, "
-                + $"connections {a.Connections}, its forwarder sent {fa.Sent}, failed {fa.Failed}; node B received {b.Received}, rejected {b.Rejected})";
+                + $"its forwarder sent {fa.Sent}, failed {fa.Failed}; node A's receiver: {a.Describe()}; node B's receiver: {b.Describe()}; "
+                + $"node A's last warnings: {string.Join(" || ", warnings)})";
         }
 
         /// <summary>The run, in every store (a cluster's database is shared; here each process has its own).</summary>

@@ -30,7 +30,6 @@ public sealed class ClusterLiveOptions
     /// </summary>
     public int ForwarderCapacity { get; set; } = 4096;
 
-    /// <summary>Throws <see cref="InvalidOperationException"/> naming the first bad setting.</summary>
     /// <summary>
     /// How often a web node sends itself a probe through Redis to check that its subscription still receives
     /// (<see cref="ClusterLiveReceiver"/>); 0 turns the check off.
@@ -44,6 +43,7 @@ public sealed class ClusterLiveOptions
     /// </summary>
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Throws <see cref="InvalidOperationException"/> naming the first bad setting.</summary>
     public void Validate()
     {
         if (ProbeInterval < TimeSpan.Zero || ProbeInterval > TimeSpan.FromMinutes(10))

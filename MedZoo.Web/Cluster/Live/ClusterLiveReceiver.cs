@@ -22,7 +22,9 @@ namespace MedZoo.Web.Cluster.Live;
 /// second; a subscription lost while Redis and the connection stay up would not, so the node checks it: every
 /// <see cref="ClusterLiveOptions.ProbeInterval"/> it sends itself a probe through the backplane, and when one that Redis
 /// accepted has not come back within <see cref="ClusterLiveOptions.ProbeTimeout"/> it closes its in-process connection
-/// and opens a new one, which subscribes afresh (<see cref="Resubscriptions"/>).
+/// and opens a new one, which subscribes afresh (<see cref="Resubscriptions"/>). It does the same when the connection
+/// has not been connected for that long (a reconnect that hangs), and says so in one line when Redis refuses its probes
+/// for that long (it then cannot tell whether it receives). Connection attempts run one at a time.
 /// </summary>
 public sealed class ClusterLiveReceiver(
     RunNotifier notifier,
@@ -40,6 +42,7 @@ public sealed class ClusterLiveReceiver(
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _logGate = new();
+    private readonly SemaphoreSlim _connectGate = new(1, 1);
     private HubConnection? _connection;
     private Task _connecting = Task.CompletedTask;
     private long _received;
@@ -50,6 +53,11 @@ public sealed class ClusterLiveReceiver(
     private long _connections;
     private Task? _probing;
     private long _probesSent;
+    private long _probesBack;
+    private long _probesRefused;
+    private long _refusedSince; // Stopwatch timestamp of the first refused probe in a row; 0: the last one was accepted
+    private bool _refusedLogged;
+    private long _notConnectedSince; // Stopwatch timestamp since the probe found the connection not connected; 0: connected
     private long _unansweredSince; // Stopwatch timestamp of the oldest probe Redis accepted that has not come back; 0: none
     private int _resubscribing;
     private long _resubscriptions;
@@ -72,6 +80,15 @@ public sealed class ClusterLiveReceiver(
     /// <summary>Messages dropped as malformed, unknown or oversized so far.</summary>
     public long Rejected => Interlocked.Read(ref _rejected);
 
+    /// <summary>The connection's state and the probe's counters, for logs and a failed test's message.</summary>
+    public string Describe()
+    {
+        var since = Interlocked.Read(ref _unansweredSince);
+        return $"connection {_connection?.State.ToString() ?? "none"}, {Connections} opened, {Interlocked.Read(ref _probesSent)} probes sent, " +
+               $"{Interlocked.Read(ref _probesRefused)} refused, {Interlocked.Read(ref _probesBack)} back, unanswered for {(since == 0 ? 0 : Stopwatch.GetElapsedTime(since).TotalSeconds):F1} s, " +
+               $"{Resubscriptions} resubscriptions, {Received} received";
+    }
+
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -92,7 +109,10 @@ public sealed class ClusterLiveReceiver(
         };
         _connection.Closed += e =>
         {
+            // SignalR raises Closed on a task of its own, so it may arrive after a resubscription that closed the
+            // connection on purpose has already opened it again: ConnectAsync then finds it connected and returns.
             if (_stopping.IsCancellationRequested || Volatile.Read(ref _resubscribing) == 1) return Task.CompletedTask;
+            if (_connection.State != HubConnectionState.Disconnected) return Task.CompletedTask;
             // Closed for good by the hub side (reconnecting gave up or was refused): open a new connection.
             logger.LogWarning(e, "The cluster live stream's in-process connection closed; opening a new one");
             _connecting = ConnectAsync(_stopping.Token);
@@ -105,12 +125,35 @@ public sealed class ClusterLiveReceiver(
 
     private async Task ConnectAsync(CancellationToken stopping)
     {
+        try
+        {
+            // One attempt at a time: the Closed handler, a resubscription and the start may all want a connection.
+            await _connectGate.WaitAsync(stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        try
+        {
+            await ConnectLockedAsync(stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            _connectGate.Release();
+        }
+    }
+
+    private async Task ConnectLockedAsync(CancellationToken stopping)
+    {
         var failures = 0;
         while (!stopping.IsCancellationRequested)
         {
             try
             {
-                await _connection!.StartAsync(stopping).ConfigureAwait(false);
+                // Another attempt already connected it (or SignalR's own reconnect is under way, which the probe watches).
+                if (_connection!.State != HubConnectionState.Disconnected) return;
+                await _connection.StartAsync(stopping).ConfigureAwait(false);
                 if (failures > 0) logger.LogInformation("Receiving the cluster's live stream after {Failures} failed attempts", failures);
                 Interlocked.Increment(ref _connections);
                 _connected.TrySetResult();
@@ -147,23 +190,49 @@ public sealed class ClusterLiveReceiver(
                 await Task.Delay(_options.ProbeInterval, stopping).ConfigureAwait(false);
                 if (_connection?.State != HubConnectionState.Connected)
                 {
+                    // Not connected: nothing is received either. SignalR's reconnect or ConnectAsync is trying; one that
+                    // has not succeeded within the timeout (an attempt that hangs) is replaced by a fresh connection.
                     Interlocked.Exchange(ref _unansweredSince, 0);
+                    if (_notConnectedSince == 0) _notConnectedSince = Stopwatch.GetTimestamp();
+                    else if (Stopwatch.GetElapsedTime(_notConnectedSince) > _options.ProbeTimeout)
+                    {
+                        _notConnectedSince = 0;
+                        await ResubscribeAsync("its in-process connection has not been connected for " +
+                                               $"{_options.ProbeTimeout.TotalSeconds:0} s", stopping).ConfigureAwait(false);
+                    }
                     continue;
                 }
+                _notConnectedSince = 0;
                 var probe = $"{origin.Name}:{Interlocked.Increment(ref _probesSent)}";
                 try
                 {
-                    await hub.Clients.Group(ClusterLiveHub.NodesGroup).Probe(probe).ConfigureAwait(false);
+                    // A send that neither completes nor fails within the timeout counts as refused.
+                    await hub.Clients.Group(ClusterLiveHub.NodesGroup).Probe(probe).WaitAsync(_options.ProbeTimeout, stopping).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    // Redis refused it (down): that says nothing about the subscription; the forwarder logs the outage.
+                    // Redis refused it (down): that says nothing about the subscription, so the node cannot tell whether
+                    // it still receives; one line when that has lasted a while, one when Redis takes probes again.
                     Interlocked.Exchange(ref _unansweredSince, 0);
+                    Interlocked.Increment(ref _probesRefused);
+                    if (_refusedSince == 0) _refusedSince = Stopwatch.GetTimestamp();
+                    else if (!_refusedLogged && Stopwatch.GetElapsedTime(_refusedSince) > _options.ProbeTimeout)
+                    {
+                        _refusedLogged = true;
+                        logger.LogWarning(e, "This node cannot send through Redis for {Seconds:0} s, so it cannot check that it still receives the " +
+                                             "cluster's live stream; its pages read runs from the database meanwhile", Stopwatch.GetElapsedTime(_refusedSince).TotalSeconds);
+                    }
                     continue;
                 }
+                if (_refusedLogged)
+                    logger.LogInformation("This node sends through Redis again after {Seconds:0} s", Stopwatch.GetElapsedTime(_refusedSince).TotalSeconds);
+                _refusedSince = 0;
+                _refusedLogged = false;
                 Interlocked.CompareExchange(ref _unansweredSince, Stopwatch.GetTimestamp(), 0);
                 var since = Interlocked.Read(ref _unansweredSince);
-                if (since != 0 && Stopwatch.GetElapsedTime(since) > _options.ProbeTimeout) await ResubscribeAsync(stopping).ConfigureAwait(false);
+                if (since != 0 && Stopwatch.GetElapsedTime(since) > _options.ProbeTimeout)
+                    await ResubscribeAsync($"this node's probe, accepted by Redis, did not come back within {_options.ProbeTimeout.TotalSeconds:0} s",
+                        stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -179,17 +248,18 @@ public sealed class ClusterLiveReceiver(
     private void OnProbe(string probe)
     {
         // Any of this node's own probes coming back shows that its subscription receives.
-        if (probe.StartsWith(origin.Name + ":", StringComparison.Ordinal)) Interlocked.Exchange(ref _unansweredSince, 0);
+        if (!probe.StartsWith(origin.Name + ":", StringComparison.Ordinal)) return;
+        Interlocked.Increment(ref _probesBack);
+        Interlocked.Exchange(ref _unansweredSince, 0);
     }
 
-    private async Task ResubscribeAsync(CancellationToken stopping)
+    private async Task ResubscribeAsync(string why, CancellationToken stopping)
     {
         if (Interlocked.Exchange(ref _resubscribing, 1) == 1) return;
         try
         {
             Interlocked.Increment(ref _resubscriptions);
-            logger.LogWarning("The cluster live stream's subscription through Redis stopped receiving: this node's probe, accepted by Redis, " +
-                              "did not come back within {Timeout} s. Subscribing again", _options.ProbeTimeout.TotalSeconds);
+            logger.LogWarning("The cluster live stream's subscription through Redis stopped receiving: {Why}. Subscribing again", why);
             await _connection!.StopAsync(stopping).ConfigureAwait(false);
             await ConnectAsync(stopping).ConfigureAwait(false);
             Interlocked.Exchange(ref _unansweredSince, 0);

@@ -1,23 +1,10 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Threading.Channels;
 using MedZoo.Engine.Training;
-using MedZoo.Tests.TestSupport;
-using MedZoo.Tests.Web.Support;
-using MedZoo.Web.Accounts;
 using MedZoo.Web.Cluster.Live;
-using MedZoo.Web.Live;
-using MedZoo.Web.Persistence;
-using MedZoo.Web.Runs;
-using Microsoft.AspNetCore.SignalR;
-using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using StackExchange.Redis;
-using Xunit.Abstractions;
 using MedZoo.Web.Runs.Live;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
 
 namespace MedZoo.Tests.Cluster;
 

@@ -37,6 +37,7 @@ Writes the raw results to benchmarks/results/latest.json (--output) for plot.py.
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -63,8 +64,14 @@ def run_json(command, log, env=None):
     log.write(f"  {time.time() - started:6.1f} s  {prefix + ' ' if prefix else ''}{' '.join(command[-12:])}\n")
     if proc.returncode != 0:
         # A failed configuration is reported in the table (and its reason kept), not hidden by aborting the rest.
-        reason = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[0]
+        # stderr starts with progress lines ("benchmarking: 0%"); the error is at its end. The reason is the last line
+        # that is not progress, and the log keeps the whole tail so that a failure seen once can be read afterwards.
+        lines = [l for l in proc.stderr.strip().splitlines() if l.strip()]
+        errors = [l for l in lines if not re.match(r"^\S[^:]*: \d+%", l)]
+        reason = (errors or lines or [f"exit code {proc.returncode}"])[-1]
         log.write(f"  FAILED ({proc.returncode}): {reason}\n")
+        for line in lines[-30:]:
+            log.write(f"    | {line}\n")
         log.flush()
         return {"failed": reason}
     log.flush()

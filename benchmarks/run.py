@@ -65,9 +65,9 @@ def run_json(command, log, env=None):
     if proc.returncode != 0:
         # A failed configuration is reported in the table (and its reason kept), not hidden by aborting the rest.
         # stderr starts with progress lines ("benchmarking: 0%"); the error is at its end. The reason is the last line
-        # that is not progress, and the log keeps the whole tail so that a failure seen once can be read afterwards.
+        # that is neither progress nor a stack frame, and the log keeps the whole tail so that a failure seen once can be read afterwards.
         lines = [l for l in proc.stderr.strip().splitlines() if l.strip()]
-        errors = [l for l in lines if not re.match(r"^\S[^:]*: \d+%", l)]
+        errors = [l for l in lines if not re.match(r"^\S[^:]*: \d+%", l) and not l.lstrip().startswith("at ")]  # nor .NET stack frames
         reason = (errors or lines or [f"exit code {proc.returncode}"])[-1]
         log.write(f"  FAILED ({proc.returncode}): {reason}\n")
         for line in lines[-30:]:

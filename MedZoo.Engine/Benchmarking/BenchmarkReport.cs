@@ -127,6 +127,9 @@ public sealed record TrainBenchmark
     public required int InChannels { get; init; }
     public required int Classes { get; init; }
     public string Optimizer { get; init; } = "adam";
+
+    /// <summary>Which Adam ran: MedZoo's single pass, or TorchSharp's own (<c>MEDZOO_ADAM=torchsharp</c>).</summary>
+    public string OptimizerImplementation { get; init; } = "";
     public string Loss { get; init; } = "dice_ce";
     public required int Warmup { get; init; }
     public required int Repeats { get; init; }

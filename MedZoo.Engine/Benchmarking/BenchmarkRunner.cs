@@ -174,7 +174,7 @@ public static class BenchmarkRunner
         manual_seed(o.Seed);
         using var model = ModelZoo.Create(modelName, o.InChannels, o.Classes, o.ModelOptions);
         model.train();
-        using var optimizer = optim.Adam(model.parameters(), o.LearningRate);
+        using var optimizer = Trainer.CreateOptimizer(new TrainerOptions { LearningRate = o.LearningRate }, model.parameters());
         using var loss = LossFactory.Create("dice_ce");
         var (image, label) = RandomBatch(o.BatchSize, o.InChannels, o.Classes, [patch, patch, patch], o.Seed);
         var totals = new List<double>();
@@ -206,6 +206,7 @@ public static class BenchmarkRunner
         {
             Model = ModelZoo.Get(modelName).Name, Parameters = ModelZoo.CountParameters(model), Patch = [patch, patch, patch],
             Batch = o.BatchSize, InChannels = o.InChannels, Classes = o.Classes, Warmup = o.Warmup, Repeats = o.Repeats,
+            OptimizerImplementation = optimizer is MedZoo.Engine.Training.Optimizers.Adam ? "medzoo-single-pass" : "torchsharp",
             Seconds = TimingSummary.Of(totals), ForwardSeconds = TimingSummary.MedianOf(forwards),
             BackwardSeconds = TimingSummary.MedianOf(backwards), OptimizerSeconds = TimingSummary.MedianOf(steps),
         };

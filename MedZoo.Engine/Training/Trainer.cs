@@ -206,6 +206,7 @@ public sealed class Trainer
                     Networks.Blocks.CpuConvolution.Explanation);
                 Log(RunLogLevel.Info, Devices.MallocTuning.Explanation);
             }
+            if (_options.Optimizer == OptimizerKind.Adam) Log(RunLogLevel.Info, $"optimizer: {Optimizers.AdamChoice.Describe()}");
             ResumeIfAsked();
             var data = _components.Data;
             _fan.OnEvent(new RunStarted
@@ -511,7 +512,7 @@ public sealed class Trainer
         internal static OptimizerHelper CreateOptimizer(TrainerOptions o, IEnumerable<Parameter> parameters) => o.Optimizer switch
         {
             OptimizerKind.Sgd => optim.SGD(parameters, o.LearningRate, momentum: o.Momentum, weight_decay: o.WeightDecay),
-            OptimizerKind.Adam => optim.Adam(parameters, o.LearningRate, weight_decay: o.WeightDecay),
+            OptimizerKind.Adam => Optimizers.AdamChoice.UseTorchSharp ? optim.Adam(parameters, o.LearningRate, weight_decay: o.WeightDecay) : new Optimizers.Adam(parameters, o.LearningRate, weight_decay: o.WeightDecay),
             OptimizerKind.AdamW => optim.AdamW(parameters, o.LearningRate, weight_decay: o.WeightDecay),
             OptimizerKind.RmsProp => optim.RMSProp(parameters, o.LearningRate, momentum: o.Momentum, weight_decay: o.WeightDecay),
             _ => throw new ArgumentException($"{nameof(TrainerOptions.Optimizer)}: {o.Optimizer} is not an optimizer"),

@@ -223,6 +223,7 @@ public sealed class BenchVerb : ICliVerb
             foreach (var t in train)
                 w.WriteLine(string.Create(inv, $"  {t.Model,-14} {t.Patch[0] + "³",-6} {t.Batch,5} {t.Seconds.Median,8:F3} {t.ForwardSeconds,8:F3} {t.BackwardSeconds,9:F3} {t.OptimizerSeconds,7:F3}  {t.Parameters:N0}"));
             w.WriteLine($"  (CPU convolutions: {r.ConvolutionRoute}, see {CpuConvolution.Variable}{(r.OneDnnIsa is { } isa ? $"; {OneDnnIsa.Variable}={isa}" : "")})");
+            w.WriteLine($"  (Adam: {(train[0].OptimizerImplementation == "torchsharp" ? "TorchSharp's own" : "MedZoo's single pass")}, see {MedZoo.Engine.Training.Optimizers.AdamChoice.Variable})");
         }
         if (r.ConvolutionChoices.Length > 0) WriteConvolutionChoices(r, w);
         if (r.Infer is { Count: > 0 } infer)

@@ -233,6 +233,8 @@ public static class CpuConvolution
                 var w = reuseFrozen && t_frozen is { } frozen ? frozen.ChannelsLast(weight, spec) : PrepareWeight(weight, spec, channelsLast: true);
                 return spec.Run(ToChannelsLast(PrepareInput(input, spec)), w, bias).MoveToOuterDisposeScope();
             }
+            case ShapeRoute.DepthSplit:
+                return DepthSplit(input, weight, bias, spec);
             case ShapeRoute.Plain:
             {
                 // Inputs often arrive channels-last (the previous convolution's layout): libtorch would
@@ -247,6 +249,54 @@ public static class CpuConvolution
                 return spec.Run(input.to(float64), weight.to(float64), bias?.to(float64)).to(float32).MoveToOuterDisposeScope();
             }
         }
+    }
+
+    /// <summary>Output channels below which the depth-split route is considered: one oneDNN vector block of float32 on AVX-512.</summary>
+    internal const long DepthSplitMaxOutChannels = 15;
+
+    /// <summary>
+    /// Whether a convolution may run <see cref="DepthSplit"/>: ungrouped, not transposed, stride 1, no dilation, a
+    /// kernel deeper than one, and fewer output channels than one of oneDNN's vector blocks (16 float32 lanes), where
+    /// its kernels leave most lanes idle: a segmentation network's last 5×5×5 convolution to its few classes (VNET's
+    /// 32 → 4 channels at full size). Whether it is faster is for <see cref="VerifyShape"/> to measure.
+    /// </summary>
+    internal static bool DepthSplitFits(long[] inputShape, long[] weightShape, ConvolutionSpec spec)
+    {
+        // Its inner convolution always runs on channels-last data, so only where the process found that layout exact,
+        // and never from one input channel (oneDNN's input gradient is unreliable there, see PadsSingleInputChannel).
+        if (Route != CpuConvolutionRoute.ChannelsLast) return false;
+        if (spec.Transposed || spec.Groups != 1 || inputShape.Length != 5 || weightShape.Length != 5) return false;
+        var (stride, padding, _, dilation) = spec.Settings;
+        if (stride != 1 || dilation != 1) return false;
+        if (weightShape[0] > DepthSplitMaxOutChannels || weightShape[2] < 2 || inputShape[1] < 2) return false;
+        return inputShape[2] + 2 * padding - weightShape[2] + 1 >= 1
+               && inputShape[3] + 2 * padding - weightShape[3] + 1 >= 1
+               && inputShape[4] + 2 * padding - weightShape[4] + 1 >= 1;
+    }
+
+    /// <summary>
+    /// A k_d×k_h×k_w convolution to O channels as one 1×k_h×k_w convolution to k_d·O channels and a sum of depth-shifted
+    /// slices: y[:, o, d] = Σ_j z[:, j·O + o, d + j], where z's channel j·O + o has the weights w[o, :, j]. The same
+    /// multiplications, but oneDNN fills k_d times as many lanes (VNET's last layer: 20 output channels instead of 4).
+    /// The depth padding is applied to the input, the height and width padding by the convolution, on channels-last
+    /// data, and the result stays channels-last as the channels-last route's does. Autograd
+    /// differentiates the reshaped weight, the convolution and the sum. Only where <see cref="DepthSplitFits"/>; taken
+    /// only where it agreed with the checked routes and was the fastest (<see cref="VerifyShape"/>).
+    /// </summary>
+    internal static Tensor DepthSplit(Tensor input, Tensor weight, Tensor? bias, ConvolutionSpec spec)
+    {
+        using var scope = NewDisposeScope();
+        var (_, padding, _, _) = spec.Settings;
+        var (outChannels, inChannels, kd, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3], weight.shape[4]);
+        var stacked = weight.permute(2, 0, 1, 3, 4).reshape(kd * outChannels, inChannels, 1, kh, kw);
+        var x = padding > 0 ? nn.functional.pad(input, [0, 0, 0, 0, padding, padding]) : input;
+        // Channels-last, where oneDNN is exact for channel counts that are no multiple of its vector width (k_d·O often is not).
+        var z = nn.functional.conv3d(ToChannelsLast(x), ToChannelsLast(stacked), null, [1, 1, 1], [0, padding, padding]);
+        var depth = z.shape[2] - kd + 1;
+        var y = z.narrow(1, 0, outChannels).narrow(2, 0, depth);
+        for (long j = 1; j < kd; j++) y = y + z.narrow(1, j * outChannels, outChannels).narrow(2, j, depth);
+        if (bias is not null) y = y + bias.reshape(1, outChannels, 1, 1, 1);
+        return y.MoveToOuterDisposeScope();
     }
 
     // A convolution from one input channel: oneDNN's input gradient is intermittently wrong or NaN on
@@ -274,6 +324,9 @@ public static class CpuConvolution
         /// <summary>libtorch's plain call on NCDHW data.</summary>
         Plain,
 
+        /// <summary>A 1×k×k convolution to k·O channels and a sum of depth-shifted slices (see <see cref="DepthSplit"/>).</summary>
+        DepthSplit,
+
         /// <summary>In float64 and cast back (both oneDNN routes were wrong).</summary>
         Float64,
     }
@@ -283,7 +336,7 @@ public static class CpuConvolution
     private static readonly ConcurrentQueue<ConvolutionChoice> ProcessChoices = new();
 
     /// <summary>A shape's route in this process, why, and the timings it was chosen by.</summary>
-    private sealed record Known(ShapeRoute Route, string Reason, double? ChannelsLastSeconds, double? PlainSeconds, bool ChannelsLastWrong);
+    private sealed record Known(ShapeRoute Route, string Reason, double? ChannelsLastSeconds, double? PlainSeconds, bool ChannelsLastWrong, double? DepthSplitSeconds = null);
 
     /// <summary>
     /// Shapes that failed their check on channels-last data and run another way, one line each, in the
@@ -375,7 +428,7 @@ public static class CpuConvolution
             foreach (var k in candidates)
                 if (RouteCache.TryGet(context, k, out var saved))
                 {
-                    known = new Known(saved.Route, saved.Reason, saved.ChannelsLastSeconds, saved.PlainSeconds, false);
+                    known = new Known(saved.Route, saved.Reason, saved.ChannelsLastSeconds, saved.PlainSeconds, false, saved.DepthSplitSeconds);
                     (stored, source) = (k, ConvolutionChoiceSource.Cache);
                     Trace($"cache {ShapeRouteName(saved.Route)}: {k}");
                     break;
@@ -389,8 +442,8 @@ public static class CpuConvolution
                 Interlocked.Increment(ref _checked);
                 stored = gradients ? key + " +grad" : key;
                 Trace($"{took.TotalSeconds:F2} s {verdict.Route} ({verdict.Reason}): {stored}");
-                known = new Known(verdict.Route, verdict.Reason, verdict.ChannelsLastSeconds, verdict.PlainSeconds, verdict.ChannelsLastWrong);
-                RouteCache.Put(context, stored, new CachedRoute(verdict.Route, verdict.ChannelsLastSeconds, verdict.PlainSeconds, verdict.Reason));
+                known = new Known(verdict.Route, verdict.Reason, verdict.ChannelsLastSeconds, verdict.PlainSeconds, verdict.ChannelsLastWrong, verdict.DepthSplitSeconds);
+                RouteCache.Put(context, stored, new CachedRoute(verdict.Route, verdict.ChannelsLastSeconds, verdict.PlainSeconds, verdict.Reason, verdict.DepthSplitSeconds));
                 source = ConvolutionChoiceSource.Checked;
             }
             if (ShapeRoutes.TryAdd(memory + stored, known))
@@ -413,6 +466,7 @@ public static class CpuConvolution
         {
             ShapeRoute.ChannelsLast => "runs on channels-last data",
             ShapeRoute.Plain => "runs as a plain NCDHW call",
+            ShapeRoute.DepthSplit => "runs depth-split, as a 1×k×k convolution to k times the channels",
             _ => "runs in float64",
         };
         return new ConvolutionChoice
@@ -424,6 +478,7 @@ public static class CpuConvolution
             Reason = known.Reason,
             ChannelsLastSeconds = known.ChannelsLastSeconds,
             PlainSeconds = known.PlainSeconds,
+            DepthSplitSeconds = known.DepthSplitSeconds,
             Note = $"{key}: {how} ({known.Reason})",
         };
     }
@@ -445,6 +500,7 @@ public static class CpuConvolution
     {
         ShapeRoute.ChannelsLast => "channels_last",
         ShapeRoute.Plain => "plain",
+        ShapeRoute.DepthSplit => "depth_split",
         _ => "float64",
     };
 
@@ -459,7 +515,7 @@ public static class CpuConvolution
     }
 
     /// <summary>The outcome of <see cref="VerifyShape"/>: the route, why, and the timings it was chosen by.</summary>
-    internal sealed record ShapeVerdict(ShapeRoute Route, string Reason, double? ChannelsLastSeconds, double? PlainSeconds, bool ChannelsLastWrong);
+    internal sealed record ShapeVerdict(ShapeRoute Route, string Reason, double? ChannelsLastSeconds, double? PlainSeconds, bool ChannelsLastWrong, double? DepthSplitSeconds = null);
 
     /// <summary>How much faster (fraction) the plain call must be to leave channels-last, whose output layout the next layers also use.</summary>
     internal const double PlainMargin = 0.05;
@@ -472,10 +528,11 @@ public static class CpuConvolution
     /// call on channels-last data and the plain call on NCDHW data reach different oneDNN kernels; if
     /// they agree, both are right. Otherwise the same convolution in float64 (libtorch's own kernels,
     /// not oneDNN) decides which of them is, and where neither is, the shape runs in float64. Where
-    /// both are right, each is timed (its layout conversions included; the calling thread's CPU time,
+    /// <see cref="DepthSplitFits"/>, the depth-split route is computed too and counts as right if it agrees
+    /// with a right route (or with float64). Where two or more are right, each is timed (its layout conversions included; the calling thread's CPU time,
     /// see <see cref="Devices.ThreadCpuClock"/>) up to three times, interleaved,
-    /// after the check's own call warmed it up, and the faster by the smallest time wins (the plain call
-    /// by at least <see cref="PlainMargin"/>). Costs a few convolutions per new shape, once per process
+    /// after the check's own call warmed it up, and the fastest by the smallest time wins (another route
+    /// than channels-last by at least <see cref="PlainMargin"/>). Costs a few convolutions per new shape, once per process
     /// and context (<see cref="ConvolutionRouteCache"/>); draws nothing from torch's global generator.
     /// </summary>
     internal static ShapeVerdict VerifyShape(long[] inputShape, long[] weightShape, ConvolutionSpec spec, bool gradients, bool channelsLastFirst,
@@ -502,24 +559,33 @@ public static class CpuConvolution
 
         ShapeRoute[] order = channelsLastFirst ? [ShapeRoute.ChannelsLast, ShapeRoute.Plain] : [ShapeRoute.Plain];
         var results = order.Select(Compute).ToArray();
-        ShapeRoute[] right;
+        var right = new List<ShapeRoute>();
         var channelsLastWrong = false;
+        Tensor[]? exact = null;
+        Tensor[] Exact() => exact ??= spec.Transposed || spec.Groups != 1 ? Compute(ShapeRoute.Float64) : Float64InChunks(x, w, upstream, spec, results[0][0].shape);
         // Two kernel families on two layouts agreeing is taken as right (float64 costs 5–20× more).
         if (results.Length == 2 && Agree(results[0], results[1].Select(t => t.to(float64)).ToArray()))
-            right = order;
+            right.AddRange(order);
         else
         {
             Trace($"disagree: {spec.Key} input {Shape(inputShape)} weight {Shape(weightShape)}{(gradients ? " +grad" : "")}; asking float64");
-            var exact = spec.Transposed || spec.Groups != 1 ? Compute(ShapeRoute.Float64) : Float64InChunks(x, w, upstream, spec, results[0][0].shape);
-            right = order.Where((_, i) => Agree(results[i], exact)).ToArray();
+            right.AddRange(order.Where((_, i) => Agree(results[i], Exact())));
             channelsLastWrong = channelsLastFirst && !right.Contains(ShapeRoute.ChannelsLast);
         }
-        if (right.Length == 0)
+        // The depth-split route where it fits: right if it agrees with a route found right, or else with float64.
+        if (DepthSplitFits(inputShape, weightShape, spec))
+        {
+            var split = Compute(ShapeRoute.DepthSplit);
+            var reference = right.Count > 0 ? results[Array.IndexOf(order, right[0])].Select(t => t.to(float64)).ToArray() : Exact();
+            if (Agree(split, reference)) right.Add(ShapeRoute.DepthSplit);
+        }
+        if (right.Count == 0)
             return new ShapeVerdict(ShapeRoute.Float64, channelsLastFirst ? "both oneDNN layouts were wrong against float64" : "the plain call was wrong against float64", null, null, channelsLastFirst);
-        if (right.Length == 1)
-            return new ShapeVerdict(right[0], right[0] == ShapeRoute.Plain && channelsLastFirst ? "channels-last was wrong against float64" : "checked against float64", null, null, channelsLastWrong);
+        if (right.Count == 1)
+            return new ShapeVerdict(right[0], right[0] == ShapeRoute.Plain && channelsLastFirst ? "channels-last was wrong against float64"
+                : right[0] == ShapeRoute.DepthSplit ? "the direct oneDNN calls were wrong against float64; the depth-split one was right" : "checked against float64", null, null, channelsLastWrong);
         if (!time)
-            return new ShapeVerdict(ShapeRoute.ChannelsLast, "both layouts agree; not timed", null, null, false);
+            return new ShapeVerdict(right.Contains(ShapeRoute.ChannelsLast) ? ShapeRoute.ChannelsLast : right[0], "the routes agree; not timed", null, null, channelsLastWrong);
 
         // The calling thread's CPU time, not the wall clock: on a shared machine the wall clock mostly
         // measures the other processes (single calls varied 2–10× under load), CPU time does not.
@@ -530,18 +596,24 @@ public static class CpuConvolution
             Compute(route);
             return Devices.ThreadCpuClock.Seconds() - started;
         }
-        var best = new double[2] { double.MaxValue, double.MaxValue };
+        var best = right.ToDictionary(r => r, _ => double.MaxValue);
         for (var round = 0; round < 3; round++)
         {
-            // Interleaved, alternating which goes first, so a burst of load on a shared machine hits both.
-            foreach (var i in round % 2 == 0 ? new[] { 0, 1 } : [1, 0]) best[i] = Math.Min(best[i], Time(order[i]));
-            if (round >= 1 && Math.Max(best[0], best[1]) > 1.5 * Math.Min(best[0], best[1])) break; // clear already
+            // Interleaved, alternating which goes first, so a burst of load on a shared machine hits each.
+            foreach (var r in round % 2 == 0 ? right : Enumerable.Reverse(right)) best[r] = Math.Min(best[r], Time(r));
+            var sorted = best.Values.Order().ToArray();
+            if (round >= 1 && sorted[1] > 1.5 * sorted[0]) break; // clear already
         }
-        var (cl, plain) = (best[0], best[1]);
-        var chosen = plain < cl * (1 - PlainMargin) ? ShapeRoute.Plain : ShapeRoute.ChannelsLast;
-        var why = string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"both layouts agree; timed here: channels-last {cl * 1000:F1} ms, plain {plain * 1000:F1} ms{(Devices.ThreadCpuClock.IsThreadCpuTime ? " of CPU time" : "")}");
-        return new ShapeVerdict(chosen, why, cl, plain, false);
+        var fastest = best.MinBy(p => p.Value).Key;
+        // A route that leaves channels-last must win by the margin: the next layers pay for the layout.
+        var chosen = best.TryGetValue(ShapeRoute.ChannelsLast, out var clTime) && fastest != ShapeRoute.ChannelsLast && best[fastest] >= clTime * (1 - PlainMargin)
+            ? ShapeRoute.ChannelsLast
+            : fastest;
+        double? Of(ShapeRoute r) => best.TryGetValue(r, out var t) ? t : null;
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var timed = string.Join(", ", right.Select(r => string.Create(inv, $"{(r == ShapeRoute.ChannelsLast ? "channels-last" : ShapeRouteName(r))} {best[r] * 1000:F1} ms")));
+        var why = $"{(right.Contains(ShapeRoute.ChannelsLast) && right.Contains(ShapeRoute.Plain) ? "both layouts agree" : "the routes agree")}; timed here: {timed}{(Devices.ThreadCpuClock.IsThreadCpuTime ? " of CPU time" : "")}";
+        return new ShapeVerdict(chosen, why, Of(ShapeRoute.ChannelsLast), Of(ShapeRoute.Plain), channelsLastWrong, Of(ShapeRoute.DepthSplit));
     }
 
     /// <summary>Most bytes one chunk of <see cref="Float64InChunks"/> may unfold (per sample).</summary>

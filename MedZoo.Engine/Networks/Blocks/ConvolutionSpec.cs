@@ -22,6 +22,33 @@ internal sealed class ConvolutionSpec
             : $"convolution stride {stride} padding {padding} dilation {dilation} groups {groups}";
     }
 
+    // A copy with its own padding per axis (depth, height, width): a cropped kernel's (see KernelCrop).
+    private ConvolutionSpec(ConvolutionSpec source, long[] padding)
+    {
+        _transposed = source._transposed;
+        _stride = source._stride;
+        _padding = padding;
+        _outputPadding = source._outputPadding;
+        _dilation = source._dilation;
+        _groups = source._groups;
+        var p = padding.Distinct().Count() == 1 ? $"{padding[0]}" : string.Join("×", padding);
+        Key = $"convolution stride {_stride[0]} padding {p} dilation {_dilation[0]} groups {_groups}";
+    }
+
+    /// <summary>The same convolution with <paramref name="padding"/> (one value per axis: depth, height, width). Not for transposed ones.</summary>
+    public ConvolutionSpec WithPadding(long[] padding)
+    {
+        if (_transposed) throw new InvalidOperationException("a transposed convolution's padding is not an input padding");
+        if (padding.Length != 3) throw new ArgumentException("one padding per axis (depth, height, width)", nameof(padding));
+        return new ConvolutionSpec(this, [.. padding]);
+    }
+
+    /// <summary>The padding of each axis (depth, height, width).</summary>
+    public ReadOnlySpan<long> Padding => _padding;
+
+    /// <summary>Whether all three axes have the same padding (layers always do; a cropped kernel's spec may not).</summary>
+    public bool UniformPadding => _padding[0] == _padding[1] && _padding[1] == _padding[2];
+
     public bool Transposed => _transposed;
 
     /// <summary>Stride, padding, output padding and dilation (the same on all three axes), for exporters.</summary>

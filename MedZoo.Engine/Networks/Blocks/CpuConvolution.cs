@@ -137,6 +137,19 @@ public static class CpuConvolution
         private readonly int _thread = Environment.CurrentManagedThreadId;
         private readonly Dictionary<Tensor, Tensor> _copies = new(ReferenceEqualityComparer.Instance);
 
+        private readonly Dictionary<Tensor, Dictionary<string, Tensor>> _crops = new(ReferenceEqualityComparer.Instance);
+
+        // The same tensor for the same weight and crop each time, so that its channels-last copy is reused too.
+        public Tensor Cropped(Tensor weight, KernelCrop crop)
+        {
+            if (!_crops.TryGetValue(weight, out var byCrop)) _crops[weight] = byCrop = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            if (byCrop.TryGetValue(crop.Signature, out var cropped)) return cropped;
+            using (var scope = NewDisposeScope())
+                cropped = crop.Apply(weight.detach()).contiguous().MoveToOuterDisposeScope();
+            cropped.DetachFromDisposeScope();
+            return byCrop[crop.Signature] = cropped;
+        }
+
         public Tensor ChannelsLast(Tensor weight, ConvolutionSpec spec)
         {
             if (_copies.TryGetValue(weight, out var copy)) return copy;
@@ -154,6 +167,8 @@ public static class CpuConvolution
             t_frozen = null;
             foreach (var copy in _copies.Values) copy.Dispose();
             _copies.Clear();
+            foreach (var cropped in _crops.Values.SelectMany(c => c.Values)) cropped.Dispose();
+            _crops.Clear();
         }
 
         private sealed class NoOp : IDisposable
@@ -199,6 +214,18 @@ public static class CpuConvolution
     /// keep the layout, and the next convolution needs no conversion. Other devices and types run as they are.
     /// </summary>
     internal static Tensor Apply(Tensor input, Tensor weight, Tensor? bias, ConvolutionSpec spec)
+    {
+        // Kernel taps that can only meet the padding are left out (exact; see KernelCrop), on every device.
+        if (KernelCrop.Find(input.shape, weight.shape, spec) is { } crop)
+        {
+            if (t_frozen is { } frozen) return ApplyUncropped(input, frozen.Cropped(weight, crop), bias, crop.Spec);
+            using var scope = NewDisposeScope();
+            return ApplyUncropped(input, crop.Apply(weight), bias, crop.Spec).MoveToOuterDisposeScope();
+        }
+        return ApplyUncropped(input, weight, bias, spec);
+    }
+
+    private static Tensor ApplyUncropped(Tensor input, Tensor weight, Tensor? bias, ConvolutionSpec spec)
     {
         if (input.device_type != DeviceType.CPU || input.dim() != 5 || input.dtype != ScalarType.Float32)
             return spec.Run(input, weight, bias);
@@ -267,7 +294,7 @@ public static class CpuConvolution
         if (Route != CpuConvolutionRoute.ChannelsLast) return false;
         if (spec.Transposed || spec.Groups != 1 || inputShape.Length != 5 || weightShape.Length != 5) return false;
         var (stride, padding, _, dilation) = spec.Settings;
-        if (stride != 1 || dilation != 1) return false;
+        if (stride != 1 || dilation != 1 || !spec.UniformPadding) return false;
         if (weightShape[0] > DepthSplitMaxOutChannels || weightShape[2] < 2 || inputShape[1] < 2) return false;
         return inputShape[2] + 2 * padding - weightShape[2] + 1 >= 1
                && inputShape[3] + 2 * padding - weightShape[3] + 1 >= 1

@@ -38,7 +38,7 @@ public sealed class ConvolutionRouteCache
     /// <summary>Shapes kept per context.</summary>
     public const int MaxShapes = 4096;
 
-    private const int Format = 2;
+    private const int Format = 3;
     private const int MaxKeyLength = 1000;
 
     private readonly Lock _gate = new();
@@ -187,6 +187,7 @@ public sealed class ConvolutionRouteCache
                     if (e.ChannelsLastSeconds is { } cl) w.WriteNumber("channelsLastSeconds", cl);
                     if (e.PlainSeconds is { } plain) w.WriteNumber("plainSeconds", plain);
                     if (e.DepthSplitSeconds is { } depthSplit) w.WriteNumber("depthSplitSeconds", depthSplit);
+                    if (e.DepthBatchedSeconds is { } depthBatched) w.WriteNumber("depthBatchedSeconds", depthBatched);
                     w.WriteString("reason", e.Reason);
                     w.WriteEndObject();
                 }
@@ -250,7 +251,8 @@ public sealed class ConvolutionRouteCache
                     Seconds(shape.Value, "channelsLastSeconds"),
                     Seconds(shape.Value, "plainSeconds"),
                     Text(shape.Value, "reason"),
-                    Seconds(shape.Value, "depthSplitSeconds"));
+                    Seconds(shape.Value, "depthSplitSeconds"),
+                    Seconds(shape.Value, "depthBatchedSeconds"));
             }
             contexts[key] = context;
         }
@@ -274,7 +276,7 @@ public sealed class ConvolutionRouteCache
     {
         foreach (var route in Enum.GetValues<CpuConvolution.ShapeRoute>())
             if (CpuConvolution.ShapeRouteName(route) == name) return route;
-        throw new FormatException($"'{name}' is not a route (channels_last, plain, depth_split or float64)");
+        throw new FormatException($"'{name}' is not a route (channels_last, plain, depth_split, depth_batched or float64)");
     }
 
     /// <summary>The context part of a key: what must be the same for a saved choice to hold.</summary>
@@ -293,4 +295,5 @@ public sealed class ConvolutionRouteCache
 }
 
 /// <summary>One saved choice: the route, the timings it was chosen by (seconds, where both were timed) and why.</summary>
-internal readonly record struct CachedRoute(CpuConvolution.ShapeRoute Route, double? ChannelsLastSeconds, double? PlainSeconds, string Reason, double? DepthSplitSeconds = null);
+internal readonly record struct CachedRoute(CpuConvolution.ShapeRoute Route, double? ChannelsLastSeconds, double? PlainSeconds, string Reason, double? DepthSplitSeconds = null,
+                                            double? DepthBatchedSeconds = null);

@@ -24,7 +24,7 @@ public sealed record ConvolutionChoice
     /// <summary>The layer settings and the input and weight shapes, as text (the key of the choice).</summary>
     public required string Shape { get; init; }
 
-    /// <summary>The route: <c>channels_last</c>, <c>plain</c> (NCDHW), <c>depth_split</c> (see <see cref="CpuConvolution"/>) or <c>float64</c>.</summary>
+    /// <summary>The route: <c>channels_last</c>, <c>plain</c> (NCDHW), <c>depth_split</c>, <c>depth_batched</c> (see <see cref="CpuConvolution"/>) or <c>float64</c>.</summary>
     public required string Route { get; init; }
 
     /// <summary>Where the choice came from.</summary>
@@ -45,6 +45,9 @@ public sealed record ConvolutionChoice
 
     /// <summary>Seconds of one depth-split call (see <see cref="CpuConvolution"/>) when it was timed.</summary>
     public double? DepthSplitSeconds { get; init; }
+
+    /// <summary>Seconds of one depth-batched call (see <see cref="CpuConvolution"/>) when it was timed.</summary>
+    public double? DepthBatchedSeconds { get; init; }
 
     /// <summary>One line for logs: the shape, its route and why.</summary>
     public required string Note { get; init; }

@@ -262,6 +262,9 @@ public static class CpuConvolution
             }
             case ShapeRoute.DepthSplit:
                 return DepthSplit(input, weight, bias, spec);
+            case ShapeRoute.DepthBatched:
+                // Under FreezeWeights the channels-last copy of the weight is made once (DepthBatched keeps it as it is).
+                return DepthBatched(input, reuseFrozen && t_frozen is { } frozenWeights ? frozenWeights.ChannelsLast(weight, spec) : weight, bias, spec);
             case ShapeRoute.Plain:
             {
                 // Inputs often arrive channels-last (the previous convolution's layout): libtorch would
@@ -326,6 +329,53 @@ public static class CpuConvolution
         return y.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Whether a convolution may run <see cref="DepthBatched"/>: one sample, ungrouped, not transposed, stride 1, no
+    /// dilation, a kernel deeper than one, at least 2 input channels and 2 output rows of depth, in processes whose route is
+    /// channels-last. Whether it is faster is for <see cref="VerifyShape"/> to measure.
+    /// </summary>
+    internal static bool DepthBatchedFits(long[] inputShape, long[] weightShape, ConvolutionSpec spec)
+    {
+        // Its convolution runs on channels-last data, so only where the process found that layout exact, and never from
+        // one input channel (see PadsSingleInputChannel). At batch 2 and more it never won here (AMD EPYC: UNET3D's and
+        // VNET's shapes at 16³–32³), and each candidate costs the first use of every shape a few more convolutions.
+        if (Route != CpuConvolutionRoute.ChannelsLast) return false;
+        if (spec.Transposed || spec.Groups != 1 || inputShape.Length != 5 || weightShape.Length != 5) return false;
+        var (stride, _, _, dilation) = spec.Settings;
+        if (stride != 1 || dilation != 1) return false;
+        if (inputShape[0] != 1 || weightShape[2] < 2 || inputShape[1] < 2) return false;
+        return inputShape[2] + 2 * spec.Padding[0] - weightShape[2] + 1 >= 2
+               && inputShape[3] + 2 * spec.Padding[1] - weightShape[3] + 1 >= 1
+               && inputShape[4] + 2 * spec.Padding[2] - weightShape[4] + 1 >= 1;
+    }
+
+    /// <summary>
+    /// A one-sample convolution run as a batch of two: the depth-padded input is cut into two overlapping slabs, each the
+    /// input of half the output's depth rows (with the k_d − 1 rows of context they need), the slabs are stacked as a
+    /// batch of two, convolved without depth padding, and the halves of the output are put back one after the other.
+    /// The same multiplications (a row more when the output's depth is odd), but oneDNN's kernels for one sample can be
+    /// far slower than for two: on an AMD EPYC, UNET3D's 16 → 16 channel 3×3×3 convolution at 32³ took 141 ms with
+    /// gradients at batch 1 and 8 ms at batch 2, and this route 5 ms. Runs on channels-last data, and the result stays
+    /// channels-last. Autograd differentiates the slicing and the stacking. Only where <see cref="DepthBatchedFits"/>;
+    /// taken only where it agreed with the checked routes and was the fastest (<see cref="VerifyShape"/>).
+    /// </summary>
+    internal static Tensor DepthBatched(Tensor input, Tensor weight, Tensor? bias, ConvolutionSpec spec)
+    {
+        using var scope = NewDisposeScope();
+        var padding = spec.Padding;
+        var depthPadding = padding[0];
+        var kd = weight.shape[2];
+        var x = depthPadding > 0 ? nn.functional.pad(input, [0, 0, 0, 0, depthPadding, depthPadding]) : input;
+        var depth = x.shape[2] - kd + 1;                          // output rows
+        var half = (depth + 1) / 2;                              // rows of each slab's output
+        var second = depth - half;                               // the second slab starts at output row `second`
+        var slabs = cat([x.narrow(2, 0, half + kd - 1), x.narrow(2, second, half + kd - 1)], 0);
+        var y = nn.functional.conv3d(ToChannelsLast(slabs), ToChannelsLast(weight), bias, [1, 1, 1], [0, padding[1], padding[2]]);
+        // With an odd depth both slabs computed row `second … half − 1` once more: the second keeps only what is new.
+        var overlap = half - second;
+        return cat([y.narrow(0, 0, 1), y.narrow(0, 1, 1).narrow(2, overlap, half - overlap)], 2).MoveToOuterDisposeScope();
+    }
+
     // A convolution from one input channel: oneDNN's input gradient is intermittently wrong or NaN on
     // both layouts (1→8 and 1→25 channels at batch 2, 3×3×3, in 1–3 of 4 calls), as if it read lanes
     // it never wrote; with a second, all-zero input channel (and zero weights for it) it is exact, and
@@ -354,6 +404,9 @@ public static class CpuConvolution
         /// <summary>A 1×k×k convolution to k·O channels and a sum of depth-shifted slices (see <see cref="DepthSplit"/>).</summary>
         DepthSplit,
 
+        /// <summary>One sample as two depth slabs in a batch of two (see <see cref="DepthBatched"/>).</summary>
+        DepthBatched,
+
         /// <summary>In float64 and cast back (both oneDNN routes were wrong).</summary>
         Float64,
     }
@@ -363,7 +416,7 @@ public static class CpuConvolution
     private static readonly ConcurrentQueue<ConvolutionChoice> ProcessChoices = new();
 
     /// <summary>A shape's route in this process, why, and the timings it was chosen by.</summary>
-    private sealed record Known(ShapeRoute Route, string Reason, double? ChannelsLastSeconds, double? PlainSeconds, bool ChannelsLastWrong, double? DepthSplitSeconds = null);
+    private sealed record Known(ShapeRoute Route, string Reason, double? ChannelsLastSeconds, double? PlainSeconds, bool ChannelsLastWrong, double? DepthSplitSeconds = null, double? DepthBatchedSeconds = null);
 
     /// <summary>
     /// Shapes that failed their check on channels-last data and run another way, one line each, in the
@@ -455,7 +508,7 @@ public static class CpuConvolution
             foreach (var k in candidates)
                 if (RouteCache.TryGet(context, k, out var saved))
                 {
-                    known = new Known(saved.Route, saved.Reason, saved.ChannelsLastSeconds, saved.PlainSeconds, false, saved.DepthSplitSeconds);
+                    known = new Known(saved.Route, saved.Reason, saved.ChannelsLastSeconds, saved.PlainSeconds, false, saved.DepthSplitSeconds, saved.DepthBatchedSeconds);
                     (stored, source) = (k, ConvolutionChoiceSource.Cache);
                     Trace($"cache {ShapeRouteName(saved.Route)}: {k}");
                     break;
@@ -469,8 +522,10 @@ public static class CpuConvolution
                 Interlocked.Increment(ref _checked);
                 stored = gradients ? key + " +grad" : key;
                 Trace($"{took.TotalSeconds:F2} s {verdict.Route} ({verdict.Reason}): {stored}");
-                known = new Known(verdict.Route, verdict.Reason, verdict.ChannelsLastSeconds, verdict.PlainSeconds, verdict.ChannelsLastWrong, verdict.DepthSplitSeconds);
-                RouteCache.Put(context, stored, new CachedRoute(verdict.Route, verdict.ChannelsLastSeconds, verdict.PlainSeconds, verdict.Reason, verdict.DepthSplitSeconds));
+                known = new Known(verdict.Route, verdict.Reason, verdict.ChannelsLastSeconds, verdict.PlainSeconds, verdict.ChannelsLastWrong, verdict.DepthSplitSeconds,
+                                  verdict.DepthBatchedSeconds);
+                RouteCache.Put(context, stored, new CachedRoute(verdict.Route, verdict.ChannelsLastSeconds, verdict.PlainSeconds, verdict.Reason, verdict.DepthSplitSeconds,
+                                                                verdict.DepthBatchedSeconds));
                 source = ConvolutionChoiceSource.Checked;
             }
             if (ShapeRoutes.TryAdd(memory + stored, known))
@@ -494,6 +549,7 @@ public static class CpuConvolution
             ShapeRoute.ChannelsLast => "runs on channels-last data",
             ShapeRoute.Plain => "runs as a plain NCDHW call",
             ShapeRoute.DepthSplit => "runs depth-split, as a 1×k×k convolution to k times the channels",
+            ShapeRoute.DepthBatched => "runs depth-batched, as two depth slabs in a batch of two",
             _ => "runs in float64",
         };
         return new ConvolutionChoice
@@ -506,6 +562,7 @@ public static class CpuConvolution
             ChannelsLastSeconds = known.ChannelsLastSeconds,
             PlainSeconds = known.PlainSeconds,
             DepthSplitSeconds = known.DepthSplitSeconds,
+            DepthBatchedSeconds = known.DepthBatchedSeconds,
             Note = $"{key}: {how} ({known.Reason})",
         };
     }
@@ -528,6 +585,7 @@ public static class CpuConvolution
         ShapeRoute.ChannelsLast => "channels_last",
         ShapeRoute.Plain => "plain",
         ShapeRoute.DepthSplit => "depth_split",
+        ShapeRoute.DepthBatched => "depth_batched",
         _ => "float64",
     };
 
@@ -542,7 +600,7 @@ public static class CpuConvolution
     }
 
     /// <summary>The outcome of <see cref="VerifyShape"/>: the route, why, and the timings it was chosen by.</summary>
-    internal sealed record ShapeVerdict(ShapeRoute Route, string Reason, double? ChannelsLastSeconds, double? PlainSeconds, bool ChannelsLastWrong, double? DepthSplitSeconds = null);
+    internal sealed record ShapeVerdict(ShapeRoute Route, string Reason, double? ChannelsLastSeconds, double? PlainSeconds, bool ChannelsLastWrong, double? DepthSplitSeconds = null, double? DepthBatchedSeconds = null);
 
     /// <summary>How much faster (fraction) the plain call must be to leave channels-last, whose output layout the next layers also use.</summary>
     internal const double PlainMargin = 0.05;
@@ -555,8 +613,8 @@ public static class CpuConvolution
     /// call on channels-last data and the plain call on NCDHW data reach different oneDNN kernels; if
     /// they agree, both are right. Otherwise the same convolution in float64 (libtorch's own kernels,
     /// not oneDNN) decides which of them is, and where neither is, the shape runs in float64. Where
-    /// <see cref="DepthSplitFits"/>, the depth-split route is computed too and counts as right if it agrees
-    /// with a right route (or with float64). Where two or more are right, each is timed (its layout conversions included; the calling thread's CPU time,
+    /// <see cref="DepthSplitFits"/> or <see cref="DepthBatchedFits"/>, the depth-split or depth-batched route is computed
+    /// too and counts as right if it agrees with a right direct route (or with float64). Where two or more are right, each is timed (its layout conversions included; the calling thread's CPU time,
     /// see <see cref="Devices.ThreadCpuClock"/>) up to three times, interleaved,
     /// after the check's own call warmed it up, and the fastest by the smallest time wins (another route
     /// than channels-last by at least <see cref="PlainMargin"/>). Costs a few convolutions per new shape, once per process
@@ -606,11 +664,18 @@ public static class CpuConvolution
             var reference = right.Count > 0 ? results[Array.IndexOf(order, right[0])].Select(t => t.to(float64)).ToArray() : Exact();
             if (Agree(split, reference)) right.Add(ShapeRoute.DepthSplit);
         }
+        // The depth-batched route where it fits, the same way.
+        if (DepthBatchedFits(inputShape, weightShape, spec))
+        {
+            var batched = Compute(ShapeRoute.DepthBatched);
+            var reference = right.Count > 0 && right[0] != ShapeRoute.DepthSplit ? results[Array.IndexOf(order, right[0])].Select(t => t.to(float64)).ToArray() : Exact();
+            if (Agree(batched, reference)) right.Add(ShapeRoute.DepthBatched);
+        }
         if (right.Count == 0)
             return new ShapeVerdict(ShapeRoute.Float64, channelsLastFirst ? "both oneDNN layouts were wrong against float64" : "the plain call was wrong against float64", null, null, channelsLastFirst);
         if (right.Count == 1)
             return new ShapeVerdict(right[0], right[0] == ShapeRoute.Plain && channelsLastFirst ? "channels-last was wrong against float64"
-                : right[0] == ShapeRoute.DepthSplit ? "the direct oneDNN calls were wrong against float64; the depth-split one was right" : "checked against float64", null, null, channelsLastWrong);
+                : right[0] is ShapeRoute.DepthSplit or ShapeRoute.DepthBatched ? $"the direct oneDNN calls were wrong against float64; the {ShapeRouteName(right[0]).Replace('_', '-')} one was right" : "checked against float64", null, null, channelsLastWrong);
         if (!time)
             return new ShapeVerdict(right.Contains(ShapeRoute.ChannelsLast) ? ShapeRoute.ChannelsLast : right[0], "the routes agree; not timed", null, null, channelsLastWrong);
 
@@ -640,7 +705,7 @@ public static class CpuConvolution
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var timed = string.Join(", ", right.Select(r => string.Create(inv, $"{(r == ShapeRoute.ChannelsLast ? "channels-last" : ShapeRouteName(r))} {best[r] * 1000:F1} ms")));
         var why = $"{(right.Contains(ShapeRoute.ChannelsLast) && right.Contains(ShapeRoute.Plain) ? "both layouts agree" : "the routes agree")}; timed here: {timed}{(Devices.ThreadCpuClock.IsThreadCpuTime ? " of CPU time" : "")}";
-        return new ShapeVerdict(chosen, why, Of(ShapeRoute.ChannelsLast), Of(ShapeRoute.Plain), channelsLastWrong, Of(ShapeRoute.DepthSplit));
+        return new ShapeVerdict(chosen, why, Of(ShapeRoute.ChannelsLast), Of(ShapeRoute.Plain), channelsLastWrong, Of(ShapeRoute.DepthSplit), Of(ShapeRoute.DepthBatched));
     }
 
     /// <summary>Most bytes one chunk of <see cref="Float64InChunks"/> may unfold (per sample).</summary>

@@ -46,14 +46,15 @@ public sealed class ConvolutionRouteCacheTests : IDisposable
     }
 
     [Theory]
-    [InlineData("{\"format\": 2, \"contexts\": [")]                                    // truncated
+    [InlineData("{\"format\": 3, \"contexts\": [")]                                    // truncated
     [InlineData("not json at all")]
     [InlineData("[1, 2, 3]")]
     [InlineData("{\"format\": 7, \"contexts\": []}")]                                  // a future format
     [InlineData("{\"format\": 1, \"contexts\": []}")]                                  // before the depth-split route: its choices never weighed it
-    [InlineData("{\"format\": 2, \"contexts\": [{\"key\": \"k\", \"shapes\": {\"s\": {\"route\": \"gpu_magic\", \"reason\": \"r\"}}}]}")]
-    [InlineData("{\"format\": 2, \"contexts\": [{\"key\": \"k\", \"shapes\": {\"s\": {\"route\": \"plain\", \"plainSeconds\": -1, \"reason\": \"r\"}}}]}")]
-    [InlineData("{\"format\": 2, \"contexts\": [{\"key\": 5, \"shapes\": {}}]}")]
+    [InlineData("{\"format\": 2, \"contexts\": []}")]                                  // before the depth-batched route
+    [InlineData("{\"format\": 3, \"contexts\": [{\"key\": \"k\", \"shapes\": {\"s\": {\"route\": \"gpu_magic\", \"reason\": \"r\"}}}]}")]
+    [InlineData("{\"format\": 3, \"contexts\": [{\"key\": \"k\", \"shapes\": {\"s\": {\"route\": \"plain\", \"plainSeconds\": -1, \"reason\": \"r\"}}}]}")]
+    [InlineData("{\"format\": 3, \"contexts\": [{\"key\": 5, \"shapes\": {}}]}")]
     public void Status_CorruptOrHostileFile_IsIgnoredWithAReasonAndRebuilt(string content)
     {
         File.WriteAllText(File1, content);
@@ -176,6 +177,8 @@ public sealed class CpuConvolutionRoutingTests : IDisposable
     [InlineData(2, 32, 16, 2, 2, 0, true, 4)]
     [InlineData(1, 32, 4, 5, 1, 2, false, 8)]    // a last layer to 4 classes: the depth-split route fits and is timed too
     [InlineData(2, 6, 3, 3, 1, 1, false, 5)]     // depth-split at batch 2
+    [InlineData(1, 16, 16, 3, 1, 1, false, 12)]  // one sample: the depth-batched route fits and is timed too
+    [InlineData(1, 8, 4, 3, 1, 1, false, 7)]     // one sample, few outputs: all four routes, an odd depth
     public void VerifyShape_RouteChosenByMeasurement_MatchesFloat64(int batch, int cin, int cout, int k, int stride, int padding, bool transposed, int size)
     {
         Skip.IfNot(CpuConvolution.Route is CpuConvolutionRoute.ChannelsLast or CpuConvolutionRoute.Batched, "shapes are checked only on the automatic routes");
@@ -186,13 +189,13 @@ public sealed class CpuConvolutionRoutingTests : IDisposable
         foreach (var channelsLastInput in new[] { false, true })
         {
             var verdict = CpuConvolution.VerifyShape(input, weight, spec, gradients: true, channelsLastFirst: CpuConvolution.Route == CpuConvolutionRoute.ChannelsLast, channelsLastInput);
-            double?[] timings = [verdict.ChannelsLastSeconds, verdict.PlainSeconds, verdict.DepthSplitSeconds];
+            double?[] timings = [verdict.ChannelsLastSeconds, verdict.PlainSeconds, verdict.DepthSplitSeconds, verdict.DepthBatchedSeconds];
             if (timings.Count(t => t is not null) >= 2)
             {
                 Assert.All(timings.Where(t => t is not null), t => Assert.True(t > 0));
                 // The fastest timed route, unless channels-last was timed and the fastest beat it by less than the margin.
-                var routes = new[] { CpuConvolution.ShapeRoute.ChannelsLast, CpuConvolution.ShapeRoute.Plain, CpuConvolution.ShapeRoute.DepthSplit };
-                var fastest = Enumerable.Range(0, 3).Where(i => timings[i] is not null).MinBy(i => timings[i]!.Value);
+                var routes = new[] { CpuConvolution.ShapeRoute.ChannelsLast, CpuConvolution.ShapeRoute.Plain, CpuConvolution.ShapeRoute.DepthSplit, CpuConvolution.ShapeRoute.DepthBatched };
+                var fastest = Enumerable.Range(0, routes.Length).Where(i => timings[i] is not null).MinBy(i => timings[i]!.Value);
                 var expected = timings[0] is { } cl && fastest != 0 && timings[fastest]!.Value >= cl * (1 - CpuConvolution.PlainMargin) ? routes[0] : routes[fastest];
                 Assert.Equal(expected, verdict.Route);
                 Assert.Contains("timed here", verdict.Reason);
@@ -245,6 +248,56 @@ public sealed class CpuConvolutionRoutingTests : IDisposable
         AssertClose(xi.grad!, x64.grad!);
         AssertClose(w.grad!, w64.grad!);
         if (b is not null) AssertClose(b.grad!, b64!.grad!);
+    }
+
+    // The depth-batched route computes what float64 computes, forward and both gradients, for even and odd depths.
+    [SkippableTheory]
+    [InlineData(16, 16, 3, 1, new[] { 12, 12, 12 }, false, false)]
+    [InlineData(8, 8, 3, 1, new[] { 7, 9, 6 }, true, true)]     // odd depth: the slabs share a row
+    [InlineData(4, 6, 5, 2, new[] { 3, 5, 4 }, false, true)]    // three rows of depth
+    [InlineData(6, 5, 2, 0, new[] { 4, 3, 3 }, true, false)]    // an even kernel without padding
+    [InlineData(5, 7, 3, 0, new[] { 4, 6, 5 }, false, true)]    // two output rows: one per slab
+    public void DepthBatched_MatchesFloat64(int cin, int cout, int k, int padding, int[] size, bool channelsLastInput, bool withBias)
+    {
+        Skip.IfNot(CpuConvolution.Route == CpuConvolutionRoute.ChannelsLast, "the depth-batched route runs on channels-last data, which this process's probe did not find exact");
+        using var scope = NewDisposeScope();
+        var spec = new ConvolutionSpec(false, 1, padding, outputPadding: 0, dilation: 1, groups: 1);
+        Assert.True(CpuConvolution.DepthBatchedFits([1, cin, size[0], size[1], size[2]], [cout, cin, k, k, k], spec));
+        manual_seed(6);
+        var x = randn([1, cin, size[0], size[1], size[2]]);
+        if (channelsLastInput) x = CpuConvolution.ToChannelsLast(x);
+        var xi = x.detach().requires_grad_(true);
+        var w = (randn([cout, cin, k, k, k]) * 0.1).requires_grad_(true);
+        var b = withBias ? randn([cout]).requires_grad_(true) : null;
+        var y = CpuConvolution.Run(CpuConvolution.ShapeRoute.DepthBatched, xi, w, b, spec);
+        var upstream = randn(y.shape);
+        y.backward([upstream]);
+        var x64 = x.detach().to(float64).requires_grad_(true);
+        var w64 = w.detach().to(float64).requires_grad_(true);
+        var b64 = b?.detach().to(float64).requires_grad_(true);
+        var y64 = spec.Run(x64, w64, b64);
+        y64.backward([upstream.to(float64)]);
+        Assert.Equal(y64.shape, y.shape);
+        AssertClose(y, y64);
+        AssertClose(xi.grad!, x64.grad!);
+        AssertClose(w.grad!, w64.grad!);
+        if (b is not null) AssertClose(b.grad!, b64!.grad!);
+    }
+
+    [SkippableFact]
+    public void DepthBatchedFits_OnlyOneSampleStrideOneUngroupedUndilatedWithTwoRowsOfOutput()
+    {
+        Skip.IfNot(CpuConvolution.Route == CpuConvolutionRoute.ChannelsLast, "the depth-batched route runs on channels-last data, which this process's probe did not find exact");
+        var padded = new ConvolutionSpec(false, 1, 1, 0, 1, 1);
+        Assert.True(CpuConvolution.DepthBatchedFits([1, 16, 32, 32, 32], [16, 16, 3, 3, 3], padded));   // UNET3D's 16 → 16 layer at 32³
+        Assert.False(CpuConvolution.DepthBatchedFits([2, 16, 32, 32, 32], [16, 16, 3, 3, 3], padded));  // already a batch
+        Assert.False(CpuConvolution.DepthBatchedFits([1, 1, 32, 32, 32], [16, 1, 3, 3, 3], padded));    // one input channel
+        Assert.False(CpuConvolution.DepthBatchedFits([1, 8, 8, 8, 8], [4, 8, 1, 1, 1], new ConvolutionSpec(false, 1, 0, 0, 1, 1))); // 1×1×1: no context to share
+        Assert.False(CpuConvolution.DepthBatchedFits([1, 8, 8, 8, 8], [16, 8, 2, 2, 2], new ConvolutionSpec(false, 2, 0, 0, 1, 1))); // strided
+        Assert.False(CpuConvolution.DepthBatchedFits([1, 8, 8, 8, 8], [8, 16, 2, 2, 2], new ConvolutionSpec(true, 2, 0, 0, 1, 1)));  // transposed
+        Assert.False(CpuConvolution.DepthBatchedFits([1, 8, 8, 8, 8], [4, 4, 3, 3, 3], new ConvolutionSpec(false, 1, 1, 0, 1, 2))); // grouped
+        Assert.False(CpuConvolution.DepthBatchedFits([1, 8, 8, 8, 8], [4, 8, 3, 3, 3], new ConvolutionSpec(false, 1, 2, 0, 2, 1))); // dilated
+        Assert.False(CpuConvolution.DepthBatchedFits([1, 8, 3, 8, 8], [4, 8, 3, 3, 3], new ConvolutionSpec(false, 1, 0, 0, 1, 1))); // one output row
     }
 
     [SkippableFact]

@@ -41,6 +41,16 @@ public sealed class Convolution3d : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input) => CpuConvolution.Apply(input, weight, bias, _spec);
 
+    /// <summary>
+    /// <paramref name="norm"/>(this(<paramref name="input"/>)). For inference (under <see cref="CpuConvolution.FreezeWeights"/>,
+    /// without gradients, the norm in evaluation mode) the norm is folded into this layer's weights and bias once per
+    /// scope, which saves a pass over every output (see <see cref="CpuConvolution.FoldedNorm"/>).
+    /// </summary>
+    public Tensor ThenNorm(Tensor input, BatchNorm norm) =>
+        CpuConvolution.FoldedNorm(weight, bias, norm, transposed: false, _spec.Groups) is { } folded
+            ? CpuConvolution.Apply(input, folded.Weight, folded.Bias, _spec)
+            : norm.call(call(input));
+
     // A module owns its parameters: built inside a caller's dispose scope (models often are), they
     // must not be disposed when that scope ends.
     internal static Parameter NewParameter(long[] shape)
@@ -90,6 +100,12 @@ public sealed class TransposedConvolution3d : nn.Module<Tensor, Tensor>
     internal ConvolutionSpec Spec => _spec;
 
     public override Tensor forward(Tensor input) => CpuConvolution.Apply(input, weight, bias, _spec);
+
+    /// <summary><paramref name="norm"/>(this(<paramref name="input"/>)), folded for inference as <see cref="Convolution3d.ThenNorm"/> does.</summary>
+    public Tensor ThenNorm(Tensor input, BatchNorm norm) =>
+        CpuConvolution.FoldedNorm(weight, bias, norm, transposed: true, _spec.Groups) is { } folded
+            ? CpuConvolution.Apply(input, folded.Weight, folded.Bias, _spec)
+            : norm.call(call(input));
 }
 
 /// <summary>Factories with torch.nn's names and argument names, so network code reads like the papers' reference code.</summary>

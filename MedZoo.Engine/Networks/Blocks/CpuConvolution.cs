@@ -129,9 +129,59 @@ public static class CpuConvolution
         return t_frozen = new FrozenWeights();
     }
 
+    /// <summary>
+    /// Under <see cref="FreezeWeights"/>, the weight and bias of a convolution followed by <paramref name="norm"/>
+    /// in evaluation mode, with the norm folded in: w·s and (b − mean)·s + β per output channel, s = γ / √(var + ε),
+    /// computed once per scope in float64. Null outside the scope, while gradients are recorded, and for norms
+    /// that do not use running statistics (training mode, or none tracked), where there is nothing to fold.
+    /// </summary>
+    internal static (Tensor Weight, Tensor Bias)? FoldedNorm(Tensor weight, Tensor? bias, TorchSharp.Modules.BatchNorm norm, bool transposed, long groups)
+    {
+        if (t_frozen is not { } frozen || is_grad_enabled() || norm.training) return null;
+        if (!norm.track_running_stats || norm.running_mean is null || norm.running_var is null) return null;
+        if (transposed && groups != 1) return null;
+        return frozen.Folded(weight, bias, norm, transposed);
+    }
+
+    /// <summary>Norms folded into convolutions in this thread's <see cref="FreezeWeights"/> scope so far (0 outside one).</summary>
+    internal static int FoldedNormCount => t_frozen?.FoldedCount ?? 0;
+
     /// <summary>Channels-last copies of weights, owned by the scope and freed when it ends.</summary>
     private sealed class FrozenWeights : IDisposable
     {
+        // Keyed by the norm, which follows one convolution; the weight is kept to notice another one.
+        private readonly Dictionary<TorchSharp.Modules.BatchNorm, (Tensor Source, Tensor Weight, Tensor Bias)> _folded = new(ReferenceEqualityComparer.Instance);
+
+        public int FoldedCount => _folded.Count;
+
+        public (Tensor Weight, Tensor Bias) Folded(Tensor weight, Tensor? bias, TorchSharp.Modules.BatchNorm norm, bool transposed)
+        {
+            if (_folded.TryGetValue(norm, out var known))
+            {
+                if (ReferenceEquals(known.Source, weight)) return (known.Weight, known.Bias);
+                known.Weight.Dispose();
+                known.Bias.Dispose();
+            }
+            Tensor w, b;
+            using (var scope = NewDisposeScope())
+            {
+                using var noGrad = no_grad();
+                var channels = norm.running_mean!.shape[0];
+                var scale = (norm.running_var!.to(float64) + norm.eps).rsqrt();
+                if (norm.affine && norm.weight is { } gamma) scale = scale * gamma.to(float64);
+                var shift = -norm.running_mean!.to(float64) * scale;
+                if (bias is not null) shift = shift + bias.to(float64) * scale;
+                if (norm.affine && norm.bias is { } beta) shift = shift + beta.to(float64);
+                long[] shape = transposed ? [1, channels, 1, 1, 1] : [channels, 1, 1, 1, 1];
+                w = (weight.to(float64) * scale.reshape(shape)).to(weight.dtype).contiguous().MoveToOuterDisposeScope();
+                b = shift.to(weight.dtype).MoveToOuterDisposeScope();
+            }
+            w.DetachFromDisposeScope();
+            b.DetachFromDisposeScope();
+            _folded[norm] = (weight, w, b);
+            return (w, b);
+        }
+
         public static readonly IDisposable Nested = new NoOp();
 
         private readonly int _thread = Environment.CurrentManagedThreadId;
@@ -169,6 +219,12 @@ public static class CpuConvolution
             _copies.Clear();
             foreach (var cropped in _crops.Values.SelectMany(c => c.Values)) cropped.Dispose();
             _crops.Clear();
+            foreach (var (_, weight, bias) in _folded.Values)
+            {
+                weight.Dispose();
+                bias.Dispose();
+            }
+            _folded.Clear();
         }
 
         private sealed class NoOp : IDisposable

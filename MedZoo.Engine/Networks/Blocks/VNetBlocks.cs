@@ -25,7 +25,7 @@ public sealed class VNetConv : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        return relu1.call(bn1.call(conv1.call(input))).MoveToOuterDisposeScope();
+        return relu1.call(conv1.ThenNorm(input, bn1)).MoveToOuterDisposeScope();
     }
 
     /// <summary><paramref name="count"/> units in a row, named 0, 1, ….</summary>
@@ -71,7 +71,7 @@ public sealed class VNetInputTransition : nn.Module<Tensor, Tensor>
         var repeats = (Features + inChannels - 1) / inChannels;
         var residual = repeats == 1 ? input.narrow(1, 0, Features) : input.repeat(1, repeats, 1, 1, 1).narrow(1, 0, Features);
         // Batch norm's backward does not need its output, so the residual can be added in place.
-        var x = bn1.call(conv1.call(input)).add_(residual);
+        var x = conv1.ThenNorm(input, bn1).add_(residual);
         return relu1.call(x).MoveToOuterDisposeScope();
     }
 }
@@ -106,7 +106,7 @@ public sealed class VNetDownTransition : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var down = relu1.call(bn1.call(down_conv.call(input)));
+        var down = relu1.call(down_conv.ThenNorm(input, bn1));
         var x = ops.call(do1 is null ? down : do1.call(down));
         // ops ends in a PReLU, whose backward needs its input, not its output.
         return relu2.call(x.add_(down)).MoveToOuterDisposeScope();
@@ -145,7 +145,7 @@ public sealed class VNetUpTransition : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor input, Tensor skip)
     {
         using var scope = NewDisposeScope();
-        var up = relu1.call(bn1.call(up_conv.call(do1 is null ? input : do1.call(input))));
+        var up = relu1.call(up_conv.ThenNorm(do1 is null ? input : do1.call(input), bn1));
         var cat = torch.cat(new[] { up, do2.call(skip) }, 1);
         return relu2.call(ops.call(cat).add_(cat)).MoveToOuterDisposeScope();
     }
@@ -174,6 +174,6 @@ public sealed class VNetOutputTransition : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        return conv2.call(relu1.call(bn1.call(conv1.call(input)))).MoveToOuterDisposeScope();
+        return conv2.call(relu1.call(conv1.ThenNorm(input, bn1))).MoveToOuterDisposeScope();
     }
 }

@@ -37,9 +37,9 @@ public sealed class BasicBlock3d : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = bn1.call(conv1.call(input)).relu_();
-        x = bn2.call(conv2.call(x));
-        // In-place add and ReLU on batch norm's fresh output: its backward does not need it.
+        var x = conv1.ThenNorm(input, bn1).relu_();
+        x = conv2.ThenNorm(x, bn2);
+        // In-place add and ReLU on batch norm's fresh output (or, folded for inference, the convolution's): its backward does not need it.
         x.add_(downsample is null ? input : downsample.call(input));
         return x.relu_().MoveToOuterDisposeScope();
     }
@@ -82,9 +82,9 @@ public sealed class Bottleneck3d : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = bn1.call(conv1.call(input)).relu_();
-        x = bn2.call(conv2.call(x)).relu_();
-        x = bn3.call(conv3.call(x));
+        var x = conv1.ThenNorm(input, bn1).relu_();
+        x = conv2.ThenNorm(x, bn2).relu_();
+        x = conv3.ThenNorm(x, bn3);
         x.add_(downsample is null ? input : downsample.call(input));
         return x.relu_().MoveToOuterDisposeScope();
     }

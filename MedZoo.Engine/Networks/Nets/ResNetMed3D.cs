@@ -92,7 +92,7 @@ public sealed class ResNetMed3D : SegmentationNetwork
 
     protected override SegmentationOutput Run(Tensor input, bool auxiliary)
     {
-        var x = maxpool.call(bn1.call(conv1.call(input)).relu_());
+        var x = maxpool.call(conv1.ThenNorm(input, bn1).relu_());
         x = layer4.call(layer3.call(layer2.call(layer1.call(x))));
         return SegmentationOutput.Of(segm.call(x));
     }

@@ -132,7 +132,7 @@ public static class CpuConvolution
     /// <summary>
     /// Under <see cref="FreezeWeights"/>, the weight and bias of a convolution followed by <paramref name="norm"/>
     /// in evaluation mode, with the norm folded in: w·s and (b − mean)·s + β per output channel, s = γ / √(var + ε),
-    /// computed once per scope in float64. Null outside the scope, while gradients are recorded, and for norms
+    /// computed once per scope (s and the bias in float64). Null outside the scope, while gradients are recorded, and for norms
     /// that do not use running statistics (training mode, or none tracked), where there is nothing to fold.
     /// </summary>
     internal static (Tensor Weight, Tensor Bias)? FoldedNorm(Tensor weight, Tensor? bias, TorchSharp.Modules.BatchNorm norm, bool transposed, long groups)
@@ -173,7 +173,9 @@ public static class CpuConvolution
                 if (bias is not null) shift = shift + bias.to(float64) * scale;
                 if (norm.affine && norm.bias is { } beta) shift = shift + beta.to(float64);
                 long[] shape = transposed ? [1, channels, 1, 1, 1] : [channels, 1, 1, 1, 1];
-                w = (weight.to(float64) * scale.reshape(shape)).to(weight.dtype).contiguous().MoveToOuterDisposeScope();
+                // One pass over the weights in their own type (VNET's are 45 M, folded once per volume): the per-channel
+                // factors are computed in float64 and rounded once.
+                w = (weight.detach() * scale.to(weight.dtype).reshape(shape)).contiguous().MoveToOuterDisposeScope();
                 b = shift.to(weight.dtype).MoveToOuterDisposeScope();
             }
             w.DetachFromDisposeScope();

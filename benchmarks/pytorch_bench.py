@@ -176,26 +176,30 @@ def gaussian_weight(window, sigma_scale=0.125):
     return (weight / weight.max()).clamp_min(1e-3).to(torch.float32)
 
 
-def sliding_window(model, volume, window, overlap):
-    """(1, C, D, H, W) → softmax probabilities (1, classes, D, H, W); volume at least window-sized."""
+def sliding_window(model, volume, window, overlap, windows_per_batch=1):
+    """(1, C, D, H, W) → softmax probabilities (1, classes, D, H, W); volume at least window-sized.
+    windows_per_batch windows go through the network together (MONAI's sw_batch_size)."""
     _, _, d, h, w = volume.shape
     weight = gaussian_weight(window)
     starts = [(a, b, c) for a in axis_starts(d, window[0], overlap)
               for b in axis_starts(h, window[1], overlap) for c in axis_starts(w, window[2], overlap)]
     accumulator = None
     weight_sum = torch.zeros(1, d, h, w)
-    for (a, b, c) in starts:
-        tile = volume[:, :, a:a + window[0], b:b + window[1], c:c + window[2]]
-        out = model(tile)[0]
-        if accumulator is None:
-            accumulator = torch.zeros(out.shape[0], d, h, w, dtype=out.dtype)
-        region = (slice(None), slice(a, a + window[0]), slice(b, b + window[1]), slice(c, c + window[2]))
-        accumulator[region] += out * weight
-        weight_sum[region] += weight
+    for first in range(0, len(starts), windows_per_batch):
+        batch = starts[first:first + windows_per_batch]
+        tiles = torch.cat([volume[:, :, a:a + window[0], b:b + window[1], c:c + window[2]] for (a, b, c) in batch], 0)
+        outs = model(tiles)
+        for i, (a, b, c) in enumerate(batch):
+            out = outs[i]
+            if accumulator is None:
+                accumulator = torch.zeros(out.shape[0], d, h, w, dtype=out.dtype)
+            region = (slice(None), slice(a, a + window[0]), slice(b, b + window[1]), slice(c, c + window[2]))
+            accumulator[region] += out * weight
+            weight_sum[region] += weight
     return (accumulator / weight_sum).softmax(0).unsqueeze(0), len(starts)
 
 
-def bench_infer(name, in_channels, classes, window, volume_size, overlap, warmup, repeats, seed, warmup_window=False):
+def bench_infer(name, in_channels, classes, window, volume_size, overlap, warmup, repeats, seed, warmup_window=False, windows_per_batch=1):
     if any(v < w for v, w in zip(volume_size, window)):
         raise ValueError(f"volume {volume_size} must be at least the window {window} (padding is not benchmarked)")
     torch.manual_seed(seed)
@@ -210,7 +214,7 @@ def bench_infer(name, in_channels, classes, window, volume_size, overlap, warmup
             t0 = time.perf_counter()
             # --infer-warmup-window: a window-sized corner is one window of the same shape (MedZoo's bench does the same).
             source = volume[:, :, :window[0], :window[1], :window[2]].contiguous() if i < warmup and warmup_window else volume
-            probabilities, n = sliding_window(model, source, window, overlap)
+            probabilities, n = sliding_window(model, source, window, overlap, windows_per_batch)
             elapsed = time.perf_counter() - t0
             del probabilities
             if i >= warmup:
@@ -218,7 +222,7 @@ def bench_infer(name, in_channels, classes, window, volume_size, overlap, warmup
                 windows = n
     return {
         "model": name, "parameters": reference_models.parameter_count(model), "volume": list(volume_size),
-        "window": list(window), "overlap": overlap, "blend": "gaussian", "windowsPerBatch": 1, "windows": windows,
+        "window": list(window), "overlap": overlap, "blend": "gaussian", "windowsPerBatch": windows_per_batch, "windows": windows,
         "inChannels": in_channels, "classes": classes, "warmup": warmup, "warmupOnWindow": warmup_window, "repeats": repeats,
         "seconds": summary(times),
     }
@@ -260,6 +264,7 @@ def parse_args(argv):
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--infer-repeats", type=int, default=3)
     p.add_argument("--infer-warmup-window", action="store_true", help="warm infer up on one window-sized volume instead of a whole volume")
+    p.add_argument("--windows-per-batch", type=int, default=1, help="infer: windows per forward pass (MONAI's sw_batch_size)")
     p.add_argument("--io-file", nargs="*", default=[])
     p.add_argument("--io-repeats", type=int, default=5)
     p.add_argument("--threads", type=int, default=os.cpu_count())
@@ -274,6 +279,8 @@ def parse_args(argv):
         p.error(f"--only: unknown part(s) {', '.join(sorted(unknown))}; use train, infer, io")
     if args.threads < 1 or args.interop < 1:
         p.error("--threads and --interop must be at least 1")
+    if args.windows_per_batch < 1:
+        p.error("--windows-per-batch must be at least 1")
     if "io" in args.only and not args.io_file:
         p.error("io needs --io-file FILE... (the driver writes the files both sides read)")
     return args
@@ -295,7 +302,7 @@ def main(argv):
                            for m in args.models for s in args.patches]
     if "infer" in args.only:
         report["infer"] = [bench_infer(m, args.inChannels, args.classes, (s, s, s), tuple(args.volume), args.overlap, 1, args.infer_repeats, args.seed,
-                                       args.infer_warmup_window)
+                                       args.infer_warmup_window, args.windows_per_batch)
                            for m in args.models for s in args.patches]
     if "io" in args.only:
         report["io"] = [bench_io(f, 1, args.io_repeats) for f in args.io_file]

@@ -160,7 +160,11 @@ def infer_jobs(args, models, window, volume, warmup_window):
         if warmup_window:
             ours.append("--infer_warmup_window")
             theirs.append("--infer-warmup-window")
-        jobs.append(("infer", f"{m} window {window}^3 on {'x'.join(v)}", [
+        if args.windows_per_batch != 1:
+            ours += ["--windows_per_batch", str(args.windows_per_batch)]
+            theirs += ["--windows-per-batch", str(args.windows_per_batch)]
+        per_pass = f", {args.windows_per_batch} per pass" if args.windows_per_batch != 1 else ""
+        jobs.append(("infer", f"{m} window {window}^3 on {'x'.join(v)}{per_pass}", [
             ("medzoo", medzoo_command(args, "infer", ours), None), ("pytorch", pytorch_command(args, "infer", theirs), None)]))
     return jobs
 
@@ -199,6 +203,8 @@ def main():
     p.add_argument("--warmup", type=int, default=1, help="untimed training steps per process")
     p.add_argument("--repeats", type=int, default=4, help="timed training steps per process")
     p.add_argument("--infer-repeats", type=int, default=2, help="timed inferences per process (after one untimed)")
+    p.add_argument("--windows-per-batch", type=int, default=1,
+                   help="infer parts: windows per forward pass on both sides (MONAI's sw_batch_size; default 1, as MONAI's)")
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--interop", type=int, default=1)
     p.add_argument("--wait-steps", type=int, default=40, help="trainer part: steps of the data-wait run in the demo configuration")
@@ -236,6 +242,8 @@ def main():
         p.error(f"--realsize-volume {' '.join(map(str, args.realsize_volume))} must be at least --realsize-window {args.realsize_window} on every axis")
     if args.realsize_epochs < 1 or args.realsize_steps % args.realsize_epochs != 0:
         p.error(f"--realsize-steps {args.realsize_steps} must be a positive multiple of --realsize-epochs {args.realsize_epochs} (epochs of equal length)")
+    if args.windows_per_batch < 1:
+        p.error(f"--windows-per-batch must be at least 1 (got {args.windows_per_batch})")
     if args.plan:
         print_plan(args, parts, volume)
         return
@@ -328,6 +336,9 @@ def main():
             row["windows"] = meta["medzoo"]["windows"]
             if meta["pytorch"]["windows"] != row["windows"]:
                 raise SystemExit(f"{key}: MedZoo predicted {row['windows']} windows, PyTorch {meta['pytorch']['windows']}")
+            row["windowsPerBatch"] = meta["medzoo"].get("windowsPerBatch", 1)
+            if meta["pytorch"].get("windowsPerBatch", 1) != row["windowsPerBatch"]:
+                raise SystemExit(f"{key}: MedZoo ran {row['windowsPerBatch']} windows per pass, PyTorch {meta['pytorch'].get('windowsPerBatch', 1)}")
         if part == "io":
             row["megabytes"] = meta["medzoo"]["megabytes"]
             if abs(meta["pytorch"]["megabytes"] - row["megabytes"]) > 1e-9:
@@ -373,7 +384,8 @@ def print_table(results, args):
         if row["part"] == "train":
             what = f"{row['key'][0]} {row['key'][1]}^3 batch {row['key'][2]} (s/step)"
         elif row["part"] == "infer":
-            what = f"{row['key'][0]} window {row['key'][1]}^3 on {'x'.join(map(str, row['key'][2]))}, {row['windows']} windows (s)"
+            per_pass = f", {row['windowsPerBatch']} per pass" if row.get("windowsPerBatch", 1) != 1 else ""
+            what = f"{row['key'][0]} window {row['key'][1]}^3 on {'x'.join(map(str, row['key'][2]))}, {row['windows']} windows{per_pass} (s)"
         else:
             what = f"read {row['key'][0]} (s)"
         print(f"{row['part']:6} {what:40} {row['medzoo']:9.3f} {row['pytorch']:9.3f} {row['ratio']:6.2f}")

@@ -203,18 +203,7 @@ public sealed class CpuConvolutionRoutingTests : IDisposable
             manual_seed(22);
             var x = randn(input);
             if (channelsLastInput) x = CpuConvolution.ToChannelsLast(x);
-            var xi = x.detach().requires_grad_(true);
-            var w = (randn(weight) * 0.1).requires_grad_(true);
-            var y = CpuConvolution.Run(verdict.Route, xi, w, null, spec);
-            var upstream = randn(y.shape);
-            y.backward([upstream]);
-            var x64 = x.detach().to(float64).requires_grad_(true);
-            var w64 = w.detach().to(float64).requires_grad_(true);
-            var y64 = spec.Run(x64, w64, null);
-            y64.backward([upstream.to(float64)]);
-            AssertClose(y, y64);
-            AssertClose(xi.grad!, x64.grad!);
-            AssertClose(w.grad!, w64.grad!);
+            Float64Reference.AssertMatches((xi, wi, bi) => CpuConvolution.Run(verdict.Route, xi, wi, bi, spec), x, randn(weight) * 0.1, null, spec);
         }
     }
 
@@ -232,22 +221,9 @@ public sealed class CpuConvolutionRoutingTests : IDisposable
         manual_seed(5);
         var x = randn([batch, cin, size[0], size[1], size[2]]);
         if (channelsLastInput) x = CpuConvolution.ToChannelsLast(x);
-        var xi = x.detach().requires_grad_(true);
-        var w = (randn([cout, cin, k, k, k]) * 0.1).requires_grad_(true);
-        var b = withBias ? randn([cout]).requires_grad_(true) : null;
-        var y = CpuConvolution.Run(CpuConvolution.ShapeRoute.DepthSplit, xi, w, b, spec);
-        var upstream = randn(y.shape);
-        y.backward([upstream]);
-        var x64 = x.detach().to(float64).requires_grad_(true);
-        var w64 = w.detach().to(float64).requires_grad_(true);
-        var b64 = b?.detach().to(float64).requires_grad_(true);
-        var y64 = spec.Run(x64, w64, b64);
-        y64.backward([upstream.to(float64)]);
-        Assert.Equal(y64.shape, y.shape);
-        AssertClose(y, y64);
-        AssertClose(xi.grad!, x64.grad!);
-        AssertClose(w.grad!, w64.grad!);
-        if (b is not null) AssertClose(b.grad!, b64!.grad!);
+        var w = randn([cout, cin, k, k, k]) * 0.1;
+        var b = withBias ? randn([cout]) : null;
+        Float64Reference.AssertMatches((xi, wi, bi) => CpuConvolution.Run(CpuConvolution.ShapeRoute.DepthSplit, xi, wi, bi, spec), x, w, b, spec);
     }
 
     // The depth-batched route computes what float64 computes, forward and both gradients, for even and odd depths.
@@ -266,22 +242,9 @@ public sealed class CpuConvolutionRoutingTests : IDisposable
         manual_seed(6);
         var x = randn([1, cin, size[0], size[1], size[2]]);
         if (channelsLastInput) x = CpuConvolution.ToChannelsLast(x);
-        var xi = x.detach().requires_grad_(true);
-        var w = (randn([cout, cin, k, k, k]) * 0.1).requires_grad_(true);
-        var b = withBias ? randn([cout]).requires_grad_(true) : null;
-        var y = CpuConvolution.Run(CpuConvolution.ShapeRoute.DepthBatched, xi, w, b, spec);
-        var upstream = randn(y.shape);
-        y.backward([upstream]);
-        var x64 = x.detach().to(float64).requires_grad_(true);
-        var w64 = w.detach().to(float64).requires_grad_(true);
-        var b64 = b?.detach().to(float64).requires_grad_(true);
-        var y64 = spec.Run(x64, w64, b64);
-        y64.backward([upstream.to(float64)]);
-        Assert.Equal(y64.shape, y.shape);
-        AssertClose(y, y64);
-        AssertClose(xi.grad!, x64.grad!);
-        AssertClose(w.grad!, w64.grad!);
-        if (b is not null) AssertClose(b.grad!, b64!.grad!);
+        var w = randn([cout, cin, k, k, k]) * 0.1;
+        var b = withBias ? randn([cout]) : null;
+        Float64Reference.AssertMatches((xi, wi, bi) => CpuConvolution.Run(CpuConvolution.ShapeRoute.DepthBatched, xi, wi, bi, spec), x, w, b, spec);
     }
 
     [SkippableFact]
@@ -314,12 +277,5 @@ public sealed class CpuConvolutionRoutingTests : IDisposable
         Assert.False(CpuConvolution.DepthSplitFits([1, 8, 8, 8, 8], [4, 4, 3, 3, 3], new ConvolutionSpec(false, 1, 1, 0, 1, 2))); // grouped
         Assert.False(CpuConvolution.DepthSplitFits([1, 8, 8, 8, 8], [4, 8, 3, 3, 3], new ConvolutionSpec(false, 1, 2, 0, 2, 1))); // dilated
         Assert.False(CpuConvolution.DepthSplitFits([1, 8, 2, 2, 2], [4, 8, 5, 5, 5], new ConvolutionSpec(false, 1, 0, 0, 1, 1))); // no output voxel
-    }
-
-    private static void AssertClose(Tensor actual, Tensor reference)
-    {
-        var scale = reference.abs().max().item<double>();
-        var err = (actual.to(float64) - reference).abs().max().item<double>();
-        Assert.True(err <= 1e-4 * scale, $"relative error {err / scale:E2}");
     }
 }

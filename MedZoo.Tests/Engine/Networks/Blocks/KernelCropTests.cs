@@ -8,37 +8,20 @@ public sealed class KernelCropTests
     private static ConvolutionSpec Conv(long padding, long stride = 1, long dilation = 1, long groups = 1) =>
         new(transposed: false, stride, padding, outputPadding: 0, dilation, groups);
 
-    [Fact]
-    public void Find_VNetDeepestLevelAt32Patches_KeepsTheCentral3x3x3Taps()
+    [Theory]
+    [InlineData(new long[] { 1, 256, 2, 2, 2 }, 5, 2, new long[] { 1, 1, 1 }, new long[] { 3, 3, 3 }, new long[] { 1, 1, 1 }, "padding 1")]   // VNET's deepest level at 32³
+    [InlineData(new long[] { 2, 8, 1, 1, 1 }, 3, 1, new long[] { 1, 1, 1 }, new long[] { 1, 1, 1 }, new long[] { 0, 0, 0 }, "padding 0")]     // one voxel: the centre tap
+    [InlineData(new long[] { 1, 4, 2, 2, 6 }, 5, 2, new long[] { 1, 1, 0 }, new long[] { 3, 3, 5 }, new long[] { 1, 1, 2 }, "padding 1×1×2")] // some axes only
+    public void Find_InputSmallerThanTheKernelsReach_KeepsTheTapsThatMeetVoxels(long[] input, long kernel, long padding, long[] start, long[] size,
+                                                                               long[] keptPadding, string keyPadding)
     {
-        var crop = KernelCrop.Find([1, 256, 2, 2, 2], [256, 256, 5, 5, 5], Conv(2));
+        var crop = KernelCrop.Find(input, [4, input[1], kernel, kernel, kernel], Conv(padding));
         Assert.NotNull(crop);
-        Assert.Equal(new long[] { 1, 1, 1 }, crop.Start);
-        Assert.Equal(new long[] { 3, 3, 3 }, crop.Size);
-        Assert.Equal(new long[] { 1, 1, 1 }, crop.Spec.Padding.ToArray());
-        Assert.Equal("convolution stride 1 padding 1 dilation 1 groups 1", crop.Spec.Key);
-    }
-
-    [Fact]
-    public void Find_OneVoxel_KeepsTheCentreTapOnly()
-    {
-        var crop = KernelCrop.Find([2, 8, 1, 1, 1], [16, 8, 3, 3, 3], Conv(1));
-        Assert.NotNull(crop);
-        Assert.Equal(new long[] { 1, 1, 1 }, crop.Start);
-        Assert.Equal(new long[] { 1, 1, 1 }, crop.Size);
-        Assert.Equal(new long[] { 0, 0, 0 }, crop.Spec.Padding.ToArray());
-    }
-
-    [Fact]
-    public void Find_OnlySomeAxesSmall_CropsThoseAxesAndNamesEachPadding()
-    {
-        var crop = KernelCrop.Find([1, 4, 2, 2, 6], [4, 4, 5, 5, 5], Conv(2));
-        Assert.NotNull(crop);
-        Assert.Equal(new long[] { 1, 1, 0 }, crop.Start);
-        Assert.Equal(new long[] { 3, 3, 5 }, crop.Size);
-        Assert.Equal(new long[] { 1, 1, 2 }, crop.Spec.Padding.ToArray());
-        Assert.Equal("convolution stride 1 padding 1×1×2 dilation 1 groups 1", crop.Spec.Key);
-        Assert.False(crop.Spec.UniformPadding);
+        Assert.Equal(start, crop.Start);
+        Assert.Equal(size, crop.Size);
+        Assert.Equal(keptPadding, crop.Spec.Padding.ToArray());
+        Assert.Equal($"convolution stride 1 {keyPadding} dilation 1 groups 1", crop.Spec.Key);
+        Assert.Equal(keptPadding.Distinct().Count() == 1, crop.Spec.UniformPadding);
     }
 
     [Theory]
@@ -66,31 +49,18 @@ public sealed class KernelCropTests
         using var scope = NewDisposeScope();
         var spec = Conv(padding, groups: groups);
         manual_seed(11);
-        var x = randn([batch, cin, size[0], size[1], size[2]]).requires_grad_(true);
-        var w = (randn([cout, cin / groups, k, k, k]) * 0.1).requires_grad_(true);
-        var b = randn([cout]).requires_grad_(true);
+        var x = randn([batch, cin, size[0], size[1], size[2]]);
+        var w = randn([cout, cin / groups, k, k, k]) * 0.1;
+        var b = randn([cout]);
         var crop = KernelCrop.Find(x.shape, w.shape, spec);
         Assert.NotNull(crop);
 
-        var y = CpuConvolution.Apply(x, w, b, spec);
-        var upstream = randn(y.shape);
-        y.backward([upstream]);
-        var x64 = x.detach().to(float64).requires_grad_(true);
-        var w64 = w.detach().to(float64).requires_grad_(true);
-        var b64 = b.detach().to(float64).requires_grad_(true);
-        var y64 = spec.Run(x64, w64, b64);
-        y64.backward([upstream.to(float64)]);
-
-        Assert.Equal(y64.shape, y.shape);
-        AssertClose(y, y64);
-        AssertClose(x.grad!, x64.grad!);
-        AssertClose(w.grad!, w64.grad!);
-        AssertClose(b.grad!, b64.grad!);
+        var weightGradient = Float64Reference.AssertMatches((xi, wi, bi) => CpuConvolution.Apply(xi, wi, bi, spec), x, w, b, spec);
         // The dropped taps' gradient is exactly zero, as the full kernel's is there.
-        var kept = zeros_like(w.grad!, dtype: ScalarType.Bool);
+        var kept = zeros_like(weightGradient, dtype: ScalarType.Bool);
         crop.Apply(kept).fill_(true);
-        Assert.Equal(0.0, w.grad!.masked_select(kept.logical_not()).abs().sum().item<float>());
-        Assert.True(w.grad!.masked_select(kept).abs().sum().item<float>() > 0);
+        Assert.Equal(0.0, weightGradient.masked_select(kept.logical_not()).abs().sum().item<float>());
+        Assert.True(weightGradient.masked_select(kept).abs().sum().item<float>() > 0);
     }
 
     [Fact]
@@ -109,15 +79,8 @@ public sealed class KernelCropTests
             first = CpuConvolution.Apply(x, w, null, spec);
             second = CpuConvolution.Apply(x * 2, w, null, spec);
         }
-        AssertClose(first, outside.to(float64));
-        AssertClose(second, (outside * 2).to(float64));
-        AssertClose(outside, spec.Run(x.to(float64), w.to(float64), null));
-    }
-
-    private static void AssertClose(Tensor actual, Tensor reference)
-    {
-        var scale = reference.abs().max().item<double>();
-        var err = (actual.to(float64) - reference).abs().max().item<double>();
-        Assert.True(err <= 1e-4 * scale, $"relative error {err / scale:E2}");
+        Float64Reference.AssertClose(first, outside.to(float64));
+        Float64Reference.AssertClose(second, (outside * 2).to(float64));
+        Float64Reference.AssertClose(outside, spec.Run(x.to(float64), w.to(float64), null));
     }
 }

@@ -19,8 +19,11 @@ internal sealed class ConvolutionSpec
         _groups = groups;
         Key = transposed
             ? $"transposed convolution stride {stride} padding {padding} output padding {outputPadding} dilation {dilation} groups {groups}"
-            : $"convolution stride {stride} padding {padding} dilation {dilation} groups {groups}";
+            : ConvolutionKey(stride, $"{padding}", dilation, groups);
     }
+
+    private static string ConvolutionKey(long stride, string padding, long dilation, long groups) =>
+        $"convolution stride {stride} padding {padding} dilation {dilation} groups {groups}";
 
     // A copy with its own padding per axis (depth, height, width): a cropped kernel's (see KernelCrop).
     private ConvolutionSpec(ConvolutionSpec source, long[] padding)
@@ -32,7 +35,7 @@ internal sealed class ConvolutionSpec
         _dilation = source._dilation;
         _groups = source._groups;
         var p = padding.Distinct().Count() == 1 ? $"{padding[0]}" : string.Join("×", padding);
-        Key = $"convolution stride {_stride[0]} padding {p} dilation {_dilation[0]} groups {_groups}";
+        Key = ConvolutionKey(_stride[0], p, _dilation[0], _groups);
     }
 
     /// <summary>The same convolution with <paramref name="padding"/> (one value per axis: depth, height, width). Not for transposed ones.</summary>

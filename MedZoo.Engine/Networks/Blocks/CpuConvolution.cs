@@ -715,20 +715,12 @@ public static class CpuConvolution
             right.AddRange(order.Where((_, i) => Agree(results[i], Exact())));
             channelsLastWrong = channelsLastFirst && !right.Contains(ShapeRoute.ChannelsLast);
         }
-        // The depth-split route where it fits: right if it agrees with a route found right, or else with float64.
-        if (DepthSplitFits(inputShape, weightShape, spec))
-        {
-            var split = Compute(ShapeRoute.DepthSplit);
-            var reference = right.Count > 0 ? results[Array.IndexOf(order, right[0])].Select(t => t.to(float64)).ToArray() : Exact();
-            if (Agree(split, reference)) right.Add(ShapeRoute.DepthSplit);
-        }
-        // The depth-batched route where it fits, the same way.
-        if (DepthBatchedFits(inputShape, weightShape, spec))
-        {
-            var batched = Compute(ShapeRoute.DepthBatched);
-            var reference = right.Count > 0 && right[0] != ShapeRoute.DepthSplit ? results[Array.IndexOf(order, right[0])].Select(t => t.to(float64)).ToArray() : Exact();
-            if (Agree(batched, reference)) right.Add(ShapeRoute.DepthBatched);
-        }
+        // The reshaped routes where they fit: right if they agree with a direct route found right, or else with float64.
+        var direct = right.Count > 0 ? results[Array.IndexOf(order, right[0])].Select(t => t.to(float64)).ToArray() : null;
+        (bool Fits, ShapeRoute Route)[] reshaped =
+            [(DepthSplitFits(inputShape, weightShape, spec), ShapeRoute.DepthSplit), (DepthBatchedFits(inputShape, weightShape, spec), ShapeRoute.DepthBatched)];
+        foreach (var (fits, route) in reshaped)
+            if (fits && Agree(Compute(route), direct ?? Exact())) right.Add(route);
         if (right.Count == 0)
             return new ShapeVerdict(ShapeRoute.Float64, channelsLastFirst ? "both oneDNN layouts were wrong against float64" : "the plain call was wrong against float64", null, null, channelsLastFirst);
         if (right.Count == 1)

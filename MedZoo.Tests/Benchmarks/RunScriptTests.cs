@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Text.Json;
-using MedZoo.Tests.TestSupport;
 
 namespace MedZoo.Tests.Benchmarks;
 
@@ -10,7 +8,7 @@ namespace MedZoo.Tests.Benchmarks;
 /// </summary>
 public sealed class RunScriptTests : IDisposable
 {
-    private const string Python = "/usr/bin/python3";
+    private const string Python = BenchmarkScript.Python;
     private readonly string _folder = Directory.CreateTempSubdirectory("medzoo-runpy-").FullName;
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
@@ -92,16 +90,5 @@ public sealed class RunScriptTests : IDisposable
     private static string[] After(string[] command, string option, int count) =>
         command.SkipWhile(a => a != option).Skip(1).Take(count).ToArray();
 
-    private static (int Code, string Output) RunPy(params string[] arguments)
-    {
-        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestPaths.RepositoryRoot };
-        start.ArgumentList.Add(Path.Combine(TestPaths.RepositoryRoot, "benchmarks", "run.py"));
-        foreach (var a in arguments) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2))) process.Kill(entireProcessTree: true);
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result + stderr.Result);
-    }
+    private static (int Code, string Output) RunPy(params string[] arguments) => BenchmarkScript.Run("run.py", arguments);
 }

@@ -1,0 +1,23 @@
+using System.Diagnostics;
+using MedZoo.Tests.TestSupport;
+
+namespace MedZoo.Tests.Benchmarks;
+
+/// <summary>Runs a script of benchmarks/ with Debian's python3 from the repository root: exit code and stdout + stderr.</summary>
+internal static class BenchmarkScript
+{
+    public const string Python = "/usr/bin/python3";
+
+    public static (int Code, string Output) Run(string script, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestPaths.RepositoryRoot };
+        start.ArgumentList.Add(Path.Combine(TestPaths.RepositoryRoot, "benchmarks", script));
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2))) process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+}

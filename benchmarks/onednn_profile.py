@@ -20,6 +20,7 @@ import collections
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 
@@ -53,13 +54,15 @@ def multiply_adds(problem):
     return mb * ic * oc * od * oh * ow * kd * kh * kw
 
 
-def weight_dims(problem):
-    """The weight shape 'OxIxKDxKHxKW' of a convolution problem (groups left out), to tell weight reorders apart."""
+def weight_dims(kind, problem):
+    """The weight shape of a convolution problem as a reorder names it (groups left out): O×I×KD×KH×KW, or I×O×… for a
+    deconvolution, whose weight keeps its input channels first."""
     m = PROBLEM.search(problem)
     if not m:
         return None
     _, ic, oc, _, _, kd, _, _, kh, _, _, kw = map(int, m.groups())
-    return {f"{oc}x{ic}x{kd}x{kh}x{kw}", f"{ic}x{oc}x{kd}x{kh}x{kw}"}  # deconvolutions keep I first
+    first, second = (ic, oc) if kind == "deconvolution" else (oc, ic)
+    return f"{first}x{second}x{kd}x{kh}x{kw}"
 
 
 def report(records, units, unit_name, wall_seconds=None):
@@ -68,7 +71,7 @@ def report(records, units, unit_name, wall_seconds=None):
     weights = set()
     for kind, _, problem, _ in records:
         if kind in ("convolution", "deconvolution"):
-            weights |= weight_dims(problem) or set()
+            weights.add(weight_dims(kind, problem))
     # Per entry: its calls' median time × its calls per unit, so that a first call's one-off cost (page faults,
     # kernel generation) does not count as if every unit paid it.
     calls = collections.defaultdict(list)
@@ -83,8 +86,7 @@ def report(records, units, unit_name, wall_seconds=None):
     groups = {}
     totals = collections.Counter()
     for key, times in calls.items():
-        times.sort()
-        median = times[len(times) // 2] if len(times) % 2 else (times[len(times) // 2 - 1] + times[len(times) // 2]) / 2
+        median = statistics.median(times)
         groups[key] = (median * len(times), len(times))
         totals[key[0]] += median * len(times)
     everything = sum(totals.values())

@@ -85,7 +85,7 @@ public sealed class TrainerOptions
     /// <summary>Initial learning rate (<c>--lr</c>); default 1e-3.</summary>
     public double LearningRate { get; set; } = 1e-3;
 
-    /// <summary>Optimizer (<c>--opt</c>: sgd, adam, adamw, rmsprop); default Adam.</summary>
+    /// <summary>Optimizer (<c>--opt</c>: sgd, adam, adamw, rmsprop); default adam.</summary>
     public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
 
     /// <summary>Momentum of SGD and RMSprop; default 0.9.</summary>

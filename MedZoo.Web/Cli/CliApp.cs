@@ -256,8 +256,9 @@ public static partial class CliApp
     }
 
     /// <summary>
-    /// System.CommandLine's generated help, with list defaults written as they are typed
-    /// (<c>[default: 32 32 32]</c> rather than <c>32|32|32</c>).
+    /// System.CommandLine's generated help, with defaults written as they are typed: lists as
+    /// <c>[default: 32 32 32]</c> rather than <c>32|32|32</c>, enum values as <c>[default: adam]</c> rather than
+    /// <c>Adam</c> (<see cref="CliOptions.SetHelpDefault"/>).
     /// </summary>
     private sealed partial class ReadableHelpAction(CommandLineAction? inner) : SynchronousCommandLineAction
     {
@@ -277,9 +278,45 @@ public static partial class CliApp
             {
                 config.Output = output;
             }
-            output.Write(DefaultList().Replace(buffer.ToString(), m => m.Value.Replace('|', ' ')));
+            var text = DefaultList().Replace(buffer.ToString(), m => m.Value.Replace('|', ' '));
+            output.Write(TypedDefaults(text, parseResult.CommandResult.Command));
             return 0;
         }
+
+        // Each option row (from its "  --name" line to the next option's) gets its default as typed.
+        private static string TypedDefaults(string help, Command command)
+        {
+            var shown = new Dictionary<string, (string Raw, string Typed)>(StringComparer.Ordinal);
+            for (Command? c = command; c is not null; c = c.Parents.OfType<Command>().FirstOrDefault())
+            {
+                foreach (var option in c.Options)
+                {
+                    if (CliOptions.HelpDefault(option) is not { } typed) continue;
+                    foreach (var name in option.Aliases.Append(option.Name)) shown.TryAdd(name, typed);
+                }
+            }
+            if (shown.Count == 0) return help;
+            var rows = OptionRow().Split(help);
+            for (var i = 0; i < rows.Length; i++)
+            {
+                var first = OptionNames().Match(rows[i]);
+                if (!first.Success) continue;
+                foreach (var name in first.Value.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries))
+                {
+                    if (!shown.TryGetValue(name, out var d)) continue;
+                    // A terminal's help may wrap between "[default:" and the value.
+                    rows[i] = Regex.Replace(rows[i], @"\[default:(\s+)" + Regex.Escape(d.Raw) + @"\]", m => $"[default:{m.Groups[1].Value}{d.Typed}]");
+                    break;
+                }
+            }
+            return string.Concat(rows);
+        }
+
+        [GeneratedRegex(@"(?=^  -)", RegexOptions.Multiline)]
+        private static partial Regex OptionRow();
+
+        [GeneratedRegex(@"^  -[^<\n]*?(?= <| {2}|\n|$)")]
+        private static partial Regex OptionNames();
 
         [GeneratedRegex(@"\[default: [^\]]*\]")]
         private static partial Regex DefaultList();

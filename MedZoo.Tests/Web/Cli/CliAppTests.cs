@@ -113,7 +113,10 @@ public class CliAppTests
         var batch = stdout.Split('\n').Single(l => l.TrimStart().StartsWith("--batchSz ", StringComparison.Ordinal));
         Assert.Contains("Patches per batch (MedicalZoo's --batchSz; default 2). [default: 2]", batch);
         Assert.Contains(stdout.Split('\n'), l => l.TrimStart().StartsWith("--dim <D H W>", StringComparison.Ordinal) && l.Contains("[default: 32 32 32]", StringComparison.Ordinal));
-        Assert.Contains("--opt <sgd|adam|adamw|rmsprop>", stdout);
+        var opt = stdout.Split('\n').Single(l => l.TrimStart().StartsWith("--opt <sgd|adam|adamw|rmsprop>", StringComparison.Ordinal));
+        Assert.EndsWith("[default: adam]", opt.TrimEnd());
+        Assert.Contains(stdout.Split('\n'), l => l.TrimStart().StartsWith("--loss_deep_supervision_target ", StringComparison.Ordinal) && l.TrimEnd().EndsWith("[default: nearest]", StringComparison.Ordinal));
+        Assert.DoesNotMatch(@"\[default: [A-Z][a-z]", stdout); // enum members as typed, never as named in C#
         Assert.Contains("--augmentation_flip_probability <X>", stdout);
         Assert.Contains("--log_dir <FOLDER>", stdout);
     }

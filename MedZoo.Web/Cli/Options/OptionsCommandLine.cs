@@ -173,6 +173,7 @@ public sealed class OptionsCommandLine<T> where T : class, new()
         Func<ArgumentResult, object?> parse;
         string[]? completions = null;
         string? valueName = null;
+        (string Raw, string Typed)? helpDefault = null;
         var list = false;
         if (core == typeof(bool)) parse = r => CliOptions.ParseFlag(r); // --flag, --flag True, --flag=false
         else if (core == typeof(string))
@@ -220,15 +221,22 @@ public sealed class OptionsCommandLine<T> where T : class, new()
             completions = spelling.ValueNames?.ToArray() ?? [.. names.Select(JsonNamingPolicy.SnakeCaseLower.ConvertName)];
             valueName = string.Join('|', completions);
             var shown = completions;
+            string? MemberOf(string token) =>
+                spelling.Synonyms?.FirstOrDefault(s => string.Equals(s.Key, token, StringComparison.OrdinalIgnoreCase)).Value
+                ?? names.FirstOrDefault(n => string.Equals(Squash(n), Squash(token), StringComparison.Ordinal));
             parse = r =>
             {
                 var token = r.Tokens[^1].Value.Trim();
-                var name = spelling.Synonyms?.FirstOrDefault(s => string.Equals(s.Key, token, StringComparison.OrdinalIgnoreCase)).Value
-                           ?? names.FirstOrDefault(n => string.Equals(Squash(n), Squash(token), StringComparison.Ordinal));
-                if (name is not null) return Enum.Parse(core, name);
+                if (MemberOf(token) is { } name) return Enum.Parse(core, name);
                 r.AddError($"option {CliOptions.OptionName(r)}: '{token}' is not one of {string.Join(", ", shown)}");
                 return Activator.CreateInstance(core);
             };
+            // The help shows the default as it is typed (adam), not as the enum member is named (Adam).
+            if (classDefault is not null)
+            {
+                var member = classDefault.ToString()!;
+                helpDefault = (member, completions.FirstOrDefault(c => MemberOf(c) == member) ?? JsonNamingPolicy.SnakeCaseLower.ConvertName(member));
+            }
         }
         else return null;
 
@@ -254,6 +262,7 @@ public sealed class OptionsCommandLine<T> where T : class, new()
             // Arrays are copied so that a bound value never aliases the default.
             option.DefaultValueFactory = _ => classDefault is Array a ? (TValue)a.Clone() : (TValue)classDefault;
         }
+        if (helpDefault is { } shownDefault) CliOptions.SetHelpDefault(option, shownDefault.Raw, shownDefault.Typed);
         return (option, p => p.GetValue(option));
     }
 

@@ -80,6 +80,54 @@ public class TrainVerbOptionsTests
         Assert.DoesNotContain("<", threshold);
     }
 
+    /// <summary>
+    /// An enum option's help shows its default as it is typed (<c>adam</c>, not the member name <c>Adam</c>), and that
+    /// text, typed back, binds the class default: the help never shows a default the user cannot copy.
+    /// </summary>
+    [Fact]
+    public void HelpDefault_EveryEnumOption_IsTypedAsTheCommandLineTakesIt()
+    {
+        var generated = new TrainVerb().Generated;
+        var enums = OptionsCommandLine<TrainerOptions>.SettableProperties()
+            .Where(p => !TrainVerb.DeclaredByVerb.Contains(p.Path) && (Nullable.GetUnderlyingType(p.Chain[^1].PropertyType) ?? p.Chain[^1].PropertyType).IsEnum)
+            .ToList();
+        var names = enums.Select(e => generated.Find(e.Path)!.Option.Name).ToList();
+        Assert.Contains("--opt", names);
+        Assert.Contains("--scheduler", names);
+        Assert.Contains("--loss_deep_supervision_target", names);
+        foreach (var (path, _) in enums)
+        {
+            var bound = generated.Find(path)!;
+            var shown = CliOptions.HelpDefault(bound.Option);
+            if (bound.ClassDefault is null)
+            {
+                Assert.Null(shown); // no default, nothing shown (--loss_activation: the loss decides)
+                continue;
+            }
+            Assert.True(shown is not null, $"{bound.Option.Name} has no typed help default");
+            Assert.Equal(bound.ClassDefault!.ToString(), shown.Value.Raw);
+            Assert.Matches("^[a-z0-9_]+$", shown.Value.Typed);
+            Assert.Contains(shown.Value.Typed, bound.Option.HelpName!.Split('|'));
+            var options = Bind(bound.Option.Name, shown.Value.Typed);
+            object? value = options;
+            foreach (var p in bound.Chain) value = p.GetValue(value);
+            Assert.Equal(bound.ClassDefault, value);
+        }
+    }
+
+    [Fact]
+    public void XmlDocumentation_EnumMemberReferences_AreWrittenAsTyped()
+    {
+        var summary = System.Xml.Linq.XElement.Parse(
+            "<summary>Schedule; default <see cref=\"F:MedZoo.Engine.Training.SchedulerKind.ReduceOnPlateau\"/>, " +
+            "see <see cref=\"F:MedZoo.Engine.Networks.Blocks.CpuConvolution.Variable\"/> and <see cref=\"P:MedZoo.Engine.Training.TrainerOptions.Seed\"/>; " +
+            "<see cref=\"F:NoSuch.Type.Member\"/> or <see cref=\"F:X\"/>.</summary>");
+        Assert.Equal("Schedule; default reduce_on_plateau, see Variable and Seed; Member or X.",
+            XmlDocumentation.PlainText(summary, typeof(SchedulerKind).Assembly));
+        Assert.Equal("Schedule; default ReduceOnPlateau, see Variable and Seed; Member or X.", XmlDocumentation.PlainText(summary));
+        Assert.Contains("Layout of the target; auto decides", new TrainVerb().Generated.Find("LossOptions.Target")!.Option.Description);
+    }
+
     [Theory]
     [InlineData("Sampling.BatchSize", "--batchSz")]
     [InlineData("Sampling.PatchSize", "--dim")]

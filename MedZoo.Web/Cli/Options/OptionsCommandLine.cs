@@ -67,13 +67,20 @@ public sealed class OptionsCommandLine<T> where T : class, new()
         var defaults = new T();
         var options = new List<BoundOption>();
         var unsupported = new List<string>();
+        // A doc that refers to another property (<see cref="ThresholdOf"/>) names its option; a property reached by two
+        // paths (one options class nested twice) has no single option, and keeps its short name.
+        var generated = SettableProperties().Where(p => !skip.Contains(p.Path))
+            .Select(p => (Id: XmlDocumentation.MemberId(p.Chain[^1]), Name: "--" + (spellings.GetValueOrDefault(p.Path)?.Name ?? GeneratedName(p.Chain))))
+            .ToList();
+        _optionByReference = generated.GroupBy(p => p.Id, StringComparer.Ordinal).Where(g => g.Count() == 1)
+            .ToDictionary(g => g.Key, g => g.Single().Name, StringComparer.Ordinal);
         foreach (var (path, chain) in SettableProperties())
         {
             if (skip.Contains(path)) continue;
             var property = chain[^1];
             var spelling = spellings.GetValueOrDefault(path) ?? new OptionSpelling(GeneratedName(chain));
             var classDefault = ValueOf(defaults, chain);
-            var description = XmlDocumentation.Summary(property) ?? path;
+            var description = XmlDocumentation.Summary(property, OptionForReference) ?? path;
             var type = property.PropertyType;
             var make = typeof(OptionsCommandLine<T>).GetMethod(nameof(Make), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(type);
             if (make.Invoke(null, [spelling, description, classDefault, property]) is not (Option option, Func<ParseResult, object?> read))
@@ -90,6 +97,14 @@ public sealed class OptionsCommandLine<T> where T : class, new()
         Options = options;
         Unsupported = unsupported;
     }
+
+    private readonly Dictionary<string, string> _optionByReference;
+
+    /// <summary>
+    /// The option that sets the property a doc <c>cref</c> names (<c>P:MedZoo.Engine.Data.Sampling.SamplingOptions.ThresholdOf</c>
+    /// → <c>--sampling_threshold_of</c>), or null for anything else; the generated help uses it for references.
+    /// </summary>
+    public string? OptionForReference(string cref) => _optionByReference.GetValueOrDefault(cref);
 
     /// <summary>The generated options, in the order of the class's properties.</summary>
     public IReadOnlyList<BoundOption> Options { get; }

@@ -10,47 +10,60 @@ namespace MedZoo.Web.Cli.Options;
 /// Reads the summaries of an assembly's XML documentation file (the <c>.xml</c> the compiler writes
 /// next to the dll with GenerateDocumentationFile, copied into the output of every project that
 /// references it) as one line of plain text, for help texts generated from the code's own docs.
-/// A reference to an enum member is written as the command line takes it (<c>SchedulerKind.None</c> → <c>none</c>).
+/// A reference to an enum member is written as the command line takes it (<c>SchedulerKind.None</c> → <c>none</c>), and
+/// one to another option's property as that option where the caller names it (<c>ThresholdOf</c> → <c>--sampling_threshold_of</c>).
 /// </summary>
 public static class XmlDocumentation
 {
-    private static readonly ConcurrentDictionary<Assembly, IReadOnlyDictionary<string, string>> Files = new();
+    private static readonly ConcurrentDictionary<Assembly, IReadOnlyDictionary<string, XElement>> Files = new();
 
-    /// <summary>The property's summary as plain text, or null when the assembly ships no documentation or the property has none.</summary>
-    public static string? Summary(PropertyInfo property)
+    /// <summary>
+    /// The property's summary as plain text, or null when the assembly ships no documentation or the property has none.
+    /// <paramref name="reference"/> may name what a <c>cref</c> refers to (another property's option name); where it
+    /// returns null, the reference is written as its short name.
+    /// </summary>
+    public static string? Summary(PropertyInfo property, Func<string, string?>? reference = null)
     {
         ArgumentNullException.ThrowIfNull(property);
         var type = property.DeclaringType!;
-        return Load(type.Assembly).TryGetValue($"P:{type.FullName!.Replace('+', '.')}.{property.Name}", out var text) ? text : null;
+        return Load(type.Assembly).TryGetValue(MemberId(property), out var summary) ? PlainText(summary, type.Assembly, reference) : null;
+    }
+
+    /// <summary>The documentation id of a property, as a <c>cref</c> names it (<c>P:MedZoo.Engine.Data.Sampling.SamplingOptions.ThresholdOf</c>).</summary>
+    public static string MemberId(PropertyInfo property)
+    {
+        ArgumentNullException.ThrowIfNull(property);
+        return $"P:{property.DeclaringType!.FullName!.Replace('+', '.')}.{property.Name}";
     }
 
     /// <summary>Whether the documentation file of <paramref name="assembly"/> was found.</summary>
     public static bool IsAvailable(Assembly assembly) => Load(assembly).Count > 0;
 
-    private static IReadOnlyDictionary<string, string> Load(Assembly assembly) => Files.GetOrAdd(assembly, a =>
+    private static IReadOnlyDictionary<string, XElement> Load(Assembly assembly) => Files.GetOrAdd(assembly, a =>
     {
         var path = Path.ChangeExtension(a.Location, ".xml");
-        if (string.IsNullOrEmpty(a.Location) || !File.Exists(path)) return new Dictionary<string, string>();
+        if (string.IsNullOrEmpty(a.Location) || !File.Exists(path)) return new Dictionary<string, XElement>();
         var members = XDocument.Load(path).Root?.Element("members")?.Elements("member") ?? [];
-        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        var map = new Dictionary<string, XElement>(StringComparer.Ordinal);
         foreach (var m in members)
             if (m.Attribute("name")?.Value is { } name && m.Element("summary") is { } summary)
-                map[name] = PlainText(summary, a);
+                map[name] = summary;
         return map;
     });
 
     /// <summary>
-    /// A doc element as one line: code and references as their names, whitespace collapsed; references to members of
-    /// enums in <paramref name="assembly"/> in snake case, as options take them.
+    /// A doc element as one line: code and references as their names, whitespace collapsed; a reference as
+    /// <paramref name="reference"/> names it where it does, a member of an enum in <paramref name="assembly"/> in snake
+    /// case, as options take it.
     /// </summary>
-    internal static string PlainText(XElement element, Assembly? assembly = null)
+    internal static string PlainText(XElement element, Assembly? assembly = null, Func<string, string?>? reference = null)
     {
         var sb = new StringBuilder();
-        Append(sb, element, assembly);
+        Append(sb, element, assembly, reference);
         return string.Join(' ', sb.ToString().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
     }
 
-    private static void Append(StringBuilder sb, XElement element, Assembly? assembly)
+    private static void Append(StringBuilder sb, XElement element, Assembly? assembly, Func<string, string?>? reference)
     {
         foreach (var node in element.Nodes())
         {
@@ -60,20 +73,21 @@ public static class XmlDocumentation
                     sb.Append(text.Value);
                     break;
                 case XElement { Name.LocalName: "see" or "seealso" } see:
-                    if (!see.IsEmpty) Append(sb, see, assembly);
+                    if (!see.IsEmpty) Append(sb, see, assembly, reference);
                     else if (see.Attribute("langword")?.Value is { } word) sb.Append(word);
-                    else if (see.Attribute("cref")?.Value is { } cref) sb.Append(IsEnumMember(cref, assembly) ? JsonNamingPolicy.SnakeCaseLower.ConvertName(ShortName(cref)) : ShortName(cref));
+                    else if (see.Attribute("cref")?.Value is { } cref)
+                        sb.Append(reference?.Invoke(cref) ?? (IsEnumMember(cref, assembly) ? JsonNamingPolicy.SnakeCaseLower.ConvertName(ShortName(cref)) : ShortName(cref)));
                     break;
                 case XElement { Name.LocalName: "paramref" or "typeparamref" } p:
                     sb.Append(p.Attribute("name")?.Value);
                     break;
                 case XElement { Name.LocalName: "para" or "br" } p:
                     sb.Append(' ');
-                    Append(sb, p, assembly);
+                    Append(sb, p, assembly, reference);
                     sb.Append(' ');
                     break;
                 case XElement e:
-                    Append(sb, e, assembly);
+                    Append(sb, e, assembly, reference);
                     break;
             }
         }

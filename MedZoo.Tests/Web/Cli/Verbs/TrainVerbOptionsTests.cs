@@ -46,7 +46,7 @@ public class TrainVerbOptionsTests
                 Assert.Equal(list.Cast<object>(), Assert.IsAssignableFrom<IEnumerable>(optionDefault).Cast<object>());
             else
                 Assert.Equal(classDefault, optionDefault);
-            var doc = XmlDocumentation.Summary(chain[^1]);
+            var doc = XmlDocumentation.Summary(chain[^1], generated.OptionForReference);
             Assert.False(string.IsNullOrWhiteSpace(doc), $"{path} has no XML doc summary (is MedZoo.Engine.xml next to the dll?)");
             Assert.Equal(doc, bound.Option.Description);
         }
@@ -76,8 +76,12 @@ public class TrainVerbOptionsTests
         Assert.Equal("--batchSz", batch.Name);
         Assert.Equal("Patches per batch (MedicalZoo's --batchSz; default 2).", batch.Description);
         var threshold = new TrainVerb().Generated.Find("Sampling.Threshold")!.Option.Description!;
-        Assert.Contains("With ThresholdOf = crop (default)", threshold);
+        // A reference to another property is written as that property's option, an enum member as it is typed.
+        Assert.Contains("With --sampling_threshold_of = crop (default)", threshold);
         Assert.DoesNotContain("<", threshold);
+        Assert.Equal("--sampling_threshold_of", new TrainVerb().Generated.OptionForReference("P:MedZoo.Engine.Data.Sampling.SamplingOptions.ThresholdOf"));
+        Assert.Null(new TrainVerb().Generated.OptionForReference("P:MedZoo.Engine.Data.Sampling.SamplingOptions.NoSuchProperty"));
+        Assert.Contains("0 with --dataset_clip_high_percentile 100 = no clipping", new TrainVerb().Generated.Find("Dataset.ClipLowPercentile")!.Option.Description);
     }
 
     /// <summary>

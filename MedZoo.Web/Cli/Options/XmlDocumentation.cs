@@ -15,7 +15,7 @@ namespace MedZoo.Web.Cli.Options;
 /// </summary>
 public static class XmlDocumentation
 {
-    private static readonly ConcurrentDictionary<Assembly, IReadOnlyDictionary<string, XElement>> Files = new();
+    private static readonly ConcurrentDictionary<Assembly, IReadOnlyDictionary<string, string>> Files = new();
 
     /// <summary>
     /// The property's summary as plain text, or null when the assembly ships no documentation or the property has none.
@@ -26,7 +26,8 @@ public static class XmlDocumentation
     {
         ArgumentNullException.ThrowIfNull(property);
         var type = property.DeclaringType!;
-        return Load(type.Assembly).TryGetValue(MemberId(property), out var summary) ? PlainText(summary, type.Assembly, reference) : null;
+        // Kept as text and parsed per call: LINQ to XML promises nothing for concurrent reads of one tree.
+        return Load(type.Assembly).TryGetValue(MemberId(property), out var summary) ? PlainText(XElement.Parse(summary), type.Assembly, reference) : null;
     }
 
     /// <summary>The documentation id of a property, as a <c>cref</c> names it (<c>P:MedZoo.Engine.Data.Sampling.SamplingOptions.ThresholdOf</c>).</summary>
@@ -39,15 +40,15 @@ public static class XmlDocumentation
     /// <summary>Whether the documentation file of <paramref name="assembly"/> was found.</summary>
     public static bool IsAvailable(Assembly assembly) => Load(assembly).Count > 0;
 
-    private static IReadOnlyDictionary<string, XElement> Load(Assembly assembly) => Files.GetOrAdd(assembly, a =>
+    private static IReadOnlyDictionary<string, string> Load(Assembly assembly) => Files.GetOrAdd(assembly, a =>
     {
         var path = Path.ChangeExtension(a.Location, ".xml");
-        if (string.IsNullOrEmpty(a.Location) || !File.Exists(path)) return new Dictionary<string, XElement>();
+        if (string.IsNullOrEmpty(a.Location) || !File.Exists(path)) return new Dictionary<string, string>();
         var members = XDocument.Load(path).Root?.Element("members")?.Elements("member") ?? [];
-        var map = new Dictionary<string, XElement>(StringComparer.Ordinal);
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var m in members)
             if (m.Attribute("name")?.Value is { } name && m.Element("summary") is { } summary)
-                map[name] = summary;
+                map[name] = summary.ToString(SaveOptions.DisableFormatting);
         return map;
     });
 

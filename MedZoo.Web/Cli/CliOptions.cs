@@ -16,16 +16,18 @@ public static class CliOptions
     private static readonly char[] ListSeparators = [','];
 
     // Defaults whose help text differs from the value's ToString() (enum members: Adam is typed adam).
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Option, Tuple<string, string>> HelpDefaults = new();
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Option, HelpDefaultText> HelpDefaults = new();
+
+    private sealed record HelpDefaultText(string Raw, string Typed);
 
     /// <summary>
     /// Shows <paramref name="typed"/> as the option's default in the help where System.CommandLine would show
     /// <paramref name="raw"/> (the default value's ToString()).
     /// </summary>
-    public static void SetHelpDefault(Option option, string raw, string typed) => HelpDefaults.AddOrUpdate(option, Tuple.Create(raw, typed));
+    public static void SetHelpDefault(Option option, string raw, string typed) => HelpDefaults.AddOrUpdate(option, new HelpDefaultText(raw, typed));
 
     /// <summary>The default's help text as System.CommandLine writes it and as it is typed, set by <see cref="SetHelpDefault"/>; null if none.</summary>
-    public static (string Raw, string Typed)? HelpDefault(Option option) => HelpDefaults.TryGetValue(option, out var d) ? (d.Item1, d.Item2) : null;
+    public static (string Raw, string Typed)? HelpDefault(Option option) => HelpDefaults.TryGetValue(option, out var d) ? (d.Raw, d.Typed) : null;
 
     /// <summary>Whether <paramref name="option"/> was typed on the command line (not just defaulted).</summary>
     public static bool Given(this ParseResult parse, Option option) =>

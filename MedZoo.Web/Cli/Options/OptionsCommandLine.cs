@@ -67,18 +67,16 @@ public sealed class OptionsCommandLine<T> where T : class, new()
         var defaults = new T();
         var options = new List<BoundOption>();
         var unsupported = new List<string>();
+        var generated = SettableProperties().Where(p => !skip.Contains(p.Path))
+            .Select(p => (p.Path, p.Chain, Spelling: spellings.GetValueOrDefault(p.Path) ?? new OptionSpelling(GeneratedName(p.Chain))))
+            .ToList();
         // A doc that refers to another property (<see cref="ThresholdOf"/>) names its option; a property reached by two
         // paths (one options class nested twice) has no single option, and keeps its short name.
-        var generated = SettableProperties().Where(p => !skip.Contains(p.Path))
-            .Select(p => (Id: XmlDocumentation.MemberId(p.Chain[^1]), Name: "--" + (spellings.GetValueOrDefault(p.Path)?.Name ?? GeneratedName(p.Chain))))
-            .ToList();
-        _optionByReference = generated.GroupBy(p => p.Id, StringComparer.Ordinal).Where(g => g.Count() == 1)
-            .ToDictionary(g => g.Key, g => g.Single().Name, StringComparer.Ordinal);
-        foreach (var (path, chain) in SettableProperties())
+        _optionByReference = generated.GroupBy(p => XmlDocumentation.MemberId(p.Chain[^1]), StringComparer.Ordinal).Where(g => g.Count() == 1)
+            .ToDictionary(g => g.Key, g => "--" + g.Single().Spelling.Name, StringComparer.Ordinal);
+        foreach (var (path, chain, spelling) in generated)
         {
-            if (skip.Contains(path)) continue;
             var property = chain[^1];
-            var spelling = spellings.GetValueOrDefault(path) ?? new OptionSpelling(GeneratedName(chain));
             var classDefault = ValueOf(defaults, chain);
             var description = XmlDocumentation.Summary(property, OptionForReference) ?? path;
             var type = property.PropertyType;

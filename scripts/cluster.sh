@@ -22,7 +22,7 @@ usage() { echo "usage: $0 start|stop|remove|status DIR [--web N] [--workers N] [
 shift 2
 die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
 log() { printf '[cluster] %s\n' "$*"; }
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+free_port() { /usr/bin/python3 "$ROOT/scripts/free-port.py"; }   # outside the ephemeral range: see free-port.py
 # MEDZOO_DLL: another build of medzoo.dll (the tests use their own copy).
 MEDZOO=${MEDZOO_DLL:-$ROOT/MedZoo.Web/bin/Release/net10.0/medzoo.dll}
 

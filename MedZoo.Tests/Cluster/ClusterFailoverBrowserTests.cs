@@ -23,7 +23,7 @@ public sealed class ClusterFailoverBrowserTests
         BrowserSession.RequireChromium();
         using var work = TestPaths.NewTempFolder();
         var dir = Path.Combine(work.Path, "cluster");
-        var port = ClusterScriptTests.FreePort();
+        var port = MedZoo.Reliability.Server.ListenPorts.Free();
         const string password = "failover-admin-pw-1";
         try
         {

@@ -22,7 +22,7 @@ public sealed class ClusterScriptTests
         Skip.IfNot(File.Exists("/usr/sbin/haproxy") || File.Exists("/usr/bin/haproxy"), "HAProxy is not installed (scripts/prereqs.sh installs it)");
         using var work = TestPaths.NewTempFolder();
         var dir = Path.Combine(work.Path, "cluster");
-        var port = FreePort();
+        var port = MedZoo.Reliability.Server.ListenPorts.Free();
         const string password = "cluster-admin-pw-1";
         try
         {
@@ -95,13 +95,6 @@ public sealed class ClusterScriptTests
             var lines = File.ReadAllLines(f);
             return $"--- {Path.GetFileName(f)} (last 15 lines)\n" + string.Join("\n", lines.TakeLast(15));
         }));
-
-    internal static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 
     internal static async Task<(int Code, string Output)> ScriptAsync(string password, params string[] args)
     {

@@ -27,6 +27,12 @@ public sealed class ClusterServers : IAsyncDisposable
     /// <summary>Redis endpoint, <c>127.0.0.1:PORT</c>.</summary>
     public string Redis { get; }
 
+    /// <summary>PostgreSQL's port.</summary>
+    public int PostgresPort => new Npgsql.NpgsqlConnectionStringBuilder(Postgres).Port;
+
+    /// <summary>Redis's port.</summary>
+    public int RedisPort => int.Parse(Redis.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The script that starts and stops the servers (also used by scripts/cluster.sh).</summary>
     public static string Script => Path.Combine(TestPaths.RepositoryRoot, "scripts", "cluster-servers.sh");
 

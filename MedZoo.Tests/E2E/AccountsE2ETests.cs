@@ -156,10 +156,7 @@ public class AccountsE2ETests : E2ETest
 
         public static Task<LoopbackPage> StartAsync(string html)
         {
-            var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-            probe.Start();
-            var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
+            var port = MedZoo.Reliability.Server.ListenPorts.Free(); // HttpListener cannot bind port 0
             var page = new LoopbackPage { Address = new Uri($"http://127.0.0.1:{port}/") };
             page._listener.Prefixes.Add(page.Address.ToString());
             page._listener.Start();

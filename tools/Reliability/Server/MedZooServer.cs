@@ -27,7 +27,7 @@ public sealed partial class MedZooServer : IDisposable
         _medzoo = medzooDll;
         DataDirectory = dataDirectory;
         Directory.CreateDirectory(dataDirectory);
-        Port = FreePort();
+        Port = ListenPorts.Free(); // kept across kill and restart: outside the ephemeral range, no client takes it meanwhile
         Address = new Uri($"http://127.0.0.1:{Port}/");
     }
 
@@ -46,13 +46,6 @@ public sealed partial class MedZooServer : IDisposable
         var o = new JsonSerializerOptions(JsonSerializerDefaults.Web);
         LiveJson.Configure(o);
         return o;
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
     /// <summary>Starts the server and waits until it serves the sign-in page; returns how long that took.</summary>

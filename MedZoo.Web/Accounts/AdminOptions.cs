@@ -10,7 +10,10 @@ public sealed class AdminOptions
     /// <summary>Configuration section the options bind from.</summary>
     public const string Section = "MedZoo:Admin";
 
+    /// <summary>Name of the first admin, created at start while no account exists (needs <see cref="Password"/> too).</summary>
     public string? UserName { get; set; }
+
+    /// <summary>Password of the first admin (at least <see cref="UserService.MinPasswordLength"/> characters); used only while no account exists.</summary>
     public string? Password { get; set; }
 
     /// <summary>True when both name and password are set.</summary>

@@ -49,9 +49,15 @@ public static partial class CliApp
     /// </summary>
     public static bool IsCliInvocation(string[] args) => !StartsServer(args);
 
-    /// <summary>True when <paramref name="args"/> are empty, start with <c>serve</c>, or are server options only.</summary>
+    /// <summary>
+    /// True when <paramref name="args"/> are empty, start with <c>serve</c>, or are server options only, and ask for
+    /// no help: <c>medzoo serve --help</c> lists the dashboard's settings instead of starting it.
+    /// </summary>
     public static bool StartsServer(string[] args) =>
-        args.Length == 0 || args[0] == "serve" || (args[0] is not ("--help" or "-h" or "-?" or "--version") && FirstWord(args) < 0);
+        args.Length == 0
+        || (!args.Any(IsHelp) && (args[0] == "serve" || (args[0] != "--version" && FirstWord(args) < 0)));
+
+    private static bool IsHelp(string arg) => arg is "--help" or "-h" or "-?";
 
     // Index of the first argument that is neither a server option nor an option's value (a verb), or -1.
     private static int FirstWord(string[] args)
@@ -113,7 +119,9 @@ public static partial class CliApp
         ArgumentNullException.ThrowIfNull(verbs);
         ArgumentNullException.ThrowIfNull(run);
         var root = new RootCommand("MedZoo: 3D medical image segmentation. With no verb, or 'serve', the dashboard starts; server options such as --urls URL go to it.");
-        var serve = new Command("serve", "start the dashboard (the default with no verb); server options such as --urls URL follow") { TreatUnmatchedTokensAsErrors = false };
+        // serve's options are for its help: Program.cs starts the dashboard, which reads them as configuration.
+        var serve = new Command("serve", ServeSettings.Description) { TreatUnmatchedTokensAsErrors = false };
+        foreach (var option in ServeSettings.HelpOptions()) serve.Options.Add(option);
         serve.SetAction(_ => 0);
         root.Subcommands.Add(serve);
         foreach (var verb in verbs)
@@ -155,8 +163,9 @@ public static partial class CliApp
             WriteOverview(o);
             return 0;
         }
-        // 'medzoo help VERB' is 'medzoo VERB --help'.
+        // 'medzoo help VERB' is 'medzoo VERB --help'; help asked among server options ('medzoo --urls URL --help') is serve's.
         if (args[0] == "help") args = args.Length > 1 ? [args[1], "--help"] : ["--help"];
+        else if (!IsHelp(args[0]) && args.Any(IsHelp) && FirstWord([.. args.Where(a => !IsHelp(a))]) < 0) args = ["serve", "--help"];
 
         var context = new CliContext(o, e, cancellation, terminal);
         var root = CreateRootCommand(CreateVerbs(), (verb, parse) => RunVerb(verb, parse, context));
@@ -279,7 +288,9 @@ public static partial class CliApp
                 config.Output = output;
             }
             var text = DefaultList().Replace(buffer.ToString(), m => m.Value.Replace('|', ' '));
-            output.Write(TypedDefaults(text, parseResult.CommandResult.Command));
+            var command = parseResult.CommandResult.Command;
+            output.Write(TypedDefaults(text, command));
+            if (command.Name == "serve" && command.Parents.FirstOrDefault() is RootCommand) output.WriteLine(ServeSettings.Footer + Environment.NewLine);
             return 0;
         }
 

@@ -27,8 +27,8 @@ public sealed class ClusterOptions
 
     /// <summary>
     /// How long a queued run may sit without a job in the queue before a web node queues it again
-    /// (<c>MedZoo:Cluster:QueueRepairAfter</c>, default 30 s; <c>ClusterQueueRepair</c>: the node that queued it died
-    /// between storing the run and queueing its job).
+    /// (<c>MedZoo:Cluster:QueueRepairAfter</c>, default 30 s): the node that queued it died between storing the run and
+    /// queueing its job, and the run would otherwise never start.
     /// </summary>
     public TimeSpan QueueRepairAfter { get; set; } = TimeSpan.FromSeconds(30);
 

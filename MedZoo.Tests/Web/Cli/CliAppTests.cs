@@ -2,6 +2,7 @@ using System.Diagnostics;
 using MedZoo.Tests.TestSupport;
 using MedZoo.Web.Cli;
 using MedZoo.Web.Settings;
+using Microsoft.Extensions.Configuration;
 
 namespace MedZoo.Tests.Web.Cli;
 
@@ -27,6 +28,10 @@ public class CliAppTests
     [InlineData("--help")]
     [InlineData("--version")]
     [InlineData("[suggest:2] tr")]
+    [InlineData("serve --help")]
+    [InlineData("serve -h")]
+    [InlineData("serve --urls http://127.0.0.1:5001 -?")]
+    [InlineData("--urls http://127.0.0.1:5001 --help")]
     public void IsCliInvocation_AnyVerbKnownOrNot_IsNotTheServer(string commandLine) =>
         Assert.True(CliApp.IsCliInvocation(Split(commandLine)));
 
@@ -164,6 +169,67 @@ public class CliAppTests
         Assert.Equal(0, CliApp.Run(["--help"], output, new StringWriter()));
         foreach (var verb in CliApp.Verbs) Assert.Contains(verb.Summary, output.ToString());
         Assert.Contains("serve", output.ToString());
+    }
+
+    /// <summary>
+    /// 'medzoo serve --help' once started the dashboard on port 5000 and created a data folder. It lists every setting the
+    /// server reads instead, with the default of each, and touches no data folder.
+    /// </summary>
+    [Fact]
+    public async Task Executable_ServeHelp_ListsTheDashboardsSettingsAndStartsNothing()
+    {
+        using var data = TestPaths.NewTempFolder();
+        var (code, stdout, stderr) = await RunExecutable(data.Path, "serve", "--help");
+        Assert.True(code == 0, stderr);
+        string Row(string key) => stdout.Split('\n').Single(l => l.TrimStart().StartsWith(key + " ", StringComparison.Ordinal));
+        Assert.EndsWith("[default: http://127.0.0.1:5000]", Row("--urls <URL>").TrimEnd());
+        Assert.Contains(Path.GetFullPath(data.Path), Row("--MedZoo:DataDirectory <DIR>")); // the default as this process resolves it
+        Assert.EndsWith("[default: 1]", Row("--MedZoo:Runs:MaxConcurrentRunsPerDevice <N>").TrimEnd());
+        Assert.EndsWith("[default: 00:00:30]", Row("--MedZoo:Cluster:QueueRepairAfter <HH:MM:SS>").TrimEnd());
+        Assert.EndsWith("[default: false]", Row("--MedZoo:Cluster:Enabled <true|false>").TrimEnd());
+        Assert.Contains("--MedZoo:Data:Roots:NAME <VALUE>", stdout);
+        Assert.Contains("--MedZoo:Admin:Password <TEXT>", stdout);
+        Assert.Contains("MedZoo__DataDirectory", stdout);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(data.Path));
+
+        // Help asked among server options is serve's; 'medzoo help serve' is the same.
+        var (code2, stdout2, _) = await RunExecutable(data.Path, "--urls", "http://127.0.0.1:5001", "--help");
+        Assert.Equal(0, code2);
+        Assert.Equal(stdout, stdout2);
+        var output = new StringWriter();
+        Assert.Equal(0, CliApp.Run(["help", "serve"], output, new StringWriter()));
+        // Every row but the data folder's default, which the executable took from MEDZOO_DATA.
+        static string[] Rows(string help) => [.. help.Split('\n').Where(l => l.StartsWith("  --", StringComparison.Ordinal) && !l.Contains("DataDirectory <", StringComparison.Ordinal))];
+        Assert.Equal(Rows(stdout), Rows(output.ToString()));
+    }
+
+    /// <summary>Every setting serve's help lists is one the server binds: each key, set in configuration, changes the bound options.</summary>
+    [Fact]
+    public void ServeSettings_EveryListedKey_BindsToItsOptions()
+    {
+        var settings = ServeSettings.All.Where(s => s.Options is not null).ToList();
+        Assert.True(settings.Count >= 25, $"only {settings.Count} settings found");
+        foreach (var setting in settings)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(setting.Description), $"{setting.Key} has no documentation");
+            var type = setting.Options!;
+            var section = (string)type.GetField("Section")!.GetRawConstantValue()!;
+            var value = setting.HelpName switch
+            {
+                "true|false" => setting.Default == "true" ? "false" : "true",
+                "N" => setting.Default == "7" ? "8" : "7",
+                "X" => "0.25",
+                "HH:MM:SS" => "00:00:07",
+                _ => "/some/value",
+            };
+            var key = setting.Key.Replace(":NAME", ":probe", StringComparison.Ordinal);
+            var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+                .AddInMemoryCollection([new KeyValuePair<string, string?>(key, value)]).Build();
+            var bound = configuration.GetSection(section).Get(type);
+            var fresh = Activator.CreateInstance(type)!;
+            Assert.True(bound is not null && System.Text.Json.JsonSerializer.Serialize(bound, type) != System.Text.Json.JsonSerializer.Serialize(fresh, type),
+                $"setting {key}={value} changed nothing in {type.Name}");
+        }
     }
 
     private static async Task<(int Code, string Out, string Err)> RunExecutable(string dataFolder, params string[] args)

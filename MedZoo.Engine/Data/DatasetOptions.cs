@@ -12,7 +12,7 @@ namespace MedZoo.Engine.Data;
 /// </summary>
 public sealed class DatasetOptions
 {
-    /// <summary>Dataset name from <see cref="DatasetCatalog"/> (default <c>synthetic</c>; MedicalZoo's <c>--dataset_name</c>).</summary>
+    /// <summary>Dataset, by name (<c>medzoo dataset list</c> shows each with its modalities, layout and classes; default <c>synthetic</c>; MedicalZoo's <c>--dataset_name</c>).</summary>
     public string Name { get; set; } = "synthetic";
 
     /// <summary>Folder holding the dataset as its challenge distributes it; not used by synthetic datasets.</summary>
@@ -37,7 +37,7 @@ public sealed class DatasetOptions
     public int Seed { get; set; } = 1777777;
 
     /// <summary>
-    /// Intensity normalization per modality (see <see cref="NormalizationKind"/> for the formulas):
+    /// Intensity normalization per modality (README's Datasets section gives each formula):
     /// none, max_min, full_volume_mean, mean, max, brats, zscore_nonzero. Default zscore_nonzero:
     /// background stays exactly 0, which is also the value patches are padded with, so a padded border
     /// looks like background.

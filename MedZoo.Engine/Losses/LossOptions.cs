@@ -134,14 +134,14 @@ public sealed class LossOptions
     public bool SquaredDenominator { get; set; }
 
     /// <summary>
-    /// <see cref="DiceLoss"/> reproduces MedicalZooPytorch's Dice arithmetic (see <see cref="DiceLoss"/>):
+    /// The dice loss reproduces MedicalZooPytorch's Dice arithmetic:
     /// batch-pooled per-class Dice with a squared denominator clamped at 1e-6, no smoothing, weights on
     /// the numerator only, absent classes scored 0. The smoothing, batch, squared, empty-class and
     /// reduction fields then do not apply.
     /// </summary>
     public bool MedicalZooDice { get; set; }
 
-    /// <summary>Weighting of <see cref="GeneralizedDiceLoss"/>.</summary>
+    /// <summary>Class weighting of the generalized_dice loss: square (inverse squared volume, Sudre 2017), simple (inverse volume) or uniform.</summary>
     public GeneralizedDiceWeighting GeneralizedDiceWeighting { get; set; } = GeneralizedDiceWeighting.Square;
 
     /// <summary>Tversky α: weight of false positives (Salehi et al. 2017). α = β = 0.5 gives Dice.</summary>
@@ -165,7 +165,7 @@ public sealed class LossOptions
     /// <summary>Weight of the cross-entropy / BCE term in combined losses (MONAI's lambda_ce; MedicalZoo's BCE-Dice α).</summary>
     public double LambdaCrossEntropy { get; set; } = 1;
 
-    /// <summary>Weight of the focal term in <see cref="DiceFocalLoss"/>.</summary>
+    /// <summary>Weight of the focal term in the dice_focal loss.</summary>
     public double LambdaFocal { get; set; } = 1;
 
     /// <summary>Weight of the VAE's L2 reconstruction term; 0.1 as in Myronenko 2018.</summary>
@@ -174,10 +174,10 @@ public sealed class LossOptions
     /// <summary>Weight of the VAE's KL term; 0.1 as in Myronenko 2018.</summary>
     public double VaeKlWeight { get; set; } = 0.1;
 
-    /// <summary>Factory name of the segmentation loss inside <see cref="VaeLoss"/> (the paper uses soft Dice).</summary>
+    /// <summary>Segmentation term of the vae loss, by name as <c>--loss</c> takes it (the paper uses soft Dice: dice).</summary>
     public string VaeSegmentationLoss { get; set; } = "dice";
 
-    /// <summary>Combine the main output with deep-supervision outputs in <see cref="SegmentationLoss.Compute"/>.</summary>
+    /// <summary>For models with deep-supervision outputs: the loss is taken at every output level, weighted 1, 1/2, 1/4, … from full resolution down and normalised to sum 1 (nnU-Net's scheme).</summary>
     public bool DeepSupervision { get; set; } = true;
 
     /// <summary>How targets are downsampled for deep-supervision outputs.</summary>

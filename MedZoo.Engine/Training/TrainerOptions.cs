@@ -29,7 +29,7 @@ public enum OptimizerKind
 /// </summary>
 public sealed class TrainerOptions
 {
-    /// <summary>Model zoo name (<c>--model</c>); default "UNET3D".</summary>
+    /// <summary>Network of the model zoo, by name (<c>medzoo models</c> lists each with its input constraints and paper); default UNET3D.</summary>
     public string Model { get; set; } = "UNET3D";
 
     /// <summary>Width of the model's first level; null = the model's default.</summary>
@@ -97,7 +97,7 @@ public sealed class TrainerOptions
     /// <summary>Learning-rate schedule, stepped once per epoch.</summary>
     public SchedulerOptions Scheduler { get; set; } = new();
 
-    /// <summary>Loss function (<c>--loss</c>); default "dice_ce".</summary>
+    /// <summary>Loss function, by name (case and '_' ignored; MedicalZoo's class names such as DiceLoss work too); default dice_ce, Dice + cross-entropy.</summary>
     /// <remarks>One of the names <see cref="LossFactory"/> builds.</remarks>
     public string Loss { get; set; } = "dice_ce";
 

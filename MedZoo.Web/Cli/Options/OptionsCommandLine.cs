@@ -15,6 +15,12 @@ public sealed record OptionSpelling(string Name, params string[] Aliases)
 
     /// <summary>Extra accepted values of an enum option, mapped to enum member names (<c>poly</c> → <c>Polynomial</c>).</summary>
     public IReadOnlyDictionary<string, string>? Synonyms { get; init; }
+
+    /// <summary>
+    /// Names a text option takes (models, losses, datasets): listed after its documentation and completed. The options
+    /// class checks the value, so aliases the list leaves out (MedicalZoo's class names) still work.
+    /// </summary>
+    public IReadOnlyList<string>? KnownValues { get; init; }
 }
 
 /// <summary>One generated option and the (nested) property it sets.</summary>
@@ -193,6 +199,11 @@ public sealed class OptionsCommandLine<T> where T : class, new()
         {
             parse = r => r.Tokens[^1].Value;
             valueName = "TEXT";
+            if (spelling.KnownValues is { Count: > 0 } known)
+            {
+                completions = [.. known];
+                description = $"{description.TrimEnd()} Names: {string.Join(", ", known)}.";
+            }
         }
         else if (core == typeof(int) || core == typeof(long))
         {

@@ -10,7 +10,8 @@ namespace MedZoo.Web.Cli.Options;
 /// Reads the summaries of an assembly's XML documentation file (the <c>.xml</c> the compiler writes
 /// next to the dll with GenerateDocumentationFile, copied into the output of every project that
 /// references it) as one line of plain text, for help texts generated from the code's own docs.
-/// A reference to an enum member is written as the command line takes it (<c>SchedulerKind.None</c> → <c>none</c>), and
+/// A reference to an enum member is written as the command line takes it (<c>SchedulerKind.None</c> → <c>none</c>), one
+/// to a constant as its value (<c>CpuConvolution.Variable</c> → <c>MEDZOO_CPU_CONV</c>), and
 /// one to another option's property as that option where the caller names it (<c>ThresholdOf</c> → <c>--sampling_threshold_of</c>).
 /// </summary>
 public static class XmlDocumentation
@@ -55,7 +56,7 @@ public static class XmlDocumentation
     /// <summary>
     /// A doc element as one line: code and references as their names, whitespace collapsed; a reference as
     /// <paramref name="reference"/> names it where it does, a member of an enum in <paramref name="assembly"/> in snake
-    /// case, as options take it.
+    /// case, as options take it, and a constant of <paramref name="assembly"/> as its value.
     /// </summary>
     internal static string PlainText(XElement element, Assembly? assembly = null, Func<string, string?>? reference = null)
     {
@@ -77,7 +78,12 @@ public static class XmlDocumentation
                     if (!see.IsEmpty) Append(sb, see, assembly, reference);
                     else if (see.Attribute("langword")?.Value is { } word) sb.Append(word);
                     else if (see.Attribute("cref")?.Value is { } cref)
-                        sb.Append(reference?.Invoke(cref) ?? (IsEnumMember(cref, assembly) ? JsonNamingPolicy.SnakeCaseLower.ConvertName(ShortName(cref)) : ShortName(cref)));
+                        sb.Append(reference?.Invoke(cref) ?? Field(cref, assembly) switch
+                        {
+                            { DeclaringType.IsEnum: true } => JsonNamingPolicy.SnakeCaseLower.ConvertName(ShortName(cref)),
+                            { IsLiteral: true } f => Convert.ToString(f.GetRawConstantValue(), System.Globalization.CultureInfo.InvariantCulture),
+                            _ => ShortName(cref),
+                        });
                     break;
                 case XElement { Name.LocalName: "paramref" or "typeparamref" } p:
                     sb.Append(p.Attribute("name")?.Value);
@@ -94,17 +100,17 @@ public static class XmlDocumentation
         }
     }
 
-    // "F:MedZoo.Engine.Training.SchedulerKind.None": a field of an enum type of the assembly (nested types are spelled
-    // with '.' in crefs and '+' in reflection).
-    private static bool IsEnumMember(string cref, Assembly? assembly)
+    // "F:MedZoo.Engine.Training.SchedulerKind.None": a field of a type of the assembly (nested types are spelled with '.'
+    // in crefs and '+' in reflection), or null.
+    private static FieldInfo? Field(string cref, Assembly? assembly)
     {
         var member = cref.LastIndexOf('.');
-        if (assembly is null || !cref.StartsWith("F:", StringComparison.Ordinal) || member < 3) return false;
+        if (assembly is null || !cref.StartsWith("F:", StringComparison.Ordinal) || member < 3) return null;
         for (var candidate = cref[2..member]; ; )
         {
-            if (assembly.GetType(candidate) is { } t) return t.IsEnum;
+            if (assembly.GetType(candidate) is { } t) return t.GetField(cref[(member + 1)..], BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static);
             var dot = candidate.LastIndexOf('.');
-            if (dot < 0) return false;
+            if (dot < 0) return null;
             candidate = candidate[..dot] + "+" + candidate[(dot + 1)..];
         }
     }

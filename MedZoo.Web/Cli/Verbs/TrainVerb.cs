@@ -1,5 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using MedZoo.Engine.Data;
+using MedZoo.Engine.Losses;
+using MedZoo.Engine.Networks;
 using MedZoo.Engine.Training;
 using MedZoo.Web.Cli.Options;
 using MedZoo.Web.Cli.Progress;
@@ -28,10 +31,10 @@ public sealed class TrainVerb : ICliVerb
     /// </summary>
     public static IReadOnlyDictionary<string, OptionSpelling> Spellings { get; } = new Dictionary<string, OptionSpelling>(StringComparer.Ordinal)
     {
-        ["Model"] = new("model"),
+        ["Model"] = new("model") { KnownValues = ModelZoo.Names },
         ["BaseFilters"] = new("base_filters"),
         ["ModelDepth"] = new("depth"),
-        ["Dataset.Name"] = new("dataset_name"),
+        ["Dataset.Name"] = new("dataset_name") { KnownValues = DatasetCatalog.Names },
         ["Dataset.Path"] = new("dataset_path"),
         ["Dataset.Classes"] = new("classes"),
         ["Dataset.Modalities"] = new("modalities"),
@@ -64,7 +67,8 @@ public sealed class TrainVerb : ICliVerb
         ["Scheduler.Gamma"] = new("gamma"),
         ["Scheduler.MinLearningRate"] = new("min_lr"),
         ["Scheduler.PlateauPatience"] = new("plateau_patience"),
-        ["Loss"] = new("loss"),
+        ["Loss"] = new("loss") { KnownValues = LossFactory.Names },
+        ["LossOptions.VaeSegmentationLoss"] = new("loss_vae_segmentation_loss") { KnownValues = [.. LossFactory.Names.Where(n => n != "vae")] },
         ["Seed"] = new("seed"),
         ["ValidationInterval"] = new("validation_interval"),
         ["ValidationOverlap"] = new("overlap"),

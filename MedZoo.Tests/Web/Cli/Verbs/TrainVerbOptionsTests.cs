@@ -48,7 +48,8 @@ public class TrainVerbOptionsTests
                 Assert.Equal(classDefault, optionDefault);
             var doc = XmlDocumentation.Summary(chain[^1], generated.OptionForReference);
             Assert.False(string.IsNullOrWhiteSpace(doc), $"{path} has no XML doc summary (is MedZoo.Engine.xml next to the dll?)");
-            Assert.Equal(doc, bound.Option.Description);
+            // A text option with known names lists them after its doc.
+            Assert.Equal(TrainVerb.Spellings.GetValueOrDefault(bound.Path)?.KnownValues is { } known ? $"{doc} Names: {string.Join(", ", known)}." : doc, bound.Option.Description);
         }
     }
 
@@ -119,6 +120,32 @@ public class TrainVerbOptionsTests
         }
     }
 
+    /// <summary>
+    /// A newcomer reads which models, losses and datasets exist in train's help (and gets them on Tab), instead of
+    /// a class name (DatasetCatalog, VaeLoss); every name listed is accepted, and aliases the list omits still are.
+    /// </summary>
+    [Theory]
+    [InlineData("Model", "VNET")]
+    [InlineData("Loss", "DiceLoss")]
+    [InlineData("Dataset.Name", "mrbrains4")]
+    [InlineData("LossOptions.VaeSegmentationLoss", "GeneralizedDiceLoss")]
+    public void KnownValues_AreListedCompletedAndEachAccepted(string path, string alias)
+    {
+        var verb = new TrainVerb();
+        var option = verb.Generated.Find(path)!.Option;
+        var listed = option.GetCompletions(System.CommandLine.Completions.CompletionContext.Empty).Select(c => c.Label).ToArray();
+        Assert.True(listed.Length >= 4, $"{option.Name} completes {listed.Length} names");
+        var names = option.Description![(option.Description!.LastIndexOf("Names: ", StringComparison.Ordinal) + 7)..].TrimEnd('.').Split(", ");
+        Assert.Equal(listed.Order(), names.Order());
+        Assert.DoesNotMatch(@"\b(DatasetCatalog|LossFactory|ModelZoo|VaeLoss|DiceFocalLoss|GeneralizedDiceLoss)\b", option.Description);
+        foreach (var name in listed.Append(alias))
+        {
+            var o = Bind(option.Name, name, "--dataset_path", "/data/folder");
+            Assert.Equal(name, verb.Generated.Find(path)!.Chain.Aggregate((object)o, (v, p) => p.GetValue(v)!));
+            o.Validate();
+        }
+    }
+
     [Fact]
     public void XmlDocumentation_EnumMemberReferences_AreWrittenAsTyped()
     {
@@ -126,7 +153,7 @@ public class TrainVerbOptionsTests
             "<summary>Schedule; default <see cref=\"F:MedZoo.Engine.Training.SchedulerKind.ReduceOnPlateau\"/>, " +
             "see <see cref=\"F:MedZoo.Engine.Networks.Blocks.CpuConvolution.Variable\"/> and <see cref=\"P:MedZoo.Engine.Training.TrainerOptions.Seed\"/>; " +
             "<see cref=\"F:NoSuch.Type.Member\"/> or <see cref=\"F:X\"/>.</summary>");
-        Assert.Equal("Schedule; default reduce_on_plateau, see Variable and Seed; Member or X.",
+        Assert.Equal("Schedule; default reduce_on_plateau, see MEDZOO_CPU_CONV and Seed; Member or X.",
             XmlDocumentation.PlainText(summary, typeof(SchedulerKind).Assembly));
         Assert.Equal("Schedule; default ReduceOnPlateau, see Variable and Seed; Member or X.", XmlDocumentation.PlainText(summary));
         Assert.Contains("Layout of the target; auto decides", new TrainVerb().Generated.Find("LossOptions.Target")!.Option.Description);

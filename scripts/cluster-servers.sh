@@ -36,6 +36,8 @@ free_port() { /usr/bin/python3 "$HERE/free-port.py"; }
 # Lines of FILE from line FROM on (what a server wrote since this script started it).
 since() { tail -n +"$2" "$1" 2>/dev/null || true; }
 lines() { [ -f "$1" ] && echo $(($(wc -l < "$1") + 1)) || echo 1; }
+# Whether FILE has a line matching PATTERN from line FROM on (grep -c reads everything: no SIGPIPE under pipefail).
+logged() { [ "$(since "$1" "$2" | grep -c -e "$3")" != 0 ]; }
 PORT_TAKEN=3   # what pg_start and redis_start return when another process holds their port
 TRIES=5        # ports tried by `start` before it gives up
 
@@ -46,7 +48,7 @@ pg_start() {
   local PGHOME from; PGHOME=$(pgh); from=$(lines "$PGHOME/pg.log")
   as_pg "$PGBIN/pg_ctl" -D "$PGHOME/data" -l "$PGHOME/pg.log" -w -t 60 \
     -o "-p $PGPORT -k $PGHOME/sock -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null && return 0
-  since "$PGHOME/pg.log" "$from" | grep -q 'could not bind .*Address already in use' && return $PORT_TAKEN
+  logged "$PGHOME/pg.log" "$from" 'could not bind .*Address already in use' && return $PORT_TAKEN
   since "$PGHOME/pg.log" "$from" | tail -20 >&2
   die "PostgreSQL did not start on port $PGPORT (log: $PGHOME/pg.log)"
 }
@@ -61,11 +63,11 @@ redis_start() {
     --daemonize yes --pidfile "$pidfile" --logfile "$log" >/dev/null \
     || die "redis-server could not start (log: $log)"
   for _ in $(seq 300); do
-    if [ -s "$pidfile" ] && redis-cli -p "$REDISPORT" info server 2>/dev/null | tr -d '\r' | grep -qx "process_id:$(cat "$pidfile")"; then
+    if [ -s "$pidfile" ] && [ "$(redis-cli -p "$REDISPORT" info server 2>/dev/null | tr -d '\r' | grep -c -x "process_id:$(cat "$pidfile")")" != 0 ]; then
       return 0
     fi
-    since "$log" "$from" | grep -q 'Address already in use' && return $PORT_TAKEN
-    since "$log" "$from" | grep -q 'aborting\|Fatal error\|FATAL' && break
+    logged "$log" "$from" 'Address already in use' && return $PORT_TAKEN
+    logged "$log" "$from" 'aborting\|Fatal error\|FATAL' && break
     sleep 0.1
   done
   since "$log" "$from" | tail -20 >&2

@@ -28,7 +28,7 @@ before the run's next other event, so step latencies include that wait. --hub-st
 Needs what scripts/prereqs.sh installs (chromium, postgresql, redis-server, haproxy, python3-requests) and a built
 MedZoo.Web (Release). Quote the figures with the CPU and the load: the server, worker and browser share its cores.
 """
-import argparse, datetime, fcntl, json, os, platform, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time
+import argparse, datetime, fcntl, json, os, platform, re, shutil, signal, subprocess, sys, tempfile, threading, time
 
 import requests
 
@@ -97,11 +97,8 @@ def cpu_model():
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    # Outside the ephemeral range (scripts/free-port.py says why): no client takes it before the server binds it.
+    return int(subprocess.check_output([sys.executable, os.path.join(ROOT, "scripts", "free-port.py")], text=True))
 
 
 def wait(what, condition, seconds, every=0.1):

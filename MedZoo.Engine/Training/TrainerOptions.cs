@@ -97,7 +97,7 @@ public sealed class TrainerOptions
     /// <summary>Learning-rate schedule, stepped once per epoch.</summary>
     public SchedulerOptions Scheduler { get; set; } = new();
 
-    /// <summary>Loss function, by name (case and '_' ignored; MedicalZoo's class names such as DiceLoss work too); default dice_ce, Dice + cross-entropy.</summary>
+    /// <summary>Loss function, by name (case and '_' ignored; MedicalZooPytorch's loss class names work too); default dice_ce, Dice + cross-entropy.</summary>
     /// <remarks>One of the names <see cref="LossFactory"/> builds.</remarks>
     public string Loss { get; set; } = "dice_ce";
 

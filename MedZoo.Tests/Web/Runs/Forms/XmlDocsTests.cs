@@ -31,8 +31,8 @@ public sealed partial class XmlDocsTests
     {
         var fields = Fields.ToDictionary(f => f.Path);
         Assert.Equal("Width of the model's first level; empty = the model's default.", fields["BaseFilters"].Help);
-        Assert.StartsWith("Intensity normalization per modality (see Normalization kind for the formulas)", fields["Dataset.Normalization"].Help);
-        Assert.Equal("Weighting of generalized dice loss.", fields["LossOptions.GeneralizedDiceWeighting"].Help);
+        Assert.StartsWith("Intensity normalization per modality (README's Datasets section gives each formula)", fields["Dataset.Normalization"].Help);
+        Assert.Equal("Probability of flipping, drawn independently per sample for each axis in Flip axes (default 0.5).", fields["Augmentation.FlipProbability"].Help);
         Assert.Equal("Focal γ (Lin et al. 2017); 0 gives cross-entropy. Default 2.", fields["LossOptions.FocalGamma"].Help);
     }
 

@@ -26,6 +26,13 @@ public static class CliOptions
     /// </summary>
     public static void SetHelpDefault(Option option, string raw, string typed) => HelpDefaults.AddOrUpdate(option, new HelpDefaultText(raw, typed));
 
+    /// <summary>
+    /// An options class's doc as the command line reads: its <c>null</c> (a property left unset) is an option not given,
+    /// which is how a user leaves it unset ("null = the model's default" → "not given = the model's default").
+    /// </summary>
+    public static string ForCommandLine(string doc) =>
+        System.Text.RegularExpressions.Regex.Replace(doc, @"\bnull\b", "not given", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
     /// <summary>The default's help text as System.CommandLine writes it and as it is typed, set by <see cref="SetHelpDefault"/>; null if none.</summary>
     public static (string Raw, string Typed)? HelpDefault(Option option) => HelpDefaults.TryGetValue(option, out var d) ? (d.Raw, d.Typed) : null;
 

@@ -122,6 +122,8 @@ public class CliAppTests
         Assert.EndsWith("[default: adam]", opt.TrimEnd());
         Assert.Contains(stdout.Split('\n'), l => l.TrimStart().StartsWith("--loss_deep_supervision_target ", StringComparison.Ordinal) && l.TrimEnd().EndsWith("[default: nearest]", StringComparison.Ordinal));
         Assert.DoesNotMatch(@"\[default: [A-Z][a-z]", stdout); // enum members as typed, never as named in C#
+        Assert.DoesNotMatch(@"\bnull\b", stdout); // an unset property is an option not given
+        Assert.DoesNotMatch(@"\b(DatasetCatalog|NormalizationKind|LossFactory|VaeLoss|DiceFocalLoss|GeneralizedDiceLoss|SegmentationLoss)\b", stdout);
         Assert.Contains("--augmentation_flip_probability <X>", stdout);
         Assert.Contains("--log_dir <FOLDER>", stdout);
     }

@@ -84,7 +84,7 @@ public sealed class OptionsCommandLine<T> where T : class, new()
         {
             var property = chain[^1];
             var classDefault = ValueOf(defaults, chain);
-            var description = XmlDocumentation.Summary(property, OptionForReference) ?? path;
+            var description = XmlDocumentation.Summary(property, OptionForReference) is { } doc ? CliOptions.ForCommandLine(doc) : path;
             var type = property.PropertyType;
             var make = typeof(OptionsCommandLine<T>).GetMethod(nameof(Make), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(type);
             if (make.Invoke(null, [spelling, description, classDefault, property]) is not (Option option, Func<ParseResult, object?> read))

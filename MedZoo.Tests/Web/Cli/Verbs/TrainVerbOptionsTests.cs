@@ -46,7 +46,7 @@ public class TrainVerbOptionsTests
                 Assert.Equal(list.Cast<object>(), Assert.IsAssignableFrom<IEnumerable>(optionDefault).Cast<object>());
             else
                 Assert.Equal(classDefault, optionDefault);
-            var doc = XmlDocumentation.Summary(chain[^1], generated.OptionForReference);
+            var doc = XmlDocumentation.Summary(chain[^1], generated.OptionForReference) is { } d ? CliOptions.ForCommandLine(d) : null;
             Assert.False(string.IsNullOrWhiteSpace(doc), $"{path} has no XML doc summary (is MedZoo.Engine.xml next to the dll?)");
             // A text option with known names lists them after its doc.
             Assert.Equal(TrainVerb.Spellings.GetValueOrDefault(bound.Path)?.KnownValues is { } known ? $"{doc} Names: {string.Join(", ", known)}." : doc, bound.Option.Description);

@@ -114,14 +114,20 @@ public static partial class CliApp
     /// The command tree: a root command with one command per verb and <c>serve</c> (listed for the help
     /// and completion; Program.cs starts the dashboard before the command line is parsed).
     /// </summary>
-    public static RootCommand CreateRootCommand(IReadOnlyList<ICliVerb> verbs, Func<ICliVerb, ParseResult, int> run)
+    /// <param name="verbs">The verbs, in the order the help lists them.</param>
+    /// <param name="run">Runs a verb with its parsed command line; returns the exit code.</param>
+    /// <param name="serveSettings">
+    /// Whether serve lists the dashboard's settings; reading them (reflection and medzoo.xml) costs every invocation
+    /// about 50 ms, so <see cref="Run"/> asks for them only when the command line names serve.
+    /// </param>
+    public static RootCommand CreateRootCommand(IReadOnlyList<ICliVerb> verbs, Func<ICliVerb, ParseResult, int> run, bool serveSettings = true)
     {
         ArgumentNullException.ThrowIfNull(verbs);
         ArgumentNullException.ThrowIfNull(run);
         var root = new RootCommand("MedZoo: 3D medical image segmentation. With no verb, or 'serve', the dashboard starts; server options such as --urls URL go to it.");
         // serve's options are for its help: Program.cs starts the dashboard, which reads them as configuration.
         var serve = new Command("serve", ServeSettings.Description) { TreatUnmatchedTokensAsErrors = false };
-        foreach (var option in ServeSettings.HelpOptions()) serve.Options.Add(option);
+        if (serveSettings) foreach (var option in ServeSettings.HelpOptions()) serve.Options.Add(option);
         serve.SetAction(_ => 0);
         root.Subcommands.Add(serve);
         foreach (var verb in verbs)
@@ -168,7 +174,7 @@ public static partial class CliApp
         else if (!IsHelp(args[0]) && args.Any(IsHelp) && FirstWord([.. args.Where(a => !IsHelp(a))]) < 0) args = ["serve", "--help"];
 
         var context = new CliContext(o, e, cancellation, terminal);
-        var root = CreateRootCommand(CreateVerbs(), (verb, parse) => RunVerb(verb, parse, context));
+        var root = CreateRootCommand(CreateVerbs(), (verb, parse) => RunVerb(verb, parse, context), serveSettings: args.Contains("serve"));
         var result = root.Parse(args);
         if (result.Errors.Count > 0 && result.Action is ParseErrorAction)
             return result.CommandResult.Command is RootCommand ? UnknownVerb(args, e) : UsageError(result, e);

@@ -55,6 +55,54 @@ public sealed class ListenPortsTests
         Assert.DoesNotContain("Traceback", message);
     }
 
+    /// <summary>
+    /// The race itself: the port chosen for each server is taken before the server binds it. The script is run from a
+    /// copy whose free-port.py hands out a squatted port first, then a free one; start retries and both servers come up.
+    /// </summary>
+    [Fact]
+    public async Task Start_PortTakenBetweenChoiceAndBind_EachServerRetriesOnAnotherPort()
+    {
+        using var work = TestSupport.TestPaths.NewTempFolder();
+        File.Copy(ClusterServers.Script, Path.Combine(work.Path, "cluster-servers.sh"));
+        using var takenPostgres = new TcpListener(IPAddress.Loopback, ListenPorts.Free());
+        takenPostgres.Start();
+        using var takenRedis = new TcpListener(IPAddress.Loopback, ListenPorts.Free());
+        takenRedis.Start();
+        int Port(TcpListener l) => ((IPEndPoint)l.LocalEndpoint).Port;
+        var free = new[] { ListenPorts.Free(), ListenPorts.Free() };
+        // PostgreSQL is started first: it is offered its taken port, then a free one; Redis likewise.
+        var queue = Path.Combine(work.Path, "ports");
+        File.WriteAllText(queue, $"{Port(takenPostgres)} {free[0]} {Port(takenRedis)} {free[1]}");
+        File.WriteAllText(Path.Combine(work.Path, "free-port.py"),
+            $"ports = open({System.Text.Json.JsonSerializer.Serialize(queue)}).read().split()\nprint(ports[0])\nopen({System.Text.Json.JsonSerializer.Serialize(queue)}, 'w').write(' '.join(ports[1:]))\n");
+        var dir = Path.Combine(work.Path, "servers");
+        var script = Path.Combine(work.Path, "cluster-servers.sh");
+        try
+        {
+            var (code, output) = await RunAsync(script, "start", dir);
+            Assert.True(code == 0, output);
+            Assert.Contains($"port {Port(takenPostgres)} was taken before pg_start could bind it (try 1 of 5)", output);
+            Assert.Contains($"port {Port(takenRedis)} was taken before redis_start could bind it (try 1 of 5)", output);
+            Assert.Contains($"Port={free[0]};", output);
+            Assert.Contains($"MEDZOO_REDIS=\"127.0.0.1:{free[1]}\"", output);
+        }
+        finally
+        {
+            await RunAsync(script, "remove", dir);
+        }
+    }
+
+    private static async Task<(int Code, string Output)> RunAsync(params string[] args)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(info)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        return (p.ExitCode, await stdout + await stderr);
+    }
+
     [Fact]
     public async Task Servers_PortTakenWhileStopped_StartFailsAtOnceNamingThePort_AndWorksOnceFree()
     {

@@ -16,8 +16,8 @@ namespace MedZoo.Web.Cli;
 public static class ServeSettings
 {
     /// <summary>
-    /// One setting: its configuration key, the placeholder of its value, its documentation, its default (null: none) and
-    /// the options class that binds it (null for the host's own, <c>urls</c> and <c>AllowedHosts</c>).
+    /// One setting: its configuration key, the name shown for its value (<c>N</c>, <c>DIR</c>), its documentation, its
+    /// default (null: none) and the options class that binds it (null for the host's own, <c>urls</c> and <c>AllowedHosts</c>).
     /// </summary>
     public sealed record Setting(string Key, string HelpName, string Description, string? Default, Type? Options = null);
 
@@ -30,15 +30,19 @@ public static class ServeSettings
         + "e.g. MedZoo__DataDirectory=/data or MedZoo__Data__Roots__mri=/mnt/mri), or from appsettings.json beside the executable; "
         + "the command line wins, then the environment. README.md's Dashboard and Cluster mode sections explain them.";
 
+    /// <summary>
+    /// The options classes the server binds from configuration, by section: public, with a parameterless constructor
+    /// and a <c>Section</c> constant.
+    /// </summary>
+    public static IReadOnlyDictionary<Type, string> OptionsTypes { get; } =
+        typeof(ServeSettings).Assembly.GetExportedTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false } && t.GetConstructor(Type.EmptyTypes) is not null)
+            .Select(t => (Type: t, Field: t.GetField("Section", BindingFlags.Public | BindingFlags.Static)))
+            .Where(x => x.Field is { IsLiteral: true } && x.Field.FieldType == typeof(string))
+            .ToDictionary(x => x.Type, x => (string)x.Field!.GetRawConstantValue()!);
+
     /// <summary>The settings, in the order the help lists them (server address first, then by section).</summary>
     public static IReadOnlyList<Setting> All { get; } = Create();
-
-    /// <summary>The options classes the server binds from configuration: public, with a parameterless constructor and a <c>Section</c> constant.</summary>
-    public static IEnumerable<Type> OptionsTypes() =>
-        typeof(ServeSettings).Assembly.GetExportedTypes()
-            .Where(t => t is { IsClass: true, IsAbstract: false } && t.GetConstructor(Type.EmptyTypes) is not null
-                        && t.GetField("Section", BindingFlags.Public | BindingFlags.Static) is { IsLiteral: true } f && f.FieldType == typeof(string))
-            .OrderBy(t => (string)t.GetField("Section")!.GetRawConstantValue()!, StringComparer.Ordinal);
 
     /// <summary>The help's options: one per setting, for display only (the server reads its configuration itself).</summary>
     public static IEnumerable<Option> HelpOptions() => All.Select(s =>
@@ -55,18 +59,17 @@ public static class ServeSettings
             new("urls", "URL", "Addresses to listen on, ;-separated (http://0.0.0.0:8080 serves every interface; also ASPNETCORE_URLS).", WebHostingExtensions.DefaultUrl),
             new("AllowedHosts", "HOSTS", "Host names the dashboard answers besides localhost, 127.0.0.1 and [::1], ;-separated (* allows any).", null),
         };
-        foreach (var type in OptionsTypes())
+        foreach (var (type, section) in OptionsTypes.OrderBy(t => t.Value, StringComparer.Ordinal))
         {
-            var section = (string)type.GetField("Section")!.GetRawConstantValue()!;
             var fresh = Activator.CreateInstance(type);
             foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
             {
                 if (property.GetSetMethod() is null || property.GetGetMethod() is null || property.GetIndexParameters().Length > 0) continue;
-                var (suffix, helpName) = Placeholder(property.PropertyType);
+                var (suffix, helpName) = ValueName(property.PropertyType);
                 if (helpName is null) continue;
                 if (helpName == "TEXT" && property.Name.EndsWith("Directory", StringComparison.Ordinal)) helpName = "DIR";
                 var description = XmlDocumentation.Summary(property, Reference) ?? "";
-                var value = property.PropertyType == typeof(Dictionary<string, string>) ? null : Format(property.GetValue(fresh));
+                var value = suffix.Length > 0 ? null : Format(property.GetValue(fresh)); // a map's entries have no default
                 settings.Add(new Setting($"{section}:{property.Name}{suffix}", helpName, description, value, type));
             }
         }
@@ -79,13 +82,14 @@ public static class ServeSettings
     {
         if (!cref.StartsWith("P:", StringComparison.Ordinal) || cref.LastIndexOf('.') is var dot && dot < 3) return null;
         var typeName = cref[2..dot];
-        return OptionsTypes().FirstOrDefault(t => t.FullName == typeName) is { } type
-            ? $"--{(string)type.GetField("Section")!.GetRawConstantValue()!}:{cref[(dot + 1)..]}"
+        return OptionsTypes.FirstOrDefault(t => t.Key.FullName == typeName) is { Key: not null } match
+            ? $"--{match.Value}:{cref[(dot + 1)..]}"
             : null;
     }
 
-    // The key's suffix and the value's placeholder by type; null when configuration cannot bind the type from text.
-    private static (string Suffix, string? HelpName) Placeholder(Type type) => (Nullable.GetUnderlyingType(type) ?? type) switch
+    // The key's suffix (a map's entries are keys of their own) and the name shown for the value, by type; no name when
+    // configuration cannot bind the type from text.
+    private static (string Suffix, string? HelpName) ValueName(Type type) => (Nullable.GetUnderlyingType(type) ?? type) switch
     {
         var t when t == typeof(bool) => ("", "true|false"),
         var t when t == typeof(int) || t == typeof(long) => ("", "N"),

@@ -81,18 +81,20 @@ public sealed class ClusterServers : IAsyncDisposable
 
     private string Dir => Path.Combine(_folder.Path, "servers");
 
-    private static async Task<string> RunAsync(string command, string dir)
+    /// <summary>Runs <paramref name="script"/> (default <see cref="Script"/>) with a command; its stdout then stderr, or an exception naming the exit code.</summary>
+    internal static async Task<string> RunAsync(string command, string dir, string? script = null)
     {
+        script ??= Script;
         var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Script);
+        info.ArgumentList.Add(script);
         info.ArgumentList.Add(command);
         info.ArgumentList.Add(dir);
         using var p = Process.Start(info)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         await p.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{Script} {command} exited {p.ExitCode}: {await stderr}{await stdout}");
-        return await stdout;
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{script} {command} exited {p.ExitCode}: {await stderr}{await stdout}");
+        return await stdout + await stderr;
     }
 
     public async ValueTask DisposeAsync()

@@ -79,8 +79,7 @@ public sealed class ListenPortsTests
         var script = Path.Combine(work.Path, "cluster-servers.sh");
         try
         {
-            var (code, output) = await RunAsync(script, "start", dir);
-            Assert.True(code == 0, output);
+            var output = await ClusterServers.RunAsync("start", dir, script); // throws with the script's output unless it exits 0
             Assert.Contains($"port {Port(takenPostgres)} was taken before pg_start could bind it (try 1 of 5)", output);
             Assert.Contains($"port {Port(takenRedis)} was taken before redis_start could bind it (try 1 of 5)", output);
             Assert.Contains($"Port={free[0]};", output);
@@ -88,19 +87,8 @@ public sealed class ListenPortsTests
         }
         finally
         {
-            await RunAsync(script, "remove", dir);
+            await ClusterServers.RunAsync("remove", dir, script);
         }
-    }
-
-    private static async Task<(int Code, string Output)> RunAsync(params string[] args)
-    {
-        var info = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = System.Diagnostics.Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        return (p.ExitCode, await stdout + await stderr);
     }
 
     [Fact]
@@ -110,25 +98,24 @@ public sealed class ListenPortsTests
         AssertOutsideEphemeral(servers.PostgresPort);
         AssertOutsideEphemeral(servers.RedisPort);
 
-        await servers.StopRedisAsync();
-        using (var squatter = new TcpListener(IPAddress.Loopback, servers.RedisPort))
+        // The start fails on the spot, read from the server's log (before, the script waited 10 s for Redis and said
+        // only "did not answer"), and succeeds once the port is free again.
+        static async Task HeldWhileStopped(Func<Task> stop, Func<Task> start, int port)
         {
-            squatter.Start();
-            var e = await Assert.ThrowsAsync<InvalidOperationException>(servers.StartRedisAsync);
-            // Read from Redis's log on the spot (before, the script waited 10 s and said only "did not answer").
-            Assert.Contains($"port {servers.RedisPort} is now held by another process", e.Message);
+            await stop();
+            using (var squatter = new TcpListener(IPAddress.Loopback, port))
+            {
+                squatter.Start();
+                var e = await Assert.ThrowsAsync<InvalidOperationException>(start);
+                Assert.Contains($"port {port} is now held by another process", e.Message);
+            }
+            await start();
         }
-        await servers.StartRedisAsync();
+
+        await HeldWhileStopped(servers.StopRedisAsync, servers.StartRedisAsync, servers.RedisPort);
         Assert.True(await servers.PingRedisAsync());
 
-        await servers.StopPostgresAsync();
-        using (var squatter = new TcpListener(IPAddress.Loopback, servers.PostgresPort))
-        {
-            squatter.Start();
-            var e = await Assert.ThrowsAsync<InvalidOperationException>(servers.StartPostgresAsync);
-            Assert.Contains($"port {servers.PostgresPort} is now held by another process", e.Message);
-        }
-        await servers.StartPostgresAsync();
+        await HeldWhileStopped(servers.StopPostgresAsync, servers.StartPostgresAsync, servers.PostgresPort);
         await using var db = new Npgsql.NpgsqlConnection(servers.Postgres + ";Pooling=false");
         await db.OpenAsync();
     }
